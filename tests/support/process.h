@@ -1,0 +1,52 @@
+// Starting programs from tests: run one to the end with a time limit and capture what it
+// printed, and look at processes through /proc. Waits poll a condition with a deadline; no test
+// sleeps for a fixed time and hopes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace testing {
+
+using namespace std::chrono_literals;
+
+struct RunResult {
+  int exit_code = -1;  // set when the program exited
+  int signal = 0;      // set when it was killed by a signal
+  bool timed_out = false;
+  std::string out, err;
+  // 0..255 for an exit, 128+N for a signal, like a shell's $?.
+  int status() const { return signal ? 128 + signal : exit_code; }
+};
+
+struct RunOptions {
+  std::string input;                            // written to stdin, then stdin is closed
+  std::chrono::milliseconds timeout = 20000ms;  // then the process group is killed
+  std::vector<std::string> env;                 // extra NAME=value entries
+  std::optional<std::string> cwd;
+};
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// build/bin/NAME
+std::string bin(const std::string& name);
+std::string source_dir();
+
+bool is_root();
+bool have_program(const std::string& name);  // on PATH
+
+// The state letter of /proc/PID/stat ('R', 'S', 'Z', ...), or nullopt when the process is gone.
+std::optional<char> proc_state(pid_t pid);
+bool zombie_or_gone(pid_t pid);
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+std::string read_file(const std::string& path);
+
+}  // namespace testing

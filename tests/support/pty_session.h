@@ -1,0 +1,50 @@
+// Drives a program through a pseudo-terminal, as a person at a keyboard would: type keys, wait
+// for text to appear on the screen, read what was shown.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace testing {
+
+class PtySession {
+ public:
+  // Starts argv on a new pty (the pty becomes its controlling terminal, as in a login).
+  explicit PtySession(const std::vector<std::string>& argv,
+                      const std::vector<std::string>& env = {});
+  ~PtySession();  // kills what is left of the program and reaps it
+  PtySession(const PtySession&) = delete;
+  PtySession& operator=(const PtySession&) = delete;
+
+  void send(std::string_view keys);
+
+  // Waits until `text` appears in the output after the last match; false on timeout.
+  bool expect(std::string_view text,
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+  // Everything the program printed so far, and what came since the last successful expect().
+  const std::string& output() const { return output_; }
+  std::string since_last_match() const { return output_.substr(matched_); }
+
+  // Waits for the program to end; returns its status as a shell's $? (128+N for signal N), or -1
+  // on timeout.
+  int wait_exit(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  void pump(std::chrono::milliseconds timeout);  // reads whatever arrives within timeout
+
+  int master_ = -1;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = -1;
+  std::string output_;
+  size_t matched_ = 0;
+};
+
+}  // namespace testing
