@@ -6,6 +6,7 @@
 //   pipeline  := command ( '|' command )*
 //   command   := ( NAME=value )* word* with redirections anywhere among the words
 //   redirect  := [fd] ( '<' | '>' | '>>' ) word        e.g. <in  >out  >>log  2>err  2>>err
+//              | [fd] '>&' fd                           e.g. 2>&1  >&2
 #pragma once
 
 #include <string>
@@ -36,8 +37,13 @@ struct Word {
 };
 
 struct Redirect {
-  enum class Kind { Input, Output, Append };  // <  >  >>
-  int fd = 0;                                 // 0 for <, 1 for > and >>, or the number written before
+  enum class Kind {
+    Input,      // <    open target for reading
+    Output,     // >    create or truncate target
+    Append,     // >>   create or append to target
+    Duplicate,  // >&   make fd a copy of the fd number in target (2>&1)
+  };
+  int fd = 0;  // 0 for <, 1 for > >> >&, or the number written before the operator
   Kind kind = Kind::Input;
   Word target;
   bool operator==(const Redirect&) const = default;
