@@ -29,4 +29,12 @@ struct ParseResult {
 
 ParseResult parse(std::string_view input);
 
+// The largest fd number a redirection may name (`1023>f` is allowed, `1024>f` is an error):
+// the usual soft limit on open files is 1024, so higher numbers would fail at dup2() anyway.
+inline constexpr int kMaxRedirectFd = 1023;
+
+// Shell text for a tree: parse(to_source(s)) gives back s. Words are quoted so that they read
+// back the same; used to show a job's command line and to check the parser against itself.
+std::string to_source(const Script& script);
+
 }  // namespace tinysh
