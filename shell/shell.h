@@ -12,12 +12,15 @@
 namespace tinysh {
 
 struct Job {
-  int id = 0;          // %1, %2, ...
-  pid_t pgid = 0;      // the job's process group
-  std::vector<pid_t> pids;  // processes still running
-  int last_status = 0;      // status of the pipeline's last command, once it ends
-  std::string text;         // the command line, for "[1] Done  sleep 5"
-  bool stopped = false;
+  int id = 0;               // %1, %2, ... as `jobs` shows them
+  pid_t pgid = 0;           // the job's process group (0 when it shares the shell's)
+  std::vector<pid_t> pids;  // processes not yet reaped
+  pid_t last_pid = 0;       // the pipeline's last command: its status is the job's status
+  int last_wait_status = 0;  // raw status from waitpid(2) of last_pid
+  std::string text;          // the command line, for "[1] Done  sleep 5"
+  bool stopped = false;      // Ctrl-Z (SIGTSTP) or SIGSTOP
+  bool background = false;
+  bool done() const { return pids.empty(); }
 };
 
 struct Shell {
@@ -28,7 +31,9 @@ struct Shell {
   int terminal_fd = -1;      // the controlling terminal when interactive
   pid_t shell_pgid = 0;
   std::optional<int> exit_requested;  // set by `exit N`: the REPL ends with N
-  std::vector<Job> jobs;              // background and stopped jobs
+  std::vector<Job> jobs;              // running and stopped jobs, foreground one included
+  int foreground_job = 0;             // id of the job the shell is waiting for, 0 when none
+  int next_job_id = 1;
   std::vector<std::string> history;   // lines typed at the prompt, oldest first
 };
 
