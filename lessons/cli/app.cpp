@@ -1,0 +1,32 @@
+#include "app.h"
+
+#include <CLI/CLI.hpp>
+
+#include "explain.h"
+#include "run.h"
+
+namespace nslab::cli {
+
+int nslab_main(int argc, char** argv) {
+  CLI::App app{
+      "nslab shows what a container really is: a tiny shell runs as PID 1 in a box, and each "
+      "flag turns on one kernel isolation feature.",
+      "nslab"};
+  app.require_subcommand(1);
+  RunOptions run;
+  ExplainOptions explain;
+  CLI::App* run_cmd = setup_run(app, run);
+  CLI::App* explain_cmd = setup_explain(app, explain);
+  // Room for: lesson, check, lessons, doctor, ps, enter.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int status = app.exit(e);
+    return status == 0 ? 0 : 2;
+  }
+  if (run_cmd->parsed()) return run_run(run);
+  if (explain_cmd->parsed()) return run_explain(explain);
+  return 2;
+}
+
+}  // namespace nslab::cli

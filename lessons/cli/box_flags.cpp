@@ -1,0 +1,128 @@
+#include "box_flags.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace nslab::cli {
+
+void add_box_flags(CLI::App& app, BoxFlags& f) {
+  const char* uts = "Lesson 1 - hostname (UTS namespace)";
+  const char* mnt = "Lesson 2 - mount table and root (mount namespace, pivot_root)";
+  const char* pid = "Lesson 3 - processes (PID namespace, /proc)";
+  const char* user = "Lesson 4 - users (user namespace, id maps)";
+  const char* more = "More namespaces";
+  const char* what = "What runs in the box (default: tinysh, interactive)";
+
+  app.add_flag("--uts", f.uts, "own hostname: `hostname NAME` inside leaves the host's alone")
+      ->group(uts);
+  app.add_option("--hostname", f.hostname, "name the box (implies --uts)")->group(uts);
+
+  app.add_flag("--mount", f.mount, "own mount table; mounts made inside never reach the host")
+      ->group(mnt);
+  app.add_flag("--pivot", f.pivot,
+               "pivot_root into the embedded rootfs: tinysh, /etc, /dev, /tmp on a tmpfs "
+               "(needs --mount)")
+      ->group(mnt);
+  app.add_option("--rootfs", f.rootfs,
+                 "pivot_root into DIR instead, read-only (implies --pivot), e.g. a busybox or "
+                 "debootstrap tree")
+      ->group(mnt);
+
+  app.add_flag("--pid", f.pid, "own process ids: the box's first process is PID 1")->group(pid);
+  app.add_flag("--proc", f.proc, "a fresh /proc, so ps shows only the box (needs --mount)")
+      ->group(pid);
+
+  app.add_flag("--user", f.user, "own user namespace: root inside without being root outside")
+      ->group(user);
+  app.add_flag("--map-root", f.map_root,
+               "map root inside to you outside (under sudo: to SUDO_UID/SUDO_GID)")
+      ->group(user);
+  app.add_option("--map-uid", f.map_uid, "map uids INSIDE:OUTSIDE:COUNT (repeatable)")
+      ->group(user);
+  app.add_option("--map-gid", f.map_gid, "map gids INSIDE:OUTSIDE:COUNT (repeatable)")
+      ->group(user);
+
+  app.add_flag("--ipc", f.ipc, "own System V IPC and POSIX message queues")->group(more);
+  app.add_flag("--cgroup", f.cgroup, "own view of the cgroup tree (cgroup namespace)")
+      ->group(more);
+  app.add_flag("--time", f.time, "own boot-time and monotonic clocks: uptime differs")
+      ->group(more);
+  app.add_flag("--all", f.all,
+               "every namespace above with sensible defaults: --uts --hostname tinyhost --mount "
+               "--pivot --pid --proc --user --map-root --ipc --cgroup --time")
+      ->group(more);
+
+  app.add_option("-c", f.commands, "run these tinysh commands; exit with the last one's status")
+      ->group(what);
+  app.add_option("program", f.program,
+                 "-- PROGRAM ARGS...: run any program, looked up inside the box")
+      ->group(what);
+}
+
+sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tinysh) {
+  sandbox::Spec spec;
+  spec.uts = f.uts;
+  spec.mount = f.mount;
+  spec.pivot = f.pivot;
+  spec.pid = f.pid;
+  spec.proc = f.proc;
+  spec.user = f.user;
+  spec.map_root = f.map_root;
+  spec.ipc = f.ipc;
+  spec.cgroup = f.cgroup;
+  spec.time = f.time;
+  if (!f.hostname.empty()) {
+    SANDBOX_TRY(sandbox::validate_hostname(f.hostname));
+    spec.hostname = f.hostname;
+  }
+  if (f.all) {
+    spec.uts = spec.mount = spec.pivot = spec.pid = spec.proc = spec.ipc = true;
+    spec.cgroup = spec.time = spec.user = true;
+    if (f.map_uid.empty() && f.map_gid.empty()) spec.map_root = true;
+    if (!spec.hostname) spec.hostname = "tinyhost";
+  }
+  for (const auto& text : f.map_uid) {
+    auto range = sandbox::parse_id_range(text);
+    if (!range) return range.error();
+    spec.uid_map.push_back(*range);
+  }
+  for (const auto& text : f.map_gid) {
+    auto range = sandbox::parse_id_range(text);
+    if (!range) return range.error();
+    spec.gid_map.push_back(*range);
+  }
+  if (!spec.uid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.uid_map, "--map-uid"));
+  if (!spec.gid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.gid_map, "--map-gid"));
+  if (!f.rootfs.empty()) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(f.rootfs, ec);
+    if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", f.rootfs, ec.message()));
+    spec.rootfs_dir = absolute.lexically_normal().string();
+  }
+  if (!f.commands.empty() && !f.program.empty())
+    return sandbox::plain_error("-c and -- PROGRAM both say what to run",
+                                "give one of them");
+  if (!f.commands.empty()) {
+    spec.command.kind = sandbox::CommandKind::ShellCommands;
+    spec.command.shell_commands = f.commands;
+  } else if (!f.program.empty()) {
+    spec.command.kind = sandbox::CommandKind::Program;
+    spec.command.argv = f.program;
+  }
+  spec.tinysh_path = tinysh;
+  return spec;
+}
+
+std::string find_tinysh() {
+  if (const char* path = std::getenv("NSLAB_TINYSH"); path && *path) return path;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "tinysh";
+  return (self.parent_path() / "tinysh").string();
+}
+
+}  // namespace nslab::cli

@@ -1,0 +1,45 @@
+// The flags that describe a box, shared by `nslab run` and `nslab explain` (and later by the
+// lesson driver): how they appear in --help, and how they become a sandbox::Spec.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "result.h"
+#include "spec.h"
+
+namespace nslab::cli {
+
+struct BoxFlags {
+  bool uts = false;
+  std::string hostname;
+  bool mount = false;
+  bool pivot = false;
+  std::string rootfs;
+  bool pid = false;
+  bool proc = false;
+  bool user = false;
+  bool map_root = false;
+  std::vector<std::string> map_uid, map_gid;
+  bool ipc = false;
+  bool cgroup = false;
+  bool time = false;
+  bool all = false;
+  std::string commands;              // -c
+  std::vector<std::string> program;  // -- PROGRAM ARGS
+};
+
+// Adds the flags to `app`, grouped in the order of the lessons.
+void add_box_flags(CLI::App& app, BoxFlags& flags);
+
+// The Spec the flags ask for. Pure apart from making --rootfs absolute; `tinysh` is the host
+// path of the tinysh binary. Malformed values (an id map, two commands) are errors here;
+// combinations that cannot work are refused later, by plan().
+sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& flags, const std::string& tinysh);
+
+// tinysh next to the running nslab (/proc/self/exe's directory), or $NSLAB_TINYSH.
+std::string find_tinysh();
+
+}  // namespace nslab::cli

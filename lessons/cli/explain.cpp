@@ -1,0 +1,42 @@
+#include "explain.h"
+
+#include <fmt/format.h>
+
+#include "plan.h"
+
+namespace nslab::cli {
+
+CLI::App* setup_explain(CLI::App& app, ExplainOptions& options) {
+  CLI::App* explain = app.add_subcommand(
+      "explain", "print the steps a box with these flags is made of: the system calls and why");
+  add_box_flags(*explain, options.box);
+  return explain;
+}
+
+Explanation explain_text(const BoxFlags& flags, const sandbox::Caller& caller) {
+  auto spec = to_spec(flags, find_tinysh());
+  if (!spec) return {fmt::format("nslab: {}\n", spec.error().message()), 2};
+  auto plan = sandbox::plan(*spec, caller);
+  if (plan) return {sandbox::describe(*plan), 0};
+  // Refused for this user, but maybe only because it is not root: show what root would get,
+  // and why this user cannot run it as it is.
+  if (!caller.privileged) {
+    sandbox::Caller root = caller;
+    root.privileged = true;
+    if (auto as_root = sandbox::plan(*spec, root)) {
+      return {sandbox::describe(*as_root) +
+                  fmt::format("note: as uid {}, `nslab run` refuses this: {}\n", caller.uid,
+                              plan.error().message()),
+              0};
+    }
+  }
+  return {fmt::format("nslab: {}\n", plan.error().message()), 2};
+}
+
+int run_explain(const ExplainOptions& options) {
+  auto explanation = explain_text(options.box, sandbox::current_caller());
+  fmt::print(explanation.status ? stderr : stdout, "{}", explanation.text);
+  return explanation.status;
+}
+
+}  // namespace nslab::cli

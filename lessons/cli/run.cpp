@@ -1,0 +1,55 @@
+#include "run.h"
+
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "plan.h"
+#include "launch.h"
+#include "supervise.h"
+
+namespace nslab::cli {
+
+CLI::App* setup_run(CLI::App& app, RunOptions& options) {
+  CLI::App* run = app.add_subcommand(
+      "run", "start a box with the chosen isolation and run tinysh (or -c / -- PROGRAM) in it");
+  add_box_flags(*run, options.box);
+  run->footer(
+      "Examples:\n"
+      "  nslab run                                   no isolation at all: the baseline\n"
+      "  nslab run --uts --hostname tinyhost         own hostname\n"
+      "  nslab run --uts --mount --pivot             + own mount table and root\n"
+      "  nslab run --uts --mount --pivot --pid --proc\n"
+      "  nslab run --user --map-root --mount --pivot --pid --proc   as a normal user\n"
+      "  nslab run --all -c 'hostname; ps'");
+  return run;
+}
+
+int run_run(const RunOptions& options) {
+  auto spec = to_spec(options.box, find_tinysh());
+  if (!spec) {
+    fmt::print(stderr, "nslab: {}\n", spec.error().message());
+    return 2;
+  }
+  auto plan = sandbox::plan(*spec, sandbox::current_caller());
+  if (!plan) {
+    fmt::print(stderr, "nslab: {}\n", plan.error().message());
+    return 2;
+  }
+  auto exit = sandbox::run_box(*plan);
+  if (!exit) {
+    fmt::print(stderr, "nslab: {}\n", exit.error().message());
+    return sandbox::launch_failure_status(exit.error());
+  }
+  if (exit->signal) {
+    const char* name = sigabbrev_np(exit->signal);
+    fmt::print(stderr, "nslab: the box's {} was killed by SIG{}\n",
+               plan->clone_flags & CLONE_NEWPID ? "PID 1" : "first process",
+               name ? name : std::to_string(exit->signal).c_str());
+  }
+  return exit->status();
+}
+
+}  // namespace nslab::cli

@@ -1,0 +1,83 @@
+// The small interface every kind of isolation has: plan it (append its steps to a Plan, or
+// refuse), apply it (in the runner between clone and release, or in the box before exec), and
+// describe it (the text of its steps). Each group below lives in its own file; plan.cpp and
+// launch.cpp call them in the order of a box's life.
+//
+// Internal to libsandbox: the command line and the tests use plan.h and launch.h.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "fd.h"
+#include "plan.h"
+#include "result.h"
+
+namespace sandbox {
+
+// What the box's first process holds while it sets itself up (between clone and exec).
+struct BoxSetup {
+  const Plan& plan;
+  pid_t runner_pid = 0;
+  int release_fd = -1;  // read end of the sync pipe; the runner holds the write end until exec
+  Fd tinysh;            // O_PATH fd on the tinysh binary (reopened in the box's mount namespace)
+  Fd rootfs_dir;        // O_PATH fd on --rootfs DIR (likewise)
+  sigset_t original_mask{};  // the runner's signal mask before it blocked signals for itself
+};
+
+// The staging area in the box's mount namespace: a tmpfs over /tmp that exists only there.
+inline constexpr const char* kStagingDir = "/tmp";
+inline constexpr const char* kNewRoot = "/tmp/root";
+
+// process.cpp — the box's first process: clone, die with the runner, fds, release, exec.
+Status plan_process(const Spec& spec, Plan& plan);
+Status plan_exec(const Spec& spec, Plan& plan);
+Status die_with_runner(const BoxSetup& box);
+Status close_inherited_fds();
+Status wait_for_release(const BoxSetup& box);
+bool runner_alive(const BoxSetup& box);
+// Only returns on failure.
+Error exec_command(const BoxSetup& box);
+
+// user.cpp — user namespace and id maps (user_namespaces(7)).
+Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);
+Status write_uid_map(pid_t pid, const IdMap& map);
+Status deny_setgroups(pid_t pid);
+Status write_gid_map(pid_t pid, const IdMap& map);
+Status become_root_inside(const BoxSetup& box);
+
+// cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
+Status plan_cgroup_namespace(const Spec& spec, Plan& plan);
+Status enter_cgroup_namespace();
+
+// uts.cpp — hostname (uts_namespaces(7)).
+Status plan_uts(const Spec& spec, Plan& plan);
+Status set_hostname(const BoxSetup& box);
+
+// mount.cpp — mount namespace, propagation, pivot_root (mount_namespaces(7), pivot_root(2)).
+Status plan_mount(const Spec& spec, Plan& plan);
+Status plan_pivot(const Spec& spec, Plan& plan);
+Status make_mounts_private();
+Status pivot_into(const BoxSetup& box);
+
+// rootfs.cpp — the embedded rootfs, --rootfs DIR, and the minimal /dev.
+Status plan_rootfs(const Spec& spec, const Caller& caller, Plan& plan);
+Status build_embedded_rootfs(BoxSetup& box);
+Status bind_rootfs_dir(BoxSetup& box);
+Status mount_dev(const BoxSetup& box);
+// The text of /etc/passwd and /etc/group in the embedded rootfs (pure, for tests too).
+std::string rootfs_passwd(const Caller& caller);
+std::string rootfs_group(const Caller& caller);
+
+// proc.cpp — PID namespace and /proc (pid_namespaces(7), proc(5)).
+Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan);
+Status mount_proc(const BoxSetup& box);
+Status protect_proc(const BoxSetup& box);
+
+// timens.cpp — time namespace (time_namespaces(7)).
+Status plan_time(const Spec& spec, Plan& plan);
+Status enter_time_namespace(const BoxSetup& box);
+
+}  // namespace sandbox

@@ -1,0 +1,240 @@
+// Executing a Plan: the runner's side and the box's side of the steps, across the clone.
+//
+//   runner                                   box (first process)
+//   ──────                                   ───────────────────
+//   open tinysh (O_PATH), pipes
+//   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
+//   write uid_map, setgroups, gid_map         read(sync)  … waits …
+//   write(sync, "g") ─────────────────────▶  its setup steps, in order
+//   read(report) … waits …                   execve(): the report pipe (close-on-exec) closes
+//   EOF: the box runs its command            — or it writes its Error to the report pipe
+#include "launch.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "sys.h"
+
+namespace sandbox {
+
+namespace {
+
+// An Error crosses the report pipe as four NUL-terminated fields.
+std::string serialize(const Error& e) {
+  std::string text;
+  for (const auto& field : {e.step, e.call, std::to_string(e.err), e.hint}) {
+    text += field;
+    text += '\0';
+  }
+  return text;
+}
+
+Error deserialize(const std::string& text) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    fields.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  if (fields.size() != 4) return plain_error("the box reported a malformed error");
+  Error e;
+  e.step = fields[0];
+  e.call = fields[1];
+  e.err = std::atoi(fields[2].c_str());
+  e.hint = fields[3];
+  return e;
+}
+
+std::string step_label(const Plan& plan, const Step& step) {
+  size_t number = static_cast<size_t>(&step - plan.steps.data()) + 1;
+  return fmt::format("step {} ({})", number, action_label(step.action));
+}
+
+// One step of the box's own setup.
+Status run_box_step(BoxSetup& box, const Step& step) {
+  switch (step.action) {
+    case Action::DieWithRunner: return die_with_runner(box);
+    case Action::CloseInheritedFds: return close_inherited_fds();
+    case Action::WaitForRelease: return wait_for_release(box);
+    case Action::BecomeRootInside: return become_root_inside(box);
+    case Action::EnterCgroupNamespace: return enter_cgroup_namespace();
+    case Action::SetHostname: return set_hostname(box);
+    case Action::MakeMountsPrivate: return make_mounts_private();
+    case Action::MountRootfsTmpfs: return build_embedded_rootfs(box);
+    case Action::BindRootfsDir: return bind_rootfs_dir(box);
+    case Action::MountDev: return mount_dev(box);
+    case Action::MountProc: return mount_proc(box);
+    case Action::ProtectProc: return protect_proc(box);
+    case Action::PivotRoot: return pivot_into(box);
+    case Action::EnterTimeNamespace: return enter_time_namespace(box);
+    case Action::Exec: return exec_command(box);
+    default: return plain_error(fmt::format("{} is not the box's step", action_label(step.action)));
+  }
+}
+
+// The box's first process: its steps in order, then exec. Never returns.
+[[noreturn]] void box_main(BoxSetup& box, int report_fd) {
+  for (const auto& step : box.plan.steps) {
+    if (step.side != Side::Box) continue;
+    Status status = run_box_step(box, step);
+    if (status) continue;
+    Error error = status.error();
+    error.step = step_label(box.plan, step);
+    std::string text = serialize(error);
+    // If the runner is gone, nobody reads this; the write fails with EPIPE and we just exit.
+    ::signal(SIGPIPE, SIG_IGN);
+    [[maybe_unused]] ssize_t n = ::write(report_fd, text.data(), text.size());
+    ::_exit(launch_failure_status(error));
+  }
+  ::_exit(125);  // unreachable: the Exec step either replaces us or fails
+}
+
+// One of the runner's steps between the clone and the release.
+Status run_runner_step(const Plan& plan, const Step& step, pid_t pid, int release_fd) {
+  switch (step.action) {
+    case Action::WriteUidMap: return write_uid_map(pid, plan.uid_map);
+    case Action::DenySetgroups: return deny_setgroups(pid);
+    case Action::WriteGidMap: return write_gid_map(pid, plan.gid_map);
+    case Action::Release:
+      if (::write(release_fd, "g", 1) != 1) return make_error("write(sync_pipe)", errno);
+      return ok();
+    default: return ok();
+  }
+}
+
+Result<std::string> read_report(int fd) {
+  std::string text;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("read(report_pipe)", errno);
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+Box::~Box() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    wait_exit();
+  }
+}
+
+Box::Box(Box&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), reaped_(std::exchange(other.reaped_, true)) {}
+
+int Box::poll_exit() {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &status, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r != pid_) return -1;
+  reaped_ = true;
+  return status;
+}
+
+int Box::wait_exit() {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &status, 0);
+  while (r < 0 && errno == EINTR);
+  reaped_ = true;
+  return r == pid_ ? status : -1;
+}
+
+pid_t Box::release() {
+  reaped_ = true;
+  return pid_;
+}
+
+int launch_failure_status(const Error& error) {
+  bool exec = error.call.starts_with("execve");
+  if (exec && (error.err == ENOENT || error.err == ENOTDIR)) return 127;
+  if (exec) return 126;
+  return 125;
+}
+
+Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
+  const Spec& spec = plan.spec;
+  bool runs_tinysh = spec.command.kind != CommandKind::Program;
+  // Checked here, before anything is cloned, for a clear error; the box opens them again in its
+  // own mount namespace.
+  Fd tinysh, rootfs_dir;
+  if (spec.rootfs() != RootfsKind::Host || runs_tinysh) {
+    auto fd = sys::open(spec.tinysh_path, O_PATH);
+    if (!fd) {
+      Error e = fd.error();
+      e.step = "find tinysh";
+      e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
+      return e;
+    }
+    tinysh = std::move(*fd);
+  }
+  if (spec.rootfs_dir) {
+    auto fd = sys::open(*spec.rootfs_dir, O_PATH | O_DIRECTORY);
+    if (!fd) {
+      Error e = fd.error();
+      e.step = "open the rootfs";
+      return e;
+    }
+    rootfs_dir = std::move(*fd);
+  }
+
+  int sync_pipe[2], report_pipe[2];
+  if (::pipe2(sync_pipe, O_CLOEXEC) < 0) return make_error("pipe2(sync_pipe)", errno);
+  Fd sync_read(sync_pipe[0]), sync_write(sync_pipe[1]);
+  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return make_error("pipe2(report_pipe)", errno);
+  Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+
+  pid_t runner = ::getpid();
+  auto cloned = sys::clone_process(plan.clone_flags);
+  if (!cloned) {
+    Error e = cloned.error();
+    e.step = step_label(plan, plan.steps.front());
+    return e;
+  }
+  if (*cloned == 0) {
+    // The box. Its copies of the runner's pipe ends must go, or it would never see EOF.
+    sync_write.reset();
+    report_read.reset();
+    BoxSetup box{plan, runner, sync_read.get(), std::move(tinysh), std::move(rootfs_dir),
+                 box_signal_mask};
+    box_main(box, report_write.get());
+  }
+
+  Box box(*cloned);
+  sync_read.reset();
+  report_write.reset();
+  for (const auto& step : plan.steps) {
+    if (step.side != Side::Runner || step.action == Action::Clone) continue;
+    Status status = run_runner_step(plan, step, box.pid(), sync_write.get());
+    if (!status) {
+      Error e = status.error();
+      e.step = step_label(plan, step);
+      return e;  // ~Box kills and reaps the waiting child
+    }
+  }
+  // Blocks until the box execs (the report pipe closes with no data) or reports its failure.
+  auto report = read_report(report_read.get());
+  if (!report) return report.error();
+  if (!report->empty()) {
+    box.wait_exit();
+    return deserialize(*report);
+  }
+  return box;
+}
+
+}  // namespace sandbox

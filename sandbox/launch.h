@@ -1,0 +1,46 @@
+// launch(): execute a Plan. Clones the box's first process, does the runner's part while the box
+// waits on the sync pipe, releases it, and returns once the box has exec'd its command (or with
+// the error of the step that failed, reported by the box over a pipe).
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "plan.h"
+#include "result.h"
+
+namespace sandbox {
+
+// The box's first process, as the host sees it. Owns it: unless it has been waited for or
+// released, the destructor kills it with SIGKILL and reaps it, so no error path leaves a box
+// running.
+class Box {
+ public:
+  explicit Box(pid_t pid) : pid_(pid) {}
+  ~Box();
+  Box(Box&& other) noexcept;
+  Box& operator=(Box&&) = delete;
+  Box(const Box&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // waitpid() without blocking: the wait status once the process has ended, else -1.
+  int poll_exit();
+  // Blocks until the process ends; returns its wait status.
+  int wait_exit();
+  // Gives up ownership: the destructor will leave the process alone.
+  pid_t release();
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+// `box_signal_mask` is the mask the box's command starts with (the runner's mask before it
+// blocked the signals it supervises).
+Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
+
+// What a failed launch means as an exit status, like a shell's: 127 when the command was not
+// found in the box, 126 when it could not be executed, 125 for any other setup failure.
+int launch_failure_status(const Error& error);
+
+}  // namespace sandbox

@@ -1,0 +1,159 @@
+// The table of contents of a box's life: plan() asks each kind of isolation, in the order the
+// kernel needs, to add its steps. launch.cpp executes exactly this list.
+#include "plan.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "namespaces.h"
+#include "sys.h"
+
+namespace sandbox {
+
+namespace {
+
+Error refuse(std::string reason, std::string fix) {
+  Error e = plain_error(std::move(reason), std::move(fix));
+  e.step = "plan";
+  return e;
+}
+
+// Combinations that cannot work, each with the flag that fixes it.
+Status check_combinations(const Spec& spec, const Caller& caller) {
+  bool any_namespace = spec.uts || spec.mount || spec.pid || spec.ipc || spec.cgroup ||
+                       spec.time || spec.pivot || spec.proc;
+  if (spec.pivot && !spec.mount)
+    return refuse("--pivot needs the box's own mount table, or pivot_root would change the "
+                  "host's root",
+                  "add --mount");
+  if (spec.proc && !spec.mount)
+    return refuse("--proc mounts a fresh /proc, which needs the box's own mount table, or it "
+                  "would cover the host's /proc",
+                  "add --mount");
+  bool any_map = spec.map_root || !spec.uid_map.empty() || !spec.gid_map.empty();
+  if (any_map && !spec.user)
+    return refuse("id maps belong to a user namespace", "add --user");
+  if (spec.map_root && (!spec.uid_map.empty() || !spec.gid_map.empty()))
+    return refuse("--map-root and --map-uid/--map-gid both say what the box's ids map to",
+                  "use either --map-root or --map-uid/--map-gid");
+  if (!caller.privileged && any_namespace && !spec.user)
+    return refuse("creating namespaces needs root (CAP_SYS_ADMIN), and nslab runs as uid " +
+                      std::to_string(caller.uid),
+                  "add --user --map-root: root inside the box is you outside");
+  if (spec.user && spec.rootfs() != RootfsKind::Host &&
+      (spec.map_root ? false : spec.uid_map.empty() || spec.gid_map.empty()))
+    return refuse("--pivot builds the box's root with files owned by the box's root, which "
+                  "needs both a uid and a gid map in the user namespace",
+                  "add --map-root");
+  if (spec.command.kind == CommandKind::Program && spec.command.argv.empty())
+    return refuse("-- must be followed by a program", "name a program after --, or use -c");
+  if (spec.rootfs_dir && (spec.rootfs_dir->empty() || spec.rootfs_dir->front() != '/'))
+    return refuse("--rootfs needs an absolute path", "give the directory as /path/to/rootfs");
+  return ok();
+}
+
+std::uint64_t clone_flags_for(const Spec& spec) {
+  std::uint64_t flags = 0;
+  if (spec.user) flags |= CLONE_NEWUSER;
+  if (spec.mount) flags |= CLONE_NEWNS;
+  if (spec.uts) flags |= CLONE_NEWUTS;
+  if (spec.ipc) flags |= CLONE_NEWIPC;
+  if (spec.pid) flags |= CLONE_NEWPID;
+  // The cgroup and time namespaces are not clone flags here: the box unshares them itself, after
+  // the release (see cgroupns.cpp and timens.cpp for why).
+  return flags;
+}
+
+}  // namespace
+
+bool Plan::has(Action action) const {
+  return std::any_of(steps.begin(), steps.end(),
+                     [&](const Step& step) { return step.action == action; });
+}
+
+Result<Plan> plan(const Spec& input, const Caller& caller) {
+  Spec spec = input;
+  // Flags that imply others: a hostname needs its own UTS namespace; a rootfs directory is
+  // pivoted into.
+  if (spec.hostname) spec.uts = true;
+  if (spec.rootfs_dir) spec.pivot = true;
+
+  SANDBOX_TRY(check_combinations(spec, caller));
+
+  Plan plan;
+  plan.spec = spec;
+  plan.caller = caller;
+  plan.clone_flags = clone_flags_for(spec);
+
+  // The box's life, in order. Each call adds the steps of one kind of isolation.
+  SANDBOX_TRY(plan_process(spec, plan));               // clone, die with runner, fds, wait
+  SANDBOX_TRY(plan_user(spec, caller, plan));          // parent: id maps
+  plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
+                        "let the box go on with its own setup, now that the runner's part is "
+                        "done"});
+  if (plan.has(Action::WriteUidMap) || plan.has(Action::WriteGidMap))
+    plan.steps.push_back(
+        {Action::BecomeRootInside, Side::Box, "setresgid(0, 0, 0); setresuid(0, 0, 0)",
+         "become root of the new user namespace, so files the box creates belong to its root"});
+  SANDBOX_TRY(plan_cgroup_namespace(spec, plan));      // unshare(CLONE_NEWCGROUP)
+  SANDBOX_TRY(plan_uts(spec, plan));                   // sethostname
+  SANDBOX_TRY(plan_mount(spec, plan));                 // private propagation
+  SANDBOX_TRY(plan_rootfs(spec, caller, plan));        // tmpfs or bind, /dev
+  SANDBOX_TRY(plan_pid(spec, caller, plan));           // /proc, and its protection
+  SANDBOX_TRY(plan_time(spec, plan));                  // unshare(CLONE_NEWTIME), offsets
+  SANDBOX_TRY(plan_pivot(spec, plan));                 // pivot_root, detach the old root
+  SANDBOX_TRY(plan_exec(spec, plan));                  // execve
+  return plan;
+}
+
+std::string_view action_label(Action action) {
+  switch (action) {
+    case Action::Clone: return "clone the box";
+    case Action::DieWithRunner: return "die with the runner";
+    case Action::CloseInheritedFds: return "close inherited fds";
+    case Action::WaitForRelease: return "wait for the runner";
+    case Action::WriteUidMap: return "write uid_map";
+    case Action::DenySetgroups: return "deny setgroups";
+    case Action::WriteGidMap: return "write gid_map";
+    case Action::Release: return "release the box";
+    case Action::BecomeRootInside: return "become root inside";
+    case Action::EnterCgroupNamespace: return "cgroup namespace";
+    case Action::SetHostname: return "set the hostname";
+    case Action::MakeMountsPrivate: return "private mount propagation";
+    case Action::MountRootfsTmpfs: return "build the embedded rootfs";
+    case Action::BindRootfsDir: return "bind the rootfs directory";
+    case Action::MountDev: return "mount /dev";
+    case Action::MountProc: return "mount /proc";
+    case Action::ProtectProc: return "protect /proc";
+    case Action::PivotRoot: return "pivot_root";
+    case Action::EnterTimeNamespace: return "time namespace";
+    case Action::Exec: return "exec";
+  }
+  return "step";
+}
+
+std::vector<std::string> namespace_names(std::uint64_t clone_flags) {
+  std::vector<std::string> names;
+  for (const auto& kind : namespace_kinds())
+    if (clone_flags & kind.clone_flag) names.emplace_back(kind.proc_name);
+  return names;
+}
+
+std::string describe(const Plan& plan) {
+  std::string text;
+  int number = 0;
+  for (const auto& step : plan.steps) {
+    ++number;
+    text += fmt::format("{:>2}. [{}] {}\n", number, step.side == Side::Runner ? "runner" : "box",
+                        step.calls);
+    text += fmt::format("    {}\n", step.why);
+  }
+  for (const auto& note : plan.notes) text += fmt::format("note: {}\n", note);
+  return text;
+}
+
+}  // namespace sandbox

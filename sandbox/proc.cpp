@@ -1,0 +1,122 @@
+// PID namespace and /proc — pid_namespaces(7), proc(5).
+//
+// In a new PID namespace the box's first process is PID 1: it sees itself as 1, its parent as 0,
+// and must reap orphans like init. But ps reads /proc, and the host's /proc still lists every
+// host process: a PID namespace shows only once a proc filesystem is mounted for it (--proc).
+//
+// Ordering: /proc is mounted before the old root is detached. In a user namespace the kernel
+// allows a new proc mount only while a full, unobscured proc is visible in the mount namespace
+// (it must not reveal more than the mounter can already see); once the host's /proc is gone
+// with the old root, the mount fails with EPERM.
+//
+// A root box without a user namespace is real root over the host's kernel: writing
+// /proc/sys/vm/swappiness there changes the host. So, as production runtimes do, /proc/sys and a
+// few other host-wide files are bound read-only, and the most revealing ones (/proc/kcore,
+// /proc/keys, ...) are masked with /dev/null. In a user namespace the kernel itself refuses
+// those writes (the files belong to the host's root), so nothing is needed there.
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "sys.h"
+
+namespace sandbox {
+
+namespace {
+
+constexpr const char* kReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
+constexpr const char* kMaskedFiles[] = {"kcore", "keys", "timer_list", "sched_debug",
+                                        "latency_stats", "timer_stats"};
+constexpr const char* kMaskedDirs[] = {"acpi", "scsi"};
+
+std::string proc_dir(const Spec& spec) {
+  return spec.rootfs() == RootfsKind::Host ? "/proc" : std::string(kNewRoot) + "/proc";
+}
+
+// lstat() without following: absent paths are skipped (kernels differ in what /proc has).
+enum class Kind { Missing, File, Directory };
+Kind kind_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) < 0) return Kind::Missing;
+  return S_ISDIR(st.st_mode) ? Kind::Directory : Kind::File;
+}
+
+}  // namespace
+
+Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan) {
+  if (spec.pid && !spec.proc)
+    plan.notes.push_back(
+        "--pid without --proc: the box's first process is PID 1, but ps reads the host's /proc "
+        "and still lists every host process; add --proc");
+  if (!spec.proc) return ok();
+  if (!spec.pid && spec.user) {
+    Error e = plain_error(
+        "--proc with --user but without --pid: a user namespace may mount /proc only for a PID "
+        "namespace it owns",
+        "add --pid");
+    e.step = "plan";
+    return e;
+  }
+  if (!spec.pid)
+    plan.notes.push_back(
+        "--proc without --pid: the fresh /proc still shows every process of the host's PID "
+        "namespace");
+  std::string target = proc_dir(spec);
+  plan.steps.push_back(
+      {Action::MountProc, Side::Box,
+       fmt::format("mount(\"proc\", \"{}\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", target),
+       spec.pid ? "a proc filesystem for the box's PID namespace: ps inside sees only the box; "
+                  "mounted before the old root goes, as a user namespace requires"
+                : "a fresh proc filesystem (of the host's PID namespace)"});
+  if (!spec.user && caller.privileged)
+    plan.steps.push_back(
+        {Action::ProtectProc, Side::Box,
+         fmt::format("mount(\"{0}/sys\", \"{0}/sys\", NULL, MS_BIND|MS_REC) + remount MS_RDONLY "
+                     "(also sysrq-trigger irq bus fs); mount(\"/dev/null\", \"{0}/kcore\", NULL, "
+                     "MS_BIND) (also keys timer_list sched_debug ...)",
+                     target),
+         "this box's root is the host's root: make host-wide /proc files read-only and mask the "
+         "revealing ones, as production runtimes do"});
+  return ok();
+}
+
+Status mount_proc(const BoxSetup& box) {
+  std::string target = proc_dir(box.plan.spec);
+  if (box.plan.spec.rootfs() == RootfsKind::Directory) {
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+      return plain_error("the rootfs has no /proc directory (or it is a symlink)",
+                         "create an empty directory proc/ in the rootfs");
+  }
+  return sys::mount("proc", target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+Status protect_proc(const BoxSetup& box) {
+  std::string proc = proc_dir(box.plan.spec);
+  for (const char* name : kReadOnly) {
+    std::string path = proc + "/" + name;
+    if (kind_of(path) == Kind::Missing) continue;
+    SANDBOX_TRY(sys::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC));
+    SANDBOX_TRY(sys::mount(nullptr, path.c_str(), nullptr,
+                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  }
+  for (const char* name : kMaskedFiles) {
+    std::string path = proc + "/" + name;
+    if (kind_of(path) != Kind::File) continue;
+    SANDBOX_TRY(sys::mount("/dev/null", path.c_str(), nullptr, MS_BIND));
+  }
+  for (const char* name : kMaskedDirs) {
+    std::string path = proc + "/" + name;
+    if (kind_of(path) != Kind::Directory) continue;
+    SANDBOX_TRY(sys::mount("nslab-mask", path.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                           "size=0"));
+  }
+  return ok();
+}
+
+}  // namespace sandbox

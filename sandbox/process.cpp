@@ -1,0 +1,192 @@
+// The box's first process, from clone to exec.
+//
+// The runner clone()s it straight into the new namespaces (clone(2): CLONE_NEWUSER, CLONE_NEWNS,
+// CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID) — no re-exec of nslab inside the box, so the nslab
+// binary never runs there. The child then:
+//   1. asks for SIGKILL when the runner dies (PR_SET_PDEATHSIG, prctl(2)), and checks that the
+//      runner did not die before the prctl took effect;
+//   2. marks every inherited fd but 0-2 close-on-exec, so nothing the runner was handed (an open
+//      directory, a socket, a secret file) reaches the program in the box;
+//   3. waits on a pipe until the runner has done its part (id maps; later cgroups and veths);
+//   4. runs its own setup, then execs tinysh or the program, which becomes the box's PID 1 when
+//      there is a PID namespace.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "sys.h"
+
+extern char** environ;
+
+namespace sandbox {
+
+namespace {
+
+std::vector<std::string> box_argv(const Spec& spec) {
+  switch (spec.command.kind) {
+    case CommandKind::Shell: return {"tinysh"};
+    case CommandKind::ShellCommands: return {"tinysh", "-c", spec.command.shell_commands};
+    case CommandKind::Program: return spec.command.argv;
+  }
+  return {};
+}
+
+std::string argv_text(const std::vector<std::string>& argv) {
+  std::string text = "[";
+  for (size_t i = 0; i < argv.size(); ++i)
+    text += fmt::format("{}\"{}\"", i ? ", " : "", argv[i]);
+  return text + "]";
+}
+
+// The environment of a box with its own root: the host's PATH and HOME mean nothing there.
+std::vector<std::string> box_environment(const Spec& spec) {
+  std::vector<std::string> env;
+  if (spec.rootfs() == RootfsKind::Host) {
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    return env;
+  }
+  env.emplace_back("PATH=/bin:/sbin:/usr/bin:/usr/sbin");
+  env.emplace_back("HOME=/root");
+  if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  return env;
+}
+
+}  // namespace
+
+Status plan_process(const Spec& spec, Plan& plan) {
+  auto names = namespace_names(plan.clone_flags);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
+  plan.steps.push_back(
+      {Action::Clone, Side::Runner,
+       fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})",
+                   sys::clone_flags_text(plan.clone_flags)),
+       names.empty() ? "start the box's first process; with no namespace flags it shares "
+                       "everything with the host: this is the baseline"
+                     : fmt::format("start the box's first process already inside new "
+                                   "namespaces: {}",
+                                   list)});
+  plan.steps.push_back(
+      {Action::DieWithRunner, Side::Box,
+       spec.pid ? "prctl(PR_SET_PDEATHSIG, SIGKILL); read(sync_pipe) sees EOF if the runner died"
+                : "prctl(PR_SET_PDEATHSIG, SIGKILL); getppid() == runner",
+       "the box dies with the runner; the check catches a runner that died before the prctl (in "
+       "a new PID namespace getppid() reads 0, so the sync pipe's EOF tells instead)"});
+  plan.steps.push_back({Action::CloseInheritedFds, Side::Box,
+                        "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
+                        "no fd the runner inherited (an open directory, a socket) may reach the "
+                        "box: everything but 0-2 closes at exec"});
+  plan.steps.push_back({Action::WaitForRelease, Side::Box, "read(sync_pipe, &go, 1)",
+                        "wait until the runner has finished its part of the setup"});
+  return ok();
+}
+
+Status plan_exec(const Spec& spec, Plan& plan) {
+  auto argv = box_argv(spec);
+  std::string path;
+  std::string why;
+  if (spec.command.kind == CommandKind::Program) {
+    plan.steps.push_back({Action::Exec, Side::Box,
+                          fmt::format("execvp(\"{}\", {})", argv[0], argv_text(argv)),
+                          "run the program, looked up on PATH inside the box, in place of the "
+                          "setup code; signal mask restored"});
+    return ok();
+  }
+  switch (spec.rootfs()) {
+    case RootfsKind::Host:
+      plan.steps.push_back(
+          {Action::Exec, Side::Box,
+           fmt::format("execve(\"{}\", {})", spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path,
+                       argv_text(argv)),
+           "become tinysh; with --pid it is PID 1 and must reap orphans"});
+      break;
+    case RootfsKind::Embedded:
+      plan.steps.push_back({Action::Exec, Side::Box,
+                            fmt::format("execve(\"/bin/tinysh\", {})", argv_text(argv)),
+                            "become tinysh, from the box's own /bin; with --pid it is PID 1 and "
+                            "must reap orphans"});
+      break;
+    case RootfsKind::Directory:
+      plan.steps.push_back(
+          {Action::Exec, Side::Box,
+           fmt::format("execveat(tinysh_fd, \"\", {}, AT_EMPTY_PATH)", argv_text(argv)),
+           "become tinysh through the fd opened before pivot_root: the rootfs directory need not "
+           "contain it"});
+      break;
+  }
+  return ok();
+}
+
+Status die_with_runner(const BoxSetup& box) {
+  SANDBOX_TRY(sys::set_parent_death_signal(SIGKILL));
+  // The runner may have died between clone and prctl: then no signal will ever come. Outside a
+  // new PID namespace, getppid() shows it (we were reparented). Inside one, getppid() is 0
+  // either way, and wait_for_release() sees the sync pipe's EOF instead.
+  if (!(box.plan.clone_flags & CLONE_NEWPID) && ::getppid() != box.runner_pid)
+    return plain_error("getppid() != runner: the runner exited before the box started");
+  return ok();
+}
+
+Status close_inherited_fds() { return sys::cloexec_from(3); }
+
+Status wait_for_release(const BoxSetup& box) {
+  char go = 0;
+  ssize_t n;
+  do n = ::read(box.release_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return make_error("read(sync_pipe)", errno);
+  if (n == 0) return plain_error("read(sync_pipe): EOF, the runner is gone or gave up");
+  return ok();
+}
+
+bool runner_alive(const BoxSetup& box) {
+  // The runner keeps the pipe's write end open until the box has exec'd; POLLHUP means it died.
+  pollfd pfd{box.release_fd, POLLIN, 0};
+  if (::poll(&pfd, 1, 0) < 0) return true;
+  return !(pfd.revents & POLLHUP);
+}
+
+Error exec_command(const BoxSetup& box) {
+  const Spec& spec = box.plan.spec;
+  auto argv = box_argv(spec);
+  auto env = box_environment(spec);
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  // The runner blocked the signals it forwards; the box starts with the mask nslab was given.
+  ::sigprocmask(SIG_SETMASK, &box.original_mask, nullptr);
+
+  if (spec.command.kind == CommandKind::Program) {
+    // execvp() looks PATH up in our own environment: switch to the box's first.
+    environ = envp.data();
+    ::execvp(args[0], args.data());
+    return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
+  }
+  switch (spec.rootfs()) {
+    case RootfsKind::Host:
+      ::execve(spec.tinysh_path.c_str(), args.data(), envp.data());
+      return make_error(fmt::format("execve(\"{}\")", spec.tinysh_path), errno);
+    case RootfsKind::Embedded:
+      ::execve("/bin/tinysh", args.data(), envp.data());
+      return make_error("execve(\"/bin/tinysh\")", errno);
+    case RootfsKind::Directory:
+      ::execveat(box.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
+      return make_error("execveat(tinysh_fd, \"\", AT_EMPTY_PATH)", errno);
+  }
+  return plain_error("exec: unknown command kind");
+}
+
+}  // namespace sandbox

@@ -1,0 +1,227 @@
+// The box's root filesystem: the embedded rootfs, a --rootfs directory, and a minimal /dev.
+//
+// Everything is assembled inside the box's own mount namespace, under a tmpfs mounted over /tmp
+// there (the host's /tmp is not touched: the mount exists only in the box's namespace, and
+// propagation is already private). tmpfs lives in memory, so nothing is written to the host's
+// disk, and it disappears with the namespace when the box's last process exits.
+//
+// The embedded rootfs is a second tmpfs at /tmp/root holding:
+//   /bin/tinysh, /bin/sh  read-only, nosuid bind mounts of the host's tinysh (not copies:
+//                         a bind costs microseconds, a copy of the binary about a millisecond)
+//   /etc                  passwd, group (root, nobody, the invoking user), hostname, motd
+//   /NSLAB-ROOTFS         a marker, so `ls /` is unmistakable
+//   /tmp, /root, /proc    directories; /proc is mounted only with --proc
+//   /dev                  see mount_dev()
+//
+// Device nodes: mknod(2) is refused in a user namespace, and a node on a tmpfs mounted there
+// would not work anyway (such tmpfs is implicitly nodev). So /dev holds empty files with the
+// host's /dev/null, /dev/zero, ... bind-mounted over them, as bubblewrap and runc do.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "rootfs_assets.h"
+#include "sys.h"
+
+namespace sandbox {
+
+namespace {
+
+std::string fd_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+
+// A read-only, nosuid bind of the host's tinysh onto `target` (an empty file made here). Keeps
+// the flags the kernel locks on the source mount in a user namespace.
+Status bind_tinysh(const BoxSetup& box, const std::string& target) {
+  SANDBOX_TRY(sys::create_file(target, 0755));
+  std::string source = fd_path(box.tinysh.get());
+  SANDBOX_TRY(sys::mount(source.c_str(), target.c_str(), nullptr, MS_BIND));
+  auto locked = sys::mount_flags_of(target);
+  if (!locked) return locked.error();
+  return sys::mount(nullptr, target.c_str(), nullptr,
+                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | *locked);
+}
+
+// Opens `path` as an O_PATH fd in the box's own mount namespace. (An fd opened by the runner
+// before the clone points into the host's mount namespace, and the kernel refuses to bind-mount
+// from another namespace's mount: EINVAL.) Done before the staging tmpfs covers /tmp.
+Status reopen_here(Fd& fd, const std::string& path, int flags) {
+  auto opened = sys::open(path, O_PATH | flags);
+  if (!opened) return opened.error();
+  fd = std::move(*opened);
+  return ok();
+}
+
+// The staging tmpfs over /tmp, in the box's mount namespace only.
+Status mount_staging() {
+  SANDBOX_TRY(sys::mount("nslab-staging", kStagingDir, "tmpfs", MS_NOSUID | MS_NODEV,
+                         "mode=0700,size=64k"));
+  return sys::make_dir(kNewRoot, 0755);
+}
+
+// Refuses a mount target inside a user's rootfs that is a symlink: following it would mount
+// over a path outside the rootfs (on the host, for a root box). Returns false when it is absent.
+Result<bool> real_directory(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return false;
+    return make_error(fmt::format("lstat(\"{}\")", path), errno);
+  }
+  if (S_ISLNK(st.st_mode))
+    return plain_error(fmt::format("the rootfs's {} is a symlink", path.substr(strlen(kNewRoot))),
+                       "nslab never follows a symlink out of a rootfs: make it a directory");
+  if (!S_ISDIR(st.st_mode))
+    return plain_error(fmt::format("the rootfs's {} is not a directory",
+                                   path.substr(strlen(kNewRoot))),
+                       "make it an empty directory");
+  return true;
+}
+
+bool is_plain_user(uid_t uid) { return uid != 0 && uid != 65534; }
+
+}  // namespace
+
+std::string rootfs_passwd(const Caller& caller) {
+  std::string text;
+  for (const auto& file : rootfs_assets())
+    if (file.path == "/etc/passwd") text = std::string(file.text);
+  if (is_plain_user(caller.invoking_uid))
+    text += fmt::format("{0}:x:{1}:{2}:{0}:/home/{0}:/bin/sh\n", caller.invoking_name,
+                        caller.invoking_uid, caller.invoking_gid);
+  return text;
+}
+
+std::string rootfs_group(const Caller& caller) {
+  std::string text;
+  for (const auto& file : rootfs_assets())
+    if (file.path == "/etc/group") text = std::string(file.text);
+  if (is_plain_user(caller.invoking_uid) && caller.invoking_gid != 0 &&
+      caller.invoking_gid != 65534)
+    text += fmt::format("{}:x:{}:\n", caller.invoking_name, caller.invoking_gid);
+  return text;
+}
+
+Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
+  switch (spec.rootfs()) {
+    case RootfsKind::Host:
+      return ok();
+    case RootfsKind::Embedded:
+      plan.steps.push_back(
+          {Action::MountRootfsTmpfs, Side::Box,
+           "mount(\"nslab-rootfs\", \"/tmp/root\", \"tmpfs\", MS_NOSUID|MS_NODEV); "
+           "mount(tinysh, \"/tmp/root/bin/tinysh\", NULL, MS_BIND) + remount MS_RDONLY|MS_NOSUID; "
+           "write /etc/passwd /etc/group /etc/hostname /etc/motd /NSLAB-ROOTFS",
+           "build the box's root in memory, inside its own mount namespace: tinysh bound "
+           "read-only (not copied), a few files in /etc; nothing is written to the host's disk"});
+      break;
+    case RootfsKind::Directory:
+      plan.steps.push_back(
+          {Action::BindRootfsDir, Side::Box,
+           fmt::format("mount(\"{}\", \"/tmp/root\", NULL, MS_BIND|MS_REC) + remount "
+                       "MS_RDONLY; mount(\"tmpfs\", \"/tmp/root/tmp\")",
+                       *spec.rootfs_dir),
+           "use the directory as the box's root, read-only, so the box cannot change the host's "
+           "copy; its /dev, /proc and /tmp must be real directories, never symlinks"});
+      break;
+  }
+  plan.steps.push_back(
+      {Action::MountDev, Side::Box,
+       "mount(\"nslab-dev\", \"/tmp/root/dev\", \"tmpfs\"); bind /dev/{null,zero,full,random,"
+       "urandom,tty}; mount(\"devpts\", \"/dev/pts\", \"devpts\", \"newinstance,ptmxmode=0666\"); "
+       "mount(\"tmpfs\", \"/dev/shm\"); symlinks fd, stdin, stdout, stderr, ptmx",
+       "a minimal /dev: the host's device nodes bound one by one (mknod is refused in a user "
+       "namespace), a private pty instance, and no access to the host's disks"});
+  return ok();
+}
+
+Status build_embedded_rootfs(BoxSetup& box) {
+  const Plan& plan = box.plan;
+  SANDBOX_TRY(reopen_here(box.tinysh, plan.spec.tinysh_path, 0));
+  SANDBOX_TRY(mount_staging());
+  SANDBOX_TRY(sys::mount("nslab-rootfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV,
+                         "mode=0755,size=16m"));
+  std::string root = kNewRoot;
+  for (auto [dir, mode] : {std::pair{"/bin", 0755u}, {"/etc", 0755u}, {"/dev", 0755u},
+                           {"/proc", 0555u}, {"/tmp", 01777u}, {"/root", 0700u}})
+    SANDBOX_TRY(sys::make_dir(root + dir, mode));
+
+  for (const auto& file : rootfs_assets()) {
+    if (file.path == "/etc/passwd" || file.path == "/etc/group") continue;
+    SANDBOX_TRY(sys::create_file(root + std::string(file.path), 0644, file.text));
+  }
+  SANDBOX_TRY(sys::create_file(root + "/etc/passwd", 0644, rootfs_passwd(plan.caller)));
+  SANDBOX_TRY(sys::create_file(root + "/etc/group", 0644, rootfs_group(plan.caller)));
+  // The UTS step ran before this one, so gethostname() is the box's own name.
+  char name[65] = {};
+  ::gethostname(name, sizeof name - 1);
+  SANDBOX_TRY(sys::create_file(root + "/etc/hostname", 0644, std::string(name) + "\n"));
+
+  SANDBOX_TRY(bind_tinysh(box, root + "/bin/tinysh"));
+  return bind_tinysh(box, root + "/bin/sh");
+}
+
+Status bind_rootfs_dir(BoxSetup& box) {
+  SANDBOX_TRY(reopen_here(box.tinysh, box.plan.spec.tinysh_path, 0));
+  SANDBOX_TRY(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY));
+  SANDBOX_TRY(mount_staging());
+  std::string source = fd_path(box.rootfs_dir.get());
+  SANDBOX_TRY(sys::mount(source.c_str(), kNewRoot, nullptr, MS_BIND | MS_REC));
+  auto locked = sys::mount_flags_of(kNewRoot);
+  if (!locked) return locked.error();
+  SANDBOX_TRY(sys::mount(nullptr, kNewRoot, nullptr,
+                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | *locked));
+  // tinysh for the box, from outside the rootfs: a read-only bind in the staging tmpfs, which is
+  // detached with the old root; the box execs it through an fd (execveat), so the directory need
+  // not contain tinysh and the box gets no path to the host's file.
+  std::string staged = std::string(kStagingDir) + "/tinysh";
+  SANDBOX_TRY(bind_tinysh(box, staged));
+  auto fd = sys::open(staged, O_PATH);
+  if (!fd) return fd.error();
+  box.tinysh = std::move(*fd);
+
+  std::string tmp = std::string(kNewRoot) + "/tmp";
+  auto has_tmp = real_directory(tmp);
+  if (!has_tmp) return has_tmp.error();
+  if (*has_tmp)
+    SANDBOX_TRY(sys::mount("nslab-tmp", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+  return ok();
+}
+
+Status mount_dev(const BoxSetup& box) {
+  std::string dev = std::string(kNewRoot) + "/dev";
+  if (box.plan.spec.rootfs() == RootfsKind::Directory) {
+    auto exists = real_directory(dev);
+    if (!exists) return exists.error();
+    if (!*exists) return ok();  // a rootfs without /dev keeps none
+  }
+  SANDBOX_TRY(sys::mount("nslab-dev", dev.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         "mode=0755,size=64k"));
+  for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string target = dev + "/" + node;
+    std::string source = std::string("/dev/") + node;
+    SANDBOX_TRY(sys::create_file(target, 0666));
+    SANDBOX_TRY(sys::mount(source.c_str(), target.c_str(), nullptr, MS_BIND));
+  }
+  // A new devpts instance: the box's ptys are its own, numbered from 0, invisible to the host's
+  // /dev/pts. ptmxmode=0666 so its ptmx node is usable; /dev/ptmx points at it.
+  SANDBOX_TRY(sys::make_dir(dev + "/pts", 0755));
+  SANDBOX_TRY(sys::mount("devpts", (dev + "/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+                         "newinstance,ptmxmode=0666,mode=0620"));
+  SANDBOX_TRY(sys::make_symlink("pts/ptmx", dev + "/ptmx"));
+  SANDBOX_TRY(sys::make_dir(dev + "/shm", 01777));
+  SANDBOX_TRY(sys::mount("nslab-shm", (dev + "/shm").c_str(), "tmpfs",
+                         MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"));
+  SANDBOX_TRY(sys::make_symlink("/proc/self/fd", dev + "/fd"));
+  SANDBOX_TRY(sys::make_symlink("/proc/self/fd/0", dev + "/stdin"));
+  SANDBOX_TRY(sys::make_symlink("/proc/self/fd/1", dev + "/stdout"));
+  return sys::make_symlink("/proc/self/fd/2", dev + "/stderr");
+}
+
+}  // namespace sandbox

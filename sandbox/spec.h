@@ -1,0 +1,101 @@
+// What a box should be: a plain value, filled in from the command line (or a lesson step) and
+// handed to plan(). Nothing here touches the kernel; the parsers are pure and unit-tested.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace sandbox {
+
+// One line of /proc/PID/uid_map or gid_map: ids [inside, inside+count) in the box are ids
+// [outside, outside+count) outside it. See user_namespaces(7), "User and group ID mappings".
+struct IdRange {
+  std::uint32_t inside = 0;
+  std::uint32_t outside = 0;
+  std::uint32_t count = 0;
+  bool operator==(const IdRange&) const = default;
+};
+using IdMap = std::vector<IdRange>;
+
+// The kernel accepts at most this many lines in one map (since Linux 4.15).
+inline constexpr size_t kMaxIdMapLines = 340;
+
+// "INSIDE:OUTSIDE:COUNT", as --map-uid and --map-gid take it.
+Result<IdRange> parse_id_range(std::string_view text);
+// The map file's own format: lines of "INSIDE OUTSIDE COUNT". `what` names the map in errors.
+Result<IdMap> parse_id_map(std::string_view text, std::string_view what = "id map");
+// The rules the kernel enforces when the map is written: count > 0, no range that wraps past
+// 2^32-1, no two ranges overlapping inside or outside, at most 340 lines, at least one.
+Status validate_id_map(const IdMap& map, std::string_view what = "id map");
+// The text written to the map file: one "inside outside count" line per range.
+std::string format_id_map(const IdMap& map);
+
+// A hostname the kernel and a prompt accept: 1-64 bytes of letters, digits, '-' and '.',
+// not starting with '-' or '.'.
+Status validate_hostname(std::string_view name);
+
+enum class RootfsKind {
+  Host,       // no pivot: the box sees the host's files
+  Embedded,   // a tmpfs built inside the box: tinysh, /etc, /dev, /tmp
+  Directory,  // a directory given with --rootfs, bind-mounted as the box's root
+};
+
+enum class CommandKind {
+  Shell,          // tinysh, interactive on a terminal
+  ShellCommands,  // tinysh -c 'commands'
+  Program,        // -- PROGRAM ARGS: any program, resolved inside the box
+};
+
+struct Command {
+  CommandKind kind = CommandKind::Shell;
+  std::string shell_commands;      // for ShellCommands
+  std::vector<std::string> argv;   // for Program
+};
+
+struct Spec {
+  bool uts = false;
+  std::optional<std::string> hostname;  // implies uts
+  bool mount = false;
+  bool pivot = false;
+  std::optional<std::string> rootfs_dir;  // absolute; implies pivot
+  bool pid = false;
+  bool proc = false;
+  bool ipc = false;
+  bool user = false;
+  bool map_root = false;
+  IdMap uid_map;  // from --map-uid, inside:outside:count
+  IdMap gid_map;
+  bool cgroup = false;
+  bool time = false;
+  std::int64_t time_offset_seconds = 0;  // added to the box's boottime and monotonic clocks
+  Command command;
+  std::string tinysh_path;  // the host's tinysh binary (next to nslab, or $NSLAB_TINYSH)
+
+  RootfsKind rootfs() const {
+    if (rootfs_dir) return RootfsKind::Directory;
+    return pivot ? RootfsKind::Embedded : RootfsKind::Host;
+  }
+};
+
+// Who starts the box. plan() needs it to decide what is allowed (a non-root user can only map
+// its own ids) and what root inside maps to. Under sudo, the "invoking user" is SUDO_UID's.
+struct Caller {
+  uid_t uid = 0;            // real uid of nslab
+  gid_t gid = 0;
+  bool privileged = false;  // euid 0: may create namespaces without a user namespace
+  uid_t invoking_uid = 0;   // the person at the keyboard (SUDO_UID when run under sudo)
+  gid_t invoking_gid = 0;
+  std::string invoking_name = "root";
+};
+
+// Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER and /etc/passwd.
+Caller current_caller();
+
+}  // namespace sandbox

@@ -1,0 +1,262 @@
+#include "sys.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "hints.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace sandbox::sys {
+
+namespace {
+
+struct Fault {
+  std::string call;
+  int err;
+  int count;
+};
+std::vector<Fault>& faults() {
+  static std::vector<Fault> list;
+  return list;
+}
+
+// Returns the injected errno for `call`, or 0 to go on to the kernel.
+int injected(std::string_view call) {
+  for (auto& fault : faults()) {
+    if (fault.call == call && fault.count > 0) {
+      --fault.count;
+      return fault.err;
+    }
+  }
+  return 0;
+}
+
+// Runs a system call, retrying while it is interrupted; returns its result with errno intact.
+template <typename F>
+long retry(F&& call) {
+  long r;
+  do r = call();
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+// Runs `call` unless a fault is injected for `text`'s name; builds the Error on failure.
+template <typename F>
+Status checked(const std::string& text, F&& call) {
+  if (int err = injected(call_name(text))) return make_error(text, err);
+  if (retry(call) < 0) return make_error(text, errno);
+  return ok();
+}
+
+std::string quoted(const char* s) { return s ? fmt::format("\"{}\"", s) : "NULL"; }
+
+}  // namespace
+
+void inject_fault(std::string_view call, int err, int count) {
+  faults().push_back({std::string(call), err, count});
+}
+void clear_faults() { faults().clear(); }
+
+std::string mount_flags_text(unsigned long flags) {
+  static constexpr std::pair<unsigned long, const char*> kNames[] = {
+      {MS_RDONLY, "MS_RDONLY"},     {MS_NOSUID, "MS_NOSUID"},     {MS_NODEV, "MS_NODEV"},
+      {MS_NOEXEC, "MS_NOEXEC"},     {MS_REMOUNT, "MS_REMOUNT"},   {MS_BIND, "MS_BIND"},
+      {MS_REC, "MS_REC"},           {MS_PRIVATE, "MS_PRIVATE"},   {MS_SLAVE, "MS_SLAVE"},
+      {MS_SHARED, "MS_SHARED"},     {MS_NOATIME, "MS_NOATIME"},   {MS_NODIRATIME, "MS_NODIRATIME"},
+      {MS_RELATIME, "MS_RELATIME"}, {MS_STRICTATIME, "MS_STRICTATIME"}};
+  std::string text;
+  for (auto [bit, name] : kNames) {
+    if (flags & bit) {
+      if (!text.empty()) text += '|';
+      text += name;
+      flags &= ~bit;
+    }
+  }
+  if (flags) text += fmt::format("{}{:#x}", text.empty() ? "" : "|", flags);
+  return text.empty() ? "0" : text;
+}
+
+std::string clone_flags_text(std::uint64_t flags) {
+  static constexpr std::pair<std::uint64_t, const char*> kNames[] = {
+      {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWNS, "CLONE_NEWNS"},
+      {CLONE_NEWUTS, "CLONE_NEWUTS"},   {CLONE_NEWIPC, "CLONE_NEWIPC"},
+      {CLONE_NEWPID, "CLONE_NEWPID"},   {CLONE_NEWNET, "CLONE_NEWNET"},
+      {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"}};
+  std::string text;
+  for (auto [bit, name] : kNames) {
+    if (flags & bit) {
+      if (!text.empty()) text += '|';
+      text += name;
+    }
+  }
+  return text.empty() ? "0" : text;
+}
+
+Result<pid_t> clone_process(std::uint64_t flags) {
+  std::string text = fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})", clone_flags_text(flags));
+  if (int err = injected("clone")) return make_error(text, err);
+  // clone3 without a stack behaves like fork(): the child continues here on a copy of our stack.
+  // glibc has no wrapper for clone3, hence the raw syscall.
+  clone_args args{};
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  long pid = retry([&] { return ::syscall(SYS_clone3, &args, sizeof args); });
+  if (pid < 0) return make_error(text, errno);
+  return static_cast<pid_t>(pid);
+}
+
+Status unshare(int flags) {
+  return checked(fmt::format("unshare({})", clone_flags_text(static_cast<unsigned>(flags))),
+                 [&] { return ::unshare(flags); });
+}
+
+Status setns(int fd, int nstype) {
+  return checked(fmt::format("setns({}, {})", fd, clone_flags_text(static_cast<unsigned>(nstype))),
+                 [&] { return ::setns(fd, nstype); });
+}
+
+Status sethostname(std::string_view name) {
+  return checked(fmt::format("sethostname(\"{}\")", name),
+                 [&] { return ::sethostname(name.data(), name.size()); });
+}
+
+Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+             const char* data) {
+  std::string text = fmt::format("mount({}, {}, {}, {}{})", quoted(source), quoted(target),
+                                 quoted(fstype), mount_flags_text(flags),
+                                 data ? fmt::format(", \"{}\"", data) : std::string());
+  return checked(text, [&] { return ::mount(source, target, fstype, flags, data); });
+}
+
+Status umount2(const char* target, int flags) {
+  return checked(fmt::format("umount2({}, {})", quoted(target),
+                             flags & MNT_DETACH ? "MNT_DETACH" : std::to_string(flags)),
+                 [&] { return ::umount2(target, flags); });
+}
+
+Status pivot_root(const char* new_root, const char* put_old) {
+  return checked(fmt::format("pivot_root({}, {})", quoted(new_root), quoted(put_old)),
+                 [&] { return ::syscall(SYS_pivot_root, new_root, put_old); });
+}
+
+Status chdir(const char* path) {
+  return checked(fmt::format("chdir({})", quoted(path)), [&] { return ::chdir(path); });
+}
+
+Status set_parent_death_signal(int signal) {
+  return checked(fmt::format("prctl(PR_SET_PDEATHSIG, {})", sigabbrev_np(signal)),
+                 [&] { return ::prctl(PR_SET_PDEATHSIG, signal); });
+}
+
+Status cloexec_from(unsigned first) {
+  return checked(fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first),
+                 [&] { return ::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC); });
+}
+
+Result<Fd> open(const std::string& path, int flags, unsigned mode) {
+  std::string text = fmt::format("open(\"{}\")", path);
+  if (int err = injected("open")) return make_error(text, err);
+  long fd = retry([&] { return ::open(path.c_str(), flags | O_CLOEXEC, mode); });
+  if (fd < 0) return make_error(text, errno);
+  return Fd(static_cast<int>(fd));
+}
+
+namespace {
+
+Status write_all(int fd, std::string_view text, const std::string& what) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(what, errno);
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status write_file(const std::string& path, std::string_view text) {
+  std::string what = "write " + path;
+  if (int err = injected(call_name(what))) return make_error(what, err);
+  long fd = retry([&] { return ::open(path.c_str(), O_WRONLY | O_CLOEXEC); });
+  if (fd < 0) return make_error(what, errno);
+  Fd owner(static_cast<int>(fd));
+  // Map files and setgroups take the whole text in one write(2): the kernel rejects a second.
+  return write_all(owner.get(), text, what);
+}
+
+Status create_file(const std::string& path, unsigned mode, std::string_view text) {
+  std::string what = "create " + path;
+  long fd = retry([&] {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  });
+  if (fd < 0) return make_error(what, errno);
+  Fd owner(static_cast<int>(fd));
+  // The umask must not narrow the modes the rootfs asks for (/tmp 1777, files 0644).
+  if (::fchmod(owner.get(), mode) < 0) return make_error("fchmod " + path, errno);
+  return write_all(owner.get(), text, what);
+}
+
+Status make_dir(const std::string& path, unsigned mode) {
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
+    return make_error(fmt::format("mkdir(\"{}\", {:04o})", path, mode), errno);
+  if (::chmod(path.c_str(), mode) < 0)
+    return make_error(fmt::format("chmod(\"{}\", {:04o})", path, mode), errno);
+  return ok();
+}
+
+Status make_symlink(const std::string& target, const std::string& link) {
+  return checked(fmt::format("symlink(\"{}\", \"{}\")", target, link),
+                 [&] { return ::symlink(target.c_str(), link.c_str()); });
+}
+
+Result<std::string> read_file(const std::string& path) {
+  auto fd = open(path, O_RDONLY);
+  if (!fd) return fd.error();
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd->get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("read " + path, errno);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+Result<unsigned long> mount_flags_of(const std::string& path) {
+  struct statvfs st {};
+  if (retry([&] { return ::statvfs(path.c_str(), &st); }) < 0)
+    return make_error(fmt::format("statvfs(\"{}\")", path), errno);
+  static constexpr std::pair<unsigned long, unsigned long> kFlags[] = {
+      {ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
+      {ST_NOEXEC, MS_NOEXEC},     {ST_NOATIME, MS_NOATIME},       {ST_NODIRATIME, MS_NODIRATIME},
+      {ST_RELATIME, MS_RELATIME}};
+  unsigned long flags = 0;
+  for (auto [st_bit, ms_bit] : kFlags)
+    if (st.f_flag & st_bit) flags |= ms_bit;
+  return flags;
+}
+
+}  // namespace sandbox::sys

@@ -1,0 +1,60 @@
+// The raw system-call layer: every call that changes namespaces, mounts or id maps goes through
+// here. Each wrapper retries on EINTR, captures errno into an Error that spells the call out with
+// its arguments, and picks the hint for it from hints.cpp. Nothing else in sandbox/ calls these
+// system calls directly, so the whole kernel surface of a box is listed in this one file.
+//
+// Tests can make a named call fail on purpose with inject_fault(); a box's child process is a
+// copy of the runner, so a fault set before launch() fires inside the box's setup too.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fd.h"
+#include "result.h"
+
+namespace sandbox::sys {
+
+// clone3() with fork semantics (no new stack): returns 0 in the child, the child's pid (as seen
+// from the caller's PID namespace) in the parent. `flags` are CLONE_NEW* bits.
+Result<pid_t> clone_process(std::uint64_t flags);
+
+Status unshare(int flags);
+Status setns(int fd, int nstype);
+Status sethostname(std::string_view name);
+Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+             const char* data = nullptr);
+Status umount2(const char* target, int flags);
+Status pivot_root(const char* new_root, const char* put_old);
+Status chdir(const char* path);
+Status set_parent_death_signal(int signal);
+// Marks every fd from `first` up close-on-exec (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)).
+Status cloexec_from(unsigned first);
+
+// Files: the call text is "write PATH" etc., and the hint key is the file's name, so a failed
+// write of /proc/42/gid_map gets the gid_map advice.
+Status write_file(const std::string& path, std::string_view text);
+Status create_file(const std::string& path, unsigned mode, std::string_view text = {});
+Status make_dir(const std::string& path, unsigned mode);
+Status make_symlink(const std::string& target, const std::string& link);
+Result<Fd> open(const std::string& path, int flags, unsigned mode = 0);
+Result<std::string> read_file(const std::string& path);
+// The per-mount flags (MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC and atime flags) of the mount that
+// holds `path`, from statvfs(3). In a user namespace a bind remount must keep these: the kernel
+// locks them (mount_namespaces(7), "restrictions").
+Result<unsigned long> mount_flags_of(const std::string& path);
+
+// "MS_BIND|MS_REC|MS_RDONLY" for mount flags.
+std::string mount_flags_text(unsigned long flags);
+// "CLONE_NEWUTS|CLONE_NEWPID" for namespace flags.
+std::string clone_flags_text(std::uint64_t flags);
+
+// Test hook: the next `count` calls named `call` ("mount", "pivot_root", "gid_map", ...) fail
+// with `err` without reaching the kernel.
+void inject_fault(std::string_view call, int err, int count = 1);
+void clear_faults();
+
+}  // namespace sandbox::sys
