@@ -260,6 +260,14 @@ std::string fork_failure_hint(int err) {
 
 // ---- jobs -----------------------------------------------------------------------------------
 
+// Job numbers restart from 1 when no job is left, as in other shells: the next is one more
+// than the highest still in use.
+int next_job_id(const Shell& sh) {
+  int highest = 0;
+  for (const Job& j : sh.jobs) highest = std::max(highest, j.id);
+  return highest + 1;
+}
+
 Job* job_by_id(Shell& sh, int id) {
   for (Job& j : sh.jobs)
     if (j.id == id) return &j;
@@ -418,7 +426,7 @@ int run_pipeline(Shell& sh, const Pipeline& pipeline, bool background) {
   }
 
   Job job;
-  job.id = sh.next_job_id++;
+  job.id = next_job_id(sh);
   job.text = text;
   job.background = background;
   // With job control each job leads its own process group. Without it (-c, scripts), a
@@ -495,7 +503,7 @@ int run_and_or(Shell& sh, const AndOr& item) {
     }
     ::setpgid(pid, pid);
     Job job;
-    job.id = sh.next_job_id++;
+    job.id = next_job_id(sh);
     job.pgid = pid;
     job.pids = {pid};
     job.last_pid = pid;
@@ -534,23 +542,23 @@ std::string describe_death(int wait_status) {
   return text;
 }
 
-void poll_children(Shell& sh, bool report) {
+std::string poll_children(Shell& sh) {
   handle_pending_signals(sh, false);
   reap(sh);
+  std::string report;
   for (auto it = sh.jobs.begin(); it != sh.jobs.end();) {
     if (!it->background || !it->done()) {
       ++it;
       continue;
     }
-    if (report) {
-      int st = it->last_wait_status;
-      std::string how = WIFSIGNALED(st) ? describe_death(st)
-                        : WEXITSTATUS(st) == 0 ? std::string("Done")
-                                               : fmt::format("Exit {}", WEXITSTATUS(st));
-      write_all(2, fmt::format("[{}] {}  {}\n", it->id, how, it->text));
-    }
+    int st = it->last_wait_status;
+    std::string how = WIFSIGNALED(st) ? describe_death(st)
+                      : WEXITSTATUS(st) == 0 ? std::string("Done")
+                                             : fmt::format("Exit {}", WEXITSTATUS(st));
+    report += fmt::format("[{}] {}  {}\n", it->id, how, it->text);
     it = sh.jobs.erase(it);
   }
+  return report;
 }
 
 int wait_for_job(Shell& sh, size_t index) {
@@ -606,7 +614,8 @@ int run_script(Shell& sh, const Script& script) {
   for (const AndOr& item : script.items) {
     if (sh.exit_requested) break;
     sh.last_status = run_and_or(sh, item);
-    poll_children(sh, sh.interactive);
+    std::string finished = poll_children(sh);
+    if (sh.interactive) write_all(2, finished);
   }
   return sh.last_status;
 }

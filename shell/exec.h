@@ -23,8 +23,9 @@ int run_script(Shell& sh, const Script& script);
 void remember_terminal_modes(int fd);
 
 // Reaps every child that has changed state (jobs and orphans alike) and handles pending signals,
-// without blocking. With `report`, prints finished background jobs ("[1] Done  sleep 5").
-void poll_children(Shell& sh, bool report);
+// without blocking. Returns lines for the background jobs that finished ("[1] Done  sleep 5"),
+// for an interactive shell to print.
+std::string poll_children(Shell& sh);
 
 // Waits for job `index` of sh.jobs to finish or stop, passing signals on to it meanwhile;
 // gives the terminal to it first when `foreground`. Returns its status.

@@ -34,14 +34,15 @@ int run_interactive(Shell& sh) {
   write_all(2, "tinysh: type 'help' for the commands, Ctrl-D or 'exit' to leave.\n");
   std::string pending;  // a line that needs more input (open quote, trailing |)
   while (!sh.exit_requested) {
-    poll_children(sh, true);
+    write_all(2, poll_children(sh));
     if (sh.exit_requested) break;
     std::string prompt = pending.empty() ? make_prompt() : "> ";
     LineRead line = read_line(sh.terminal_fd, prompt, sh.history, [&sh] {
-      size_t jobs_before = sh.jobs.size();
-      poll_children(sh, true);
+      std::string finished = poll_children(sh);
       if (sh.exit_requested) return AfterSignal::Stop;
-      return sh.jobs.size() != jobs_before ? AfterSignal::Redraw : AfterSignal::Continue;
+      if (finished.empty()) return AfterSignal::Continue;
+      write_all(2, "\r\x1b[K" + finished);  // over the half-typed line, which is drawn again
+      return AfterSignal::Redraw;
     });
     if (line.kind == LineRead::Kind::EndOfInput) {
       if (!pending.empty()) write_all(2, "tinysh: syntax error: the input ended inside a command\n");
@@ -76,7 +77,7 @@ bool wait_for_input(Shell& sh, int fd) {
     int n = ::poll(fds, signal_fd() >= 0 ? 2 : 1, -1);
     if (n < 0 && errno != EINTR) return true;  // let read() report the problem
     if (fds[1].revents & POLLIN) {
-      poll_children(sh, false);
+      poll_children(sh);
       if (sh.exit_requested) return false;
     }
     if (fds[0].revents) return true;

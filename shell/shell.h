@@ -33,7 +33,6 @@ struct Shell {
   std::optional<int> exit_requested;  // set by `exit N`: the REPL ends with N
   std::vector<Job> jobs;              // running and stopped jobs, foreground one included
   int foreground_job = 0;             // id of the job the shell is waiting for, 0 when none
-  int next_job_id = 1;
   std::vector<std::string> history;   // lines typed at the prompt, oldest first
 };
 

@@ -210,7 +210,7 @@ int cmd_kill(Shell& sh, Args args) {
 }
 
 int cmd_jobs(Shell& sh, Args) {
-  poll_children(sh, false);
+  write_all(1, poll_children(sh));  // jobs that ended since the last prompt
   for (const Job& j : sh.jobs)
     out("[{}] {}  {}\n", j.id, j.stopped ? "Stopped" : "Running", j.text);
   return 0;
