@@ -57,6 +57,8 @@ const Builtin kNetBuiltins[] = {
 
 }  // namespace
 
-std::span<const Builtin> net_builtins() { return kNetBuiltins; }
+std::span<const Builtin> net_builtins() {
+  return kNetBuiltins;
+}
 
 }  // namespace tinysh

@@ -19,8 +19,12 @@
 
 namespace tinysh::net {
 
-bool Interface::up() const { return flags & IFF_UP; }
-bool Interface::loopback() const { return flags & IFF_LOOPBACK; }
+bool Interface::up() const {
+  return flags & IFF_UP;
+}
+bool Interface::loopback() const {
+  return flags & IFF_LOOPBACK;
+}
 
 namespace {
 
@@ -179,9 +183,10 @@ std::string format_interfaces(std::vector<Interface> interfaces) {
     }
   }
   if (interfaces.size() == 1 && interfaces[0].loopback()) {
-    text += interfaces[0].up()
-                ? "only the loopback interface: nothing outside this network namespace is reachable\n"
-                : fmt::format("{}\n", kEmptyNamespacePhrase);
+    text +=
+        interfaces[0].up()
+            ? "only the loopback interface: nothing outside this network namespace is reachable\n"
+            : fmt::format("{}\n", kEmptyNamespacePhrase);
   }
   return text;
 }

@@ -26,11 +26,11 @@ struct IfaceAddress {
 };
 
 struct Interface {
-  int index = 0;           // ifindex: stable for the life of the link in this namespace
-  std::string name;        // "lo", "eth0", "veth-box"
-  unsigned flags = 0;      // IFF_UP, IFF_LOOPBACK, IFF_LOWER_UP, ... (netdevice(7))
-  unsigned mtu = 0;        // bytes
-  std::string mac;         // "02:42:ac:11:00:02"; empty when the link has none
+  int index = 0;       // ifindex: stable for the life of the link in this namespace
+  std::string name;    // "lo", "eth0", "veth-box"
+  unsigned flags = 0;  // IFF_UP, IFF_LOOPBACK, IFF_LOWER_UP, ... (netdevice(7))
+  unsigned mtu = 0;    // bytes
+  std::string mac;     // "02:42:ac:11:00:02"; empty when the link has none
   std::vector<IfaceAddress> addresses;
 
   bool up() const;

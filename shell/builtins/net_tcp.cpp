@@ -188,6 +188,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+std::string seconds_text(int seconds) {
+  return fmt::format("{} second{}", seconds, seconds == 1 ? "" : "s");
+}
+
 int report(Args args, std::string_view call, int err, TcpStep step, std::string_view endpoint) {
   std::string hint = explain_tcp_error(err, step, endpoint);
   if (hint.empty()) return fail(args, "{}: {}", call, errno_text(err));
@@ -294,7 +298,7 @@ std::optional<std::string> receive_line(Args args, int fd, std::string_view peer
       fail(args, "{} closed the connection without sending a line", peer);
       return std::nullopt;
     case LineStatus::TimedOut:
-      fail(args, "no line from {} within {} seconds (use -t to wait longer)", peer, seconds);
+      fail(args, "no line from {} within {} (use -t to wait longer)", peer, seconds_text(seconds));
       return std::nullopt;
     case LineStatus::Error:
       report(args, fmt::format("recv({})", peer), got.err, TcpStep::Read, peer);
@@ -323,13 +327,14 @@ int tcp_listen(Args args, const TcpOptions& options, std::string_view hostname) 
   int ready = wait_for(listener.get(), POLLIN, deadline);
   if (ready < 0) return report(args, "poll", errno, TcpStep::Accept, where);
   if (ready == 0)
-    return fail(args, "no connection within {} seconds (use -t to wait longer)",
-                options.timeout_seconds);
+    return fail(args, "no connection within {} (use -t to wait longer)",
+                seconds_text(options.timeout_seconds));
   sockaddr_storage peer_address = {};
   socklen_t peer_length = sizeof peer_address;
-  Fd connection(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer_address),
-                          &peer_length, SOCK_CLOEXEC | SOCK_NONBLOCK));
-  if (!connection) return report(args, fmt::format("accept({})", where), errno, TcpStep::Accept, where);
+  Fd connection(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer_address), &peer_length,
+                          SOCK_CLOEXEC | SOCK_NONBLOCK));
+  if (!connection)
+    return report(args, fmt::format("accept({})", where), errno, TcpStep::Accept, where);
   // One connection is all we serve: stop listening now, so a second client is refused rather
   // than left waiting in the backlog.
   listener.reset();
@@ -361,8 +366,10 @@ int tcp_connect(Args args, const TcpOptions& options) {
     int ready = wait_for(sock.get(), POLLOUT, deadline);
     if (ready < 0) return report(args, "poll", errno, TcpStep::Connect, where);
     if (ready == 0)
-      return fail(args, "{}: no answer within {} seconds — no host has that address, or a "
-                  "firewall drops the packets", call, options.timeout_seconds);
+      return fail(args,
+                  "{}: no answer within {} — no host has that address, or a firewall "
+                  "drops the packets",
+                  call, seconds_text(options.timeout_seconds));
     int err = 0;
     socklen_t length = sizeof err;
     ::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &length);

@@ -49,8 +49,8 @@ enum class TcpMode { Listen, Connect };
 struct TcpOptions {
   TcpMode mode = TcpMode::Connect;
   Endpoint endpoint;
-  std::string message;     // connect: the line to send (no newline)
-  int timeout_seconds = 0; // listen: wait for the connection and its line; connect: for both ends
+  std::string message;      // connect: the line to send (no newline)
+  int timeout_seconds = 0;  // listen: wait for the connection and its line; connect: for both ends
 };
 
 inline constexpr int kListenTimeoutSeconds = 30;
