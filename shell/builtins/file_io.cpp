@@ -5,7 +5,6 @@
 
 #include <cerrno>
 
-
 namespace tinysh::file_io {
 
 void Fd::reset() {

@@ -78,7 +78,7 @@ int copy_to_stdout(int fd);
 struct ParsedArgs {
   std::string flags;  // the letters seen, in order
   std::vector<std::string> operands;
-  char unknown = 0;   // the first letter not in `allowed`, or 0
+  char unknown = 0;  // the first letter not in `allowed`, or 0
   bool has(char flag) const { return flags.find(flag) != std::string::npos; }
 };
 ParsedArgs parse_short_flags(Args args, std::string_view allowed);

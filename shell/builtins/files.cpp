@@ -26,8 +26,8 @@ namespace {
 
 using file_io::Dir;
 using file_io::Fd;
-using file_io::ParsedArgs;
 using file_io::parse_short_flags;
+using file_io::ParsedArgs;
 
 // ---- ls -------------------------------------------------------------------------------------
 
@@ -48,13 +48,26 @@ struct Entry {
 std::string mode_string(mode_t mode) {
   std::string s(10, '-');
   switch (mode & S_IFMT) {
-    case S_IFDIR: s[0] = 'd'; break;
-    case S_IFLNK: s[0] = 'l'; break;
-    case S_IFCHR: s[0] = 'c'; break;
-    case S_IFBLK: s[0] = 'b'; break;
-    case S_IFIFO: s[0] = 'p'; break;
-    case S_IFSOCK: s[0] = 's'; break;
-    default: break;
+    case S_IFDIR:
+      s[0] = 'd';
+      break;
+    case S_IFLNK:
+      s[0] = 'l';
+      break;
+    case S_IFCHR:
+      s[0] = 'c';
+      break;
+    case S_IFBLK:
+      s[0] = 'b';
+      break;
+    case S_IFIFO:
+      s[0] = 'p';
+      break;
+    case S_IFSOCK:
+      s[0] = 's';
+      break;
+    default:
+      break;
   }
   const char* rwx = "rwx";
   for (int i = 0; i < 9; ++i)
@@ -397,8 +410,8 @@ const std::array<Builtin, 5> kFileBuiltins{{
      RunsIn::Shell, run_ls},
     {"cat", "cat [FILE...]", "print files, or standard input when none is given or FILE is -",
      "open(2), read(2)", RunsIn::Shell, run_cat},
-    {"mkdir", "mkdir [-p] DIR...", "create directories; -p creates missing parents too",
-     "mkdir(2)", RunsIn::Shell, run_mkdir},
+    {"mkdir", "mkdir [-p] DIR...", "create directories; -p creates missing parents too", "mkdir(2)",
+     RunsIn::Shell, run_mkdir},
     {"touch", "touch FILE...", "create empty files, or set an existing file's times to now",
      "utimensat(2), open(2) with O_CREAT", RunsIn::Shell, run_touch},
     {"rm", "rm [-r] [-f] PATH...",
@@ -409,6 +422,8 @@ const std::array<Builtin, 5> kFileBuiltins{{
 
 }  // namespace
 
-std::span<const Builtin> file_builtins() { return kFileBuiltins; }
+std::span<const Builtin> file_builtins() {
+  return kFileBuiltins;
+}
 
 }  // namespace tinysh

@@ -67,17 +67,28 @@ struct FlagName {
 };
 
 constexpr std::array<FlagName, 22> kFlagNames{{
-    {MS_RDONLY, "MS_RDONLY"},         {MS_NOSUID, "MS_NOSUID"},
-    {MS_NODEV, "MS_NODEV"},           {MS_NOEXEC, "MS_NOEXEC"},
-    {MS_SYNCHRONOUS, "MS_SYNCHRONOUS"}, {MS_REMOUNT, "MS_REMOUNT"},
-    {MS_MANDLOCK, "MS_MANDLOCK"},     {MS_DIRSYNC, "MS_DIRSYNC"},
-    {MS_NOATIME, "MS_NOATIME"},       {MS_NODIRATIME, "MS_NODIRATIME"},
-    {MS_BIND, "MS_BIND"},             {MS_MOVE, "MS_MOVE"},
-    {MS_REC, "MS_REC"},               {MS_SILENT, "MS_SILENT"},
-    {MS_UNBINDABLE, "MS_UNBINDABLE"}, {MS_PRIVATE, "MS_PRIVATE"},
-    {MS_SLAVE, "MS_SLAVE"},           {MS_SHARED, "MS_SHARED"},
-    {MS_RELATIME, "MS_RELATIME"},     {MS_STRICTATIME, "MS_STRICTATIME"},
-    {MS_LAZYTIME, "MS_LAZYTIME"},     {MS_POSIXACL, "MS_POSIXACL"},
+    {MS_RDONLY, "MS_RDONLY"},
+    {MS_NOSUID, "MS_NOSUID"},
+    {MS_NODEV, "MS_NODEV"},
+    {MS_NOEXEC, "MS_NOEXEC"},
+    {MS_SYNCHRONOUS, "MS_SYNCHRONOUS"},
+    {MS_REMOUNT, "MS_REMOUNT"},
+    {MS_MANDLOCK, "MS_MANDLOCK"},
+    {MS_DIRSYNC, "MS_DIRSYNC"},
+    {MS_NOATIME, "MS_NOATIME"},
+    {MS_NODIRATIME, "MS_NODIRATIME"},
+    {MS_BIND, "MS_BIND"},
+    {MS_MOVE, "MS_MOVE"},
+    {MS_REC, "MS_REC"},
+    {MS_SILENT, "MS_SILENT"},
+    {MS_UNBINDABLE, "MS_UNBINDABLE"},
+    {MS_PRIVATE, "MS_PRIVATE"},
+    {MS_SLAVE, "MS_SLAVE"},
+    {MS_SHARED, "MS_SHARED"},
+    {MS_RELATIME, "MS_RELATIME"},
+    {MS_STRICTATIME, "MS_STRICTATIME"},
+    {MS_LAZYTIME, "MS_LAZYTIME"},
+    {MS_POSIXACL, "MS_POSIXACL"},
 }};
 
 std::vector<std::string_view> split_words(std::string_view text, char separator) {
@@ -117,7 +128,9 @@ MountOptions split_mount_options(std::string_view text, MountOptions options) {
   return options;
 }
 
-unsigned long propagation_flags() { return kPropagation; }
+unsigned long propagation_flags() {
+  return kPropagation;
+}
 
 std::string mount_flags_text(unsigned long flags) {
   std::string text;

@@ -30,8 +30,8 @@ namespace {
 
 using file_io::Dir;
 using file_io::FileText;
-using file_io::ParsedArgs;
 using file_io::parse_short_flags;
+using file_io::ParsedArgs;
 using file_io::read_whole_file;
 
 constexpr std::string_view kMountProcHint =
@@ -56,7 +56,8 @@ int run_hostname(Shell&, Args args) {
                        "changing the host name needs root (CAP_SYS_ADMIN) in the user namespace "
                        "that owns this UTS namespace; in a box with its own UTS namespace only "
                        "the box's name changes, the host keeps its own");
-    if (err == EINVAL) return fail_call(args, "sethostname", err, "a host name has at most 64 bytes");
+    if (err == EINVAL)
+      return fail_call(args, "sethostname", err, "a host name has at most 64 bytes");
     return fail_call(args, "sethostname", err, {});
   }
   struct utsname u {};
@@ -73,11 +74,8 @@ int run_uname(Shell&, Args args) {
   bool all = parsed.has('a');
   std::string flags = parsed.flags.empty() ? "s" : parsed.flags;
   // Printed in the kernel's order whatever the order of the flags, as uname(1) does.
-  const std::array<std::pair<char, const char*>, 5> fields{{{'s', u.sysname},
-                                                            {'n', u.nodename},
-                                                            {'r', u.release},
-                                                            {'v', u.version},
-                                                            {'m', u.machine}}};
+  const std::array<std::pair<char, const char*>, 5> fields{
+      {{'s', u.sysname}, {'n', u.nodename}, {'r', u.release}, {'v', u.version}, {'m', u.machine}}};
   std::string line;
   for (auto [flag, value] : fields) {
     if (!all && flags.find(flag) == std::string::npos) continue;
@@ -107,8 +105,8 @@ int run_id(Shell&, Args args) {
   for (gid_t g : supplementary)
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
 
-  std::string line = fmt::format("uid={}({}) gid={}({})", uid, names.user_name(uid), gid,
-                                 names.group_name(gid));
+  std::string line =
+      fmt::format("uid={}({}) gid={}({})", uid, names.user_name(uid), gid, names.group_name(gid));
   if (euid != uid) line += fmt::format(" euid={}({})", euid, names.user_name(euid));
   if (egid != gid) line += fmt::format(" egid={}({})", egid, names.group_name(egid));
   line += " groups=";
@@ -208,9 +206,9 @@ int call_mount(Args args, const char* source, const std::string& target, const c
   const char* data_arg = data.empty() ? nullptr : data.c_str();
   if (::mount(source, target.c_str(), type, flags, data_arg) == 0) return 0;
   int err = errno;
-  std::string call = fmt::format("mount({}, \"{}\", {}, {}, {})", quoted_or_null(source), target,
-                                 quoted_or_null(type), mount_flags_text(flags),
-                                 quoted_or_null(data_arg));
+  std::string call =
+      fmt::format("mount({}, \"{}\", {}, {}, {})", quoted_or_null(source), target,
+                  quoted_or_null(type), mount_flags_text(flags), quoted_or_null(data_arg));
   return fail_call(args, call, err, mount_error_hint(err));
 }
 
@@ -271,12 +269,13 @@ int run_mount(Shell&, Args args) {
     return usage_error(args);
   }
   if (type.empty() && !changes_existing)
-    return fail(args, "-t TYPE is needed: tinysh does not guess filesystem types (try -t tmpfs, "
-                      "-t proc, or --bind)");
+    return fail(args,
+                "-t TYPE is needed: tinysh does not guess filesystem types (try -t tmpfs, "
+                "-t proc, or --bind)");
   const std::string& source = operands[0];
   const std::string& target = operands[1];
-  int status = call_mount(args, source.c_str(), target, type.empty() ? nullptr : type.c_str(),
-                          rest, options.data);
+  int status = call_mount(args, source.c_str(), target, type.empty() ? nullptr : type.c_str(), rest,
+                          options.data);
   if (status) return status;
   // The kernel takes a propagation type only alone (with MS_REC) in its own call.
   if (propagation)
@@ -292,9 +291,8 @@ int run_umount(Shell&, Args args) {
   int flags = parsed.has('l') ? MNT_DETACH : 0;
   if (::umount2(target.c_str(), flags) == 0) return 0;
   int err = errno;
-  return fail_call(args,
-                   fmt::format("umount2(\"{}\", {})", target, flags ? "MNT_DETACH" : "0"), err,
-                   umount_error_hint(err));
+  return fail_call(args, fmt::format("umount2(\"{}\", {})", target, flags ? "MNT_DETACH" : "0"),
+                   err, umount_error_hint(err));
 }
 
 // ---- ns -------------------------------------------------------------------------------------
@@ -369,6 +367,8 @@ const std::array<Builtin, 7> kSystemBuiltins{{
 
 }  // namespace
 
-std::span<const Builtin> system_builtins() { return kSystemBuiltins; }
+std::span<const Builtin> system_builtins() {
+  return kSystemBuiltins;
+}
 
 }  // namespace tinysh

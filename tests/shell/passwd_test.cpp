@@ -39,16 +39,16 @@ TEST_CASE("blank lines, comments and NIS lines in passwd are skipped") {
 TEST_CASE("malformed passwd lines are skipped and the lines around them still count") {
   auto users = parse_passwd(
       "good1:x:1:1::/:/bin/sh\n"
-      "nouid:x::1::/:/bin/sh\n"          // empty uid
-      "letters:x:abc:1::/:/bin/sh\n"     // not a number
-      "negative:x:-1:1::/:/bin/sh\n"     // sign
-      "huge:x:99999999999:1::/:/bin/sh\n"  // does not fit 32 bits
+      "nouid:x::1::/:/bin/sh\n"             // empty uid
+      "letters:x:abc:1::/:/bin/sh\n"        // not a number
+      "negative:x:-1:1::/:/bin/sh\n"        // sign
+      "huge:x:99999999999:1::/:/bin/sh\n"   // does not fit 32 bits
       "minus1:x:4294967295:1::/:/bin/sh\n"  // (uid_t)-1 means "no id"
-      ":x:5:5::/:/bin/sh\n"              // empty name
-      "short:x:7\n"                      // no gid
-      "toomany:x:8:8:a:b:c:d\n"          // eight fields
-      "space:x: 9:9::/:/bin/sh\n"        // a space inside the number
-      "good2:x:2:2\n");                  // gecos, home and shell missing: still an account
+      ":x:5:5::/:/bin/sh\n"                 // empty name
+      "short:x:7\n"                         // no gid
+      "toomany:x:8:8:a:b:c:d\n"             // eight fields
+      "space:x: 9:9::/:/bin/sh\n"           // a space inside the number
+      "good2:x:2:2\n");                     // gecos, home and shell missing: still an account
   REQUIRE(users.size() == 2);
   CHECK(users[0].name == "good1");
   CHECK(users[1].name == "good2");

@@ -206,9 +206,9 @@ TEST_CASE("malformed mountinfo lines are skipped, good ones kept") {
   auto mounts = tinysh::parse_mountinfo(
       "garbage\n"
       "1 2 3:4 / /x rw shared:1 ext4 /dev/sda1 rw\n"  // no "-" separator
-      "x 1 0:1 / /y rw - proc proc rw\n"               // id not a number
+      "x 1 0:1 / /y rw - proc proc rw\n"              // id not a number
       "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
-      "23 1 0:22 / /sys rw - sysfs sysfs\n");          // no superblock options: tolerated
+      "23 1 0:22 / /sys rw - sysfs sysfs\n");  // no superblock options: tolerated
   REQUIRE(mounts.size() == 2);
   CHECK(mounts[0].mount_point == "/proc");
   CHECK(mounts[1].fstype == "sysfs");
@@ -251,7 +251,9 @@ TEST_CASE("the effective uid is the second field of the status Uid line") {
 }
 
 TEST_CASE("cmdline arguments are joined by spaces; an empty cmdline stays empty") {
-  CHECK(tinysh::cmdline_text(std::string("sleep\0" "100\0", 10)) == "sleep 100");
+  CHECK(tinysh::cmdline_text(std::string("sleep\0"
+                                         "100\0",
+                                         10)) == "sleep 100");
   CHECK(tinysh::cmdline_text("").empty());
 }
 
@@ -401,8 +403,9 @@ TEST_CASE("ps lists this process and a child with the right parent, sorted by PI
 TEST_CASE("ns prints the same namespace ids as the /proc/self/ns links, in a fixed order") {
   Captured c = run({"ns"});
   CHECK(c.status == 0);
-  const std::vector<std::string> order{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children",
-                                       "time", "time_for_children", "user", "uts"};
+  const std::vector<std::string> order{
+      "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
+      "user",   "uts"};
   std::vector<std::string> rows = lines(c.out);
   REQUIRE(rows.size() == order.size());
   std::vector<std::string> ids;
