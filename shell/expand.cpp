@@ -14,15 +14,21 @@ std::string expand(const Word& word, const ExpandContext& ctx) {
   std::string result;
   for (const WordPart& part : word.parts) {
     switch (part.kind) {
-      case WordPart::Kind::Literal: result += part.text; break;
+      case WordPart::Kind::Literal:
+        result += part.text;
+        break;
       case WordPart::Kind::Variable:
         // Unset (or no lookup at all) is the empty string, as in every POSIX shell.
         if (ctx.lookup) {
           if (std::optional<std::string> value = ctx.lookup(part.text)) result += *value;
         }
         break;
-      case WordPart::Kind::Status: result += std::to_string(ctx.last_status); break;
-      case WordPart::Kind::ShellPid: result += std::to_string(ctx.shell_pid); break;
+      case WordPart::Kind::Status:
+        result += std::to_string(ctx.last_status);
+        break;
+      case WordPart::Kind::ShellPid:
+        result += std::to_string(ctx.shell_pid);
+        break;
     }
   }
   return result;

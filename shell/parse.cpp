@@ -26,10 +26,18 @@
 namespace tinysh {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_name_char(char c) {
+  return is_name_start(c) || is_digit(c);
+}
 
 // Unquoted, these end a word and start an operator.
 bool is_operator_start(char c) {
@@ -47,13 +55,20 @@ enum class Control { Semicolon, Newline, Background, And, Or, Pipe, End };
 
 std::string_view spelling(Control op) {
   switch (op) {
-    case Control::Semicolon: return ";";
-    case Control::Newline: return "newline";
-    case Control::Background: return "&";
-    case Control::And: return "&&";
-    case Control::Or: return "||";
-    case Control::Pipe: return "|";
-    case Control::End: return "end of input";
+    case Control::Semicolon:
+      return ";";
+    case Control::Newline:
+      return "newline";
+    case Control::Background:
+      return "&";
+    case Control::And:
+      return "&&";
+    case Control::Or:
+      return "||";
+    case Control::Pipe:
+      return "|";
+    case Control::End:
+      return "end of input";
   }
   return "?";
 }
@@ -61,12 +76,13 @@ std::string_view spelling(Control op) {
 struct Token {
   enum class Type { Word, Control, Redirect };
   Type type = Type::Control;
-  size_t offset = 0;  // where the token starts in the input
-  Word word;                               // Type::Word
-  Control control = Control::End;          // Type::Control
+  size_t offset = 0;                                // where the token starts in the input
+  Word word;                                        // Type::Word
+  bool assignment_shape = false;                    // Type::Word: see WordBuilder::assignment_shape
+  Control control = Control::End;                   // Type::Control
   Redirect::Kind redirect = Redirect::Kind::Input;  // Type::Redirect
-  int fd = 0;                              // Type::Redirect
-  std::string text;                        // Type::Redirect: as written, "2>>", for messages
+  int fd = 0;                                       // Type::Redirect
+  std::string text;  // Type::Redirect: as written, "2>>", for messages
 };
 
 // Collects the pieces of one word. Adjacent literal text with the same `quoted` mark is merged,
@@ -76,6 +92,8 @@ class WordBuilder {
   void add_char(char c, bool quoted) {
     started_ = true;
     if (quoted || !is_digit(c)) plain_digits_ = false;
+    if (quoted) plain_ = false;
+    if (c == '=' && plain_) assignment_shape_ = true;
     if (!parts_.empty() && parts_.back().kind == WordPart::Kind::Literal &&
         parts_.back().quoted == quoted) {
       parts_.back().text += c;
@@ -92,6 +110,7 @@ class WordBuilder {
   void add_expansion(WordPart::Kind kind, std::string name, bool quoted) {
     started_ = true;
     plain_digits_ = false;
+    plain_ = false;
     parts_.push_back({kind, std::move(name), quoted});
   }
 
@@ -100,6 +119,7 @@ class WordBuilder {
   void mark_quoted() {
     started_ = true;
     plain_digits_ = false;
+    plain_ = false;
   }
 
   bool started() const { return started_; }
@@ -108,6 +128,10 @@ class WordBuilder {
   // those digits the redirection's fd (POSIX calls the token an IO_NUMBER).
   bool plain_digits() const { return started_ && plain_digits_; }
   const std::string& first_text() const { return parts_.front().text; }
+
+  // True when an unquoted '=' came before any quote, escape or expansion: only such a word can
+  // be an assignment (`A=1`, `A="x"`, but not `''A=1`, `"A"=1` or `$A=1`).
+  bool assignment_shape() const { return assignment_shape_; }
 
   Word finish() {
     // `''` is one empty argument, not none: keep it as an empty quoted literal.
@@ -119,6 +143,8 @@ class WordBuilder {
   std::vector<WordPart> parts_;
   bool started_ = false;
   bool plain_digits_ = true;
+  bool plain_ = true;  // no quote, escape or expansion yet
+  bool assignment_shape_ = false;
 };
 
 class Lexer {
@@ -180,10 +206,18 @@ class Lexer {
     skip_continuations();
     bool doubled = !at_end() && in_[pos_] == c;
     switch (c) {
-      case '\n': token.control = Control::Newline; break;
-      case ';': token.control = Control::Semicolon; break;
-      case '&': token.control = doubled ? Control::And : Control::Background; break;
-      case '|': token.control = doubled ? Control::Or : Control::Pipe; break;
+      case '\n':
+        token.control = Control::Newline;
+        break;
+      case ';':
+        token.control = Control::Semicolon;
+        break;
+      case '&':
+        token.control = doubled ? Control::And : Control::Background;
+        break;
+      case '|':
+        token.control = doubled ? Control::Or : Control::Pipe;
+        break;
     }
     if (doubled && (c == '&' || c == '|')) ++pos_;
     return true;
@@ -222,15 +256,23 @@ class Lexer {
       if (at_end()) break;
       char c = in_[pos_];
       if (is_blank(c) || is_operator_start(c)) {
-        if ((c == '<' || c == '>') && word.plain_digits()) return read_fd_redirect(token, word, start);
+        if ((c == '<' || c == '>') && word.plain_digits())
+          return read_fd_redirect(token, word, start);
         break;
       }
       bool ok = true;
       switch (c) {
-        case '\0': return fail_nul();
-        case '\'': ok = read_single_quoted(word); break;
-        case '"': ok = read_double_quoted(word); break;
-        case '$': ok = read_dollar(word, /*quoted=*/false); break;
+        case '\0':
+          return fail_nul();
+        case '\'':
+          ok = read_single_quoted(word);
+          break;
+        case '"':
+          ok = read_double_quoted(word);
+          break;
+        case '$':
+          ok = read_dollar(word, /*quoted=*/false);
+          break;
         case '\\':
           // Outside quotes a backslash makes the next character literal, whatever it is.
           // (Backslash-newline was already removed by skip_continuations.)
@@ -253,6 +295,7 @@ class Lexer {
     token = Token{};
     token.type = Token::Type::Word;
     token.offset = start;
+    token.assignment_shape = word.assignment_shape();
     token.word = word.finish();
     return true;
   }
@@ -388,8 +431,8 @@ class Lexer {
 
 // `NAME=value` before the command name sets a variable; `=x`, `1A=x`, `"A"=x` are plain words.
 // The name and the '=' must be unquoted text.
-std::optional<Assignment> as_assignment(Word& word) {
-  if (word.parts.empty()) return std::nullopt;
+std::optional<Assignment> as_assignment(Word& word, bool assignment_shape) {
+  if (!assignment_shape || word.parts.empty()) return std::nullopt;
   const WordPart& head = word.parts.front();
   if (head.kind != WordPart::Kind::Literal || head.quoted) return std::nullopt;
   size_t eq = head.text.find('=');
@@ -432,7 +475,9 @@ class Parser {
     for (;;) {
       if (!lexer_.next(token)) return lexer_.take_failure();
       switch (token.type) {
-        case Token::Type::Word: add_word(std::move(token.word)); break;
+        case Token::Type::Word:
+          add_word(std::move(token.word), token.assignment_shape);
+          break;
         case Token::Type::Redirect:
           if (std::optional<Failure> failure = add_redirect(std::move(token))) return failure;
           break;
@@ -444,9 +489,9 @@ class Parser {
     }
   }
 
-  void add_word(Word word) {
+  void add_word(Word word, bool assignment_shape) {
     if (command_.words.empty()) {
-      if (std::optional<Assignment> assignment = as_assignment(word)) {
+      if (std::optional<Assignment> assignment = as_assignment(word, assignment_shape)) {
         command_.assignments.push_back(std::move(*assignment));
         return;
       }
@@ -523,8 +568,12 @@ class Parser {
         break;
       case Control::Semicolon:
       case Control::Newline:
-      case Control::End: end_item(/*background=*/false); break;
-      case Control::Background: end_item(/*background=*/true); break;
+      case Control::End:
+        end_item(/*background=*/false);
+        break;
+      case Control::Background:
+        end_item(/*background=*/true);
+        break;
     }
     return std::nullopt;
   }
@@ -561,11 +610,11 @@ class Parser {
 
   Lexer lexer_;
   Script script_;
-  AndOr item_;                // the && || chain being read
-  bool item_started_ = false;  // item_.first is filled
+  AndOr item_;                          // the && || chain being read
+  bool item_started_ = false;           // item_.first is filled
   AndOr::Op next_op_ = AndOr::Op::And;  // joins the pipeline being read to item_
-  Pipeline pipeline_;         // the commands of the pipeline being read, before command_
-  Command command_;           // the command being read
+  Pipeline pipeline_;                   // the commands of the pipeline being read, before command_
+  Command command_;                     // the command being read
   std::optional<Control> waiting_for_;  // | && || still waiting for the command after it
   size_t waiting_offset_ = 0;
 };
@@ -584,27 +633,53 @@ void append_single_quoted(std::string& out, std::string_view text) {
   out += '\'';
 }
 
-// `empty_as_quotes`: a word with no parts at all is the empty string; as an argument it must be
-// written '' to exist, as an assignment's value (A=) nothing at all.
-void append_word(std::string& out, const Word& word, bool empty_as_quotes = true) {
-  if (word.parts.empty() && empty_as_quotes) out += "''";
-  for (const WordPart& part : word.parts) {
+// Where a word is written decides what must be guarded so it reads back the same.
+enum class Position { Argument, FirstWord, Value };
+
+void append_word(std::string& out, const Word& word, Position position) {
+  // No parts is the empty string: an argument must be written '' to exist, an assignment's
+  // value (A=) as nothing at all.
+  if (word.parts.empty() && position != Position::Value) out += "''";
+  // A word that starts with a bare '#' (or, as the first word, holds a bare '=') came after an
+  // empty quote: `''#x`, `''A=1`. Without it, it would read back as a comment or an assignment.
+  if (!word.parts.empty() && position != Position::Value) {
+    const WordPart& head = word.parts.front();
+    if (head.kind == WordPart::Kind::Literal && !head.quoted &&
+        (head.text.starts_with('#') ||
+         (position == Position::FirstWord && head.text.find('=') != std::string::npos))) {
+      out += "''";
+    }
+  }
+  for (size_t i = 0; i < word.parts.size(); ++i) {
+    const WordPart& part = word.parts[i];
     std::string_view open_close = part.quoted ? "\"" : "";
     switch (part.kind) {
       case WordPart::Kind::Literal:
-        // An unquoted literal holds only bytes that were plain in the source, so they read back
-        // the same where they stand.
         if (part.quoted) {
           append_single_quoted(out, part.text);
         } else {
-          out += part.text;
+          // An unquoted literal holds only bytes that were plain in the source. One catch: a
+          // literal '$' may have been kept from what follows by an empty quote (`$''x` is the
+          // text $x); written as `$x` it would expand, so put the empty quote back.
+          const WordPart* next = i + 1 < word.parts.size() ? &word.parts[i + 1] : nullptr;
+          bool next_expands = next && !next->quoted && next->kind != WordPart::Kind::Literal;
+          for (size_t k = 0; k < part.text.size(); ++k) {
+            out += part.text[k];
+            if (part.text[k] != '$') continue;
+            char after = k + 1 < part.text.size() ? part.text[k + 1] : next_expands ? '$' : ' ';
+            if (is_name_start(after) || after == '{' || after == '?' || after == '$') out += "''";
+          }
         }
         break;
       case WordPart::Kind::Variable:
         out += fmt::format("{0}${{{1}}}{0}", open_close, part.text);
         break;
-      case WordPart::Kind::Status: out += fmt::format("{0}$?{0}", open_close); break;
-      case WordPart::Kind::ShellPid: out += fmt::format("{0}$${0}", open_close); break;
+      case WordPart::Kind::Status:
+        out += fmt::format("{0}$?{0}", open_close);
+        break;
+      case WordPart::Kind::ShellPid:
+        out += fmt::format("{0}$${0}", open_close);
+        break;
     }
   }
 }
@@ -615,24 +690,33 @@ void append_command(std::string& out, const Command& command) {
     out += sep;
     out += assignment.name;
     out += '=';
-    append_word(out, assignment.value, /*empty_as_quotes=*/false);
+    append_word(out, assignment.value, Position::Value);
     sep = " ";
   }
   for (const Word& word : command.words) {
     out += sep;
-    append_word(out, word);
+    append_word(out, word,
+                &word == &command.words.front() ? Position::FirstWord : Position::Argument);
     sep = " ";
   }
   for (const Redirect& redirect : command.redirects) {
     out += sep;
     out += std::to_string(redirect.fd);
     switch (redirect.kind) {
-      case Redirect::Kind::Input: out += '<'; break;
-      case Redirect::Kind::Output: out += '>'; break;
-      case Redirect::Kind::Append: out += ">>"; break;
-      case Redirect::Kind::Duplicate: out += ">&"; break;
+      case Redirect::Kind::Input:
+        out += '<';
+        break;
+      case Redirect::Kind::Output:
+        out += '>';
+        break;
+      case Redirect::Kind::Append:
+        out += ">>";
+        break;
+      case Redirect::Kind::Duplicate:
+        out += ">&";
+        break;
     }
-    append_word(out, redirect.target);
+    append_word(out, redirect.target, Position::Argument);
     sep = " ";
   }
 }
@@ -646,7 +730,9 @@ void append_pipeline(std::string& out, const Pipeline& pipeline) {
 
 }  // namespace
 
-ParseResult parse(std::string_view input) { return Parser(input).run(); }
+ParseResult parse(std::string_view input) {
+  return Parser(input).run();
+}
 
 std::string to_source(const Script& script) {
   std::string out;

@@ -24,9 +24,15 @@ std::string describe(const Word& word) {
       case WordPart::Kind::Literal:
         out += part.quoted ? "'" + part.text + "'" : part.text;
         continue;
-      case WordPart::Kind::Variable: body = "{" + part.text + "}"; break;
-      case WordPart::Kind::Status: body = "{?}"; break;
-      case WordPart::Kind::ShellPid: body = "{$}"; break;
+      case WordPart::Kind::Variable:
+        body = "{" + part.text + "}";
+        break;
+      case WordPart::Kind::Status:
+        body = "{?}";
+        break;
+      case WordPart::Kind::ShellPid:
+        body = "{$}";
+        break;
     }
     out += part.quoted ? "\"" + body + "\"" : body;
   }
@@ -72,10 +78,18 @@ void check_error(std::string_view input, const Expected& expected) {
 std::string redirect_str(const Redirect& r) {
   std::string op;
   switch (r.kind) {
-    case Redirect::Kind::Input: op = "<"; break;
-    case Redirect::Kind::Output: op = ">"; break;
-    case Redirect::Kind::Append: op = ">>"; break;
-    case Redirect::Kind::Duplicate: op = ">&"; break;
+    case Redirect::Kind::Input:
+      op = "<";
+      break;
+    case Redirect::Kind::Output:
+      op = ">";
+      break;
+    case Redirect::Kind::Append:
+      op = ">>";
+      break;
+    case Redirect::Kind::Duplicate:
+      op = ">&";
+      break;
   }
   return std::to_string(r.fd) + op + describe(r.target);
 }
@@ -89,8 +103,8 @@ std::vector<std::string> redirects_of(std::string_view input) {
 }  // namespace
 
 TEST_CASE("an empty line, blanks only or a comment only is an empty script") {
-  for (std::string_view input : {"", "   ", "\t \t", "# just a comment", "   # indented",
-                                 "\n\n", " \n # a\n\t\n", "\\\n"}) {
+  for (std::string_view input :
+       {"", "   ", "\t \t", "# just a comment", "   # indented", "\n\n", " \n # a\n\t\n", "\\\n"}) {
     INFO("input: " << std::string(input));
     ParseResult r = parse(input);
     REQUIRE(r.ok());
@@ -111,8 +125,7 @@ TEST_CASE("single quotes keep every character literal, including $ \\ \" # and o
 }
 
 TEST_CASE("double quotes expand $ and honour only the escapes \\\" \\\\ \\$ \\` and newline") {
-  CHECK(words_of(R"(echo "a $B c")") ==
-        std::vector<std::string>{"echo", R"('a ' + "{B}" + ' c')"});
+  CHECK(words_of(R"(echo "a $B c")") == std::vector<std::string>{"echo", R"('a ' + "{B}" + ' c')"});
   CHECK(words_of(R"(echo "\" \\ \$ \` \n \a")") ==
         std::vector<std::string>{"echo", R"('" \ $ ` \n \a')"});
   CHECK(words_of("echo \"a\\\nb\"") == std::vector<std::string>{"echo", "'ab'"});
@@ -121,8 +134,8 @@ TEST_CASE("double quotes expand $ and honour only the escapes \\\" \\\\ \\$ \\` 
 
 TEST_CASE("a backslash outside quotes makes the next character literal") {
   CHECK(words_of(R"(echo a\ b \$HOME \' \" \\ \; \#x)") ==
-        std::vector<std::string>{"echo", "a + ' ' + b", "'$' + HOME", "'''", "'\"'", "'\\'",
-                                 "';'", "'#' + x"});
+        std::vector<std::string>{"echo", "a + ' ' + b", "'$' + HOME", "'''", "'\"'", "'\\'", "';'",
+                                 "'#' + x"});
 }
 
 TEST_CASE("backslash-newline joins lines, even inside a word, a name or an operator") {
@@ -236,8 +249,7 @@ TEST_CASE("a newline after |, && or || continues the command on the next line") 
 }
 
 TEST_CASE("redirections: < > >> with default and explicit fds") {
-  CHECK(redirects_of("cmd <in >out >>log") ==
-        std::vector<std::string>{"0<in", "1>out", "1>>log"});
+  CHECK(redirects_of("cmd <in >out >>log") == std::vector<std::string>{"0<in", "1>out", "1>>log"});
   CHECK(redirects_of("cmd 2>err 2>>err2 3<in 10>ten 0>zero") ==
         std::vector<std::string>{"2>err", "2>>err2", "3<in", "10>ten", "0>zero"});
   CHECK(redirects_of("cmd > out") == std::vector<std::string>{"1>out"});
@@ -306,7 +318,8 @@ TEST_CASE("assignments may be mixed with redirections before the command name") 
 }
 
 TEST_CASE("words that only look like assignments are ordinary words") {
-  for (std::string_view input : {"=x", "1A=x", "\"A\"=1", "A\\=1", "'A=1'", "A-B=1", "$A=1"}) {
+  for (std::string_view input :
+       {"=x", "1A=x", "\"A\"=1", "A\\=1", "'A=1'", "A-B=1", "$A=1", "''A=1", "A''=1"}) {
     INFO("input: " << std::string(input));
     Command c = only_command(input);
     CHECK(c.assignments.empty());
@@ -321,6 +334,7 @@ TEST_CASE("# starts a comment only at the start of a word") {
   CHECK(words_of("echo a#b") == std::vector<std::string>{"echo", "a#b"});
   CHECK(words_of("echo '#' \"#\" \\#") == std::vector<std::string>{"echo", "'#'", "'#'", "'#'"});
   CHECK(words_of("echo a;# b") == std::vector<std::string>{"echo", "a"});
+  CHECK(words_of("echo ''#a") == std::vector<std::string>{"echo", "#a"});
   // A comment ends at the newline; the next line is a command again.
   ParseResult r = parse("a # one | two\nb");
   REQUIRE(r.ok());
@@ -343,7 +357,8 @@ TEST_CASE("a trailing backslash asks for more input") {
 TEST_CASE("${ without } or with a bad name is an error that more input would not fix") {
   check_error("echo ${A", {"unterminated ${: no closing }", 5, false});
   check_error("echo \"${A\"", {"unterminated ${: no closing }", 6, false});
-  std::string bad = "bad variable name in ${...}: use letters, digits and _, not starting with a digit";
+  std::string bad =
+      "bad variable name in ${...}: use letters, digits and _, not starting with a digit";
   check_error("echo ${1A}", {bad, 5, false});
   check_error("echo ${}", {bad, 5, false});
   check_error("echo ${A B}", {bad, 5, false});
@@ -385,8 +400,8 @@ TEST_CASE("a duplication target written in the line must be an fd number") {
   check_error("a 2>&x", {"expected a file descriptor number after '2>&'", 5, false});
   check_error("a >&1x", {"expected a file descriptor number after '>&'", 4, false});
   check_error("a 2>&''", {"expected a file descriptor number after '2>&'", 5, false});
-  check_error("a 2>&99999999999999999999", {"file descriptor number too large (at most 1023)", 5,
-                                            false});
+  check_error("a 2>&99999999999999999999",
+              {"file descriptor number too large (at most 1023)", 5, false});
 }
 
 TEST_CASE("an fd number above 1023 is an error") {
@@ -399,16 +414,15 @@ TEST_CASE("an fd number above 1023 is an error") {
 }
 
 TEST_CASE("NUL bytes are rejected wherever they are, except inside a comment") {
-  check_error("a\0b"s, {"NUL byte in the input: a command or argument cannot contain one", 1,
-                        false});
-  check_error("'a\0'"s, {"NUL byte in the input: a command or argument cannot contain one", 2,
-                         false});
-  check_error("\"\0\""s, {"NUL byte in the input: a command or argument cannot contain one", 1,
-                          false});
-  check_error("\\\0"s, {"NUL byte in the input: a command or argument cannot contain one", 1,
-                        false});
-  check_error("\0"s, {"NUL byte in the input: a command or argument cannot contain one", 0,
-                      false});
+  check_error("a\0b"s,
+              {"NUL byte in the input: a command or argument cannot contain one", 1, false});
+  check_error("'a\0'"s,
+              {"NUL byte in the input: a command or argument cannot contain one", 2, false});
+  check_error("\"\0\""s,
+              {"NUL byte in the input: a command or argument cannot contain one", 1, false});
+  check_error("\\\0"s,
+              {"NUL byte in the input: a command or argument cannot contain one", 1, false});
+  check_error("\0"s, {"NUL byte in the input: a command or argument cannot contain one", 0, false});
   CHECK(parse("a # \0 b"s).ok());
 }
 
@@ -494,7 +508,7 @@ TEST_CASE("to_source writes a tree that parses back to the same tree") {
        {"echo a b", "A=1 B= C='x y' cmd D=4", "echo '' \"\" a'b'\"$C\"$D\\e", "a | b && c || d &",
         "x; y & z", "cmd <in >out >>log 2>err 2>>e 2>&1 >&2", "echo $? $$ \"$?\" ${A}b",
         "echo $ a$ $1 $'x' \"a'b\" 'it'\\''s'", ">only", "A=$B$C\"$D\"", "echo \\# a#b",
-        "echo 2''>f \"2\">g"}) {
+        "echo 2''>f \"2\">g", "''A=1 B=2", "x=1>''#y", "a ''#b", "echo $''x $''{ $''$A $\"\"?"}) {
     INFO("input: " << std::string(input));
     ParseResult first = parse(input);
     REQUIRE(first.ok());
