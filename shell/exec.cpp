@@ -200,6 +200,10 @@ std::string interpreter_of(const std::string& path) {
     write_all(2, fmt::format("tinysh: {}: is a directory\n", p));
     _exit(126);
   }
+  if (err == EACCES) {
+    write_all(2, fmt::format("tinysh: {}: permission denied (no execute bit, or a noexec mount)\n", p));
+    _exit(126);
+  }
   if (err == ENOEXEC) {
     write_all(2, fmt::format("tinysh: {}: not an executable format (a script needs a #! line)\n", p));
     _exit(126);

@@ -101,7 +101,11 @@ int run_stream(Shell& sh, int fd) {
       continue;
     }
     if (nl == std::string::npos) {  // the last line, without a newline
-      if (buffer.empty()) break;
+      if (buffer.empty()) {
+        // Input ended inside a command (an open quote, a trailing |): say so, status 2.
+        if (!pending.empty()) run_text(sh, pending);
+        break;
+      }
       nl = buffer.size();
     }
     pending += buffer.substr(0, nl);

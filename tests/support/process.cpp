@@ -1,5 +1,6 @@
 #include "process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -140,5 +141,96 @@ std::string read_file(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+std::optional<pid_t> parent_of(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream rest(stat.substr(paren + 2));
+  char state;
+  pid_t ppid;
+  if (!(rest >> state >> ppid)) return std::nullopt;
+  return ppid;
+}
+
+namespace {
+
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> pids;
+  DIR* d = ::opendir("/proc");
+  if (!d) return pids;
+  while (dirent* e = ::readdir(d)) {
+    char* end;
+    long n = std::strtol(e->d_name, &end, 10);
+    if (*end == '\0' && n > 0) pids.push_back(static_cast<pid_t>(n));
+  }
+  ::closedir(d);
+  return pids;
+}
+
+std::string ns_link(pid_t pid, const char* ns) {
+  char buf[128];
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+}  // namespace
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> kids;
+  for (pid_t p : all_pids())
+    if (parent_of(p) == pid) kids.push_back(p);
+  return kids;
+}
+
+std::vector<pid_t> processes_in_pid_namespace_of(pid_t pid) {
+  std::vector<pid_t> same;
+  std::string ns = ns_link(pid, "pid");
+  if (ns.empty()) return same;
+  for (pid_t p : all_pids())
+    if (ns_link(p, "pid") == ns) same.push_back(p);
+  return same;
+}
+
+Background::Background(const std::vector<std::string>& argv) {
+  char path[] = "/tmp/nslab-test-log.XXXXXX";
+  int log = ::mkstemp(path);
+  log_path_ = path;
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    close_extra_fds();
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    _exit(127);
+  }
+  ::close(log);
+}
+
+Background::~Background() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+  }
+  ::unlink(log_path_.c_str());
+}
+
+int Background::wait(std::chrono::milliseconds timeout) {
+  int status = 0;
+  bool done = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!done) return -1;
+  reaped_ = true;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string Background::output() const { return read_file(log_path_); }
 
 }  // namespace testing

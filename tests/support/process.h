@@ -49,4 +49,34 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 std::string read_file(const std::string& path);
 
+// The parent pid from /proc/PID/stat, or nullopt when the process is gone.
+std::optional<pid_t> parent_of(pid_t pid);
+
+// Every live process whose parent is `pid`.
+std::vector<pid_t> children_of(pid_t pid);
+
+// Every process that shares `pid`'s PID namespace (compared by /proc/PID/ns/pid), itself included.
+std::vector<pid_t> processes_in_pid_namespace_of(pid_t pid);
+
+// A program started in the background with its stdout and stderr in a temporary file: for tests
+// that look at a process from outside while it runs. Killed (whole process group) and reaped on
+// destruction unless it was waited for.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Waits for the end; returns the status as a shell's $? (128+N for signal N), or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  std::string output() const;  // stdout and stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  std::string log_path_;
+};
+
 }  // namespace testing

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README's two commands, on a fresh Debian 12 / Ubuntu 22.04+ machine:
+#   ./nslab.sh         install what is missing, build, and start nslab
+#   ./nslab.sh test    install what is missing, build, and run every test
+# Packages are installed with apt-get (through sudo when not root); nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# What the build and the tests need, as Debian package names.
+packages=(
+  g++ cmake make pkg-config            # the compiler and the build
+  libfmt-dev libcli11-dev doctest-dev  # the libraries nslab is written with
+  libnl-route-3-dev                    # netlink, for the network lesson
+  clang                                # libFuzzer, for the parser's fuzz test
+  util-linux iproute2 procps           # unshare, ip, ps: the tests check the kernel with them
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# libFuzzer's runtime is a package of its own on Debian 12 (part of clang on older Ubuntu).
+if apt-cache show libclang-rt-dev >/dev/null 2>&1 &&
+   ! dpkg-query -W -f='${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed"; then
+  missing+=(libclang-rt-dev)
+fi
+if ((${#missing[@]})); then
+  echo "nslab: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build_main() {
+  cmake --preset default -DNSLAB_FUZZ_BUILD_DIR="${1:-}" >/dev/null
+  cmake --build --preset default -j"$jobs"
+}
+
+case "${1:-start}" in
+  start)
+    build_main
+    exec build/bin/tinysh
+    ;;
+  test)
+    # The fuzz build is a second build with clang, holding only the parsers and their targets;
+    # the main test run then fuzzes each for a bounded time as one of its tests.
+    cmake --preset fuzz >/dev/null
+    cmake --build --preset fuzz -j"$jobs"
+    build_main "$PWD/build-fuzz"
+    ctest --preset default -j1
+    ;;
+  *)
+    echo "usage: $0 [start | test]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,182 @@
+// tinysh as PID 1 of a real PID namespace (made with util-linux unshare): orphans are reaped,
+// signals from inside do not kill it, the host's signals reach the foreground job, Ctrl-C on
+// the terminal interrupts only the job. Needs root; each test says so when it skips.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "pty_session.h"
+
+using namespace std::chrono_literals;
+using testing::bin;
+
+namespace {
+
+bool can_make_pid_namespaces() {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: creating a PID namespace with unshare needs root (CI runs as root)");
+    return false;
+  }
+  if (!testing::have_program("unshare")) {
+    MESSAGE("skipped: util-linux unshare is not installed");
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> in_pid_namespace(std::vector<std::string> argv) {
+  std::vector<std::string> full = {"unshare", "--pid", "--fork", "--mount-proc"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  return full;
+}
+
+// The box's PID 1 as the host sees it: the child that unshare forked.
+pid_t box_init(pid_t unshare_pid) {
+  pid_t init = 0;
+  testing::wait_until(
+      [&] {
+        auto kids = testing::children_of(unshare_pid);
+        if (kids.empty()) return false;
+        init = kids.front();
+        return true;
+      },
+      5s);
+  return init;
+}
+
+int count_zombies(pid_t init) {
+  int zombies = 0;
+  for (pid_t p : testing::processes_in_pid_namespace_of(init))
+    if (testing::proc_state(p) == 'Z') ++zombies;
+  return zombies;
+}
+
+// A shell inside the namespace that starts 20 short sleeps in the background and exits at once:
+// the sleeps become orphans, and the kernel gives them to the namespace's PID 1.
+const std::string kMakeOrphans =
+    "tinysh -c 'sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
+    "sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
+    "sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
+    "sleep 0.1 &'";
+
+// A process below `root` (up to three generations down) whose command name is `comm`.
+pid_t descendant_named(pid_t root, const std::string& comm) {
+  std::vector<pid_t> level = {root};
+  for (int depth = 0; depth < 3; ++depth) {
+    std::vector<pid_t> next;
+    for (pid_t p : level)
+      for (pid_t kid : testing::children_of(p)) {
+        if (testing::read_file("/proc/" + std::to_string(kid) + "/comm") == comm + "\n") return kid;
+        next.push_back(kid);
+      }
+    level = next;
+  }
+  return 0;
+}
+
+std::string path_env() { return "PATH=" + std::string(NSLAB_BIN_DIR) + ":/usr/bin:/bin"; }
+
+}  // namespace
+
+TEST_CASE("as PID 1, tinysh reaps the orphans the kernel re-parents to it") {
+  if (!can_make_pid_namespaces()) return;
+  ::setenv("PATH", (std::string(NSLAB_BIN_DIR) + ":/usr/bin:/bin").c_str(), 1);
+  testing::Background box(in_pid_namespace({bin("tinysh"), "-c", kMakeOrphans + "; sleep 30"}));
+  pid_t init = box_init(box.pid());
+  REQUIRE(init > 0);
+  // Wait until the orphans have come and gone: only PID 1 and its `sleep 30` remain, no zombie.
+  bool clean = testing::wait_until(
+      [&] {
+        auto procs = testing::processes_in_pid_namespace_of(init);
+        return procs.size() == 2 && count_zombies(init) == 0;
+      },
+      10s);
+  CHECK_MESSAGE(clean, "processes left in the namespace: ",
+                testing::processes_in_pid_namespace_of(init).size(), ", zombies ",
+                count_zombies(init));
+}
+
+TEST_CASE("negative control: a PID 1 that never waits leaves the orphans as zombies") {
+  if (!can_make_pid_namespaces()) return;
+  ::setenv("PATH", (std::string(NSLAB_BIN_DIR) + ":/usr/bin:/bin").c_str(), 1);
+  // `exec sleep` replaces tinysh, so PID 1 becomes a program that never calls wait().
+  testing::Background box(in_pid_namespace({bin("tinysh"), "-c", kMakeOrphans + "; exec sleep 30"}));
+  pid_t init = box_init(box.pid());
+  REQUIRE(init > 0);
+  bool zombies = testing::wait_until([&] { return count_zombies(init) >= 20; }, 10s);
+  CHECK_MESSAGE(zombies, "the zombie check did not fire; it could not catch a missing reaper");
+}
+
+TEST_CASE("as PID 1, signals sent from inside the namespace do not end tinysh") {
+  if (!can_make_pid_namespaces()) return;
+  auto r = testing::run(in_pid_namespace(
+      {bin("tinysh"), "-c", "echo pid=$$; kill -9 1; kill -TERM 1; kill -INT 1; kill -HUP 1; echo alive"}));
+  CHECK(r.out == "pid=1\nalive\n");
+  CHECK(r.status() == 0);
+}
+
+TEST_CASE("as PID 1, exit statuses pass through, 0 to 255") {
+  if (!can_make_pid_namespaces()) return;
+  for (int n : {0, 1, 2, 42, 126, 127, 128, 255}) {
+    auto r = testing::run(in_pid_namespace({bin("tinysh"), "-c", "exit " + std::to_string(n)}));
+    CHECK_MESSAGE(r.status() == n, "exit ", n);
+  }
+}
+
+TEST_CASE("a SIGTERM from the host reaches PID 1's foreground job, which ends with 143") {
+  if (!can_make_pid_namespaces()) return;
+  testing::Background box(in_pid_namespace({bin("tinysh"), "-c", "sleep 100; echo after=$?"}));
+  pid_t init = box_init(box.pid());
+  REQUIRE(init > 0);
+  // Wait for the foreground `sleep` (a child of PID 1) before signalling PID 1.
+  REQUIRE(testing::wait_until([&] { return !testing::children_of(init).empty(); }, 5s));
+  REQUIRE(::kill(init, SIGTERM) == 0);
+  CHECK(box.wait(5s) == 0);  // tinysh went on after the job and exited normally
+  CHECK(box.output() == "tinysh: sleep 100: killed by signal 15 (SIGTERM)\nafter=143\n");
+}
+
+TEST_CASE("a SIGTERM from the host to an idle PID 1 ends the box") {
+  if (!can_make_pid_namespaces()) return;
+  // PID 1 waits for commands on a pipe that never brings any: no job to pass the signal to.
+  testing::Background box({"sh", "-c", "sleep 100 | unshare --pid --fork " + bin("tinysh")});
+  pid_t tinysh = 0;
+  REQUIRE(testing::wait_until(
+      [&] {
+        tinysh = descendant_named(box.pid(), "tinysh");
+        return tinysh != 0;
+      },
+      5s));
+  CHECK(testing::read_file("/proc/" + std::to_string(tinysh) + "/status").find("NSpid:") !=
+        std::string::npos);
+  REQUIRE(::kill(tinysh, SIGTERM) == 0);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(tinysh); }, 5s));
+}
+
+TEST_CASE("Ctrl-C on the terminal interrupts the foreground job, not PID 1") {
+  if (!can_make_pid_namespaces()) return;
+  testing::PtySession box(in_pid_namespace({bin("tinysh")}), {path_env()});
+  REQUIRE(box.expect("# "));
+  box.send("sleep 100\r");
+  // Wait, as a person would, until the sleep is really running: a child of PID 1 (`sleep` is a
+  // builtin that runs in a child process of tinysh).
+  pid_t init = box_init(box.pid());
+  REQUIRE(init > 0);
+  REQUIRE(testing::wait_until([&] { return !testing::children_of(init).empty(); }, 5s));
+  box.send("\x03");
+  REQUIRE(box.expect("# "));
+  box.send("echo status=$? pid=$$\r");
+  CHECK(box.expect("status=130 pid=1"));
+  box.send("exit 7\r");
+  CHECK(box.wait_exit() == 7);
+}
+
+TEST_CASE("the prompt shows the user, the hostname and the directory, and follows changes") {
+  if (!can_make_pid_namespaces()) return;
+  testing::PtySession box({"unshare", "--uts", bin("tinysh")}, {path_env()});
+  REQUIRE(box.expect("# "));
+  box.send("cd /tmp; hostname tinyhost\r");
+  CHECK(box.expect("root@tinyhost:/tmp# "));
+  box.send("exit\r");
+  CHECK(box.wait_exit() == 0);
+}
