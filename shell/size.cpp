@@ -10,10 +10,16 @@ namespace {
 
 constexpr std::uint64_t kMax = ~std::uint64_t{0};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -29,10 +35,8 @@ std::uint64_t unit_multiplier(std::string_view unit) {
     char letter;
     std::uint64_t bytes;
   };
-  static constexpr std::array<Unit, 4> units{{{'k', 1ull << 10},
-                                              {'m', 1ull << 20},
-                                              {'g', 1ull << 30},
-                                              {'t', 1ull << 40}}};
+  static constexpr std::array<Unit, 4> units{
+      {{'k', 1ull << 10}, {'m', 1ull << 20}, {'g', 1ull << 30}, {'t', 1ull << 40}}};
   for (const Unit& u : units) {
     if (lower(unit[0]) != u.letter) continue;
     std::string_view rest = unit.substr(1);
@@ -42,7 +46,9 @@ std::uint64_t unit_multiplier(std::string_view unit) {
   return 0;
 }
 
-ParsedSize failure(std::string message) { return ParsedSize{0, std::move(message)}; }
+ParsedSize failure(std::string message) {
+  return ParsedSize{0, std::move(message)};
+}
 
 }  // namespace
 
@@ -59,8 +65,10 @@ ParsedSize parse_size(std::string_view text) {
   bool too_large = false;
   for (; i < text.size() && is_digit(text[i]); ++i) {
     unsigned digit = static_cast<unsigned>(text[i] - '0');
-    if (whole > (kMax - digit) / 10) too_large = true;
-    else whole = whole * 10 + digit;
+    if (whole > (kMax - digit) / 10)
+      too_large = true;
+    else
+      whole = whole * 10 + digit;
   }
 
   // Optional fraction: kept as digits/10^n so the result stays exact.
@@ -80,12 +88,12 @@ ParsedSize parse_size(std::string_view text) {
   std::string_view unit = text.substr(i);
   if (!unit.empty() && lower(unit[0]) == 'e' && unit.size() > 1 &&
       (is_digit(unit[1]) || unit[1] == '+' || unit[1] == '-'))
-    return failure(fmt::format("exponents like '{}' are not supported: write 1G or 1000000000",
-                               text));
+    return failure(
+        fmt::format("exponents like '{}' are not supported: write 1G or 1000000000", text));
   std::uint64_t multiplier = unit_multiplier(unit);
   if (multiplier == 0)
-    return failure(fmt::format("unknown unit '{}': use B, K, M, G or T (KiB, MiB, ... also work)",
-                               unit));
+    return failure(
+        fmt::format("unknown unit '{}': use B, K, M, G or T (KiB, MiB, ... also work)", unit));
   constexpr const char* kTooLarge = "too large: a size must be below 2^64 bytes (16 EiB)";
   if (too_large) return failure(kTooLarge);
 
@@ -93,8 +101,8 @@ ParsedSize parse_size(std::string_view text) {
   unsigned __int128 scaled_fraction = static_cast<unsigned __int128>(fraction) * multiplier;
   if (scaled_fraction % fraction_scale != 0)
     return failure(fmt::format("'{}' is not a whole number of bytes", text));
-  unsigned __int128 bytes = static_cast<unsigned __int128>(whole) * multiplier +
-                            scaled_fraction / fraction_scale;
+  unsigned __int128 bytes =
+      static_cast<unsigned __int128>(whole) * multiplier + scaled_fraction / fraction_scale;
   if (bytes > kMax) return failure(kTooLarge);
   return ParsedSize{static_cast<std::uint64_t>(bytes), {}};
 }

@@ -1,13 +1,13 @@
 #include "cgroup_fs.h"
 
-#include "../builtin.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+
+#include "../builtin.h"
 
 namespace tinysh::cgroup {
 
@@ -208,14 +208,13 @@ std::vector<Place> locate(const std::vector<Membership>& memberships,
     if (candidates.empty()) place.why_not_visible = "not mounted here";
     for (const Mount* mount : candidates) {
       if (unsafe_path(mount->root)) {
-        place.why_not_visible = "the mount at " + mount->mount_point +
-                                " shows a cgroup outside this cgroup namespace";
+        place.why_not_visible =
+            "the mount at " + mount->mount_point + " shows a cgroup outside this cgroup namespace";
         continue;
       }
       auto relative = relative_to(m.path, mount->root);
       if (!relative) {
-        place.why_not_visible =
-            "the mount at " + mount->mount_point + " shows only " + mount->root;
+        place.why_not_visible = "the mount at " + mount->mount_point + " shows only " + mount->root;
         continue;
       }
       place.directory = mount->mount_point + *relative;
@@ -243,8 +242,8 @@ PidsUsage read_pids(const std::string& directory, Version) {
 
 std::optional<std::uint64_t> read_oom_kills(const std::string& directory, Version version) {
   // v2: memory.events "oom_kill N"; v1: memory.oom_control "oom_kill N" (kernel 4.13 and later).
-  auto text = read_small_file(directory + (version == Version::V2 ? "/memory.events"
-                                                                  : "/memory.oom_control"));
+  auto text = read_small_file(directory +
+                              (version == Version::V2 ? "/memory.events" : "/memory.oom_control"));
   if (!text) return std::nullopt;
   return keyed_value(*text, "oom_kill");
 }
@@ -280,8 +279,10 @@ CpuUsage read_cpu(const std::string& directory, Version version) {
     if (auto text = read_small_file(directory + "/cpu.max")) {
       auto words = split_blanks(trim(*text));
       if (words.size() == 2) {
-        if (words[0] == "max") usage.quota_us = Limit::unlimited();
-        else if (auto quota = to_number(words[0])) usage.quota_us = Limit::of(*quota);
+        if (words[0] == "max")
+          usage.quota_us = Limit::unlimited();
+        else if (auto quota = to_number(words[0]))
+          usage.quota_us = Limit::of(*quota);
         usage.period_us = to_number(words[1]);
       }
     }

@@ -32,7 +32,9 @@ struct Membership {
   int hierarchy_id = 0;
   std::vector<std::string> controllers;  // {"cpu", "cpuacct"}, {"name=systemd"}; empty for v2
   std::string path;                      // relative to the cgroup namespace's root
-  Version version() const { return hierarchy_id == 0 && controllers.empty() ? Version::V2 : Version::V1; }
+  Version version() const {
+    return hierarchy_id == 0 && controllers.empty() ? Version::V2 : Version::V1;
+  }
 };
 
 // Malformed lines are skipped.
@@ -93,12 +95,12 @@ struct MemoryUsage {
   std::optional<std::uint64_t> current_bytes;  // v2 memory.current, v1 memory.usage_in_bytes
   std::optional<std::uint64_t> peak_bytes;     // v2 memory.peak, v1 memory.max_usage_in_bytes
   std::optional<std::uint64_t> oom_kills;      // v2 memory.events, v1 memory.oom_control
-  Limit limit;              // the nearest limit: this cgroup's, or an ancestor's
-  int limit_levels_up = 0;  // 0: set on this cgroup; 1: on its parent; ...
+  Limit limit;                                 // the nearest limit: this cgroup's, or an ancestor's
+  int limit_levels_up = 0;                     // 0: set on this cgroup; 1: on its parent; ...
 };
 
 struct CpuUsage {
-  Limit quota_us;                       // v2 cpu.max first field, v1 cpu.cfs_quota_us
+  Limit quota_us;  // v2 cpu.max first field, v1 cpu.cfs_quota_us
   std::optional<std::uint64_t> period_us;
   std::optional<std::uint64_t> periods;    // cpu.stat nr_periods
   std::optional<std::uint64_t> throttled;  // cpu.stat nr_throttled

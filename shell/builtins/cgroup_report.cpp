@@ -53,8 +53,10 @@ std::string describe(std::string_view controller, const Place& place) {
 
 Row row_for(const Place& place, std::string label, std::string_view controller) {
   Row row{place.version, std::move(label), place.path, {}};
-  if (!place.visible()) row.text = "(" + place.why_not_visible + ")";
-  else row.text = describe(controller, place);
+  if (!place.visible())
+    row.text = "(" + place.why_not_visible + ")";
+  else
+    row.text = describe(controller, place);
   return row;
 }
 
@@ -96,9 +98,12 @@ std::string describe_pids(const PidsUsage& pids) {
     return "pids (no pids.current or pids.max: the root cgroup has no limits)";
   std::string text = "pids " + (pids.current ? std::to_string(*pids.current) : std::string("?"));
   switch (pids.max.kind) {
-    case Limit::Kind::Value: return text + " of max " + std::to_string(pids.max.value);
-    case Limit::Kind::Unlimited: return text + ", no limit";
-    case Limit::Kind::Absent: return text + ", no pids.max here";
+    case Limit::Kind::Value:
+      return text + " of max " + std::to_string(pids.max.value);
+    case Limit::Kind::Unlimited:
+      return text + ", no limit";
+    case Limit::Kind::Absent:
+      return text + ", no pids.max here";
   }
   return text;
 }
@@ -111,10 +116,15 @@ std::string describe_memory(const MemoryUsage& memory, const std::string& path) 
   switch (memory.limit.kind) {
     case Limit::Kind::Value:
       text += " of limit " + format_size(memory.limit.value);
-      if (memory.limit_levels_up > 0) text += " (set on " + ancestor(path, memory.limit_levels_up) + ")";
+      if (memory.limit_levels_up > 0)
+        text += " (set on " + ancestor(path, memory.limit_levels_up) + ")";
       break;
-    case Limit::Kind::Unlimited: text += ", no limit"; break;
-    case Limit::Kind::Absent: text += ", no limit file here"; break;
+    case Limit::Kind::Unlimited:
+      text += ", no limit";
+      break;
+    case Limit::Kind::Absent:
+      text += ", no limit file here";
+      break;
   }
   if (memory.peak_bytes) text += ", peak " + format_size(*memory.peak_bytes);
   if (memory.oom_kills) text += ", oom kills " + std::to_string(*memory.oom_kills);
@@ -126,13 +136,18 @@ std::string describe_cpu(const CpuUsage& cpu) {
   switch (cpu.quota_us.kind) {
     case Limit::Kind::Value:
       if (cpu.period_us)
-        text = fmt::format("cpu {} CPU ({} us every {} us)", cpu_share(cpu.quota_us.value, *cpu.period_us),
-                           cpu.quota_us.value, *cpu.period_us);
+        text = fmt::format("cpu {} CPU ({} us every {} us)",
+                           cpu_share(cpu.quota_us.value, *cpu.period_us), cpu.quota_us.value,
+                           *cpu.period_us);
       else
         text = fmt::format("cpu quota {} us", cpu.quota_us.value);
       break;
-    case Limit::Kind::Unlimited: text = "cpu no limit"; break;
-    case Limit::Kind::Absent: text = "cpu (no quota file here: the root cgroup has no limits)"; break;
+    case Limit::Kind::Unlimited:
+      text = "cpu no limit";
+      break;
+    case Limit::Kind::Absent:
+      text = "cpu (no quota file here: the root cgroup has no limits)";
+      break;
   }
   if (cpu.throttled && cpu.periods)
     text += fmt::format(", throttled {} of {} periods", *cpu.throttled, *cpu.periods);
@@ -142,13 +157,15 @@ std::string describe_cpu(const CpuUsage& cpu) {
 }
 
 std::string report(const std::string& proc_cgroup_text, const std::vector<Place>& places) {
-  bool any_visible = std::any_of(places.begin(), places.end(), [](const Place& p) { return p.visible(); });
+  bool any_visible =
+      std::any_of(places.begin(), places.end(), [](const Place& p) { return p.visible(); });
   if (!any_visible) {
     std::string out;
     for (const Membership& m : parse_proc_cgroup(proc_cgroup_text))
       out += fmt::format("{}:{}:{}\n", m.hierarchy_id, join(m.controllers, ","), m.path);
-    out += "cgroup: limits are not visible without a cgroup filesystem mounted here; to mount one: " +
-           mount_hint(places) + "\n";
+    out +=
+        "cgroup: limits are not visible without a cgroup filesystem mounted here; to mount one: " +
+        mount_hint(places) + "\n";
     return out;
   }
 
@@ -162,9 +179,11 @@ std::string report(const std::string& proc_cgroup_text, const std::vector<Place>
   std::vector<std::pair<std::string, std::vector<std::string>>> others;  // path -> names
   for (const Place& p : places) {
     if (p.version != Version::V1) continue;
-    if (std::any_of(kMeasured.begin(), kMeasured.end(), [&](std::string_view c) { return p.has(c); }))
+    if (std::any_of(kMeasured.begin(), kMeasured.end(),
+                    [&](std::string_view c) { return p.has(c); }))
       continue;
-    auto group = std::find_if(others.begin(), others.end(), [&](auto& g) { return g.first == p.path; });
+    auto group =
+        std::find_if(others.begin(), others.end(), [&](auto& g) { return g.first == p.path; });
     if (group == others.end()) group = others.insert(others.end(), {p.path, {}});
     group->second.insert(group->second.end(), p.controllers.begin(), p.controllers.end());
   }
@@ -186,17 +205,21 @@ std::string report(const std::string& proc_cgroup_text, const std::vector<Place>
       rows.push_back(row_for(p, std::string(controller), controller));
       any = true;
     }
-    if (!any) rows.push_back(Row{Version::V2, "-", p.path, "(no pids, memory or cpu controller here)"});
+    if (!any)
+      rows.push_back(Row{Version::V2, "-", p.path, "(no pids, memory or cpu controller here)"});
   }
   return render(rows);
 }
 
 int AllocatorVerdict::status() const {
   switch (end) {
-    case AllocatorEnd::Done: return 0;
+    case AllocatorEnd::Done:
+      return 0;
     case AllocatorEnd::OutOfMemory:
-    case AllocatorEnd::Signal: return 128 + signal;
-    case AllocatorEnd::Failed: return exit_code == 0 ? 1 : exit_code;
+    case AllocatorEnd::Signal:
+      return 128 + signal;
+    case AllocatorEnd::Failed:
+      return exit_code == 0 ? 1 : exit_code;
   }
   return 1;
 }

@@ -1,13 +1,17 @@
 // What the cgroup files mean, in words a projector can show: the lines of the `cgroup` builtin,
 // and how `hog` tells an out-of-memory kill from any other kill.
 //
+// clang-format off
 // Output of `cgroup` (one line per controller that nslab's lessons limit, then the rest):
-//   cgroup v1  pids    /nslab-box-1234  pids 2 of max 10
-//   cgroup v1  memory  /nslab-box-1234  memory 1.2 MiB of limit 32 MiB, peak 3.0 MiB, oom kills 0
-//   cgroup v1  cpu     /nslab-box-1234  cpu 0.2 CPU (20000 us every 100000 us), throttled 8 of 10 periods
-//   cgroup v1  other   /                blkio cpuacct devices freezer name=systemd
-//   cgroup v2  -       /                (no pids, memory or cpu controller here)
+//   cgroup v1  pids    /nslab-box-1  pids 2 of max 10
+//   cgroup v1  memory  /nslab-box-1  memory 1.2 MiB of limit 32 MiB, peak 3 MiB, oom kills 0
+//   cgroup v1  cpu     /nslab-box-1  cpu 0.2 CPU (20000 us every 100000 us), throttled 8 of 10 periods
+//   cgroup v1  other   /             blkio cpuacct devices freezer name=systemd
+//   cgroup v2  -       /             (no pids, memory or cpu controller here)
+// The path column is as wide as the longest path. A controller whose hierarchy is not mounted
+// says "(not mounted here)" in place of its numbers.
 // Lessons match on these words; change them only together with the lessons.
+// clang-format on
 #pragma once
 
 #include <cstdint>
@@ -37,8 +41,8 @@ enum class AllocatorEnd { Done, OutOfMemory, Signal, Failed };
 
 struct AllocatorVerdict {
   AllocatorEnd end = AllocatorEnd::Failed;
-  int signal = 0;     // for Signal and OutOfMemory
-  int exit_code = 0;  // for Failed
+  int signal = 0;      // for Signal and OutOfMemory
+  int exit_code = 0;   // for Failed
   int status() const;  // like a shell's $?: 0, 128+signal, or the exit code
 };
 

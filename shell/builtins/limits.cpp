@@ -52,8 +52,10 @@ std::optional<double> parse_seconds(std::string_view text, double max_seconds) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return std::nullopt;
   size_t dots = 0;
   for (char c : text) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return std::nullopt;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      return std::nullopt;
   }
   if (dots > 1 || text.back() == '.') return std::nullopt;
   double value = 0;
@@ -70,8 +72,9 @@ int usage_because(Args args, std::string_view why) {
 
 // Sleeps for `seconds` of wall time, resuming after signals that did not end the process.
 void hold_for(double seconds) {
-  timespec left{static_cast<time_t>(seconds),
-                static_cast<long>((seconds - static_cast<double>(static_cast<time_t>(seconds))) * 1e9)};
+  timespec left{
+      static_cast<time_t>(seconds),
+      static_cast<long>((seconds - static_cast<double>(static_cast<time_t>(seconds))) * 1e9)};
   while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
   }
 }
@@ -134,7 +137,8 @@ std::string fork_failure_meaning(int err) {
       return " — a pids limit (pids.max) or the user's process limit (ulimit -u) stops new tasks";
     case ENOMEM:
       return " — no memory for a new task, or this PID namespace's init has exited";
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -142,8 +146,9 @@ int cmd_spawn(Shell&, Args args) {
   if (args.size() < 2 || args.size() > 3) return usage_error(args);
   constexpr std::uint64_t kMaxChildren = 100000;
   auto wanted = parse_count(args[1], 1, kMaxChildren);
-  if (!wanted) return usage_because(args, fmt::format("N must be a whole number from 1 to {}, not '{}'",
-                                                      kMaxChildren, args[1]));
+  if (!wanted)
+    return usage_because(args, fmt::format("N must be a whole number from 1 to {}, not '{}'",
+                                           kMaxChildren, args[1]));
   double hold_seconds = 0;
   if (args.size() == 3) {
     auto seconds = parse_seconds(args[2], 3600);
@@ -201,7 +206,8 @@ constexpr int kAllocatorMmapFailed = 1;
 
 // The allocator: maps `total` bytes in steps and writes to every page, because the kernel gives
 // anonymous memory a real page (and charges it to the memory cgroup) only on first touch.
-[[noreturn]] void allocate_and_touch(std::uint64_t total, std::uint64_t step, SharedCounter& touched) {
+[[noreturn]] void allocate_and_touch(std::uint64_t total, std::uint64_t step,
+                                     SharedCounter& touched) {
   const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::uint64_t steps = (total + step - 1) / step;
   const std::uint64_t print_every = std::max<std::uint64_t>(1, (steps + 15) / 16);  // ~16 lines
@@ -211,19 +217,20 @@ constexpr int kAllocatorMmapFailed = 1;
     void* p = ::mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
       int err = errno;
-      write_all(2, fmt::format("hog: mmap of {} failed after {} touched: {} ({}){}\n",
-                               format_size(chunk), format_size(done), errno_text(err),
-                               errno_name(err),
-                               err == ENOMEM ? " — the address-space limit (ulimit -v) or the "
-                                               "kernel's overcommit rules refuse more memory"
-                                             : ""));
+      write_all(
+          2, fmt::format("hog: mmap of {} failed after {} touched: {} ({}){}\n", format_size(chunk),
+                         format_size(done), errno_text(err), errno_name(err),
+                         err == ENOMEM ? " — the address-space limit (ulimit -v) or the "
+                                         "kernel's overcommit rules refuse more memory"
+                                       : ""));
       _exit(kAllocatorMmapFailed);
     }
     auto* bytes = static_cast<volatile unsigned char*>(p);
     for (std::uint64_t offset = 0; offset < chunk; offset += page) bytes[offset] = 1;
     done += chunk;
     touched.store(done);
-    if (i % print_every == 0 || done == total) write_all(1, fmt::format("hog: {} touched\n", format_size(done)));
+    if (i % print_every == 0 || done == total)
+      write_all(1, fmt::format("hog: {} touched\n", format_size(done)));
   }
   // Exiting unmaps everything: the memory goes back to the kernel and out of the cgroup's charge.
   _exit(0);
@@ -251,8 +258,9 @@ int cmd_hog(Shell&, Args args) {
     if (!visible) return std::nullopt;
     return cgroup::read_oom_kills(memory->directory, memory->version);
   };
-  Limit limit = visible ? cgroup::read_memory(memory->directory, memory->version, memory->mount_point).limit
-                        : Limit::absent();
+  Limit limit =
+      visible ? cgroup::read_memory(memory->directory, memory->version, memory->mount_point).limit
+              : Limit::absent();
   out("hog: touching {} in steps of {}{}\n", format_size(size.bytes), format_size(step),
       limit.kind == Limit::Kind::Value ? fmt::format(" (memory limit {})", format_size(limit.value))
                                        : std::string());
@@ -300,13 +308,14 @@ int cmd_burn(Shell&, Args args) {
   if (args.size() != 2) return usage_error(args);
   auto seconds = parse_seconds(args[1], 3600);
   if (!seconds || *seconds <= 0)
-    return usage_because(args, fmt::format("SECONDS must be more than 0 and at most 3600, not '{}'",
-                                           args[1]));
+    return usage_because(
+        args, fmt::format("SECONDS must be more than 0 and at most 3600, not '{}'", args[1]));
 
   cgroup::LiveCgroups live = cgroup::locate_live();
   const cgroup::Place* cpu = cgroup::find_controller(live.places, "cpu");
   bool visible = cpu && cpu->visible();
-  cgroup::CpuUsage before = visible ? cgroup::read_cpu(cpu->directory, cpu->version) : cgroup::CpuUsage{};
+  cgroup::CpuUsage before =
+      visible ? cgroup::read_cpu(cpu->directory, cpu->version) : cgroup::CpuUsage{};
 
   // Spin: the CPU scheduler gives this loop as much time as the cgroup's quota allows. Under a
   // quota, the cgroup is throttled (taken off the CPU) once it used its share of each period.
@@ -322,10 +331,10 @@ int cmd_burn(Shell&, Args args) {
       wall > 0 ? 100.0 * cpu_time / wall : 0.0);
   if (!visible) return 0;
   cgroup::CpuUsage after = cgroup::read_cpu(cpu->directory, cpu->version);
-  std::string limit = after.quota_us.kind == Limit::Kind::Value && after.period_us
-                          ? "cgroup cpu limit " +
-                                cgroup::cpu_share(after.quota_us.value, *after.period_us) + " CPU"
-                          : std::string("no cgroup cpu limit");
+  std::string limit =
+      after.quota_us.kind == Limit::Kind::Value && after.period_us
+          ? "cgroup cpu limit " + cgroup::cpu_share(after.quota_us.value, *after.period_us) + " CPU"
+          : std::string("no cgroup cpu limit");
   if (before.throttled && after.throttled && before.periods && after.periods)
     out("burn: {}; throttled in {} of {} periods while burning\n", limit,
         *after.throttled - *before.throttled, *after.periods - *before.periods);
@@ -351,6 +360,8 @@ constexpr Builtin kLimitBuiltins[] = {
 
 }  // namespace
 
-std::span<const Builtin> limit_builtins() { return kLimitBuiltins; }
+std::span<const Builtin> limit_builtins() {
+  return kLimitBuiltins;
+}
 
 }  // namespace tinysh

@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // "32 MiB" -> "32MiB" must give the same bytes back; "1.2 MiB" is rounded and may not, and the
   // parser stops at TiB while messages go up to EiB.
   bool exact = shown.find('.') == std::string::npos;
-  bool parser_unit = shown.find("PiB") == std::string::npos && shown.find("EiB") == std::string::npos;
+  bool parser_unit =
+      shown.find("PiB") == std::string::npos && shown.find("EiB") == std::string::npos;
   if (exact && parser_unit) {
     shown.erase(shown.find(' '), 1);
     tinysh::ParsedSize again = tinysh::parse_size(shown);

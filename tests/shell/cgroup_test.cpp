@@ -127,10 +127,12 @@ TEST_CASE("pure v2: limits and usage of pids, memory and cpu are read and descri
   std::string text = report("0::/nslab-box-7\n", places);
   INFO(text);
   CHECK(contains(text, "cgroup v2  pids    /nslab-box-7  pids 2 of max 10\n"));
-  CHECK(contains(text, "cgroup v2  memory  /nslab-box-7  memory 1.2 MiB of limit 32 MiB, "
-                       "peak 3 MiB, oom kills 1\n"));
-  CHECK(contains(text, "cgroup v2  cpu     /nslab-box-7  cpu 0.5 CPU (50000 us every 100000 us), "
-                       "throttled 3 of 20 periods\n"));
+  CHECK(contains(text,
+                 "cgroup v2  memory  /nslab-box-7  memory 1.2 MiB of limit 32 MiB, "
+                 "peak 3 MiB, oom kills 1\n"));
+  CHECK(contains(text,
+                 "cgroup v2  cpu     /nslab-box-7  cpu 0.5 CPU (50000 us every 100000 us), "
+                 "throttled 3 of 20 periods\n"));
   CHECK_FALSE(contains(text, "not visible"));
 }
 
@@ -175,9 +177,11 @@ TEST_CASE("pure v1: one hierarchy per controller, cpu,cpuacct together, huge lim
   std::string text = report(proc, places);
   INFO(text);
   CHECK(contains(text, "cgroup v1  pids    /box  pids 1, no limit\n"));
-  CHECK(contains(text, "cgroup v1  memory  /box  memory 2 MiB, no limit, peak 4 MiB, oom kills 2\n"));
-  CHECK(contains(text, "cgroup v1  cpu     /box  cpu 0.2 CPU (20000 us every 100000 us), "
-                       "throttled 10 of 11 periods\n"));
+  CHECK(
+      contains(text, "cgroup v1  memory  /box  memory 2 MiB, no limit, peak 4 MiB, oom kills 2\n"));
+  CHECK(contains(text,
+                 "cgroup v1  cpu     /box  cpu 0.2 CPU (20000 us every 100000 us), "
+                 "throttled 10 of 11 periods\n"));
   CHECK(contains(text, "cgroup v1  other   /     freezer\n"));
 }
 
@@ -189,15 +193,16 @@ TEST_CASE("hybrid host: v1 controllers with a nested path, cgroup2 holding none 
   fake.write("memory/process_api/memory.limit_in_bytes", "268435456\n");
   fake.write("memory/process_api/" + id + "/memory.limit_in_bytes", "9223372036854771712\n");
   fake.write("memory/process_api/" + id + "/memory.usage_in_bytes", "1048576\n");
-  fake.write("memory/process_api/" + id + "/memory.oom_control", "oom_kill_disable 0\noom_kill 0\n");
+  fake.write("memory/process_api/" + id + "/memory.oom_control",
+             "oom_kill_disable 0\noom_kill 0\n");
   fake.write("pids/cgroup.procs", "");
   fake.write("unified/cgroup.controllers", "hugetlb\n");
   std::string mountinfo = fake.mount_line(35, "cgroup", "memory", "rw,memory") +
                           fake.mount_line(39, "cgroup", "pids", "rw,pids") +
                           fake.mount_line(40, "cgroup", "systemd", "rw,xattr,name=systemd") +
                           fake.mount_line(41, "cgroup2", "unified", "rw");
-  std::string proc = "9:name=systemd:/\n8:pids:/\n7:blkio:/\n4:memory:/process_api/" + id +
-                     "\n1:cpu:/\n0::/\n";
+  std::string proc =
+      "9:name=systemd:/\n8:pids:/\n7:blkio:/\n4:memory:/process_api/" + id + "\n1:cpu:/\n0::/\n";
   auto places = locate(parse_proc_cgroup(proc), parse_cgroup_mounts(mountinfo));
   const Place* memory = find_controller(places, "memory");
   REQUIRE(memory != nullptr);
@@ -262,7 +267,9 @@ TEST_CASE("paths containing .. are refused, in /proc/self/cgroup and in a mount'
   CHECK(locate(parse_proc_cgroup("0::/\n"), mounts)[0].visible());
 }
 
-TEST_CASE("without any cgroup filesystem mounted, the report repeats /proc/self/cgroup and says how to mount one") {
+TEST_CASE(
+    "without any cgroup filesystem mounted, the report repeats /proc/self/cgroup and says how to "
+    "mount one") {
   std::string v2_only = "0::/nslab-box-3\n";
   std::string text = report(v2_only, locate(parse_proc_cgroup(v2_only), {}));
   CHECK(text ==

@@ -110,13 +110,15 @@ class ScratchCgroup {
   ~ScratchCgroup() {
     if (!made_) return;
     std::string procs = path_ + "/cgroup.procs";
-    testing::wait_until([&] {
-      auto pids = pids_in(procs);
-      for (pid_t pid : pids) ::kill(pid, SIGKILL);
-      return pids.empty();
-    }, 5000ms);
-    bool removed = testing::wait_until([&] { return ::rmdir(path_.c_str()) == 0 || errno == ENOENT; },
-                                       5000ms);
+    testing::wait_until(
+        [&] {
+          auto pids = pids_in(procs);
+          for (pid_t pid : pids) ::kill(pid, SIGKILL);
+          return pids.empty();
+        },
+        5000ms);
+    bool removed =
+        testing::wait_until([&] { return ::rmdir(path_.c_str()) == 0 || errno == ENOENT; }, 5000ms);
     if (!removed) std::cerr << "could not remove " << path_ << ": " << std::strerror(errno) << "\n";
   }
   ScratchCgroup(const ScratchCgroup&) = delete;
@@ -197,10 +199,10 @@ Ran run_in_cgroup(const ScratchCgroup& group, const std::vector<std::string>& ar
   return ran;
 }
 
-#define SKIP_UNLESS(condition, reason)                         \
-  if (!(condition)) {                                          \
-    MESSAGE("skipped: " << reason);                            \
-    return;                                                    \
+#define SKIP_UNLESS(condition, reason) \
+  if (!(condition)) {                  \
+    MESSAGE("skipped: " << reason);    \
+    return;                            \
   }
 
 }  // namespace
@@ -211,13 +213,13 @@ TEST_CASE("spawn, hog and burn refuse bad arguments with a usage error and statu
     std::string says;
   };
   std::vector<Case> cases = {
-      {{"spawn", "0"}, "from 1 to"},          {{"spawn", "-1"}, "not '-1'"},
-      {{"spawn", "abc"}, "not 'abc'"},        {{"spawn", "5", "-1"}, "SECONDS"},
-      {{"spawn"}, "usage: spawn N"},          {{"hog", "1e9"}, "exponents"},
-      {{"hog", "0"}, "more than 0"},          {{"hog", "16M", "0"}, "STEP must be more than 0"},
-      {{"hog", "123bogus"}, "unknown unit"},  {{"burn", "-3"}, "not '-3'"},
-      {{"burn", "0"}, "more than 0"},         {{"burn", "1.2.3"}, "not '1.2.3'"},
-      {{"burn"}, "usage: burn SECONDS"},      {{"cgroup", "extra"}, "usage: cgroup"},
+      {{"spawn", "0"}, "from 1 to"},         {{"spawn", "-1"}, "not '-1'"},
+      {{"spawn", "abc"}, "not 'abc'"},       {{"spawn", "5", "-1"}, "SECONDS"},
+      {{"spawn"}, "usage: spawn N"},         {{"hog", "1e9"}, "exponents"},
+      {{"hog", "0"}, "more than 0"},         {{"hog", "16M", "0"}, "STEP must be more than 0"},
+      {{"hog", "123bogus"}, "unknown unit"}, {{"burn", "-3"}, "not '-3'"},
+      {{"burn", "0"}, "more than 0"},        {{"burn", "1.2.3"}, "not '1.2.3'"},
+      {{"burn"}, "usage: burn SECONDS"},     {{"cgroup", "extra"}, "usage: cgroup"},
   };
   for (const Case& c : cases) {
     auto r = captured(c.args);
@@ -313,8 +315,9 @@ TEST_CASE("under pids.max, spawn stops at the first fork failure, names EAGAIN, 
   Ran limited = run_in_cgroup(group, {"spawn", "20"});
   INFO(limited.out);
   CHECK(limited.status == 1);
-  CHECK(contains(limited.out, "spawn: started 4 of 20; fork number 5 failed: Resource temporarily "
-                              "unavailable (EAGAIN) — a pids limit (pids.max)"));
+  CHECK(contains(limited.out,
+                 "spawn: started 4 of 20; fork number 5 failed: Resource temporarily "
+                 "unavailable (EAGAIN) — a pids limit (pids.max)"));
   CHECK(pids_in(group.path() + "/cgroup.procs").empty());
   CHECK(live_children().empty());
 
@@ -335,7 +338,8 @@ TEST_CASE("cgroup inside a scratch cgroup shows its pids limit") {
   INFO(ran.out);
   CHECK(ran.status == 0);
   std::string name = "/nslab-test-" + std::to_string(::getpid());
-  std::string version = h.version == cg::Version::V1 ? "cgroup v1  pids    " : "cgroup v2  pids    ";
+  std::string version =
+      h.version == cg::Version::V1 ? "cgroup v1  pids    " : "cgroup v2  pids    ";
   CHECK(contains(ran.out, version + name));
   CHECK(contains(ran.out, "pids 1 of max 10\n"));
 }
@@ -398,19 +402,21 @@ TEST_CASE("a SIGKILL sent to hog's allocator under the limit is not called an OO
 
   // The allocator: the other process in the cgroup, asleep with its first 8 MiB touched.
   pid_t allocator = 0;
-  bool held = testing::wait_until([&] {
-    for (pid_t pid : pids_in(group.path() + "/cgroup.procs")) {
-      if (pid == hog) continue;
-      std::string status = testing::read_file("/proc/" + std::to_string(pid) + "/status");
-      auto rss = status.find("VmRSS:");
-      if (rss == std::string::npos || testing::proc_state(pid) != 'S') continue;
-      if (std::stol(status.substr(rss + 6)) >= 8 * 1024) {
-        allocator = pid;
-        return true;
-      }
-    }
-    return false;
-  }, 20000ms);
+  bool held = testing::wait_until(
+      [&] {
+        for (pid_t pid : pids_in(group.path() + "/cgroup.procs")) {
+          if (pid == hog) continue;
+          std::string status = testing::read_file("/proc/" + std::to_string(pid) + "/status");
+          auto rss = status.find("VmRSS:");
+          if (rss == std::string::npos || testing::proc_state(pid) != 'S') continue;
+          if (std::stol(status.substr(rss + 6)) >= 8 * 1024) {
+            allocator = pid;
+            return true;
+          }
+        }
+        return false;
+      },
+      20000ms);
   if (held) ::kill(allocator, SIGKILL);
   std::string out;
   char buf[4096];
@@ -429,4 +435,29 @@ TEST_CASE("a SIGKILL sent to hog's allocator under the limit is not called an OO
   CHECK(contains(out, "hog: killed by signal 9 (SIGKILL) after 8 MiB touched\n"));
   CHECK_FALSE(contains(out, "OOM"));
   CHECK(group.oom_kills() == before);
+}
+
+TEST_CASE("burn under a cpu quota gets about its share and the cgroup counts throttled periods") {
+  Hierarchy h = hierarchy_for("cpu");
+  SKIP_UNLESS(h.why.empty(), h.why);
+  ScratchCgroup group(h);
+  REQUIRE_MESSAGE(group.made(), group.error());
+  // 5 ms of CPU in every 100 ms: 0.05 CPU, far below what even a busy machine gives a spinner.
+  if (h.version == cg::Version::V1) {
+    REQUIRE(group.set("cpu.cfs_period_us", "100000"));
+    REQUIRE(group.set("cpu.cfs_quota_us", "5000"));
+  } else {
+    REQUIRE(group.set("cpu.max", "5000 100000"));
+  }
+  Ran ran = run_in_cgroup(group, {"burn", "0.5"});
+  INFO(ran.out);
+  CHECK(ran.status == 0);
+  CHECK(contains(ran.out, "burn: cgroup cpu limit 0.05 CPU; throttled in "));
+  auto percent_at = ran.out.find("% of one CPU");
+  REQUIRE(percent_at != std::string::npos);
+  auto percent_from = ran.out.rfind(' ', percent_at) + 1;
+  CHECK(std::stoi(ran.out.substr(percent_from, percent_at - percent_from)) < 30);
+  auto throttled_at = ran.out.find("throttled in ");
+  REQUIRE(throttled_at != std::string::npos);
+  CHECK(std::stoi(ran.out.substr(throttled_at + 13)) > 0);
 }

@@ -82,8 +82,8 @@ TEST_CASE("empty text, exponents and unknown units name the rule they break") {
 }
 
 TEST_CASE("sizes past 2^64-1 bytes are rejected as too large, the largest one is not") {
-  CHECK(bytes_of("18446744073709551615") == 18446744073709551615ull);  // 2^64-1
-  CHECK(bytes_of("9223372036854775809") == 9223372036854775809ull);    // 2^63+1 fits
+  CHECK(bytes_of("18446744073709551615") == 18446744073709551615ull);              // 2^64-1
+  CHECK(bytes_of("9223372036854775809") == 9223372036854775809ull);                // 2^63+1 fits
   CHECK(error_of("18446744073709551616").find("too large") != std::string::npos);  // 2^64
   CHECK(error_of("99999999999999999999").find("too large") != std::string::npos);
   CHECK(error_of("99999999T").find("too large") != std::string::npos);
