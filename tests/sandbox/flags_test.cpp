@@ -1,0 +1,125 @@
+// The nslab command line, parsed in-process: flags to Spec, and what explain prints.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "box_flags.h"
+#include "explain.h"
+#include "plan.h"
+#include "run.h"
+
+using namespace nslab::cli;
+
+namespace {
+
+// Parses `nslab run ARGS...` into options; throws CLI::ParseError like the real command line.
+RunOptions parse_run(std::vector<std::string> args) {
+  CLI::App app{"nslab"};
+  RunOptions options;
+  setup_run(app, options);
+  args.insert(args.begin(), "run");
+  std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+  app.parse(args);
+  return options;
+}
+
+sandbox::Spec spec_of(std::vector<std::string> args) {
+  auto spec = to_spec(parse_run(std::move(args)).box, "/bin/tinysh-test");
+  REQUIRE_MESSAGE(spec.ok(), (spec.ok() ? "" : spec.error().message()));
+  return *spec;
+}
+
+}  // namespace
+
+TEST_CASE("each flag reaches the spec") {
+  auto s = spec_of({"--uts", "--mount", "--pivot", "--pid", "--proc", "--ipc", "--cgroup",
+                    "--time", "--user", "--map-root"});
+  CHECK(s.uts);
+  CHECK(s.mount);
+  CHECK(s.pivot);
+  CHECK(s.pid);
+  CHECK(s.proc);
+  CHECK(s.ipc);
+  CHECK(s.cgroup);
+  CHECK(s.time);
+  CHECK(s.user);
+  CHECK(s.map_root);
+  CHECK(s.command.kind == sandbox::CommandKind::Shell);
+  CHECK(s.tinysh_path == "/bin/tinysh-test");
+}
+
+TEST_CASE("no flags is the baseline: no isolation, interactive tinysh") {
+  auto s = spec_of({});
+  bool any = s.uts || s.mount || s.pid || s.user || s.ipc || s.cgroup || s.time;
+  CHECK_FALSE(any);
+  CHECK(s.rootfs() == sandbox::RootfsKind::Host);
+}
+
+TEST_CASE("--all turns on every namespace with root mapped and a hostname") {
+  auto s = spec_of({"--all"});
+  CHECK((s.uts && s.mount && s.pivot && s.pid && s.proc && s.ipc && s.cgroup && s.time &&
+         s.user && s.map_root));
+  CHECK(s.hostname == "tinyhost");
+  CHECK(spec_of({"--all", "--hostname", "other"}).hostname == "other");
+}
+
+TEST_CASE("-c runs tinysh commands; -- runs a program, even one that looks like a flag") {
+  auto c = spec_of({"-c", "hostname; ps"});
+  CHECK(c.command.kind == sandbox::CommandKind::ShellCommands);
+  CHECK(c.command.shell_commands == "hostname; ps");
+  auto p = spec_of({"--pid", "--", "--pids", "5"});
+  CHECK(p.pid);
+  CHECK(p.command.kind == sandbox::CommandKind::Program);
+  CHECK(p.command.argv == std::vector<std::string>{"--pids", "5"});
+}
+
+TEST_CASE("-c together with a program is refused") {
+  auto options = parse_run({"-c", "true", "--", "/bin/true"});
+  CHECK_FALSE(to_spec(options.box, "tinysh").ok());
+}
+
+TEST_CASE("--map-uid may repeat; each becomes one range; overlaps and garbage are refused") {
+  auto s = spec_of({"--user", "--map-uid", "0:100000:1000", "--map-uid", "1000:200000:5"});
+  CHECK(s.uid_map == sandbox::IdMap{{0, 100000, 1000}, {1000, 200000, 5}});
+  CHECK_FALSE(to_spec(parse_run({"--user", "--map-uid", "0:100:10", "--map-uid", "5:500:1"}).box,
+                      "tinysh")
+                  .ok());
+  CHECK_FALSE(to_spec(parse_run({"--user", "--map-gid", "zero:0:1"}).box, "tinysh").ok());
+}
+
+TEST_CASE("a repeated single-value flag is a parse error, not a silent choice") {
+  CHECK_THROWS_AS(parse_run({"--hostname", "a", "--hostname", "b"}), CLI::ParseError);
+}
+
+TEST_CASE("an unknown flag is a parse error") {
+  CHECK_THROWS_AS(parse_run({"--pids-typo"}), CLI::ParseError);
+}
+
+TEST_CASE("--rootfs is made absolute") {
+  auto s = spec_of({"--mount", "--rootfs", "some/dir/../rootfs"});
+  REQUIRE(s.rootfs_dir);
+  CHECK(s.rootfs_dir->front() == '/');
+  CHECK(s.rootfs_dir->ends_with("/some/rootfs"));
+}
+
+TEST_CASE("explain prints the plan, and for a normal user says why run would refuse it") {
+  auto options = parse_run({"--uts", "--hostname", "tinyhost"});
+  sandbox::Caller alice;
+  alice.uid = alice.invoking_uid = 1000;
+  alice.privileged = false;
+  auto e = explain_text(options.box, alice);
+  CHECK(e.status == 0);
+  CHECK(e.text.find("sethostname(\"tinyhost\")") != std::string::npos);
+  CHECK(e.text.find("note: as uid 1000") != std::string::npos);
+  CHECK(e.text.find("--user --map-root") != std::string::npos);
+}
+
+TEST_CASE("explain refuses what no one can run, naming the fix") {
+  auto options = parse_run({"--pivot"});
+  sandbox::Caller root;
+  root.privileged = true;
+  auto e = explain_text(options.box, root);
+  CHECK(e.status == 2);
+  CHECK(e.text.find("add --mount") != std::string::npos);
+}

@@ -1,0 +1,357 @@
+// plan(): which steps each flag adds, in which order, and which combinations are refused (with
+// the flag that fixes them). Pure: no root, no system call.
+#include <doctest/doctest.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <string>
+
+#include "plan.h"
+
+using namespace sandbox;
+
+namespace {
+
+Caller root_caller() {
+  Caller c;
+  c.uid = 0;
+  c.gid = 0;
+  c.privileged = true;
+  return c;
+}
+
+Caller user_caller(uid_t uid = 1000, gid_t gid = 1000) {
+  Caller c;
+  c.uid = c.invoking_uid = uid;
+  c.gid = c.invoking_gid = gid;
+  c.privileged = false;
+  c.invoking_name = "alice";
+  return c;
+}
+
+Spec spec_with_tinysh() {
+  Spec s;
+  s.tinysh_path = "/opt/nslab/bin/tinysh";
+  return s;
+}
+
+std::vector<Action> actions(const Plan& plan) {
+  std::vector<Action> list;
+  for (const auto& step : plan.steps) list.push_back(step.action);
+  return list;
+}
+
+size_t index_of(const Plan& plan, Action action) {
+  auto list = actions(plan);
+  auto it = std::find(list.begin(), list.end(), action);
+  REQUIRE_MESSAGE(it != list.end(), "step " << action_label(action) << " is missing");
+  return static_cast<size_t>(it - list.begin());
+}
+
+Plan must_plan(const Spec& spec, const Caller& caller = root_caller()) {
+  auto result = plan(spec, caller);
+  REQUIRE_MESSAGE(result.ok(), (result.ok() ? "" : result.error().message()));
+  return *result;
+}
+
+Error must_refuse(const Spec& spec, const Caller& caller = root_caller()) {
+  auto result = plan(spec, caller);
+  REQUIRE_FALSE_MESSAGE(result.ok(), "the plan was accepted");
+  return result.error();
+}
+
+}  // namespace
+
+TEST_CASE("a box with no flags is a plain child process: clone with no namespace flags, exec") {
+  Plan p = must_plan(spec_with_tinysh());
+  CHECK(p.clone_flags == 0);
+  CHECK(actions(p) == std::vector<Action>{Action::Clone, Action::DieWithRunner,
+                                          Action::CloseInheritedFds, Action::WaitForRelease,
+                                          Action::Release, Action::Exec});
+  CHECK(p.steps.back().calls.find("/opt/nslab/bin/tinysh") != std::string::npos);
+}
+
+TEST_CASE("--hostname implies --uts and adds one sethostname step") {
+  Spec s = spec_with_tinysh();
+  s.hostname = "tinyhost";
+  Plan p = must_plan(s);
+  CHECK(p.clone_flags == CLONE_NEWUTS);
+  CHECK(p.hostname == "tinyhost");
+  CHECK(p.steps[index_of(p, Action::SetHostname)].calls == "sethostname(\"tinyhost\")");
+}
+
+TEST_CASE("--uts without --hostname clones the namespace and only notes the copied name") {
+  Spec s = spec_with_tinysh();
+  s.uts = true;
+  Plan p = must_plan(s);
+  CHECK(p.clone_flags == CLONE_NEWUTS);
+  CHECK_FALSE(p.has(Action::SetHostname));
+  CHECK_FALSE(p.notes.empty());
+}
+
+TEST_CASE("each namespace flag sets exactly its own clone flag") {
+  struct Case {
+    bool Spec::*flag;
+    std::uint64_t clone_flag;
+  };
+  for (auto [flag, clone_flag] :
+       {Case{&Spec::uts, CLONE_NEWUTS}, Case{&Spec::mount, CLONE_NEWNS},
+        Case{&Spec::pid, CLONE_NEWPID}, Case{&Spec::ipc, CLONE_NEWIPC}}) {
+    Spec s = spec_with_tinysh();
+    s.*flag = true;
+    CHECK(must_plan(s).clone_flags == clone_flag);
+  }
+}
+
+TEST_CASE("--cgroup and --time are unshared by the box after the release, not cloned") {
+  Spec s = spec_with_tinysh();
+  s.cgroup = true;
+  s.time = true;
+  Plan p = must_plan(s);
+  CHECK(p.clone_flags == 0);
+  CHECK(index_of(p, Action::Release) < index_of(p, Action::EnterCgroupNamespace));
+  CHECK(index_of(p, Action::EnterTimeNamespace) < index_of(p, Action::Exec));
+  CHECK(p.steps[index_of(p, Action::EnterTimeNamespace)].calls.find("timens_offsets") !=
+        std::string::npos);
+}
+
+TEST_CASE("--mount makes propagation private before any other mount step") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.pivot = s.pid = s.proc = true;
+  Plan p = must_plan(s);
+  size_t priv = index_of(p, Action::MakeMountsPrivate);
+  for (Action mount_step : {Action::MountRootfsTmpfs, Action::MountDev, Action::MountProc,
+                            Action::ProtectProc, Action::PivotRoot})
+    CHECK(priv < index_of(p, mount_step));
+}
+
+TEST_CASE("/proc is mounted before pivot_root detaches the old root") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.pivot = s.pid = s.proc = s.user = s.map_root = s.time = true;
+  Plan p = must_plan(s, user_caller());
+  // The time offsets are written through the host's /proc/self, which pivot_root takes away.
+  CHECK(index_of(p, Action::EnterTimeNamespace) < index_of(p, Action::PivotRoot));
+  CHECK(index_of(p, Action::MountProc) < index_of(p, Action::PivotRoot));
+  CHECK(index_of(p, Action::MountDev) < index_of(p, Action::PivotRoot));
+}
+
+TEST_CASE("--pivot uses the embedded rootfs and execs /bin/tinysh from it") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.pivot = true;
+  Plan p = must_plan(s);
+  CHECK(p.has(Action::MountRootfsTmpfs));
+  CHECK_FALSE(p.has(Action::BindRootfsDir));
+  CHECK(p.steps.back().calls.starts_with("execve(\"/bin/tinysh\""));
+}
+
+TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embedded rootfs") {
+  Spec s = spec_with_tinysh();
+  s.mount = true;
+  s.rootfs_dir = "/srv/busybox";
+  Plan p = must_plan(s);
+  CHECK(p.spec.pivot);
+  CHECK(p.has(Action::BindRootfsDir));
+  CHECK_FALSE(p.has(Action::MountRootfsTmpfs));
+  CHECK(p.has(Action::PivotRoot));
+  CHECK(p.steps.back().calls.starts_with("execveat(tinysh_fd"));
+}
+
+TEST_CASE("a root box without a user namespace protects /proc; a user-namespace box does not") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.pid = s.proc = true;
+  CHECK(must_plan(s).has(Action::ProtectProc));
+  s.user = s.map_root = true;
+  CHECK_FALSE(must_plan(s).has(Action::ProtectProc));
+}
+
+TEST_CASE("--map-root as root writes both maps without setgroups=deny") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = true;
+  Plan p = must_plan(s);
+  CHECK(p.uid_map == IdMap{{0, 0, 1}});
+  CHECK(p.gid_map == IdMap{{0, 0, 1}});
+  CHECK_FALSE(p.has(Action::DenySetgroups));
+  CHECK(index_of(p, Action::WriteGidMap) < index_of(p, Action::Release));
+  CHECK(index_of(p, Action::Release) < index_of(p, Action::BecomeRootInside));
+}
+
+TEST_CASE("--map-root as a normal user writes uid_map, then setgroups=deny, then gid_map") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = true;
+  Plan p = must_plan(s, user_caller(1001, 1002));
+  CHECK(p.uid_map == IdMap{{0, 1001, 1}});
+  CHECK(p.gid_map == IdMap{{0, 1002, 1}});
+  CHECK(p.deny_setgroups);
+  size_t uid = index_of(p, Action::WriteUidMap), deny = index_of(p, Action::DenySetgroups),
+         gid = index_of(p, Action::WriteGidMap), release = index_of(p, Action::Release);
+  CHECK(uid < deny);
+  CHECK(deny < gid);
+  CHECK(gid < release);
+  for (Action a : {Action::WriteUidMap, Action::DenySetgroups, Action::WriteGidMap})
+    CHECK(p.steps[index_of(p, a)].side == Side::Runner);
+}
+
+TEST_CASE("--map-root under sudo maps root inside to the invoking user, not to root") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = true;
+  Caller sudo = root_caller();
+  sudo.invoking_uid = 1000;
+  sudo.invoking_gid = 1000;
+  Plan p = must_plan(s, sudo);
+  CHECK(p.uid_map == IdMap{{0, 1000, 1}});
+  CHECK(p.gid_map == IdMap{{0, 1000, 1}});
+  CHECK_FALSE(p.deny_setgroups);  // the writer is root
+}
+
+TEST_CASE("--user without maps writes no map and says the box runs as nobody") {
+  Spec s = spec_with_tinysh();
+  s.user = true;
+  Plan p = must_plan(s, user_caller());
+  CHECK_FALSE(p.has(Action::WriteUidMap));
+  CHECK_FALSE(p.has(Action::BecomeRootInside));
+  REQUIRE_FALSE(p.notes.empty());
+  CHECK(p.notes.front().find("65534") != std::string::npos);
+}
+
+TEST_CASE("refused: --pivot without --mount, fixed by --mount") {
+  Spec s = spec_with_tinysh();
+  s.pivot = true;
+  Error e = must_refuse(s);
+  CHECK(e.call.find("--pivot") != std::string::npos);
+  CHECK(e.hint == "add --mount");
+  s.mount = true;
+  CHECK(plan(s, root_caller()).ok());  // the named fix works
+}
+
+TEST_CASE("refused: --proc without --mount, fixed by --mount") {
+  Spec s = spec_with_tinysh();
+  s.proc = s.pid = true;
+  CHECK(must_refuse(s).hint == "add --mount");
+  s.mount = true;
+  CHECK(plan(s, root_caller()).ok());
+}
+
+TEST_CASE("refused: --rootfs without --mount, fixed by --mount") {
+  Spec s = spec_with_tinysh();
+  s.rootfs_dir = "/srv/rootfs";
+  CHECK(must_refuse(s).hint == "add --mount");
+}
+
+TEST_CASE("refused: id maps without --user, fixed by --user") {
+  Spec s = spec_with_tinysh();
+  s.map_root = true;
+  CHECK(must_refuse(s).hint == "add --user");
+  s.map_root = false;
+  s.uid_map = {{0, 0, 1}};
+  CHECK(must_refuse(s).hint == "add --user");
+}
+
+TEST_CASE("refused: --map-root together with --map-uid") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = true;
+  s.uid_map = {{0, 0, 1}};
+  CHECK(must_refuse(s).call.find("--map-root") != std::string::npos);
+}
+
+TEST_CASE("refused: a normal user asking for namespaces without --user, fixed by --user "
+          "--map-root") {
+  Spec s = spec_with_tinysh();
+  s.uts = true;
+  Error e = must_refuse(s, user_caller());
+  CHECK(e.call.find("needs root") != std::string::npos);
+  CHECK(e.hint.find("--user --map-root") != std::string::npos);
+  s.user = s.map_root = true;
+  CHECK(plan(s, user_caller()).ok());
+}
+
+TEST_CASE("a normal user with no flags at all may run the baseline box") {
+  CHECK(plan(spec_with_tinysh(), user_caller()).ok());
+}
+
+TEST_CASE("refused: a normal user mapping ids other than its own") {
+  Spec s = spec_with_tinysh();
+  s.user = true;
+  s.uid_map = {{0, 0, 1}};
+  s.gid_map = {{0, 1000, 1}};
+  Error e = must_refuse(s, user_caller(1000, 1000));
+  CHECK(e.call.find("only its own uid (1000)") != std::string::npos);
+  s.uid_map = {{0, 1000, 2}};  // its own uid, but a range of 2
+  CHECK(must_refuse(s, user_caller(1000, 1000)).call.find("own uid") != std::string::npos);
+  s.uid_map = {{0, 1000, 1}};
+  s.gid_map = {{0, 0, 1}};
+  CHECK(must_refuse(s, user_caller(1000, 1000)).call.find("own gid") != std::string::npos);
+  s.gid_map = {{0, 1000, 1}};
+  CHECK(plan(s, user_caller(1000, 1000)).ok());
+  // Root may map any range.
+  s.uid_map = {{0, 100000, 65536}};
+  s.gid_map = {{0, 100000, 65536}};
+  CHECK(plan(s, root_caller()).ok());
+}
+
+TEST_CASE("refused: --user --pivot without maps, fixed by --map-root") {
+  Spec s = spec_with_tinysh();
+  s.user = s.mount = s.pivot = true;
+  CHECK(must_refuse(s).hint == "add --map-root");
+}
+
+TEST_CASE("refused: --user --proc without --pid, fixed by --pid") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = s.mount = s.proc = true;
+  CHECK(must_refuse(s).hint == "add --pid");
+  s.pid = true;
+  CHECK(plan(s, root_caller()).ok());
+}
+
+TEST_CASE("--proc without --pid is allowed for root but explained") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.proc = true;
+  Plan p = must_plan(s);
+  CHECK(p.has(Action::MountProc));
+  bool explained = std::any_of(p.notes.begin(), p.notes.end(), [](const std::string& n) {
+    return n.find("--proc without --pid") != std::string::npos;
+  });
+  CHECK(explained);
+}
+
+TEST_CASE("refused: a bad hostname, a relative rootfs, a program-less --") {
+  Spec s = spec_with_tinysh();
+  s.hostname = "bad name";
+  CHECK_FALSE(plan(s, root_caller()).ok());
+  s.hostname = std::string(65, 'a');
+  CHECK_FALSE(plan(s, root_caller()).ok());
+  s.hostname.reset();
+  s.mount = true;
+  s.rootfs_dir = "relative/dir";
+  CHECK(must_refuse(s).call.find("absolute path") != std::string::npos);
+  s.rootfs_dir.reset();
+  s.command.kind = CommandKind::Program;
+  CHECK_FALSE(plan(s, root_caller()).ok());
+}
+
+TEST_CASE("a program after -- is exec'd through PATH inside the box") {
+  Spec s = spec_with_tinysh();
+  s.command.kind = CommandKind::Program;
+  s.command.argv = {"true", "--flag"};
+  CHECK(must_plan(s).steps.back().calls == "execvp(\"true\", [\"true\", \"--flag\"])");
+}
+
+TEST_CASE("explain's text numbers every step and gives each its calls and a reason") {
+  Spec s = spec_with_tinysh();
+  s.mount = s.pivot = s.pid = s.proc = s.uts = true;
+  s.hostname = "tinyhost";
+  Plan p = must_plan(s);
+  std::string text = describe(p);
+  for (size_t i = 1; i <= p.steps.size(); ++i)
+    CHECK(text.find(std::to_string(i) + ". [") != std::string::npos);
+  CHECK(text.find("pivot_root(\".\", \".\")") != std::string::npos);
+  for (const auto& step : p.steps) {
+    CHECK_FALSE(step.calls.empty());
+    CHECK_FALSE(step.why.empty());
+  }
+}
+
+TEST_CASE("namespace_names follows /proc/PID/ns naming") {
+  CHECK(namespace_names(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) ==
+        std::vector<std::string>{"user", "mnt", "pid"});
+  CHECK(namespace_names(0).empty());
+}

@@ -1,0 +1,189 @@
+// User namespaces: a normal user (made with useradd for the test) runs boxes with --user
+// --map-root; the maps, their writing order, and what root inside may not do outside.
+#include <doctest/doctest.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "box_harness.h"
+#include "isolation.h"
+#include "sys.h"
+
+using namespace boxtest;
+
+namespace {
+
+// The user must reach build/bin/nslab: every directory above it must be searchable.
+bool user_can_run_nslab(const TempUser& user) {
+  auto r = testing::run([&] {
+    auto argv = user.prefix();
+    argv.push_back(testing::bin("nslab"));
+    argv.push_back("--help");
+    return argv;
+  }());
+  return r.status() == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a normal user gets root inside with --user --map-root, mapped to its own ids") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  REQUIRE_MESSAGE(user_can_run_nslab(user), "the test user cannot execute " << testing::bin("nslab"));
+  auto r = nslab_run({"--user", "--map-root", "-c",
+                      "id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups"},
+                     user.prefix());
+  REQUIRE_MESSAGE(r.status() == 0, r.err);
+  CHECK(r.out.find("uid=0(root) gid=0(root)") != std::string::npos);
+  CHECK(r.out.find(fmt::format("         0       {:>4}          1", user.uid())) !=
+        std::string::npos);
+  CHECK(r.out.find(fmt::format("         0       {:>4}          1", user.gid())) !=
+        std::string::npos);
+  CHECK(r.out.find("deny\n") != std::string::npos);
+
+  // From the host, the box's processes belong to the user, not to root.
+  LiveBox box({"--user", "--map-root", "-c", "sleep 100"}, user.prefix());
+  pid_t pid = box.wait_for_box();
+  REQUIRE(pid > 0);
+  CHECK(real_uid_of(pid) == user.uid());
+}
+
+TEST_CASE("without --user a normal user is told to add --user --map-root, and nothing starts") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  auto r = nslab_run({"--uts", "-c", "hostname"}, user.prefix());
+  CHECK(r.status() == 2);
+  CHECK(r.err.find("--user --map-root") != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("a normal user cannot map foreign ids: refused before any box exists") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  for (const std::string& map : {std::string("0:0:1"), fmt::format("0:{}:2", user.uid())}) {
+    CAPTURE(map);
+    auto r = nslab_run({"--user", "--map-uid", map, "--map-gid",
+                        fmt::format("0:{}:1", user.gid()), "-c", "echo started"},
+                       user.prefix());
+    CHECK(r.status() == 2);
+    CHECK(r.err.find("can map only its own uid") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("a normal user's full box: /proc for its own PID namespace, mounted before pivot") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  auto r = nslab_run({"--user", "--map-root", "--mount", "--pivot", "--pid", "--proc", "-c",
+                      "ps; ls /"},
+                     user.prefix());
+  REQUIRE_MESSAGE(r.status() == 0, r.err);
+  CHECK(r.out.find("  1    0 root") != std::string::npos);
+  CHECK(r.out.find("NSLAB-ROOTFS") != std::string::npos);
+  auto all = nslab_run({"--all", "-c", "hostname; id"}, user.prefix());
+  CHECK(all.status() == 0);
+  CHECK(all.out == "tinyhost\nuid=0(root) gid=0(root) groups=0(root)\n");
+}
+
+TEST_CASE("root inside a user namespace is not root over the host's files") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::string file = dir.path() + "/owned-by-root";
+  std::ofstream(file) << "original\n";
+  ::chmod(file.c_str(), 0644);
+  auto r = nslab_run({"--user", "--map-root", "-c",
+                      fmt::format("id; echo x >> {0}; rm {0}; cat {0}", file)},
+                     user.prefix());
+  CHECK(r.out.find("uid=0(root)") != std::string::npos);
+  CHECK(r.err.find("Permission denied") != std::string::npos);
+  CHECK(testing::read_file(file) == "original\n");
+  // Negative control: real root (no user namespace) can append to it.
+  auto control = nslab_run({"-c", fmt::format("echo x >> {}", file)});
+  CHECK(control.status() == 0);
+  CHECK(testing::read_file(file) == "original\nx\n");
+}
+
+TEST_CASE("root may map ranges; the box's root then owns nothing of the host's root") {
+  if (!have_root()) return;
+  auto r = nslab_run({"--user", "--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536",
+                      "--mount", "--pivot", "--pid", "--proc", "-c", "id; cat /proc/self/uid_map"});
+  REQUIRE_MESSAGE(r.status() == 0, r.err);
+  CHECK(r.out.find("uid=0(root)") != std::string::npos);
+  CHECK(r.out.find("         0     100000      65536") != std::string::npos);
+}
+
+TEST_CASE("gid_map written before setgroups=deny by a normal user fails with the order's hint") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  // A forked process becomes the user, makes a child in a new user namespace (the same clone the
+  // runner does), and writes its maps in the wrong order, then in the right one.
+  int result_pipe[2];
+  REQUIRE(::pipe(result_pipe) == 0);
+  pid_t writer = ::fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {
+    ::close(result_pipe[0]);
+    auto report = [&](const std::string& text) {
+      [[maybe_unused]] ssize_t n = ::write(result_pipe[1], text.data(), text.size());
+    };
+    if (::setresgid(user.gid(), user.gid(), user.gid()) || ::setgroups(0, nullptr) ||
+        ::setresuid(user.uid(), user.uid(), user.uid()))
+      ::_exit(3);
+    // Changing uid made this process (and its children) non-dumpable, which makes their /proc
+    // files root's; a real unprivileged runner is dumpable.
+    ::prctl(PR_SET_DUMPABLE, 1);
+    for (bool right_order : {false, true}) {
+      int hold[2];
+      if (::pipe(hold)) ::_exit(4);
+      auto child = sandbox::sys::clone_process(CLONE_NEWUSER);
+      if (!child) ::_exit(5);
+      if (*child == 0) {
+        char c;
+        ::close(hold[1]);
+        [[maybe_unused]] ssize_t n = ::read(hold[0], &c, 1);  // waits until the writer is done
+        ::_exit(0);
+      }
+      ::close(hold[0]);
+      auto uid = sandbox::write_uid_map(*child, {{0, user.uid(), 1}});
+      sandbox::Status deny = sandbox::ok();
+      if (right_order) deny = sandbox::deny_setgroups(*child);
+      auto gid = sandbox::write_gid_map(*child, {{0, user.gid(), 1}});
+      report(fmt::format("{}|uid={} deny={} gid={} {}\n", right_order ? "right" : "wrong",
+                         uid.ok(), deny.ok(), gid.ok(), gid.ok() ? "" : gid.error().message()));
+      ::close(hold[1]);
+      ::waitpid(*child, nullptr, 0);
+    }
+    ::_exit(0);
+  }
+  ::close(result_pipe[1]);
+  std::string text;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(result_pipe[0], buf, sizeof buf)) > 0) text.append(buf, n);
+  ::close(result_pipe[0]);
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CAPTURE(text);
+  CHECK(text.find("wrong|uid=true deny=true gid=false write /proc/") != std::string::npos);
+  CHECK(text.find("gid_map: Operation not permitted — write 'deny' to /proc/PID/setgroups "
+                  "first") != std::string::npos);
+  CHECK(text.find("right|uid=true deny=true gid=true") != std::string::npos);
+}
