@@ -18,7 +18,8 @@ struct SyntaxError {
 // Parses one line (or several lines: a newline separates commands like ';').
 // An empty or comment-only input gives an empty Script.
 // Incomplete input (an open quote, a trailing '|', '&&' or '||') is a SyntaxError; the REPL
-// may use `needs_more_input` to ask for a continuation line instead.
+// may use `needs_more_input` to ask for a continuation line instead, then parse the text so far
+// + "\n" + the new line (inside quotes the newline is kept; after a backslash it vanishes).
 struct ParseResult {
   std::variant<Script, SyntaxError> value;
   bool ok() const { return value.index() == 0; }

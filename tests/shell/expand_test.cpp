@@ -53,14 +53,14 @@ TEST_CASE("a variable expands to its value and an unset one to nothing") {
   CHECK(expand_line("$HOME", ctx) != "");
 }
 
-TEST_CASE("$? is the last status and $$ the shell's pid") {
+TEST_CASE("the status parameter is the last exit status and the pid parameter the shell pid") {
   ExpandContext ctx = context({}, 127, 1);
   CHECK(expand_line("$?", ctx) == "127");
   CHECK(expand_line("\"$$:$?\"", ctx) == "1:127");
   CHECK(expand_line("${?}${$}", context({}, 0, 4242)) == "04242");
 }
 
-TEST_CASE("a value with blanks or glob characters stays one argument, unchanged") {
+TEST_CASE("a value with blanks or glob characters stays one unchanged argument") {
   ExpandContext ctx = context({{"V", "  a b  * ?"}});
   CHECK(expand_line("$V", ctx) == "  a b  * ?");
   CHECK(expand_line("\"$V\"", ctx) == "  a b  * ?");
@@ -71,7 +71,7 @@ TEST_CASE("a value is not expanded again") {
   CHECK(expand_line("$A", ctx) == "$B");
 }
 
-TEST_CASE("quotes and escapes decide what expands: '$A' and \\$A stay literal") {
+TEST_CASE("single quotes and backslashes keep a dollar sign literal") {
   ExpandContext ctx = context({{"A", "1"}});
   CHECK(expand_line("'$A'\"$A\"\\$A$A", ctx) == "$A1$A1");
 }

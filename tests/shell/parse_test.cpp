@@ -102,7 +102,7 @@ std::vector<std::string> redirects_of(std::string_view input) {
 
 }  // namespace
 
-TEST_CASE("an empty line, blanks only or a comment only is an empty script") {
+TEST_CASE("an empty line or blanks only or a comment only is an empty script") {
   for (std::string_view input :
        {"", "   ", "\t \t", "# just a comment", "   # indented", "\n\n", " \n # a\n\t\n", "\\\n"}) {
     INFO("input: " << std::string(input));
@@ -114,17 +114,23 @@ TEST_CASE("an empty line, blanks only or a comment only is an empty script") {
   CHECK(parse("x").script().items.size() == 1);
 }
 
-TEST_CASE("blanks and tabs separate words; runs of them count once") {
+TEST_CASE("blanks and tabs separate words and runs of them count once") {
   CHECK(words_of("echo a b") == std::vector<std::string>{"echo", "a", "b"});
   CHECK(words_of("  echo\t\ta   b  ") == std::vector<std::string>{"echo", "a", "b"});
 }
 
-TEST_CASE("single quotes keep every character literal, including $ \\ \" # and operators") {
+TEST_CASE("bytes outside ASCII are ordinary word characters") {
+  CHECK(words_of("echo h\xc3\xa9llo \xe2\x82\xac\xff") ==
+        std::vector<std::string>{"echo", "h\xc3\xa9llo", "\xe2\x82\xac\xff"});
+}
+
+TEST_CASE(
+    "single quotes keep every character literal including dollar and backslash and operators") {
   CHECK(words_of("echo 'a $B \\ \" # ; | & < > \n'") ==
         std::vector<std::string>{"echo", "'a $B \\ \" # ; | & < > \n'"});
 }
 
-TEST_CASE("double quotes expand $ and honour only the escapes \\\" \\\\ \\$ \\` and newline") {
+TEST_CASE("double quotes expand $ and honour only five backslash escapes") {
   CHECK(words_of(R"(echo "a $B c")") == std::vector<std::string>{"echo", R"('a ' + "{B}" + ' c')"});
   CHECK(words_of(R"(echo "\" \\ \$ \` \n \a")") ==
         std::vector<std::string>{"echo", R"('" \ $ ` \n \a')"});
@@ -138,7 +144,7 @@ TEST_CASE("a backslash outside quotes makes the next character literal") {
                                  "'#' + x"});
 }
 
-TEST_CASE("backslash-newline joins lines, even inside a word, a name or an operator") {
+TEST_CASE("backslash-newline joins lines even inside a word or a name or an operator") {
   CHECK(words_of("ec\\\nho a \\\n b") == std::vector<std::string>{"echo", "a", "b"});
   CHECK(words_of("echo $HO\\\nME") == std::vector<std::string>{"echo", "{HOME}"});
   ParseResult r = parse("a &\\\n& b");
@@ -149,7 +155,7 @@ TEST_CASE("backslash-newline joins lines, even inside a word, a name or an opera
   CHECK(words_of("echo 'a\\\nb'") == std::vector<std::string>{"echo", "'a\\\nb'"});
 }
 
-TEST_CASE("$NAME, ${NAME}, $? and $$ become expansion parts") {
+TEST_CASE("variables in both forms and the status and pid parameters become expansion parts") {
   CHECK(words_of("echo $HOME ${HOME}x $? $$ ${?} ${$} $A_1b") ==
         std::vector<std::string>{"echo", "{HOME}", "{HOME} + x", "{?}", "{$}", "{?}", "{$}",
                                  "{A_1b}"});
@@ -160,13 +166,13 @@ TEST_CASE("$NAME, ${NAME}, $? and $$ become expansion parts") {
         std::vector<std::string>{"echo", R"("{A}" + "{B}")", "a + {?} + b"});
 }
 
-TEST_CASE("a $ not followed by a name, {, ? or $ is a literal $") {
+TEST_CASE("a dollar sign that starts no expansion is a literal character") {
   CHECK(words_of("echo $ a$ $1 $- $/ \"$\" \"a$ \"") ==
         std::vector<std::string>{"echo", "$", "a$", "$1", "$-", "$/", "'$'", "'a$ '"});
   CHECK(words_of("echo $'x'") == std::vector<std::string>{"echo", "$ + 'x'"});
 }
 
-TEST_CASE("parts from quotes or escapes are marked quoted, bare parts are not") {
+TEST_CASE("parts from quotes or escapes are marked quoted and bare parts are not") {
   Command c = only_command(R"(a'b'"$C"$D\e)");
   REQUIRE(c.words.size() == 1);
   const std::vector<WordPart>& parts = c.words[0].parts;
@@ -178,12 +184,12 @@ TEST_CASE("parts from quotes or escapes are marked quoted, bare parts are not") 
   CHECK(parts[4] == WordPart{WordPart::Kind::Literal, "e", true});
 }
 
-TEST_CASE("empty quotes are an empty argument; next to other text they add nothing") {
+TEST_CASE("empty quotes are an empty argument and add nothing next to other text") {
   CHECK(words_of("echo '' \"\" a'' ''\"\"b") ==
         std::vector<std::string>{"echo", "''", "''", "a", "b"});
 }
 
-TEST_CASE("; and newline run commands one after another") {
+TEST_CASE("semicolon and newline run commands one after another") {
   ParseResult r = parse("a 1; b 2\nc;");
   REQUIRE(r.ok());
   REQUIRE(r.script().items.size() == 3);
@@ -195,7 +201,7 @@ TEST_CASE("; and newline run commands one after another") {
         std::vector<std::string>{"b", "2"});
 }
 
-TEST_CASE("& ends a command that runs in the background") {
+TEST_CASE("an ampersand ends a command that runs in the background") {
   ParseResult r = parse("sleep 1 & echo hi &");
   REQUIRE(r.ok());
   REQUIRE(r.script().items.size() == 2);
@@ -205,7 +211,7 @@ TEST_CASE("& ends a command that runs in the background") {
   CHECK_FALSE(parse("a;").script().items[0].background);
 }
 
-TEST_CASE("&& and || chain pipelines into one item, in order") {
+TEST_CASE("&& and || chain pipelines into one item in order") {
   ParseResult r = parse("a && b || c && d");
   REQUIRE(r.ok());
   REQUIRE(r.script().items.size() == 1);
@@ -218,7 +224,7 @@ TEST_CASE("&& and || chain pipelines into one item, in order") {
   CHECK(describe(item.rest[2].second.commands[0].words) == std::vector<std::string>{"d"});
 }
 
-TEST_CASE("| joins commands into a pipeline, and binds tighter than && and &") {
+TEST_CASE("| joins commands into a pipeline and binds tighter than && and &") {
   ParseResult r = parse("a | b x | c && d | e &");
   REQUIRE(r.ok());
   REQUIRE(r.script().items.size() == 1);
@@ -240,7 +246,7 @@ TEST_CASE("operators need no blanks around them") {
   CHECK_FALSE(r.script().items[2].background);
 }
 
-TEST_CASE("a newline after |, && or || continues the command on the next line") {
+TEST_CASE("a newline after | or && or || continues the command on the next line") {
   ParseResult r = parse("a |\n\n b &&\n c ||\n d");
   REQUIRE(r.ok());
   REQUIRE(r.script().items.size() == 1);
@@ -248,7 +254,7 @@ TEST_CASE("a newline after |, && or || continues the command on the next line") 
   CHECK(r.script().items[0].rest.size() == 2);
 }
 
-TEST_CASE("redirections: < > >> with default and explicit fds") {
+TEST_CASE("redirections < > >> with default and explicit fds") {
   CHECK(redirects_of("cmd <in >out >>log") == std::vector<std::string>{"0<in", "1>out", "1>>log"});
   CHECK(redirects_of("cmd 2>err 2>>err2 3<in 10>ten 0>zero") ==
         std::vector<std::string>{"2>err", "2>>err2", "3<in", "10>ten", "0>zero"});
@@ -257,7 +263,7 @@ TEST_CASE("redirections: < > >> with default and explicit fds") {
   CHECK(redirects_of("cmd >$F") == std::vector<std::string>{"1>{F}"});
 }
 
-TEST_CASE("fd duplication: 2>&1 and >&2") {
+TEST_CASE("fd duplication 2>&1 and >&2") {
   CHECK(redirects_of("cmd 2>&1 >&2") == std::vector<std::string>{"2>&1", "1>&2"});
   CHECK(only_command("cmd 2>&1").redirects[0].kind == Redirect::Kind::Duplicate);
   CHECK(redirects_of("cmd 2>& 1") == std::vector<std::string>{"2>&1"});
@@ -266,7 +272,7 @@ TEST_CASE("fd duplication: 2>&1 and >&2") {
   CHECK(redirects_of("cmd 2>&$FD") == std::vector<std::string>{"2>&{FD}"});
 }
 
-TEST_CASE("redirections may stand anywhere among a command's words") {
+TEST_CASE("redirections may stand anywhere among the words of a command") {
   Command c = only_command(">first echo a 2>&1 b <in");
   CHECK(describe(c.words) == std::vector<std::string>{"echo", "a", "b"});
   CHECK(describe(c.words) == std::vector<std::string>{"echo", "a", "b"});
@@ -329,7 +335,7 @@ TEST_CASE("words that only look like assignments are ordinary words") {
   CHECK(only_command("A=1").assignments.size() == 1);
 }
 
-TEST_CASE("# starts a comment only at the start of a word") {
+TEST_CASE("a hash sign starts a comment only at the start of a word") {
   CHECK(words_of("echo a # b c") == std::vector<std::string>{"echo", "a"});
   CHECK(words_of("echo a#b") == std::vector<std::string>{"echo", "a#b"});
   CHECK(words_of("echo '#' \"#\" \\#") == std::vector<std::string>{"echo", "'#'", "'#'", "'#'"});
@@ -354,7 +360,8 @@ TEST_CASE("a trailing backslash asks for more input") {
   check_error("echo a \\", {"backslash at the end of the input: nothing to escape", 7, true});
 }
 
-TEST_CASE("${ without } or with a bad name is an error that more input would not fix") {
+TEST_CASE(
+    "an unterminated or badly named braced variable is an error that more input would not fix") {
   check_error("echo ${A", {"unterminated ${: no closing }", 5, false});
   check_error("echo \"${A\"", {"unterminated ${: no closing }", 6, false});
   std::string bad =
@@ -413,7 +420,7 @@ TEST_CASE("an fd number above 1023 is an error") {
   CHECK(parse("a 1023>f 2>&1023").ok());
 }
 
-TEST_CASE("NUL bytes are rejected wherever they are, except inside a comment") {
+TEST_CASE("NUL bytes are rejected wherever they are except inside a comment") {
   check_error("a\0b"s,
               {"NUL byte in the input: a command or argument cannot contain one", 1, false});
   check_error("'a\0'"s,
@@ -473,7 +480,7 @@ TEST_CASE("a 1 MiB word and a 1 MiB line of commands parse") {
   CHECK(r.script().items.size() == many.size() / 4);
 }
 
-TEST_CASE("long runs of operators, quotes and expansions need no stack depth") {
+TEST_CASE("long runs of operators or quotes or expansions need no stack depth") {
   const size_t count = 1 << 18;
   std::string pipeline = "a";
   for (size_t i = 0; i < count; ++i) pipeline += "|a";
