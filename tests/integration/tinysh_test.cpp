@@ -153,7 +153,7 @@ TEST_CASE("redirections write, append, read and duplicate file descriptors") {
   CHECK(r.out == "shown\n");
 }
 
-TEST_CASE("exported variables reach programs; plain variables and unset ones do not") {
+TEST_CASE("exported variables reach programs, plain variables and unset ones do not") {
   auto r = sh("A=1; export B=2; C=3 /usr/bin/env | grep -E '^(A|B|C)=' | sort");
   CHECK(r.out == "B=2\nC=3\n");
   r = sh("export D=4; unset D; /usr/bin/env | grep -c '^D=' ");
