@@ -331,7 +331,7 @@ TEST_CASE("touch creates an empty file and moves an existing file's time to now"
   CHECK(bad.err.find("No such file or directory") != std::string::npos);
 }
 
-TEST_CASE("rm removes files, a directory needs -r; -f ignores missing paths") {
+TEST_CASE("rm removes files, a directory needs -r, -f ignores missing paths") {
   TempDir t;
   write_file(t / "f", "");
   REQUIRE(::mkdir((t / "d").c_str(), 0755) == 0);
