@@ -344,7 +344,7 @@ TEST_CASE("cgroup inside a scratch cgroup shows its pids limit") {
   CHECK(contains(ran.out, "pids 1 of max 10\n"));
 }
 
-TEST_CASE("hog past the memory limit is reported as an OOM kill naming the limit; under it, done") {
+TEST_CASE("hog past the memory limit is reported as an OOM kill naming the limit, under it, done") {
   Hierarchy h = hierarchy_for("memory");
   SKIP_UNLESS(h.why.empty(), h.why);
   ScratchCgroup group(h);

@@ -42,7 +42,7 @@ TEST_CASE("sizes with binary units give exact byte counts") {
   CHECK(bytes_of("4096") == 4096);
 }
 
-TEST_CASE("zero is a valid size; the caller decides whether it is a sensible limit") {
+TEST_CASE("zero is a valid size, the caller decides whether it is a sensible limit") {
   CHECK(bytes_of("0") == 0);
   CHECK(bytes_of("0M") == 0);
 }

@@ -250,7 +250,7 @@ TEST_CASE("the effective uid is the second field of the status Uid line") {
   CHECK_FALSE(tinysh::parse_status_effective_uid("Uid:\t5\n").has_value());
 }
 
-TEST_CASE("cmdline arguments are joined by spaces; an empty cmdline stays empty") {
+TEST_CASE("cmdline arguments are joined by spaces, an empty cmdline stays empty") {
   CHECK(tinysh::cmdline_text(std::string("sleep\0"
                                          "100\0",
                                          10)) == "sleep 100");
@@ -509,7 +509,7 @@ TEST_CASE("mount -t tmpfs with options mounts it, mount shows it, umount removes
   check_child_report(report);
 }
 
-TEST_CASE("mount --bind shows one directory's files under another; umount -l detaches it") {
+TEST_CASE("mount --bind shows one directory's files under another, umount -l detaches it") {
   if (::geteuid() != 0) {
     MESSAGE("skipped: mounting needs root");
     return;
