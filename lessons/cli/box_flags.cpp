@@ -19,7 +19,9 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
 
   app.add_flag("--uts", f.uts, "own hostname: `hostname NAME` inside leaves the host's alone")
       ->group(uts);
-  app.add_option("--hostname", f.hostname, "name the box (implies --uts)")->group(uts);
+  app.add_option("--hostname", f.hostname, "name the box (implies --uts)")
+      ->type_name("NAME")
+      ->group(uts);
 
   app.add_flag("--mount", f.mount, "own mount table; mounts made inside never reach the host")
       ->group(mnt);
@@ -30,6 +32,7 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   app.add_option("--rootfs", f.rootfs,
                  "pivot_root into DIR instead, read-only (implies --pivot), e.g. a busybox or "
                  "debootstrap tree")
+      ->type_name("DIR")
       ->group(mnt);
 
   app.add_flag("--pid", f.pid, "own process ids: the box's first process is PID 1")->group(pid);
@@ -41,9 +44,14 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   app.add_flag("--map-root", f.map_root,
                "map root inside to you outside (under sudo: to SUDO_UID/SUDO_GID)")
       ->group(user);
-  app.add_option("--map-uid", f.map_uid, "map uids INSIDE:OUTSIDE:COUNT (repeatable)")
+  // One range per occurrence: `--map-uid 0:100000:1000 --map-uid ...`.
+  app.add_option("--map-uid", f.map_uid, "map uids; repeat for more ranges")
+      ->type_name("IN:OUT:COUNT")
+      ->allow_extra_args(false)
       ->group(user);
-  app.add_option("--map-gid", f.map_gid, "map gids INSIDE:OUTSIDE:COUNT (repeatable)")
+  app.add_option("--map-gid", f.map_gid, "map gids; repeat for more ranges")
+      ->type_name("IN:OUT:COUNT")
+      ->allow_extra_args(false)
       ->group(user);
 
   app.add_flag("--ipc", f.ipc, "own System V IPC and POSIX message queues")->group(more);
@@ -57,9 +65,11 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
       ->group(more);
 
   app.add_option("-c", f.commands, "run these tinysh commands; exit with the last one's status")
+      ->type_name("'COMMANDS'")
       ->group(what);
   app.add_option("program", f.program,
-                 "-- PROGRAM ARGS...: run any program, looked up inside the box")
+                 "after --: run any program with its arguments, looked up inside the box")
+      ->type_name("PROGRAM ARGS")
       ->group(what);
 }
 

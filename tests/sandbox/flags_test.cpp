@@ -88,6 +88,15 @@ TEST_CASE("--map-uid may repeat; each becomes one range; overlaps and garbage ar
   CHECK_FALSE(to_spec(parse_run({"--user", "--map-gid", "zero:0:1"}).box, "tinysh").ok());
 }
 
+TEST_CASE("--map-uid takes one range per occurrence and leaves the next word alone") {
+  auto s = spec_of({"--user", "--map-uid", "0:100000:1", "--", "/bin/true"});
+  CHECK(s.uid_map.size() == 1);
+  CHECK(s.command.argv == std::vector<std::string>{"/bin/true"});
+  auto next = parse_run({"--user", "--map-uid", "0:1:1", "1:2:1"});
+  CHECK(next.box.map_uid == std::vector<std::string>{"0:1:1"});
+  CHECK(next.box.program == std::vector<std::string>{"1:2:1"});
+}
+
 TEST_CASE("a repeated single-value flag is a parse error, not a silent choice") {
   CHECK_THROWS_AS(parse_run({"--hostname", "a", "--hostname", "b"}), CLI::ParseError);
 }
