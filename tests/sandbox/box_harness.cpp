@@ -25,22 +25,22 @@ bool have_root() {
 
 testing::RunResult nslab_run(const std::vector<std::string>& args,
                              const std::vector<std::string>& prefix,
-                             const testing::RunOptions& options) {
+                             const testing::RunOptions& options, const std::string& nslab) {
   std::vector<std::string> argv = prefix;
-  argv.push_back(testing::bin("nslab"));
+  argv.push_back(nslab);
   argv.push_back("run");
   argv.insert(argv.end(), args.begin(), args.end());
   return testing::run(argv, options);
 }
 
 LiveBox::LiveBox(const std::vector<std::string>& args, const std::vector<std::string>& prefix,
-                 const std::vector<int>& keep_fds) {
+                 const std::vector<int>& keep_fds, const std::string& nslab) {
   char path[] = "/tmp/nslab-livebox-XXXXXX";
   int log = ::mkstemp(path);
   REQUIRE(log >= 0);
   log_path_ = path;
   std::vector<std::string> argv = prefix;
-  argv.push_back(testing::bin("nslab"));
+  argv.push_back(nslab);
   argv.push_back("run");
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
@@ -185,6 +185,13 @@ std::string mount_table() {
 }
 
 TempUser::TempUser() {
+  ::chmod(bin_dir_.path().c_str(), 0755);
+  for (const char* program : {"nslab", "tinysh"}) {
+    std::error_code ec;
+    std::filesystem::copy_file(testing::bin(program), bin_dir_.path() + "/" + program, ec);
+    REQUIRE_MESSAGE(!ec, "copying " << program << ": " << ec.message());
+  }
+  nslab_ = bin_dir_.path() + "/nslab";
   static int count = 0;
   name_ = fmt::format("nslabt{}x{}", ::getpid(), ++count);
   auto made = testing::run({"useradd", "--no-create-home", "--user-group", "--shell",

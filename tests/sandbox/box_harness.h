@@ -20,9 +20,11 @@ using namespace std::chrono_literals;
 bool have_root();
 
 // `nslab run ARGS...` to the end; `prefix` runs it through another program (setpriv as a user).
+// `nslab` is the binary to run (build/bin/nslab unless given).
 testing::RunResult nslab_run(const std::vector<std::string>& args,
                              const std::vector<std::string>& prefix = {},
-                             const testing::RunOptions& options = {});
+                             const testing::RunOptions& options = {},
+                             const std::string& nslab = testing::bin("nslab"));
 
 // A box that keeps running while the test looks at it from the host. The destructor kills the
 // runner's process group and the box's first process and reaps the runner: nothing is left behind.
@@ -32,7 +34,8 @@ class LiveBox {
   // `keep_fds` are fds of this process handed to nslab as they are (all others are closed).
   explicit LiveBox(const std::vector<std::string>& args,
                    const std::vector<std::string>& prefix = {},
-                   const std::vector<int>& keep_fds = {});
+                   const std::vector<int>& keep_fds = {},
+                   const std::string& nslab = testing::bin("nslab"));
   ~LiveBox();
   LiveBox(const LiveBox&) = delete;
   LiveBox& operator=(const LiveBox&) = delete;
@@ -63,6 +66,17 @@ std::optional<uid_t> real_uid_of(pid_t pid);
 // The host's mount table as lines "mount-point fstype source", without ids that change.
 std::string mount_table();
 
+// A temporary directory removed (with its contents) in the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // A temporary user made with useradd and removed with userdel in the destructor.
 class TempUser {
  public:
@@ -76,22 +90,16 @@ class TempUser {
   const std::string& name() const { return name_; }
   // setpriv --reuid --regid --clear-groups --: run a program as this user.
   std::vector<std::string> prefix() const;
+  // A copy of nslab (with tinysh beside it) in a directory the user can reach, whatever the
+  // permissions of the build tree's parents are.
+  const std::string& nslab() const { return nslab_; }
 
  private:
+  TempDir bin_dir_;
+  std::string nslab_;
   std::string name_;
   uid_t uid_ = static_cast<uid_t>(-1);
   gid_t gid_ = static_cast<gid_t>(-1);
-};
-
-// A temporary directory removed (with its contents) in the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 }  // namespace boxtest

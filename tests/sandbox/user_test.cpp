@@ -21,15 +21,12 @@ using namespace boxtest;
 
 namespace {
 
-// The user must reach build/bin/nslab: every directory above it must be searchable.
+// The user runs its own copy of nslab (see TempUser::nslab()).
 bool user_can_run_nslab(const TempUser& user) {
-  auto r = testing::run([&] {
-    auto argv = user.prefix();
-    argv.push_back(testing::bin("nslab"));
-    argv.push_back("--help");
-    return argv;
-  }());
-  return r.status() == 0;
+  auto argv = user.prefix();
+  argv.push_back(user.nslab());
+  argv.push_back("--help");
+  return testing::run(argv).status() == 0;
 }
 
 }  // namespace
@@ -38,10 +35,10 @@ TEST_CASE("a normal user gets root inside with --user --map-root, mapped to its 
   if (!have_root()) return;
   TempUser user;
   REQUIRE(user.ok());
-  REQUIRE_MESSAGE(user_can_run_nslab(user), "the test user cannot execute " << testing::bin("nslab"));
+  REQUIRE_MESSAGE(user_can_run_nslab(user), "the test user cannot execute " << user.nslab());
   auto r = nslab_run({"--user", "--map-root", "-c",
                       "id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups"},
-                     user.prefix());
+                     user.prefix(), {}, user.nslab());
   REQUIRE_MESSAGE(r.status() == 0, r.err);
   CHECK(r.out.find("uid=0(root) gid=0(root)") != std::string::npos);
   CHECK(r.out.find(fmt::format("         0       {:>4}          1", user.uid())) !=
@@ -51,7 +48,7 @@ TEST_CASE("a normal user gets root inside with --user --map-root, mapped to its 
   CHECK(r.out.find("deny\n") != std::string::npos);
 
   // From the host, the box's processes belong to the user, not to root.
-  LiveBox box({"--user", "--map-root", "-c", "sleep 100"}, user.prefix());
+  LiveBox box({"--user", "--map-root", "-c", "sleep 100"}, user.prefix(), {}, user.nslab());
   pid_t pid = box.wait_for_box();
   REQUIRE(pid > 0);
   CHECK(real_uid_of(pid) == user.uid());
@@ -61,7 +58,7 @@ TEST_CASE("without --user a normal user is told to add --user --map-root, and no
   if (!have_root()) return;
   TempUser user;
   REQUIRE(user.ok());
-  auto r = nslab_run({"--uts", "-c", "hostname"}, user.prefix());
+  auto r = nslab_run({"--uts", "-c", "hostname"}, user.prefix(), {}, user.nslab());
   CHECK(r.status() == 2);
   CHECK(r.err.find("--user --map-root") != std::string::npos);
   CHECK(r.out.empty());
@@ -75,7 +72,7 @@ TEST_CASE("a normal user cannot map foreign ids: refused before any box exists")
     CAPTURE(map);
     auto r = nslab_run({"--user", "--map-uid", map, "--map-gid",
                         fmt::format("0:{}:1", user.gid()), "-c", "echo started"},
-                       user.prefix());
+                       user.prefix(), {}, user.nslab());
     CHECK(r.status() == 2);
     CHECK(r.err.find("can map only its own uid") != std::string::npos);
     CHECK(r.out.empty());
@@ -88,11 +85,11 @@ TEST_CASE("a normal user's full box: /proc for its own PID namespace, mounted be
   REQUIRE(user.ok());
   auto r = nslab_run({"--user", "--map-root", "--mount", "--pivot", "--pid", "--proc", "-c",
                       "ps; ls /"},
-                     user.prefix());
+                     user.prefix(), {}, user.nslab());
   REQUIRE_MESSAGE(r.status() == 0, r.err);
   CHECK(r.out.find("  1    0 root") != std::string::npos);
   CHECK(r.out.find("NSLAB-ROOTFS") != std::string::npos);
-  auto all = nslab_run({"--all", "-c", "hostname; id"}, user.prefix());
+  auto all = nslab_run({"--all", "-c", "hostname; id"}, user.prefix(), {}, user.nslab());
   CHECK(all.status() == 0);
   CHECK(all.out == "tinyhost\nuid=0(root) gid=0(root) groups=0(root)\n");
 }
@@ -108,7 +105,7 @@ TEST_CASE("root inside a user namespace is not root over the host's files") {
   ::chmod(file.c_str(), 0644);
   auto r = nslab_run({"--user", "--map-root", "-c",
                       fmt::format("id; echo x >> {0}; rm {0}; cat {0}", file)},
-                     user.prefix());
+                     user.prefix(), {}, user.nslab());
   CHECK(r.out.find("uid=0(root)") != std::string::npos);
   CHECK(r.err.find("Permission denied") != std::string::npos);
   CHECK(testing::read_file(file) == "original\n");
