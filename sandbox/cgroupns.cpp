@@ -23,6 +23,8 @@ Status plan_cgroup_namespace(const Spec& spec, Plan& plan) {
   return ok();
 }
 
-Status enter_cgroup_namespace() { return sys::unshare(CLONE_NEWCGROUP); }
+Status enter_cgroup_namespace() {
+  return sys::unshare(CLONE_NEWCGROUP);
+}
 
 }  // namespace sandbox

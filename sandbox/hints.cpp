@@ -22,7 +22,8 @@ struct Hint {
 constexpr Hint kHints[] = {
     {"clone", EPERM,
      "creating namespaces needs root (CAP_SYS_ADMIN); as a normal user add --user --map-root"},
-    {"clone", EINVAL, "this kernel does not know one of the namespace flags (check `nslab doctor`)"},
+    {"clone", EINVAL,
+     "this kernel does not know one of the namespace flags (check `nslab doctor`)"},
     {"clone", ENOSPC,
      "too many namespaces of one kind: see /proc/sys/user/max_*_namespaces (0 disables them)"},
     {"clone", EUSERS, "user namespaces are nested too deeply (the limit is 32 levels)"},
@@ -46,8 +47,9 @@ constexpr Hint kHints[] = {
      "change on something that is not a mount point"},
     {"mount", ENOENT, "the mount point or the source does not exist"},
     {"mount", ENODEV, "this kernel has no such filesystem type"},
-    {"mount", EACCES, "a component of the path is not searchable, or the source is on a noexec or "
-                      "nodev mount that is locked"},
+    {"mount", EACCES,
+     "a component of the path is not searchable, or the source is on a noexec or "
+     "nodev mount that is locked"},
     {"mount", EBUSY, "something is already mounted there in a way that cannot be stacked"},
     {"umount2", EINVAL, "the target is not a mount point"},
     {"umount2", EBUSY, "the mount is in use: use MNT_DETACH to detach it lazily"},
@@ -70,7 +72,8 @@ constexpr Hint kHints[] = {
     {"timens_offsets", EACCES,
      "a time namespace's offsets freeze once a process has entered it: write them after "
      "unshare(CLONE_NEWTIME), before exec"},
-    {"timens_offsets", EPERM, "setting time offsets needs CAP_SYS_TIME in the box's user namespace"},
+    {"timens_offsets", EPERM,
+     "setting time offsets needs CAP_SYS_TIME in the box's user namespace"},
     {"setns", EPERM, "joining a namespace needs CAP_SYS_ADMIN in its user namespace"},
     {"execve", ENOENT,
      "no such program inside the box: it is looked up in the box's own root and PATH"},

@@ -63,22 +63,38 @@ std::string step_label(const Plan& plan, const Step& step) {
 // One step of the box's own setup.
 Status run_box_step(BoxSetup& box, const Step& step) {
   switch (step.action) {
-    case Action::DieWithRunner: return die_with_runner(box);
-    case Action::CloseInheritedFds: return close_inherited_fds();
-    case Action::WaitForRelease: return wait_for_release(box);
-    case Action::BecomeRootInside: return become_root_inside(box);
-    case Action::EnterCgroupNamespace: return enter_cgroup_namespace();
-    case Action::SetHostname: return set_hostname(box);
-    case Action::MakeMountsPrivate: return make_mounts_private();
-    case Action::MountRootfsTmpfs: return build_embedded_rootfs(box);
-    case Action::BindRootfsDir: return bind_rootfs_dir(box);
-    case Action::MountDev: return mount_dev(box);
-    case Action::MountProc: return mount_proc(box);
-    case Action::ProtectProc: return protect_proc(box);
-    case Action::PivotRoot: return pivot_into(box);
-    case Action::EnterTimeNamespace: return enter_time_namespace(box);
-    case Action::Exec: return exec_command(box);
-    default: return plain_error(fmt::format("{} is not the box's step", action_label(step.action)));
+    case Action::DieWithRunner:
+      return die_with_runner(box);
+    case Action::CloseInheritedFds:
+      return close_inherited_fds();
+    case Action::WaitForRelease:
+      return wait_for_release(box);
+    case Action::BecomeRootInside:
+      return become_root_inside(box);
+    case Action::EnterCgroupNamespace:
+      return enter_cgroup_namespace();
+    case Action::SetHostname:
+      return set_hostname(box);
+    case Action::MakeMountsPrivate:
+      return make_mounts_private();
+    case Action::MountRootfsTmpfs:
+      return build_embedded_rootfs(box);
+    case Action::BindRootfsDir:
+      return bind_rootfs_dir(box);
+    case Action::MountDev:
+      return mount_dev(box);
+    case Action::MountProc:
+      return mount_proc(box);
+    case Action::ProtectProc:
+      return protect_proc(box);
+    case Action::PivotRoot:
+      return pivot_into(box);
+    case Action::EnterTimeNamespace:
+      return enter_time_namespace(box);
+    case Action::Exec:
+      return exec_command(box);
+    default:
+      return plain_error(fmt::format("{} is not the box's step", action_label(step.action)));
   }
 }
 
@@ -102,13 +118,17 @@ Status run_box_step(BoxSetup& box, const Step& step) {
 // One of the runner's steps between the clone and the release.
 Status run_runner_step(const Plan& plan, const Step& step, pid_t pid, int release_fd) {
   switch (step.action) {
-    case Action::WriteUidMap: return write_uid_map(pid, plan.uid_map);
-    case Action::DenySetgroups: return deny_setgroups(pid);
-    case Action::WriteGidMap: return write_gid_map(pid, plan.gid_map);
+    case Action::WriteUidMap:
+      return write_uid_map(pid, plan.uid_map);
+    case Action::DenySetgroups:
+      return deny_setgroups(pid);
+    case Action::WriteGidMap:
+      return write_gid_map(pid, plan.gid_map);
     case Action::Release:
       if (::write(release_fd, "g", 1) != 1) return make_error("write(sync_pipe)", errno);
       return ok();
-    default: return ok();
+    default:
+      return ok();
   }
 }
 
@@ -210,7 +230,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
     // The box. Its copies of the runner's pipe ends must go, or it would never see EOF.
     sync_write.reset();
     report_read.reset();
-    BoxSetup box{plan, runner, sync_read.get(), std::move(tinysh), std::move(rootfs_dir),
+    BoxSetup box{plan,           runner, sync_read.get(), std::move(tinysh), std::move(rootfs_dir),
                  box_signal_mask};
     box_main(box, report_write.get());
   }

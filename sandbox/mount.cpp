@@ -44,7 +44,9 @@ Status plan_pivot(const Spec& spec, Plan& plan) {
   return ok();
 }
 
-Status make_mounts_private() { return sys::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE); }
+Status make_mounts_private() {
+  return sys::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE);
+}
 
 Status pivot_into(const BoxSetup&) {
   SANDBOX_TRY(sys::chdir(kNewRoot));

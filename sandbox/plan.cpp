@@ -24,19 +24,20 @@ Error refuse(std::string reason, std::string fix) {
 
 // Combinations that cannot work, each with the flag that fixes it.
 Status check_combinations(const Spec& spec, const Caller& caller) {
-  bool any_namespace = spec.uts || spec.mount || spec.pid || spec.ipc || spec.cgroup ||
-                       spec.time || spec.pivot || spec.proc;
+  bool any_namespace = spec.uts || spec.mount || spec.pid || spec.ipc || spec.cgroup || spec.time ||
+                       spec.pivot || spec.proc;
   if (spec.pivot && !spec.mount)
-    return refuse("--pivot needs the box's own mount table, or pivot_root would change the "
-                  "host's root",
-                  "add --mount");
+    return refuse(
+        "--pivot needs the box's own mount table, or pivot_root would change the "
+        "host's root",
+        "add --mount");
   if (spec.proc && !spec.mount)
-    return refuse("--proc mounts a fresh /proc, which needs the box's own mount table, or it "
-                  "would cover the host's /proc",
-                  "add --mount");
+    return refuse(
+        "--proc mounts a fresh /proc, which needs the box's own mount table, or it "
+        "would cover the host's /proc",
+        "add --mount");
   bool any_map = spec.map_root || !spec.uid_map.empty() || !spec.gid_map.empty();
-  if (any_map && !spec.user)
-    return refuse("id maps belong to a user namespace", "add --user");
+  if (any_map && !spec.user) return refuse("id maps belong to a user namespace", "add --user");
   if (spec.map_root && (!spec.uid_map.empty() || !spec.gid_map.empty()))
     return refuse("--map-root and --map-uid/--map-gid both say what the box's ids map to",
                   "use either --map-root or --map-uid/--map-gid");
@@ -46,9 +47,10 @@ Status check_combinations(const Spec& spec, const Caller& caller) {
                   "add --user --map-root: root inside the box is you outside");
   if (spec.user && spec.rootfs() != RootfsKind::Host &&
       (spec.map_root ? false : spec.uid_map.empty() || spec.gid_map.empty()))
-    return refuse("--pivot builds the box's root with files owned by the box's root, which "
-                  "needs both a uid and a gid map in the user namespace",
-                  "add --map-root");
+    return refuse(
+        "--pivot builds the box's root with files owned by the box's root, which "
+        "needs both a uid and a gid map in the user namespace",
+        "add --map-root");
   if (spec.command.kind == CommandKind::Program && spec.command.argv.empty())
     return refuse("-- must be followed by a program", "name a program after --, or use -c");
   if (spec.rootfs_dir && (spec.rootfs_dir->empty() || spec.rootfs_dir->front() != '/'))
@@ -90,8 +92,8 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   plan.clone_flags = clone_flags_for(spec);
 
   // The box's life, in order. Each call adds the steps of one kind of isolation.
-  SANDBOX_TRY(plan_process(spec, plan));               // clone, die with runner, fds, wait
-  SANDBOX_TRY(plan_user(spec, caller, plan));          // parent: id maps
+  SANDBOX_TRY(plan_process(spec, plan));       // clone, die with runner, fds, wait
+  SANDBOX_TRY(plan_user(spec, caller, plan));  // parent: id maps
   plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
                         "let the box go on with its own setup, now that the runner's part is "
                         "done"});
@@ -99,39 +101,59 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
     plan.steps.push_back(
         {Action::BecomeRootInside, Side::Box, "setresgid(0, 0, 0); setresuid(0, 0, 0)",
          "become root of the new user namespace, so files the box creates belong to its root"});
-  SANDBOX_TRY(plan_cgroup_namespace(spec, plan));      // unshare(CLONE_NEWCGROUP)
-  SANDBOX_TRY(plan_uts(spec, plan));                   // sethostname
-  SANDBOX_TRY(plan_mount(spec, plan));                 // private propagation
-  SANDBOX_TRY(plan_rootfs(spec, caller, plan));        // tmpfs or bind, /dev
-  SANDBOX_TRY(plan_pid(spec, caller, plan));           // /proc, and its protection
-  SANDBOX_TRY(plan_time(spec, plan));                  // unshare(CLONE_NEWTIME), offsets
-  SANDBOX_TRY(plan_pivot(spec, plan));                 // pivot_root, detach the old root
-  SANDBOX_TRY(plan_exec(spec, plan));                  // execve
+  SANDBOX_TRY(plan_cgroup_namespace(spec, plan));  // unshare(CLONE_NEWCGROUP)
+  SANDBOX_TRY(plan_uts(spec, plan));               // sethostname
+  SANDBOX_TRY(plan_mount(spec, plan));             // private propagation
+  SANDBOX_TRY(plan_rootfs(spec, caller, plan));    // tmpfs or bind, /dev
+  SANDBOX_TRY(plan_pid(spec, caller, plan));       // /proc, and its protection
+  SANDBOX_TRY(plan_time(spec, plan));              // unshare(CLONE_NEWTIME), offsets
+  SANDBOX_TRY(plan_pivot(spec, plan));             // pivot_root, detach the old root
+  SANDBOX_TRY(plan_exec(spec, plan));              // execve
   return plan;
 }
 
 std::string_view action_label(Action action) {
   switch (action) {
-    case Action::Clone: return "clone the box";
-    case Action::DieWithRunner: return "die with the runner";
-    case Action::CloseInheritedFds: return "close inherited fds";
-    case Action::WaitForRelease: return "wait for the runner";
-    case Action::WriteUidMap: return "write uid_map";
-    case Action::DenySetgroups: return "deny setgroups";
-    case Action::WriteGidMap: return "write gid_map";
-    case Action::Release: return "release the box";
-    case Action::BecomeRootInside: return "become root inside";
-    case Action::EnterCgroupNamespace: return "cgroup namespace";
-    case Action::SetHostname: return "set the hostname";
-    case Action::MakeMountsPrivate: return "private mount propagation";
-    case Action::MountRootfsTmpfs: return "build the embedded rootfs";
-    case Action::BindRootfsDir: return "bind the rootfs directory";
-    case Action::MountDev: return "mount /dev";
-    case Action::MountProc: return "mount /proc";
-    case Action::ProtectProc: return "protect /proc";
-    case Action::PivotRoot: return "pivot_root";
-    case Action::EnterTimeNamespace: return "time namespace";
-    case Action::Exec: return "exec";
+    case Action::Clone:
+      return "clone the box";
+    case Action::DieWithRunner:
+      return "die with the runner";
+    case Action::CloseInheritedFds:
+      return "close inherited fds";
+    case Action::WaitForRelease:
+      return "wait for the runner";
+    case Action::WriteUidMap:
+      return "write uid_map";
+    case Action::DenySetgroups:
+      return "deny setgroups";
+    case Action::WriteGidMap:
+      return "write gid_map";
+    case Action::Release:
+      return "release the box";
+    case Action::BecomeRootInside:
+      return "become root inside";
+    case Action::EnterCgroupNamespace:
+      return "cgroup namespace";
+    case Action::SetHostname:
+      return "set the hostname";
+    case Action::MakeMountsPrivate:
+      return "private mount propagation";
+    case Action::MountRootfsTmpfs:
+      return "build the embedded rootfs";
+    case Action::BindRootfsDir:
+      return "bind the rootfs directory";
+    case Action::MountDev:
+      return "mount /dev";
+    case Action::MountProc:
+      return "mount /proc";
+    case Action::ProtectProc:
+      return "protect /proc";
+    case Action::PivotRoot:
+      return "pivot_root";
+    case Action::EnterTimeNamespace:
+      return "time namespace";
+    case Action::Exec:
+      return "exec";
   }
   return "step";
 }

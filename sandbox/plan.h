@@ -37,11 +37,11 @@ enum class Action {
   EnterCgroupNamespace,
   SetHostname,
   MakeMountsPrivate,
-  MountRootfsTmpfs,   // the embedded rootfs: tmpfs + tinysh binds + /etc + /tmp
-  BindRootfsDir,      // --rootfs DIR
+  MountRootfsTmpfs,  // the embedded rootfs: tmpfs + tinysh binds + /etc + /tmp
+  BindRootfsDir,     // --rootfs DIR
   MountDev,
   MountProc,
-  ProtectProc,        // read-only /proc/sys & co, masked /proc/kcore & co
+  ProtectProc,  // read-only /proc/sys & co, masked /proc/kcore & co
   PivotRoot,
   EnterTimeNamespace,
   Exec,
@@ -58,9 +58,9 @@ struct Plan {
   Spec spec;
   Caller caller;
   std::uint64_t clone_flags = 0;
-  IdMap uid_map, gid_map;          // what the parent writes (resolved from --map-root etc.)
-  bool deny_setgroups = false;     // unprivileged gid_map writes need setgroups=deny first
-  std::string hostname;            // what sethostname() sets, when SetHostname is planned
+  IdMap uid_map, gid_map;       // what the parent writes (resolved from --map-root etc.)
+  bool deny_setgroups = false;  // unprivileged gid_map writes need setgroups=deny first
+  std::string hostname;         // what sethostname() sets, when SetHostname is planned
   std::vector<Step> steps;
   std::vector<std::string> notes;  // things worth knowing that are not errors
 

@@ -30,8 +30,8 @@ namespace sandbox {
 namespace {
 
 constexpr const char* kReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
-constexpr const char* kMaskedFiles[] = {"kcore", "keys", "timer_list", "sched_debug",
-                                        "latency_stats", "timer_stats"};
+constexpr const char* kMaskedFiles[] = {"kcore",       "keys",          "timer_list",
+                                        "sched_debug", "latency_stats", "timer_stats"};
 constexpr const char* kMaskedDirs[] = {"acpi", "scsi"};
 
 std::string proc_dir(const Spec& spec) {

@@ -34,17 +34,19 @@ namespace {
 
 std::vector<std::string> box_argv(const Spec& spec) {
   switch (spec.command.kind) {
-    case CommandKind::Shell: return {"tinysh"};
-    case CommandKind::ShellCommands: return {"tinysh", "-c", spec.command.shell_commands};
-    case CommandKind::Program: return spec.command.argv;
+    case CommandKind::Shell:
+      return {"tinysh"};
+    case CommandKind::ShellCommands:
+      return {"tinysh", "-c", spec.command.shell_commands};
+    case CommandKind::Program:
+      return spec.command.argv;
   }
   return {};
 }
 
 std::string argv_text(const std::vector<std::string>& argv) {
   std::string text = "[";
-  for (size_t i = 0; i < argv.size(); ++i)
-    text += fmt::format("{}\"{}\"", i ? ", " : "", argv[i]);
+  for (size_t i = 0; i < argv.size(); ++i) text += fmt::format("{}\"{}\"", i ? ", " : "", argv[i]);
   return text + "]";
 }
 
@@ -67,15 +69,15 @@ Status plan_process(const Spec& spec, Plan& plan) {
   auto names = namespace_names(plan.clone_flags);
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
-  plan.steps.push_back(
-      {Action::Clone, Side::Runner,
-       fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})",
-                   sys::clone_flags_text(plan.clone_flags)),
-       names.empty() ? "start the box's first process; with no namespace flags it shares "
-                       "everything with the host: this is the baseline"
-                     : fmt::format("start the box's first process already inside new "
-                                   "namespaces: {}",
-                                   list)});
+  plan.steps.push_back({Action::Clone, Side::Runner,
+                        fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})",
+                                    sys::clone_flags_text(plan.clone_flags)),
+                        names.empty()
+                            ? "start the box's first process; with no namespace flags it shares "
+                              "everything with the host: this is the baseline"
+                            : fmt::format("start the box's first process already inside new "
+                                          "namespaces: {}",
+                                          list)});
   plan.steps.push_back(
       {Action::DieWithRunner, Side::Box,
        spec.pid ? "prctl(PR_SET_PDEATHSIG, SIGKILL); read(sync_pipe) sees EOF if the runner died"
@@ -137,7 +139,9 @@ Status die_with_runner(const BoxSetup& box) {
   return ok();
 }
 
-Status close_inherited_fds() { return sys::cloexec_from(3); }
+Status close_inherited_fds() {
+  return sys::cloexec_from(3);
+}
 
 Status wait_for_release(const BoxSetup& box) {
   char go = 0;

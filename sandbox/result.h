@@ -49,13 +49,15 @@ class [[nodiscard]] Result {
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok() { return Ok{}; }
+inline Status ok() {
+  return Ok{};
+}
 
 }  // namespace sandbox
 
 // Returns early with the error of a failed Result; otherwise yields nothing.
-#define SANDBOX_TRY(expr)                               \
-  do {                                                  \
-    auto&& sandbox_try_result_ = (expr);                \
+#define SANDBOX_TRY(expr)                                         \
+  do {                                                            \
+    auto&& sandbox_try_result_ = (expr);                          \
     if (!sandbox_try_result_) return sandbox_try_result_.error(); \
   } while (0)

@@ -35,7 +35,9 @@ namespace sandbox {
 
 namespace {
 
-std::string fd_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+std::string fd_path(int fd) {
+  return fmt::format("/proc/self/fd/{}", fd);
+}
 
 // A read-only, nosuid bind of the host's tinysh onto `target` (an empty file made here). Keeps
 // the flags the kernel locks on the source mount in a user namespace.
@@ -78,13 +80,15 @@ Result<bool> real_directory(const std::string& path) {
     return plain_error(fmt::format("the rootfs's {} is a symlink", path.substr(strlen(kNewRoot))),
                        "nslab never follows a symlink out of a rootfs: make it a directory");
   if (!S_ISDIR(st.st_mode))
-    return plain_error(fmt::format("the rootfs's {} is not a directory",
-                                   path.substr(strlen(kNewRoot))),
-                       "make it an empty directory");
+    return plain_error(
+        fmt::format("the rootfs's {} is not a directory", path.substr(strlen(kNewRoot))),
+        "make it an empty directory");
   return true;
 }
 
-bool is_plain_user(uid_t uid) { return uid != 0 && uid != 65534; }
+bool is_plain_user(uid_t uid) {
+  return uid != 0 && uid != 65534;
+}
 
 }  // namespace
 
@@ -115,16 +119,19 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
     case RootfsKind::Embedded:
       plan.steps.push_back(
           {Action::MountRootfsTmpfs, Side::Box,
+           "mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
            "mount(\"nslab-rootfs\", \"/tmp/root\", \"tmpfs\", MS_NOSUID|MS_NODEV); "
            "mount(tinysh, \"/tmp/root/bin/tinysh\", NULL, MS_BIND) + remount MS_RDONLY|MS_NOSUID; "
            "write /etc/passwd /etc/group /etc/hostname /etc/motd /NSLAB-ROOTFS",
-           "build the box's root in memory, inside its own mount namespace: tinysh bound "
+           "build the box's root in memory, over /tmp in its own mount namespace only: tinysh "
+           "bound "
            "read-only (not copied), a few files in /etc; nothing is written to the host's disk"});
       break;
     case RootfsKind::Directory:
       plan.steps.push_back(
           {Action::BindRootfsDir, Side::Box,
-           fmt::format("mount(\"{}\", \"/tmp/root\", NULL, MS_BIND|MS_REC) + remount "
+           fmt::format("mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
+                       "mount(\"{}\", \"/tmp/root\", NULL, MS_BIND|MS_REC) + remount "
                        "MS_RDONLY; mount(\"tmpfs\", \"/tmp/root/tmp\")",
                        *spec.rootfs_dir),
            "use the directory as the box's root, read-only, so the box cannot change the host's "
@@ -145,11 +152,15 @@ Status build_embedded_rootfs(BoxSetup& box) {
   const Plan& plan = box.plan;
   SANDBOX_TRY(reopen_here(box.tinysh, plan.spec.tinysh_path, 0));
   SANDBOX_TRY(mount_staging());
-  SANDBOX_TRY(sys::mount("nslab-rootfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV,
-                         "mode=0755,size=16m"));
+  SANDBOX_TRY(
+      sys::mount("nslab-rootfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"));
   std::string root = kNewRoot;
-  for (auto [dir, mode] : {std::pair{"/bin", 0755u}, {"/etc", 0755u}, {"/dev", 0755u},
-                           {"/proc", 0555u}, {"/tmp", 01777u}, {"/root", 0700u}})
+  for (auto [dir, mode] : {std::pair{"/bin", 0755u},
+                           {"/etc", 0755u},
+                           {"/dev", 0755u},
+                           {"/proc", 0555u},
+                           {"/tmp", 01777u},
+                           {"/root", 0700u}})
     SANDBOX_TRY(sys::make_dir(root + dir, mode));
 
   for (const auto& file : rootfs_assets()) {

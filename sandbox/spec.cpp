@@ -16,8 +16,7 @@ namespace {
 // A decimal unsigned 32-bit number, the whole of `text`: no sign, no spaces, no overflow.
 Result<std::uint32_t> parse_u32(std::string_view text, std::string_view field,
                                 std::string_view what) {
-  if (text.empty())
-    return plain_error(fmt::format("{}: '{}' is missing", what, field));
+  if (text.empty()) return plain_error(fmt::format("{}: '{}' is missing", what, field));
   if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return plain_error(fmt::format("{}: '{}' is not a number: \"{}\"", what, field, text));
   std::uint32_t value = 0;
@@ -45,8 +44,8 @@ std::vector<std::string_view> split(std::string_view text, std::string_view seps
 Result<IdRange> range_from_fields(const std::vector<std::string_view>& fields,
                                   std::string_view what) {
   if (fields.size() != 3)
-    return plain_error(fmt::format("{}: expected 3 fields (inside outside count), got {}", what,
-                                   fields.size()));
+    return plain_error(
+        fmt::format("{}: expected 3 fields (inside outside count), got {}", what, fields.size()));
   IdRange range;
   auto inside = parse_u32(fields[0], "inside", what);
   if (!inside) return inside.error();
@@ -95,8 +94,8 @@ Result<IdMap> parse_id_map(std::string_view text, std::string_view what) {
 Status validate_id_map(const IdMap& map, std::string_view what) {
   if (map.empty()) return plain_error(fmt::format("{}: is empty", what));
   if (map.size() > kMaxIdMapLines)
-    return plain_error(
-        fmt::format("{}: has {} lines; the kernel takes at most {}", what, map.size(), kMaxIdMapLines));
+    return plain_error(fmt::format("{}: has {} lines; the kernel takes at most {}", what,
+                                   map.size(), kMaxIdMapLines));
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 32;
   for (size_t i = 0; i < map.size(); ++i) {
     const auto& r = map[i];
@@ -137,13 +136,14 @@ Status validate_hostname(std::string_view name) {
     return plain_error(fmt::format("--hostname: \"{}\" is {} bytes; the kernel takes at most 64",
                                    name, name.size()));
   if (name.front() == '-' || name.front() == '.')
-    return plain_error(fmt::format("--hostname: \"{}\" may not start with '{}'", name, name.front()));
+    return plain_error(
+        fmt::format("--hostname: \"{}\" may not start with '{}'", name, name.front()));
   for (char c : name) {
     bool fine = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '-' || c == '.';
     if (!fine)
-      return plain_error(fmt::format(
-          "--hostname: \"{}\" has '{}'; use letters, digits, '-' and '.'", name, c));
+      return plain_error(
+          fmt::format("--hostname: \"{}\" has '{}'; use letters, digits, '-' and '.'", name, c));
   }
   return ok();
 }

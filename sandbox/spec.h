@@ -55,8 +55,8 @@ enum class CommandKind {
 
 struct Command {
   CommandKind kind = CommandKind::Shell;
-  std::string shell_commands;      // for ShellCommands
-  std::vector<std::string> argv;   // for Program
+  std::string shell_commands;     // for ShellCommands
+  std::vector<std::string> argv;  // for Program
 };
 
 struct Spec {
@@ -87,7 +87,7 @@ struct Spec {
 // Who starts the box. plan() needs it to decide what is allowed (a non-root user can only map
 // its own ids) and what root inside maps to. Under sudo, the "invoking user" is SUDO_UID's.
 struct Caller {
-  uid_t uid = 0;            // real uid of nslab
+  uid_t uid = 0;  // real uid of nslab
   gid_t gid = 0;
   bool privileged = false;  // euid 0: may create namespaces without a user namespace
   uid_t invoking_uid = 0;   // the person at the keyboard (SUDO_UID when run under sudo)

@@ -59,7 +59,8 @@ class SignalState {
 
  private:
   sigset_t waited_{}, original_mask_{};
-  struct sigaction old_ttou_ {}, old_ttin_ {};
+  struct sigaction old_ttou_ {
+  }, old_ttin_{};
   bool ignoring_tty_ = false;
 };
 

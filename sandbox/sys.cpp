@@ -68,21 +68,27 @@ Status checked(const std::string& text, F&& call) {
   return ok();
 }
 
-std::string quoted(const char* s) { return s ? fmt::format("\"{}\"", s) : "NULL"; }
+std::string quoted(const char* s) {
+  return s ? fmt::format("\"{}\"", s) : "NULL";
+}
 
 }  // namespace
 
 void inject_fault(std::string_view call, int err, int count) {
   faults().push_back({std::string(call), err, count});
 }
-void clear_faults() { faults().clear(); }
+void clear_faults() {
+  faults().clear();
+}
 
 std::string mount_flags_text(unsigned long flags) {
   static constexpr std::pair<unsigned long, const char*> kNames[] = {
-      {MS_RDONLY, "MS_RDONLY"},     {MS_NOSUID, "MS_NOSUID"},     {MS_NODEV, "MS_NODEV"},
-      {MS_NOEXEC, "MS_NOEXEC"},     {MS_REMOUNT, "MS_REMOUNT"},   {MS_BIND, "MS_BIND"},
-      {MS_REC, "MS_REC"},           {MS_PRIVATE, "MS_PRIVATE"},   {MS_SLAVE, "MS_SLAVE"},
-      {MS_SHARED, "MS_SHARED"},     {MS_NOATIME, "MS_NOATIME"},   {MS_NODIRATIME, "MS_NODIRATIME"},
+      {MS_RDONLY, "MS_RDONLY"},     {MS_NOSUID, "MS_NOSUID"},
+      {MS_NODEV, "MS_NODEV"},       {MS_NOEXEC, "MS_NOEXEC"},
+      {MS_REMOUNT, "MS_REMOUNT"},   {MS_BIND, "MS_BIND"},
+      {MS_REC, "MS_REC"},           {MS_PRIVATE, "MS_PRIVATE"},
+      {MS_SLAVE, "MS_SLAVE"},       {MS_SHARED, "MS_SHARED"},
+      {MS_NOATIME, "MS_NOATIME"},   {MS_NODIRATIME, "MS_NODIRATIME"},
       {MS_RELATIME, "MS_RELATIME"}, {MS_STRICTATIME, "MS_STRICTATIME"}};
   std::string text;
   for (auto [bit, name] : kNames) {
@@ -98,9 +104,9 @@ std::string mount_flags_text(unsigned long flags) {
 
 std::string clone_flags_text(std::uint64_t flags) {
   static constexpr std::pair<std::uint64_t, const char*> kNames[] = {
-      {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWNS, "CLONE_NEWNS"},
-      {CLONE_NEWUTS, "CLONE_NEWUTS"},   {CLONE_NEWIPC, "CLONE_NEWIPC"},
-      {CLONE_NEWPID, "CLONE_NEWPID"},   {CLONE_NEWNET, "CLONE_NEWNET"},
+      {CLONE_NEWUSER, "CLONE_NEWUSER"},     {CLONE_NEWNS, "CLONE_NEWNS"},
+      {CLONE_NEWUTS, "CLONE_NEWUTS"},       {CLONE_NEWIPC, "CLONE_NEWIPC"},
+      {CLONE_NEWPID, "CLONE_NEWPID"},       {CLONE_NEWNET, "CLONE_NEWNET"},
       {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"}};
   std::string text;
   for (auto [bit, name] : kNames) {
@@ -113,7 +119,8 @@ std::string clone_flags_text(std::uint64_t flags) {
 }
 
 Result<pid_t> clone_process(std::uint64_t flags) {
-  std::string text = fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})", clone_flags_text(flags));
+  std::string text =
+      fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})", clone_flags_text(flags));
   if (int err = injected("clone")) return make_error(text, err);
   // clone3 without a stack behaves like fork(): the child continues here on a copy of our stack.
   // glibc has no wrapper for clone3, hence the raw syscall.
@@ -142,9 +149,9 @@ Status sethostname(std::string_view name) {
 
 Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
              const char* data) {
-  std::string text = fmt::format("mount({}, {}, {}, {}{})", quoted(source), quoted(target),
-                                 quoted(fstype), mount_flags_text(flags),
-                                 data ? fmt::format(", \"{}\"", data) : std::string());
+  std::string text =
+      fmt::format("mount({}, {}, {}, {}{})", quoted(source), quoted(target), quoted(fstype),
+                  mount_flags_text(flags), data ? fmt::format(", \"{}\"", data) : std::string());
   return checked(text, [&] { return ::mount(source, target, fstype, flags, data); });
 }
 
@@ -250,8 +257,8 @@ Result<unsigned long> mount_flags_of(const std::string& path) {
   if (retry([&] { return ::statvfs(path.c_str(), &st); }) < 0)
     return make_error(fmt::format("statvfs(\"{}\")", path), errno);
   static constexpr std::pair<unsigned long, unsigned long> kFlags[] = {
-      {ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
-      {ST_NOEXEC, MS_NOEXEC},     {ST_NOATIME, MS_NOATIME},       {ST_NODIRATIME, MS_NODIRATIME},
+      {ST_RDONLY, MS_RDONLY},    {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},
+      {ST_NOEXEC, MS_NOEXEC},    {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
       {ST_RELATIME, MS_RELATIME}};
   unsigned long flags = 0;
   for (auto [st_bit, ms_bit] : kFlags)

@@ -13,9 +13,9 @@
 //    works, and the execve() that follows enters the namespace with the offsets in place: the
 //    exec'd program saw /proc/uptime 86400 s ahead of the host's.
 // So the box unshares it itself, while the host's /proc is still visible (before pivot_root, as
-// the embedded rootfs may have no /proc), and exec enters it. That also works in a user namespace (the
-// new time namespace belongs to the box's user namespace, where the box has CAP_SYS_TIME), which
-// an unshare in the runner, before the clone, would not for a non-root user.
+// the embedded rootfs may have no /proc), and exec enters it. That also works in a user namespace
+// (the new time namespace belongs to the box's user namespace, where the box has CAP_SYS_TIME),
+// which an unshare in the runner, before the clone, would not for a non-root user.
 #include <sched.h>
 
 #include <fmt/format.h>

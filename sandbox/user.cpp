@@ -79,8 +79,8 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
   if (!plan.uid_map.empty())
     plan.steps.push_back(
         {Action::WriteUidMap, Side::Runner,
-         fmt::format("write(\"/proc/BOX/uid_map\", \"{}\")", format_id_map(plan.uid_map).substr(
-                         0, format_id_map(plan.uid_map).size() - 1)),
+         fmt::format("write(\"/proc/BOX/uid_map\", \"{}\")",
+                     format_id_map(plan.uid_map).substr(0, format_id_map(plan.uid_map).size() - 1)),
          "say which uids outside the box's ids stand for; written once, from outside"});
   if (plan.deny_setgroups)
     plan.steps.push_back(
@@ -90,8 +90,8 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
   if (!plan.gid_map.empty())
     plan.steps.push_back(
         {Action::WriteGidMap, Side::Runner,
-         fmt::format("write(\"/proc/BOX/gid_map\", \"{}\")", format_id_map(plan.gid_map).substr(
-                         0, format_id_map(plan.gid_map).size() - 1)),
+         fmt::format("write(\"/proc/BOX/gid_map\", \"{}\")",
+                     format_id_map(plan.gid_map).substr(0, format_id_map(plan.gid_map).size() - 1)),
          "the same for group ids"});
   return ok();
 }

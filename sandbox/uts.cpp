@@ -31,6 +31,8 @@ Status plan_uts(const Spec& spec, Plan& plan) {
   return ok();
 }
 
-Status set_hostname(const BoxSetup& box) { return sys::sethostname(box.plan.hostname); }
+Status set_hostname(const BoxSetup& box) {
+  return sys::sethostname(box.plan.hostname);
+}
 
 }  // namespace sandbox

@@ -55,10 +55,8 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
       ->group(user);
 
   app.add_flag("--ipc", f.ipc, "own System V IPC and POSIX message queues")->group(more);
-  app.add_flag("--cgroup", f.cgroup, "own view of the cgroup tree (cgroup namespace)")
-      ->group(more);
-  app.add_flag("--time", f.time, "own boot-time and monotonic clocks: uptime differs")
-      ->group(more);
+  app.add_flag("--cgroup", f.cgroup, "own view of the cgroup tree (cgroup namespace)")->group(more);
+  app.add_flag("--time", f.time, "own boot-time and monotonic clocks: uptime differs")->group(more);
   app.add_flag("--all", f.all,
                "every namespace above with sensible defaults: --uts --hostname tinyhost --mount "
                "--pivot --pid --proc --user --map-root --ipc --cgroup --time")
@@ -114,8 +112,7 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
     spec.rootfs_dir = absolute.lexically_normal().string();
   }
   if (!f.commands.empty() && !f.program.empty())
-    return sandbox::plain_error("-c and -- PROGRAM both say what to run",
-                                "give one of them");
+    return sandbox::plain_error("-c and -- PROGRAM both say what to run", "give one of them");
   if (!f.commands.empty()) {
     spec.command.kind = sandbox::CommandKind::ShellCommands;
     spec.command.shell_commands = f.commands;

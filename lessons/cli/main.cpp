@@ -1,3 +1,5 @@
 #include "app.h"
 
-int main(int argc, char** argv) { return nslab::cli::nslab_main(argc, argv); }
+int main(int argc, char** argv) {
+  return nslab::cli::nslab_main(argc, argv);
+}

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "plan.h"
 #include "launch.h"
+#include "plan.h"
 #include "supervise.h"
 
 namespace nslab::cli {

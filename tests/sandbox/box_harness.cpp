@@ -103,15 +103,17 @@ pid_t LiveBox::wait_for_box(const std::string& comm, std::chrono::milliseconds t
 
 int LiveBox::wait_exit(std::chrono::milliseconds timeout) {
   int status = 0;
-  bool done = testing::wait_until(
-      [&] { return ::waitpid(runner_, &status, WNOHANG) == runner_; }, timeout);
+  bool done =
+      testing::wait_until([&] { return ::waitpid(runner_, &status, WNOHANG) == runner_; }, timeout);
   if (!done) return -1;
   reaped_ = true;
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
 }
 
-std::string LiveBox::output() const { return testing::read_file(log_path_); }
+std::string LiveBox::output() const {
+  return testing::read_file(log_path_);
+}
 
 namespace {
 
@@ -178,8 +180,8 @@ std::string mount_table() {
     std::string id, parent, dev, root, point;
     fields >> id >> parent >> dev >> root >> point;
     auto dash = line.find(" - ");
-    table += point + " " + root + " " + (dash == std::string::npos ? "" : line.substr(dash + 3)) +
-             "\n";
+    table +=
+        point + " " + root + " " + (dash == std::string::npos ? "" : line.substr(dash + 3)) + "\n";
   }
   return table;
 }
@@ -194,8 +196,8 @@ TempUser::TempUser() {
   nslab_ = bin_dir_.path() + "/nslab";
   static int count = 0;
   name_ = fmt::format("nslabt{}x{}", ::getpid(), ++count);
-  auto made = testing::run({"useradd", "--no-create-home", "--user-group", "--shell",
-                            "/usr/sbin/nologin", name_});
+  auto made = testing::run(
+      {"useradd", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name_});
   if (made.status() != 0) {
     MESSAGE("useradd failed: " << made.err);
     return;

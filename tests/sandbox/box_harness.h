@@ -30,8 +30,9 @@ testing::RunResult nslab_run(const std::vector<std::string>& args,
 // runner's process group and the box's first process and reaps the runner: nothing is left behind.
 class LiveBox {
  public:
-  // Starts `prefix... nslab run args...` in a process group of its own, with its output in a temp file and stdin from /dev/null;
-  // `keep_fds` are fds of this process handed to nslab as they are (all others are closed).
+  // Starts `prefix... nslab run args...` in a process group of its own, with its output in a temp
+  // file and stdin from /dev/null; `keep_fds` are fds of this process handed to nslab as they are
+  // (all others are closed).
   explicit LiveBox(const std::vector<std::string>& args,
                    const std::vector<std::string>& prefix = {},
                    const std::vector<int>& keep_fds = {},

@@ -33,8 +33,8 @@ sandbox::Spec spec_of(std::vector<std::string> args) {
 }  // namespace
 
 TEST_CASE("each flag reaches the spec") {
-  auto s = spec_of({"--uts", "--mount", "--pivot", "--pid", "--proc", "--ipc", "--cgroup",
-                    "--time", "--user", "--map-root"});
+  auto s = spec_of({"--uts", "--mount", "--pivot", "--pid", "--proc", "--ipc", "--cgroup", "--time",
+                    "--user", "--map-root"});
   CHECK(s.uts);
   CHECK(s.mount);
   CHECK(s.pivot);
@@ -58,8 +58,8 @@ TEST_CASE("no flags is the baseline: no isolation, interactive tinysh") {
 
 TEST_CASE("--all turns on every namespace with root mapped and a hostname") {
   auto s = spec_of({"--all"});
-  CHECK((s.uts && s.mount && s.pivot && s.pid && s.proc && s.ipc && s.cgroup && s.time &&
-         s.user && s.map_root));
+  CHECK((s.uts && s.mount && s.pivot && s.pid && s.proc && s.ipc && s.cgroup && s.time && s.user &&
+         s.map_root));
   CHECK(s.hostname == "tinyhost");
   CHECK(spec_of({"--all", "--hostname", "other"}).hostname == "other");
 }
@@ -82,9 +82,9 @@ TEST_CASE("-c together with a program is refused") {
 TEST_CASE("--map-uid may repeat; each becomes one range; overlaps and garbage are refused") {
   auto s = spec_of({"--user", "--map-uid", "0:100000:1000", "--map-uid", "1000:200000:5"});
   CHECK(s.uid_map == sandbox::IdMap{{0, 100000, 1000}, {1000, 200000, 5}});
-  CHECK_FALSE(to_spec(parse_run({"--user", "--map-uid", "0:100:10", "--map-uid", "5:500:1"}).box,
-                      "tinysh")
-                  .ok());
+  CHECK_FALSE(
+      to_spec(parse_run({"--user", "--map-uid", "0:100:10", "--map-uid", "5:500:1"}).box, "tinysh")
+          .ok());
   CHECK_FALSE(to_spec(parse_run({"--user", "--map-gid", "zero:0:1"}).box, "tinysh").ok());
 }
 

@@ -18,7 +18,8 @@ std::string error_of(std::string_view text) {
 
 std::string lines(size_t count) {
   std::string text;
-  for (size_t i = 0; i < count; ++i) text += std::to_string(i) + " " + std::to_string(1000 + i) + " 1\n";
+  for (size_t i = 0; i < count; ++i)
+    text += std::to_string(i) + " " + std::to_string(1000 + i) + " 1\n";
   return text;
 }
 
@@ -49,7 +50,9 @@ TEST_CASE("negative ids are rejected") {
   CHECK(error_of("0 -5 1").find("'outside'") != std::string::npos);
 }
 
-TEST_CASE("a count of 0 is rejected") { CHECK(error_of("0 0 0").find("'count' is 0") != std::string::npos); }
+TEST_CASE("a count of 0 is rejected") {
+  CHECK(error_of("0 0 0").find("'count' is 0") != std::string::npos);
+}
 
 TEST_CASE("a range that wraps past 2^32 is rejected, and so is id 4294967295") {
   CHECK(error_of("0 4294967295 2").find("'outside'") != std::string::npos);

@@ -167,7 +167,10 @@ TEST_CASE("no fd handed to nslab reaches the box") {
   REQUIRE(::pipe(pipe_fds) == 0);
   std::vector<int> opened = {::open("/", O_RDONLY | O_DIRECTORY),
                              ::open((dir.path() + "/secret").c_str(), O_RDONLY),
-                             sockets[0], sockets[1], pipe_fds[0], pipe_fds[1],
+                             sockets[0],
+                             sockets[1],
+                             pipe_fds[0],
+                             pipe_fds[1],
                              ::open("/", O_PATH)};
   std::vector<int> extra;
   for (size_t i = 0; i < opened.size(); ++i) {
@@ -183,8 +186,7 @@ TEST_CASE("no fd handed to nslab reaches the box") {
                 {}, extra);
     pid_t pid = box.wait_for_box();
     REQUIRE(pid > 0);
-    REQUIRE(testing::wait_until([&] { return box.output().find("cd") != std::string::npos; },
-                                10s));
+    REQUIRE(testing::wait_until([&] { return box.output().find("cd") != std::string::npos; }, 10s));
     // Negative control: the runner really had them.
     for (int fd : extra)
       CHECK(!testing::read_file(fmt::format("/proc/{}/fdinfo/{}", box.runner(), fd)).empty());
@@ -203,8 +205,9 @@ TEST_CASE("no fd handed to nslab reaches the box") {
   for (int fd : extra) ::close(fd);
 }
 
-TEST_CASE("the host's mount table is unchanged after exit 0, exit 1, a setup failure and a "
-          "runner SIGKILL") {
+TEST_CASE(
+    "the host's mount table is unchanged after exit 0, exit 1, a setup failure and a "
+    "runner SIGKILL") {
   if (!have_root()) return;
   std::string before = mount_table();
   std::vector<std::string> all = {"--all"};
@@ -214,8 +217,9 @@ TEST_CASE("the host's mount table is unchanged after exit 0, exit 1, a setup fai
   CHECK(mount_table() == before);
   {
     TempDir bad;  // no /proc directory: the box fails while mounting it
-    CHECK(nslab_run({"--mount", "--pid", "--proc", "--rootfs", bad.path(), "-c", "true"})
-              .status() == 125);
+    CHECK(
+        nslab_run({"--mount", "--pid", "--proc", "--rootfs", bad.path(), "-c", "true"}).status() ==
+        125);
   }
   CHECK(mount_table() == before);
   {

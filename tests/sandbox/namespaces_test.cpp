@@ -14,7 +14,7 @@ using namespace boxtest;
 
 namespace {
 
-const std::vector<std::string> kNamespaces = {"cgroup", "ipc", "mnt", "net",
+const std::vector<std::string> kNamespaces = {"cgroup", "ipc",  "mnt",  "net",
                                               "pid",    "time", "user", "uts"};
 
 std::string host_hostname() {
@@ -23,7 +23,9 @@ std::string host_hostname() {
   return name;
 }
 
-double first_number(const std::string& text) { return std::stod(text.substr(0, text.find(' '))); }
+double first_number(const std::string& text) {
+  return std::stod(text.substr(0, text.find(' ')));
+}
 
 }  // namespace
 
@@ -79,8 +81,8 @@ TEST_CASE("the ns builtin inside agrees with /proc/PID/ns read from the host") {
 TEST_CASE("--hostname names the box and leaves the host's hostname alone") {
   if (!have_root()) return;
   std::string before = host_hostname();
-  auto r = nslab_run({"--uts", "--hostname", "foomachine", "-c",
-                      "hostname; cat /proc/sys/kernel/hostname"});
+  auto r = nslab_run(
+      {"--uts", "--hostname", "foomachine", "-c", "hostname; cat /proc/sys/kernel/hostname"});
   CHECK(r.status() == 0);
   CHECK(r.out == "foomachine\nfoomachine\n");
   CHECK(host_hostname() == before);
@@ -106,8 +108,8 @@ TEST_CASE("with --pid the box's first process is PID 1 with parent 0; without, i
 
 TEST_CASE("ps in a --pid --proc box lists only the box, and host pids do not exist there") {
   if (!have_root()) return;
-  auto r = nslab_run({"--mount", "--pid", "--proc", "-c",
-                      fmt::format("ps; cat /proc/{}/status", ::getpid())});
+  auto r = nslab_run(
+      {"--mount", "--pid", "--proc", "-c", fmt::format("ps; cat /proc/{}/status", ::getpid())});
   std::istringstream lines(r.out);
   std::string header, line;
   std::getline(lines, header);

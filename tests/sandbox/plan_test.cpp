@@ -94,9 +94,8 @@ TEST_CASE("each namespace flag sets exactly its own clone flag") {
     bool Spec::*flag;
     std::uint64_t clone_flag;
   };
-  for (auto [flag, clone_flag] :
-       {Case{&Spec::uts, CLONE_NEWUTS}, Case{&Spec::mount, CLONE_NEWNS},
-        Case{&Spec::pid, CLONE_NEWPID}, Case{&Spec::ipc, CLONE_NEWIPC}}) {
+  for (auto [flag, clone_flag] : {Case{&Spec::uts, CLONE_NEWUTS}, Case{&Spec::mount, CLONE_NEWNS},
+                                  Case{&Spec::pid, CLONE_NEWPID}, Case{&Spec::ipc, CLONE_NEWIPC}}) {
     Spec s = spec_with_tinysh();
     s.*flag = true;
     CHECK(must_plan(s).clone_flags == clone_flag);
@@ -253,8 +252,9 @@ TEST_CASE("refused: --map-root together with --map-uid") {
   CHECK(must_refuse(s).call.find("--map-root") != std::string::npos);
 }
 
-TEST_CASE("refused: a normal user asking for namespaces without --user, fixed by --user "
-          "--map-root") {
+TEST_CASE(
+    "refused: a normal user asking for namespaces without --user, fixed by --user "
+    "--map-root") {
   Spec s = spec_with_tinysh();
   s.uts = true;
   Error e = must_refuse(s, user_caller());

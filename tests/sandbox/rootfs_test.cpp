@@ -60,8 +60,9 @@ TEST_CASE("after pivot_root, / holds only the rootfs and mountinfo shows no host
 
 TEST_CASE("no setup debris and no way up: /.old, /oldroot, /newroot absent; /.. is /") {
   if (!have_root()) return;
-  auto r = nslab_run(with(kPivot, "ls /.old; ls /oldroot; ls /newroot; ls /tmp; cd /..; cd ..; "
-                                  "pwd; ls /../../"));
+  auto r = nslab_run(with(kPivot,
+                          "ls /.old; ls /oldroot; ls /newroot; ls /tmp; cd /..; cd ..; "
+                          "pwd; ls /../../"));
   CHECK(r.err.find("/.old") != std::string::npos);
   CHECK(r.err.find("/oldroot") != std::string::npos);
   CHECK(r.err.find("/newroot") != std::string::npos);
@@ -84,8 +85,8 @@ TEST_CASE("no mount inside the box is shared with another namespace") {
 
 TEST_CASE("the embedded /etc names root, nobody, and the box's hostname") {
   if (!have_root()) return;
-  auto r = nslab_run({"--mount", "--pivot", "--hostname", "tinyhost", "-c",
-                      "cat /etc/passwd /etc/hostname; id"});
+  auto r = nslab_run(
+      {"--mount", "--pivot", "--hostname", "tinyhost", "-c", "cat /etc/passwd /etc/hostname; id"});
   REQUIRE(r.status() == 0);
   CHECK(r.out.starts_with("root:x:0:0:"));
   CHECK(r.out.find("\nnobody:x:65534:") != std::string::npos);
@@ -110,14 +111,14 @@ TEST_CASE("the box's /dev has the standard nodes, symlinks and filesystems") {
   if (!have_root()) return;
   auto r = nslab_run(with(kPivot, "ls -l /dev; cat /proc/self/mountinfo"));
   REQUIRE(r.status() == 0);
-  for (const char* node : {"1, 3 null", "1, 5 zero", "1, 7 full", "1, 8 random", "1, 9 urandom",
-                           "5, 0 tty"}) {
+  for (const char* node :
+       {"1, 3 null", "1, 5 zero", "1, 7 full", "1, 8 random", "1, 9 urandom", "5, 0 tty"}) {
     CAPTURE(node);
     CHECK(r.out.find(node) != std::string::npos);
   }
-  for (const char* link : {"fd -> /proc/self/fd", "stdin -> /proc/self/fd/0",
-                           "stdout -> /proc/self/fd/1", "stderr -> /proc/self/fd/2",
-                           "ptmx -> pts/ptmx"}) {
+  for (const char* link :
+       {"fd -> /proc/self/fd", "stdin -> /proc/self/fd/0", "stdout -> /proc/self/fd/1",
+        "stderr -> /proc/self/fd/2", "ptmx -> pts/ptmx"}) {
     CAPTURE(link);
     CHECK(r.out.find(link) != std::string::npos);
   }

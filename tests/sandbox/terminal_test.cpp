@@ -42,7 +42,8 @@ pid_t foreground_job(pid_t runner) {
 
 }  // namespace
 
-TEST_CASE("an interactive --all box shows root@tinyhost, survives Ctrl-C, and exits with its status") {
+TEST_CASE(
+    "an interactive --all box shows root@tinyhost, survives Ctrl-C, and exits with its status") {
   if (!have_root()) return;
   testing::PtySession box({testing::bin("nslab"), "run", "--all"});
   REQUIRE_MESSAGE(box.expect("root@tinyhost:/"), box.output());

@@ -70,8 +70,8 @@ TEST_CASE("a normal user cannot map foreign ids: refused before any box exists")
   REQUIRE(user.ok());
   for (const std::string& map : {std::string("0:0:1"), fmt::format("0:{}:2", user.uid())}) {
     CAPTURE(map);
-    auto r = nslab_run({"--user", "--map-uid", map, "--map-gid",
-                        fmt::format("0:{}:1", user.gid()), "-c", "echo started"},
+    auto r = nslab_run({"--user", "--map-uid", map, "--map-gid", fmt::format("0:{}:1", user.gid()),
+                        "-c", "echo started"},
                        user.prefix(), {}, user.nslab());
     CHECK(r.status() == 2);
     CHECK(r.err.find("can map only its own uid") != std::string::npos);
@@ -83,9 +83,9 @@ TEST_CASE("a normal user's full box: /proc for its own PID namespace, mounted be
   if (!have_root()) return;
   TempUser user;
   REQUIRE(user.ok());
-  auto r = nslab_run({"--user", "--map-root", "--mount", "--pivot", "--pid", "--proc", "-c",
-                      "ps; ls /"},
-                     user.prefix(), {}, user.nslab());
+  auto r =
+      nslab_run({"--user", "--map-root", "--mount", "--pivot", "--pid", "--proc", "-c", "ps; ls /"},
+                user.prefix(), {}, user.nslab());
   REQUIRE_MESSAGE(r.status() == 0, r.err);
   CHECK(r.out.find("  1    0 root") != std::string::npos);
   CHECK(r.out.find("NSLAB-ROOTFS") != std::string::npos);
@@ -103,9 +103,9 @@ TEST_CASE("root inside a user namespace is not root over the host's files") {
   std::string file = dir.path() + "/owned-by-root";
   std::ofstream(file) << "original\n";
   ::chmod(file.c_str(), 0644);
-  auto r = nslab_run({"--user", "--map-root", "-c",
-                      fmt::format("id; echo x >> {0}; rm {0}; cat {0}", file)},
-                     user.prefix(), {}, user.nslab());
+  auto r = nslab_run(
+      {"--user", "--map-root", "-c", fmt::format("id; echo x >> {0}; rm {0}; cat {0}", file)},
+      user.prefix(), {}, user.nslab());
   CHECK(r.out.find("uid=0(root)") != std::string::npos);
   CHECK(r.err.find("Permission denied") != std::string::npos);
   CHECK(testing::read_file(file) == "original\n");
@@ -161,8 +161,8 @@ TEST_CASE("gid_map written before setgroups=deny by a normal user fails with the
       sandbox::Status deny = sandbox::ok();
       if (right_order) deny = sandbox::deny_setgroups(*child);
       auto gid = sandbox::write_gid_map(*child, {{0, user.gid(), 1}});
-      report(fmt::format("{}|uid={} deny={} gid={} {}\n", right_order ? "right" : "wrong",
-                         uid.ok(), deny.ok(), gid.ok(), gid.ok() ? "" : gid.error().message()));
+      report(fmt::format("{}|uid={} deny={} gid={} {}\n", right_order ? "right" : "wrong", uid.ok(),
+                         deny.ok(), gid.ok(), gid.ok() ? "" : gid.error().message()));
       ::close(hold[1]);
       ::waitpid(*child, nullptr, 0);
     }
