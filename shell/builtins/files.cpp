@@ -405,7 +405,7 @@ int run_rm(Shell&, Args args) {
 
 const std::array<Builtin, 5> kFileBuiltins{{
     {"ls", "ls [-l] [-a] [PATH...]",
-     "list directory contents; -l shows type, permissions, links, owner, group and size",
+     "list a directory; -l adds type, permissions, owner, group and size",
      "getdents64(2) via readdir, lstat(2), readlink(2); names from /etc/passwd and /etc/group",
      RunsIn::Shell, run_ls},
     {"cat", "cat [FILE...]", "print files, or standard input when none is given or FILE is -",
@@ -415,8 +415,7 @@ const std::array<Builtin, 5> kFileBuiltins{{
     {"touch", "touch FILE...", "create empty files, or set an existing file's times to now",
      "utimensat(2), open(2) with O_CREAT", RunsIn::Shell, run_touch},
     {"rm", "rm [-r] [-f] PATH...",
-     "remove files; -r removes directories with their contents (symlinks are removed, never "
-     "followed); -f ignores missing paths",
+     "remove files; -r: directories too (never follows symlinks); -f: quiet",
      "unlinkat(2), openat(2) with O_NOFOLLOW", RunsIn::Shell, run_rm},
 }};
 

@@ -41,15 +41,14 @@ int run_tcp(Shell&, Args args) {
 const Builtin kNetBuiltins[] = {
     {.name = "ifaces",
      .usage = "ifaces",
-     .summary = "list this network namespace's interfaces: state, MTU, MAC and addresses",
+     .summary = "list this network namespace's interfaces: state, MTU, addresses",
      .reads = "rtnetlink: RTM_GETLINK and RTM_GETADDR dumps on a NETLINK_ROUTE socket",
      .runs_in = RunsIn::Shell,
      .run = run_ifaces},
     {.name = "tcp",
      .usage = "tcp listen [-t SECONDS] PORT [ADDRESS] | tcp connect [-t SECONDS] ADDRESS PORT "
               "[MESSAGE...]",
-     .summary = "send one line over TCP and get one back (listen answers a single connection; "
-                "-t bounds each wait, default 30 s for listen, 5 s for connect)",
+     .summary = "send one line over TCP, get one back (-t: longest wait, 30 s / 5 s)",
      .reads = "socket(2), bind(2), listen(2), accept4(2), connect(2), poll(2), uname(2)",
      .runs_in = RunsIn::Child,
      .run = run_tcp},

@@ -347,7 +347,7 @@ const std::array<Builtin, 7> kSystemBuiltins{{
     {"hostname", "hostname [NAME]", "print this UTS namespace's host name, or set it to NAME",
      "uname(2) nodename, sethostname(2)", RunsIn::Shell, run_hostname},
     {"uname", "uname [-a|-s|-n|-r|-v|-m]",
-     "print kernel name (-s), host name (-n), release (-r), version (-v), machine (-m) or all (-a)",
+     "print kernel name, host name, release, version, machine (-a: all)",
      "uname(2)", RunsIn::Shell, run_uname},
     {"id", "id", "print the user and group ids of this shell, with names where known",
      "getuid(2), getgid(2), getgroups(2); names from /etc/passwd and /etc/group", RunsIn::Shell,
