@@ -134,7 +134,7 @@ int cmd_help(Shell&, Args args) {
     return 0;
   }
   if (args.size() > 2) return usage_error(args);
-  out("tinysh builtins (help NAME for more; other commands run as programs found on PATH):\n");
+  out("tinysh builtins (help NAME for more; other commands run from PATH):\n");
   for (const Builtin* b : all_builtins()) out("  {:<8} {}\n", b->name, b->summary);
   out("syntax: ; && || | & < > >> 2> 2>&1 'quotes' \"$VAR\" NAME=value # comments\n");
   return 0;
