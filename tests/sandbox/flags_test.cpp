@@ -64,7 +64,7 @@ TEST_CASE("--all turns on every namespace with root mapped and a hostname") {
   CHECK(spec_of({"--all", "--hostname", "other"}).hostname == "other");
 }
 
-TEST_CASE("-c runs tinysh commands; -- runs a program, even one that looks like a flag") {
+TEST_CASE("-c runs tinysh commands, -- runs a program, even one that looks like a flag") {
   auto c = spec_of({"-c", "hostname; ps"});
   CHECK(c.command.kind == sandbox::CommandKind::ShellCommands);
   CHECK(c.command.shell_commands == "hostname; ps");
@@ -79,7 +79,7 @@ TEST_CASE("-c together with a program is refused") {
   CHECK_FALSE(to_spec(options.box, "tinysh").ok());
 }
 
-TEST_CASE("--map-uid may repeat; each becomes one range; overlaps and garbage are refused") {
+TEST_CASE("--map-uid may repeat, each becomes one range, overlaps and garbage are refused") {
   auto s = spec_of({"--user", "--map-uid", "0:100000:1000", "--map-uid", "1000:200000:5"});
   CHECK(s.uid_map == sandbox::IdMap{{0, 100000, 1000}, {1000, 200000, 5}});
   CHECK_FALSE(

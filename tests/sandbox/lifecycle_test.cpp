@@ -84,7 +84,7 @@ TEST_CASE("nslab exits with the box's exit status") {
   CHECK(nslab_run({"-c", "true; false"}).status() == 1);
 }
 
-TEST_CASE("a program that is not in the box is one clear line and status 127; a directory 126") {
+TEST_CASE("a program that is not in the box is one clear line and status 127, a directory 126") {
   if (!have_root()) return;
   auto missing = nslab_run(with(kFull, "true"));  // sanity: the full box itself starts
   REQUIRE(missing.status() == 0);

@@ -96,7 +96,7 @@ TEST_CASE("`hostname NAME` inside a --uts box does not rename the host") {
   CHECK(host_hostname() == before);
 }
 
-TEST_CASE("with --pid the box's first process is PID 1 with parent 0; without, it is not") {
+TEST_CASE("with --pid the box's first process is PID 1 with parent 0, without, it is not") {
   if (!have_root()) return;
   auto inside = nslab_run({"--mount", "--pid", "--proc", "-c", "cat /proc/self/status"});
   CHECK(inside.out.find("\nPid:\t1\n") != std::string::npos);
@@ -134,7 +134,7 @@ TEST_CASE("a box's PID namespace holds exactly its own processes, seen from the 
   CHECK(processes_in_pid_namespace_of(::getpid()).count(pid) == 0);
 }
 
-TEST_CASE("--time moves the box's uptime 1000 days ahead; without it the clocks agree") {
+TEST_CASE("--time moves the box's uptime 1000 days ahead, without it the clocks agree") {
   if (!have_root()) return;
   auto r = nslab_run({"--time", "-c", "cat /proc/uptime"});
   REQUIRE(r.status() == 0);

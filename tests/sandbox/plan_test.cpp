@@ -155,7 +155,7 @@ TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embed
   CHECK(p.steps.back().calls.starts_with("execveat(tinysh_fd"));
 }
 
-TEST_CASE("a root box without a user namespace protects /proc; a user-namespace box does not") {
+TEST_CASE("a root box without a user namespace protects /proc, a user-namespace box does not") {
   Spec s = spec_with_tinysh();
   s.mount = s.pid = s.proc = true;
   CHECK(must_plan(s).has(Action::ProtectProc));

@@ -58,7 +58,7 @@ TEST_CASE("after pivot_root, / holds only the rootfs and mountinfo shows no host
   CHECK(host.out.find("usr") != std::string::npos);
 }
 
-TEST_CASE("no setup debris and no way up: /.old, /oldroot, /newroot absent; /.. is /") {
+TEST_CASE("no setup debris and no way up: /.old, /oldroot, /newroot absent, /.. is /") {
   if (!have_root()) return;
   auto r = nslab_run(with(kPivot,
                           "ls /.old; ls /oldroot; ls /newroot; ls /tmp; cd /..; cd ..; "
@@ -152,7 +152,7 @@ TEST_CASE("a root box cannot write /proc/sys and reads masked files as empty") {
   CHECK(!host.out.empty());
 }
 
-TEST_CASE("--rootfs DIR becomes the read-only root; tinysh runs even if DIR has none") {
+TEST_CASE("--rootfs DIR becomes the read-only root, tinysh runs even if DIR has none") {
   if (!have_root()) return;
   TempDir dir;
   for (const char* sub : {"/bin", "/proc", "/dev", "/tmp"})

@@ -115,7 +115,7 @@ TEST_CASE("root inside a user namespace is not root over the host's files") {
   CHECK(testing::read_file(file) == "original\nx\n");
 }
 
-TEST_CASE("root may map ranges; the box's root then owns nothing of the host's root") {
+TEST_CASE("root may map ranges, the box's root then owns nothing of the host's root") {
   if (!have_root()) return;
   auto r = nslab_run({"--user", "--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536",
                       "--mount", "--pivot", "--pid", "--proc", "-c", "id; cat /proc/self/uid_map"});
