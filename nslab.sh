@@ -42,7 +42,9 @@ build_main() {
 case "${1:-start}" in
   start)
     build_main
-    exec build/bin/tinysh
+    echo "nslab: a box with every isolation nslab has (nslab run --all); 'help' inside, 'exit' to leave."
+    echo "nslab: 'build/bin/nslab explain --all' shows the system calls that made it."
+    exec build/bin/nslab run --all
     ;;
   test)
     # The fuzz build is a second build with clang, holding only the parsers and their targets;
