@@ -322,19 +322,22 @@ void handle_signal(Shell& sh, const ReceivedSignal& sig) {
     signal_job(*fg, sig.signo);
     return;
   }
-  if (sig.signo == SIGHUP)
+  // Who sent it decides. A sender that has no PID here (0: a process outside our PID namespace,
+  // such as the host, or the kernel on a terminal hang-up) or the process that started us (the
+  // runner) means "stop". Anyone else — a `kill` typed in the box — cannot stop PID 1 or an
+  // interactive shell: only an explicit `exit` ends those.
+  bool from_outside = sig.sender == 0 || sig.sender == ::getppid();
+  bool ignore = false;
+  if (sig.signo == SIGINT || sig.signo == SIGQUIT) ignore = sh.interactive || sh.pid == 1;
+  if (sig.signo == SIGTERM || sig.signo == SIGHUP)
+    ignore = !from_outside && (sh.interactive || sh.pid == 1);
+  if (ignore || sh.exit_requested) return;
+  if (sig.signo == SIGHUP)  // the terminal is gone: so are the jobs started from it
     for (const Job& j : sh.jobs) {
       signal_job(j, SIGHUP);
       signal_job(j, SIGCONT);
     }
-  bool from_inside = sig.sender != 0;
-  bool ignore = false;
-  if (sig.signo == SIGINT || sig.signo == SIGQUIT) ignore = sh.interactive || sh.pid == 1;
-  if (sig.signo == SIGTERM) ignore = sh.interactive || (sh.pid == 1 && from_inside);
-  if (sig.signo == SIGHUP) ignore = sh.pid == 1 && from_inside;
-  // A PID 1 that dies takes the whole namespace with it; from inside, only an explicit `exit`
-  // ends the box. From the host (sender 0), SIGTERM and SIGHUP mean "stop now".
-  if (!ignore && !sh.exit_requested) sh.exit_requested = 128 + sig.signo;
+  sh.exit_requested = 128 + sig.signo;
 }
 
 void handle_pending_signals(Shell& sh, bool block) {

@@ -46,7 +46,8 @@ void init_process(Shell& sh) {
   for (int s : kHandled) ::signal(s, SIG_DFL);
   sigset_t set = handled_set();
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
-  g_signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  // Called again after a failed `exec`: reuse the fd we have.
+  g_signal_fd = ::signalfd(g_signal_fd, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (g_signal_fd < 0)
     write_all(2, fmt::format("tinysh: signalfd: {}\n", errno_text(errno)));
   // A closed pipe must give a write error, not kill a builtin running inside the shell.

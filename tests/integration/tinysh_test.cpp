@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "process.h"
+#include "pty_session.h"
 
 using testing::bin;
 using testing::run;
@@ -205,4 +206,14 @@ TEST_CASE("a tinysh that is not PID 1 dies of SIGTERM like any program when idle
   auto r = sh("kill -TERM $$; echo not-reached");
   CHECK(r.status() == 143);
   CHECK(r.out.empty());
+}
+
+TEST_CASE("an interactive tinysh ignores a SIGTERM typed inside it, but not one from its parent") {
+  testing::PtySession shell({tinysh()});
+  REQUIRE(shell.expect(testing::is_root() ? "# " : "$ "));
+  shell.send("kill -TERM $$; echo still-here\r");
+  CHECK(shell.expect("still-here"));
+  // The test process started the shell, as nslab's runner starts a box: its SIGTERM means stop.
+  REQUIRE(::kill(shell.pid(), SIGTERM) == 0);
+  CHECK(shell.wait_exit() == 143);
 }
