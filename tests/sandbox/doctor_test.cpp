@@ -1,0 +1,591 @@
+// nslab doctor: the host probe read from fake /proc, /sys and cgroupfs trees (the layouts of the
+// distributions a classroom meets), the readiness of each lesson they give, the report's shape,
+// and one real run on this host cross-checked against the kernel's own files.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../shell/capture.h"
+#include "doctor.h"
+#include "host_probe.h"
+
+using namespace sandbox;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Verdict W = Verdict::Works;
+constexpr Verdict R = Verdict::WorksRootless;
+constexpr Verdict X = Verdict::Wont;
+
+// A uid that owns what this test creates (chown'd to it when the test runs as root), and one
+// that owns nothing here.
+uid_t own_uid() { return ::geteuid() == 0 ? 1000 : ::geteuid(); }
+uid_t other_uid() { return ::geteuid() == 0 ? 1000 : ::geteuid() + 1; }
+
+Identity as_root() { return {0, 0, std::nullopt, "6.1.0-18-amd64"}; }
+Identity as_user(uid_t uid) { return {uid, uid, std::nullopt, "6.1.0-18-amd64"}; }
+
+// A directory that plays a host's /: files are written under it, and it is removed at the end.
+class FakeHost {
+ public:
+  FakeHost() {
+    char name[] = "/tmp/nslab-doctor-XXXXXX";
+    REQUIRE(::mkdtemp(name) != nullptr);
+    root_ = name;
+  }
+  ~FakeHost() {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  const std::string& root() const { return root_; }
+
+  void file(const std::string& path, const std::string& text) {
+    fs::create_directories(fs::path(root_ + path).parent_path());
+    std::ofstream(root_ + path) << text;
+  }
+  // The directory and the two files that move processes, owned by `uid`.
+  void cgroup_dir(const std::string& path, const std::string& controllers, uid_t owner = 0) {
+    file(path + "/cgroup.controllers", controllers + "\n");
+    file(path + "/cgroup.procs", "");
+    file(path + "/cgroup.subtree_control", "");
+    file(path + "/tasks", "");
+    if (owner != 0) {
+      for (std::string f : {"", "/cgroup.procs", "/cgroup.subtree_control", "/tasks"})
+        own(path + f, owner);
+    }
+  }
+  void own(const std::string& path, uid_t uid) {
+    if (::geteuid() == 0) {
+      REQUIRE(::chown((root_ + path).c_str(), uid, uid) == 0);
+    } else {
+      REQUIRE(uid == ::geteuid());  // files are ours already
+    }
+  }
+
+  // A kernel with every namespace and a root process's capabilities (or none).
+  void kernel(bool root_caps) {
+    for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"}) {
+      file("/proc/self/ns/" + kind, "");
+      file("/proc/sys/user/max_" + kind + "_namespaces", "15000\n");
+    }
+    file("/proc/self/status", std::string("Name:\tnslab\nCapInh:\t0000000000000000\nCapEff:\t") +
+                                  (root_caps ? "000001ffffffffff" : "0000000000000000") + "\n");
+  }
+
+ private:
+  std::string root_;
+};
+
+const char* kRootShared = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+const char* kProcMount = "23 22 0:21 / /proc rw,nosuid,nodev,noexec shared:12 - proc proc rw\n";
+
+// Debian 12 and Ubuntu 22.04 and later: cgroup v2 only, systemd's tree.
+void pure_v2(FakeHost& host, const std::string& own, const std::string& own_controllers,
+             uid_t owner = 0) {
+  host.file("/proc/self/cgroup", "0::" + own + "\n");
+  host.file("/proc/self/mountinfo",
+            std::string(kRootShared) + kProcMount +
+                "28 25 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 "
+                "cgroup2 rw,nsdelegate,memory_recursiveprot\n");
+  host.cgroup_dir("/sys/fs/cgroup", "cpuset cpu io memory hugetlb pids rdma misc");
+  host.cgroup_dir("/sys/fs/cgroup" + own, own_controllers, owner);
+}
+
+// This build machine: v1 controllers, and a cgroup2 mount with none.
+void hybrid(FakeHost& host) {
+  host.file("/proc/self/cgroup",
+            "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/27dd88fb\n2:cpuacct:/\n1:cpu:/\n"
+            "0::/\n");
+  std::string mounts = std::string("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n") +
+                       "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n";
+  int id = 32;
+  for (std::string c : {"cpu", "cpuacct", "memory", "pids"})
+    mounts += std::to_string(id++) + " 31 0:29 / /sys/fs/cgroup/" + c +
+              " rw,relatime - cgroup cgroup rw," + c + "\n";
+  mounts += "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n";
+  mounts += "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  host.file("/proc/self/mountinfo", mounts);
+  host.cgroup_dir("/sys/fs/cgroup/cpu", "");
+  host.cgroup_dir("/sys/fs/cgroup/pids", "");
+  host.cgroup_dir("/sys/fs/cgroup/memory/process_api/27dd88fb", "");
+  host.cgroup_dir("/sys/fs/cgroup/unified", "");
+}
+
+// CentOS 7, Debian 9: v1 only, cpu and cpuacct share a hierarchy.
+void pure_v1(FakeHost& host) {
+  host.file("/proc/self/cgroup",
+            "11:pids:/user.slice\n4:memory:/user.slice\n2:cpu,cpuacct:/user.slice\n"
+            "1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n");
+  host.file("/proc/self/mountinfo",
+            std::string(kRootShared) + kProcMount +
+                "25 18 0:21 / /sys/fs/cgroup ro,nosuid shared:8 - tmpfs tmpfs ro,mode=755\n"
+                "26 25 0:22 / /sys/fs/cgroup/systemd rw shared:9 - cgroup cgroup "
+                "rw,xattr,name=systemd\n"
+                "29 25 0:25 / /sys/fs/cgroup/pids rw shared:10 - cgroup cgroup rw,pids\n"
+                "30 25 0:26 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n"
+                "31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:12 - cgroup cgroup "
+                "rw,cpu,cpuacct\n");
+  host.cgroup_dir("/sys/fs/cgroup/pids/user.slice", "");
+  host.cgroup_dir("/sys/fs/cgroup/memory/user.slice", "");
+  host.cgroup_dir("/sys/fs/cgroup/cpu,cpuacct/user.slice", "");
+}
+
+std::vector<Verdict> verdicts(const HostFacts& facts) {
+  std::vector<Verdict> out;
+  for (const auto& row : readiness(facts)) out.push_back(row.answer.verdict);
+  return out;
+}
+
+std::string row_text(const HostFacts& facts, int lesson) {
+  Answer a = readiness(facts).at(lesson).answer;
+  return "because " + a.because + " fix: " + a.fix;
+}
+
+// Does `text` hold `part`, once the report's line wrapping is undone?
+bool has(const std::string& text, const std::string& part) {
+  std::string flat;
+  for (char c : text) {
+    bool blank = c == ' ' || c == '\n';
+    if (blank && !flat.empty() && flat.back() == ' ') continue;
+    flat += blank ? ' ' : c;
+  }
+  return flat.find(part) != std::string::npos;
+}
+
+using Verdicts = std::vector<Verdict>;
+
+}  // namespace
+
+// --- Layouts -------------------------------------------------------------------------------------
+
+TEST_CASE("pure cgroup v2 as root: every lesson works") {
+  FakeHost host;
+  host.kernel(true);
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.cgroup_layout == CgroupLayout::V2);
+  CHECK(facts.cgroup2_mount == "/sys/fs/cgroup");
+  REQUIRE(facts.controller("memory"));
+  CHECK(facts.controller("memory")->home == ControllerHome::V2);
+  CHECK(facts.controller("memory")->directory ==
+        "/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope");
+  CHECK(verdicts(facts) == Verdicts{W, W, W, W, W, W, W, W});
+}
+
+TEST_CASE("pure cgroup v2, a normal user in a login session: namespaces rootless, no limits") {
+  FakeHost host;
+  host.kernel(false);
+  host.file("/proc/sys/kernel/unprivileged_userns_clone", "1\n");  // Debian 12 has the switch, on
+  // systemd gives a session scope to root, not to the user.
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto facts = probe_host(host.root(), as_user(other_uid()));
+  CHECK_FALSE(facts.controller("pids")->delegated);
+  CHECK(verdicts(facts) == Verdicts{W, R, R, R, R, X, X, X});
+  CHECK(has(row_text(facts, 1), "--user --map-root"));
+  CHECK(has(row_text(facts, 5), "systemd-run --user --scope -p Delegate=yes"));
+  CHECK(has(row_text(facts, 6), "CAP_NET_ADMIN"));
+}
+
+TEST_CASE("pure cgroup v2, a user whose cgroup is delegated with pids, memory and cpu") {
+  FakeHost host;
+  host.kernel(false);
+  std::string own = "/user.slice/user-1000.slice/user@1000.service/app.slice/vte.scope";
+  pure_v2(host, own, "cpu memory pids", own_uid());
+  auto facts = probe_host(host.root(), as_user(own_uid()));
+  CHECK(facts.controller("cpu")->delegated);
+  CHECK(verdicts(facts) == Verdicts{W, R, R, R, R, R, X, X});
+  CHECK(has(row_text(facts, 5), "delegated to uid"));
+}
+
+TEST_CASE("Ubuntu 22.04's default delegation has no cpu: lesson 5 names cpu and the drop-in") {
+  FakeHost host;
+  host.kernel(false);
+  std::string own = "/user.slice/user-1000.slice/user@1000.service/app.slice/vte.scope";
+  pure_v2(host, own, "memory pids", own_uid());
+  auto facts = probe_host(host.root(), as_user(own_uid()));
+  CHECK(facts.controller("cpu")->on_host_only);
+  CHECK(facts.controller("memory")->delegated);  // control: the others are fine
+  CHECK(verdicts(facts)[5] == X);
+  CHECK(has(row_text(facts, 5), "cpu"));
+  CHECK(has(row_text(facts, 5), "Delegate="));
+  CHECK_FALSE(has(row_text(facts, 5), "pids at its root"));
+}
+
+TEST_CASE("hybrid cgroups as on this build machine, as root: every lesson works") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.cgroup_layout == CgroupLayout::Hybrid);
+  CHECK(facts.cgroup2_controllers.empty());
+  CHECK(facts.controller("pids")->home == ControllerHome::V1);
+  CHECK(facts.controller("memory")->directory == "/sys/fs/cgroup/memory/process_api/27dd88fb");
+  CHECK(facts.controller("cpu")->directory == "/sys/fs/cgroup/cpu");
+  CHECK_FALSE(facts.root_shared);
+  CHECK(verdicts(facts) == Verdicts{W, W, W, W, W, W, W, W});
+}
+
+TEST_CASE("pure cgroup v1: root gets every lesson, a normal user no limits and a sudo fix") {
+  FakeHost host;
+  host.kernel(true);
+  pure_v1(host);
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.cgroup_layout == CgroupLayout::V1);
+  CHECK(facts.cgroup2_mount.empty());
+  CHECK(facts.controller("cpu")->directory == "/sys/fs/cgroup/cpu,cpuacct/user.slice");
+  CHECK(verdicts(facts) == Verdicts{W, W, W, W, W, W, W, W});
+
+  FakeHost user_host;
+  user_host.kernel(false);
+  pure_v1(user_host);
+  auto user = probe_host(user_host.root(), as_user(other_uid()));
+  CHECK(verdicts(user) == Verdicts{W, R, R, R, R, X, X, X});
+  CHECK(has(row_text(user, 5), "cgroup v1 is not delegated"));
+}
+
+// --- User namespaces switched off or restricted ---------------------------------------------------
+
+TEST_CASE("Ubuntu 24.04's AppArmor restriction stops rootless lessons, not root") {
+  FakeHost host;
+  host.kernel(false);
+  host.file("/proc/sys/kernel/unprivileged_userns_clone", "1\n");
+  host.file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1\n");
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto user = probe_host(host.root(), as_user(other_uid()));
+  CHECK(user.apparmor_restrict_unprivileged_userns == 1);
+  CHECK(verdicts(user) == Verdicts{W, X, X, X, X, X, X, X});
+  CHECK(has(row_text(user, 1), "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
+  CHECK(has(row_text(user, 4), "AppArmor"));
+
+  host.kernel(true);
+  auto root = probe_host(host.root(), as_root());
+  CHECK(verdicts(root) == Verdicts{W, W, W, W, W, W, W, W});
+}
+
+TEST_CASE("with the AppArmor switch at 0, the same user runs lessons 1 to 4 rootless") {
+  FakeHost host;
+  host.kernel(false);
+  host.file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "0\n");
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto user = probe_host(host.root(), as_user(other_uid()));
+  CHECK(verdicts(user) == Verdicts{W, R, R, R, R, X, X, X});
+}
+
+TEST_CASE("max_user_namespaces 0 stops lesson 4 and 7 for root, and every namespace for a user") {
+  FakeHost host;
+  host.kernel(true);
+  host.file("/proc/sys/user/max_user_namespaces", "0\n");
+  hybrid(host);
+  auto root = probe_host(host.root(), as_root());
+  CHECK(root.max_namespaces.at("user") == 0);
+  CHECK(verdicts(root) == Verdicts{W, W, W, W, X, W, W, X});
+  CHECK(has(row_text(root, 4), "sudo sysctl -w user.max_user_namespaces="));
+
+  host.kernel(false);
+  host.file("/proc/sys/user/max_user_namespaces", "0\n");
+  auto user = probe_host(host.root(), as_user(other_uid()));
+  CHECK(verdicts(user) == Verdicts{W, X, X, X, X, X, X, X});
+}
+
+TEST_CASE("Debian's unprivileged_userns_clone 0 allows root only") {
+  FakeHost host;
+  host.kernel(false);
+  host.file("/proc/sys/kernel/unprivileged_userns_clone", "0\n");
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto user = probe_host(host.root(), as_user(other_uid()));
+  CHECK(verdicts(user)[1] == X);
+  CHECK(has(row_text(user, 1), "kernel.unprivileged_userns_clone=1"));
+}
+
+TEST_CASE("root inside a container without CAP_SYS_ADMIN is treated as a normal user") {
+  FakeHost host;
+  host.kernel(false);  // euid 0, but CapEff is empty
+  hybrid(host);
+  auto facts = probe_host(host.root(), as_root());
+  CHECK_FALSE(facts.privileged());
+  CHECK(verdicts(facts)[1] == R);
+  CHECK(verdicts(facts)[6] == X);
+  CHECK(has(row_text(facts, 6), "without CAP_NET_ADMIN"));
+}
+
+// --- Other host quirks ------------------------------------------------------------------------------
+
+TEST_CASE("a kernel without time namespaces fails lesson 7 only, and says 5.6") {
+  FakeHost host;
+  host.kernel(true);
+  fs::remove(host.root() + "/proc/self/ns/time");
+  hybrid(host);
+  auto facts = probe_host(host.root(), as_root());
+  CHECK_FALSE(facts.has_namespace("time"));
+  CHECK(verdicts(facts) == Verdicts{W, W, W, W, W, W, W, X});
+  CHECK(has(row_text(facts, 7), "5.6"));
+}
+
+TEST_CASE("a memory controller disabled at boot fails lesson 5 with the command-line fix") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  host.file("/proc/cgroups",
+            "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\nmemory\t0\t1\t0\n"
+            "pids\t8\t1\t1\n");
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.controller("memory")->disabled_at_boot);
+  CHECK_FALSE(facts.controller("pids")->disabled_at_boot);
+  CHECK(verdicts(facts)[5] == X);
+  CHECK(has(row_text(facts, 5), "cgroup_enable=memory"));
+}
+
+TEST_CASE("a read-only cgroup filesystem fails lesson 5 even for root") {
+  FakeHost host;
+  host.kernel(true);
+  host.file("/proc/self/cgroup", "0::/\n");
+  host.file("/proc/self/mountinfo",
+            std::string(kRootShared) +
+                "28 25 0:25 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw,nsdelegate\n");
+  host.cgroup_dir("/sys/fs/cgroup", "cpu memory pids");
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.controller("pids")->read_only);
+  CHECK(verdicts(facts)[5] == X);
+  CHECK(has(row_text(facts, 5), "read-only"));
+}
+
+TEST_CASE("a missing pids controller is named, with a way to mount it") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  // The same host with no pids hierarchy at all.
+  host.file("/proc/self/cgroup", "4:memory:/process_api/27dd88fb\n1:cpu:/\n0::/\n");
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.controller("pids")->home == ControllerHome::Missing);
+  CHECK(facts.controller("cpu")->home == ControllerHome::V1);
+  CHECK(verdicts(facts)[5] == X);
+  CHECK(has(row_text(facts, 5), "no pids controller"));
+}
+
+TEST_CASE("an initramfs root fails lesson 2 and what builds on it, with the reason") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  host.file("/proc/self/mountinfo", "1 1 0:2 / / rw - rootfs rootfs rw\n" +
+                                        std::string("41 1 0:38 / /sys/fs/cgroup/unified rw - "
+                                                    "cgroup2 cgroup2 rw\n"));
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.root_fstype == "rootfs");
+  auto v = verdicts(facts);
+  CHECK(v[1] == W);
+  CHECK(v[2] == X);
+  CHECK(has(row_text(facts, 2), "pivot_root"));
+}
+
+TEST_CASE("a shared / is found with its peer group, a private / is not called shared") {
+  FakeHost host;
+  host.kernel(true);
+  pure_v2(host, "/init.scope", "cpu memory pids");
+  auto shared = probe_host(host.root(), as_root());
+  CHECK(shared.root_mount_found);
+  CHECK(shared.root_shared);
+  CHECK(shared.root_peer_group == "1");
+  auto report = nslab::cli::doctor_report(shared, false).text;
+  CHECK(has(report, "shared (peer group 1)"));
+  CHECK(has(report, "private in the box"));
+
+  host.file("/proc/self/mountinfo", "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n");
+  auto priv = probe_host(host.root(), as_root());
+  CHECK(priv.root_mount_found);
+  CHECK_FALSE(priv.root_shared);
+}
+
+TEST_CASE("the veth driver is looked for in sysfs and in the kernel's module lists") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  CHECK(probe_host(host.root(), as_root()).veth_driver == VethDriver::Unknown);
+  host.file("/lib/modules/6.1.0-18-amd64/modules.dep", "kernel/drivers/net/dummy.ko:\n");
+  auto absent = probe_host(host.root(), as_root());
+  CHECK(absent.veth_driver == VethDriver::Absent);
+  CHECK(verdicts(absent)[6] == X);
+  CHECK(has(row_text(absent, 6), "modprobe veth"));
+  host.file("/lib/modules/6.1.0-18-amd64/modules.dep",
+            "kernel/drivers/net/dummy.ko:\nkernel/drivers/net/veth.ko:\n");
+  CHECK(probe_host(host.root(), as_root()).veth_driver == VethDriver::Present);
+}
+
+// --- The report ---------------------------------------------------------------------------------
+
+TEST_CASE("the report fits 80 columns and its status follows the rows") {
+  FakeHost host;
+  host.kernel(false);
+  host.file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1\n");
+  pure_v2(host, "/user.slice/user-1000.slice/user@1000.service/app.slice/a-long-name.scope",
+          "memory pids");
+  auto facts = probe_host(host.root(), as_user(other_uid()));
+  auto report = nslab::cli::doctor_report(facts, false);
+  CHECK(report.status == 1);
+  std::istringstream lines(report.text);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count)
+    CHECK_MESSAGE(line.size() <= 80, line);
+  CHECK(count > 20);
+  CHECK(has(report.text, "won't"));
+  CHECK(has(report.text, "fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
+  CHECK_FALSE(has(report.text, "\x1b["));
+
+  FakeHost good;
+  good.kernel(true);
+  hybrid(good);
+  CHECK(nslab::cli::doctor_report(probe_host(good.root(), as_root()), false).status == 0);
+}
+
+TEST_CASE("verdicts are colored only when asked, and rootless rows say so") {
+  FakeHost host;
+  host.kernel(false);
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto facts = probe_host(host.root(), as_user(other_uid()));
+  auto colored = nslab::cli::doctor_report(facts, true).text;
+  CHECK(has(colored, "\x1b[31mwon't\x1b[0m"));
+  CHECK(has(colored, "\x1b[33mworks rootless (via a user namespace)\x1b[0m"));
+  CHECK_FALSE(has(nslab::cli::doctor_report(facts, false).text, "\x1b["));
+}
+
+TEST_CASE("colors: on a terminal unless NO_COLOR is set and not empty; always and never win") {
+  using nslab::cli::use_color;
+  CHECK(use_color("auto", true, nullptr));
+  CHECK_FALSE(use_color("auto", true, "1"));
+  CHECK(use_color("auto", true, ""));
+  CHECK_FALSE(use_color("auto", false, nullptr));
+  CHECK(use_color("always", false, "1"));
+  CHECK_FALSE(use_color("never", true, nullptr));
+}
+
+TEST_CASE("doctor's command line takes --color and refuses an unknown mode") {
+  CLI::App app;
+  nslab::cli::DoctorOptions options;
+  CLI::App* doctor = nslab::cli::setup_doctor(app, options);
+  app.parse("doctor --color never");
+  CHECK(doctor->parsed());
+  CHECK(options.color == "never");
+
+  CLI::App bad_app;
+  nslab::cli::DoctorOptions bad;
+  nslab::cli::setup_doctor(bad_app, bad);
+  CHECK_THROWS_AS(bad_app.parse("doctor --color purple"), CLI::ValidationError);
+}
+
+TEST_CASE("run_doctor on a fake tree prints the report and exits 1 when a lesson won't run") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  host.file("/lib/modules/" + probe_host("/", current_identity()).who.kernel_release +
+                "/modules.dep",
+            "kernel/drivers/net/dummy.ko:\n");  // no veth: lesson 6 fails whoever runs this
+  nslab::cli::DoctorOptions options{.color = "never", .root = host.root()};
+  auto run = testing::capture([&] { return nslab::cli::run_doctor(options); });
+  CHECK(run.status == 1);
+  CHECK(has(run.out, "Lessons"));
+  CHECK(has(run.out, "modprobe veth"));
+}
+
+// --- This host, for real ------------------------------------------------------------------------
+
+namespace {
+
+// /proc/self/cgroup read here, independently: controller -> path, for the v1 lines.
+std::map<std::string, std::string> v1_memberships() {
+  std::map<std::string, std::string> out;
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    std::stringstream list(controllers);
+    for (std::string c; std::getline(list, c, ',');)
+      if (!c.empty()) out[c] = path;
+  }
+  return out;
+}
+
+// The fstype column of /proc/self/mounts (not mountinfo, which the probe reads).
+bool mounted(const std::string& fstype, const std::string& option = "") {
+  std::ifstream in("/proc/self/mounts");
+  for (std::string source, target, type, options, a, b; in >> source >> target >> type >> options >> a >> b;)
+    if (type == fstype && (option.empty() || ("," + options + ",").find("," + option + ",") !=
+                                                 std::string::npos))
+      return true;
+  return false;
+}
+
+bool lists_pid(const std::string& procs_file, pid_t pid) {
+  std::ifstream in(procs_file);
+  for (pid_t p; in >> p;)
+    if (p == pid) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("on this host the probe agrees with the kernel's own files") {
+  auto facts = probe_host("/", current_identity());
+  utsname u;
+  REQUIRE(::uname(&u) == 0);
+  CHECK(facts.who.kernel_release == u.release);
+  CHECK(facts.privileged() == (::geteuid() == 0));
+  for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"})
+    CHECK_MESSAGE(facts.has_namespace(kind) == (::access(("/proc/self/ns/" + kind).c_str(), F_OK) == 0),
+                  kind);
+
+  bool v2 = mounted("cgroup2");
+  bool v1 = mounted("cgroup", "pids") || mounted("cgroup", "memory") || mounted("cgroup", "cpu");
+  CHECK(facts.cgroup_layout == (v1 && v2 ? CgroupLayout::Hybrid
+                                : v1     ? CgroupLayout::V1
+                                : v2     ? CgroupLayout::V2
+                                         : CgroupLayout::None));
+  auto memberships = v1_memberships();
+  REQUIRE(facts.controllers.size() == 3);
+  for (const auto& c : facts.controllers) {
+    CAPTURE(c.name);
+    bool in_v1 = memberships.count(c.name) && mounted("cgroup", c.name);
+    CHECK((c.home == ControllerHome::V1) == in_v1);
+    if (c.home == ControllerHome::Missing) continue;
+    REQUIRE_FALSE(c.directory.empty());
+    // The strongest check: the directory found is the one this very process is counted in.
+    CHECK(lists_pid(c.directory + "/cgroup.procs", ::getpid()));
+    if (in_v1 && memberships[c.name] != "/") {
+      CHECK(c.directory.ends_with(memberships[c.name]));
+      // Negative control: the parent of a nested cgroup does not list this process.
+      CHECK_FALSE(lists_pid(fs::path(c.directory).parent_path().string() + "/cgroup.procs",
+                            ::getpid()));
+    }
+  }
+}
+
+TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: the real run expects root (CI runs as root); this host's rows are only "
+            "all \"works\" for root");
+    return;
+  }
+  auto facts = probe_host("/", current_identity());
+  for (const auto& row : readiness(facts))
+    CHECK_MESSAGE(row.answer.verdict == Verdict::Works,
+                  "lesson " << row.lesson << ": " << row.answer.because << " / " << row.answer.fix);
+  // This machine has each limit controller on v1 and cgroup2 with none (see the hybrid test).
+  for (const auto& c : facts.controllers) CHECK(c.home == ControllerHome::V1);
+
+  nslab::cli::DoctorOptions options{.color = "auto"};
+  auto run = testing::capture([&] { return nslab::cli::run_doctor(options); });
+  CHECK(run.status == 0);
+  CHECK(has(run.out, "Every lesson can run here."));
+  CHECK_FALSE(has(run.out, "\x1b["));  // stdout is a file here, not a terminal
+
+  // Negative control: the same facts without CAP_NET_ADMIN fail lesson 6 and the status.
+  facts.cap_net_admin = false;
+  CHECK(nslab::cli::doctor_report(facts, false).status == 1);
+}
