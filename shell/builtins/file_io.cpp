@@ -7,12 +7,6 @@
 
 namespace tinysh::file_io {
 
-void Fd::reset() {
-  // close(2) is not retried on EINTR: on Linux the descriptor is already gone by then.
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 FileText read_whole_file(const std::string& path) {
   FileText result;
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));

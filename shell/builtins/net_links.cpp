@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "net_fd.h"
+#include "../unique_fd.h"
 
 namespace tinysh::net {
 

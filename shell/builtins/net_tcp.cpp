@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "net_fd.h"
+#include "../unique_fd.h"
 
 namespace tinysh::net {
 

@@ -1,12 +1,12 @@
-// A file descriptor that closes itself: the sockets of `ifaces` and `tcp` are never leaked on an
-// early return.
+// A file descriptor with exactly one owner, closed when the owner goes away: no early return,
+// in a builtin or in the sandbox, can leak one.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace tinysh::net {
+namespace tinysh {
 
 class Fd {
  public:
@@ -25,7 +25,9 @@ class Fd {
   ~Fd() { reset(); }
 
   int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
   explicit operator bool() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
   void reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -35,4 +37,4 @@ class Fd {
   int fd_ = -1;
 };
 
-}  // namespace tinysh::net
+}  // namespace tinysh
