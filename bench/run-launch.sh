@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# Launch benchmark: how long it takes to start a box and see it exit, for nslab beside the bare
+# system calls (bench/bare_launch.c) and the established tools, on the same work:
+#
+#   six namespaces (user, mnt, pid, uts, ipc, net), root switched to a busybox-static rootfs
+#   directory, /proc mounted, /bin/true, exit.
+#
+# Every tool runs in the same interleaved rounds (bare_launch --time), so a busy moment of the
+# machine slows all of them alike; the table shows medians and the ratio to the bare program.
+# Then: the runner's memory while a box idles, and 50 boxes started at once, with a check that
+# nothing is left behind (processes, mounts).
+#
+# It only reports: a slow machine or a missing peer is printed, never an exit status.
+#   bench/run-launch.sh BIN_DIR
+#
+# Peers are installed when the script runs as root outside CI (apt-get install bubblewrap crun
+# busybox-static); otherwise a missing one is named with the command that installs it.
+set -uo pipefail
+bin=$(cd "${1:?usage: bench/run-launch.sh BIN_DIR}" && pwd)
+nslab=$bin/nslab
+bare=$bin/bare_launch
+
+echo "== launching a box: 6 namespaces, busybox rootfs, /proc, /bin/true (goal: nslab <= 1.3x bare)"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "  skipped: run as root (the bare program and the peers map root to root); e.g."
+  echo "  sudo cmake --build build --target bench"
+  exit 0
+fi
+for program in "$nslab" "$bare"; do
+  if [ ! -x "$program" ]; then
+    echo "  skipped: $program is not built"
+    exit 0
+  fi
+done
+
+work=$(mktemp -d /tmp/nslab-bench.XXXXXX)
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  # Boxes still running here were started by this script (a watchdog fired): end them first.
+  # shellcheck disable=SC2086 # a list of pids
+  [ -n "${stray_pids:-}" ] && kill -KILL $stray_pids 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Installs a Debian package when allowed (root, not in CI); says how otherwise.
+may_install() {
+  local package=$1
+  if [ -z "${CI:-}" ] && command -v apt-get >/dev/null; then
+    echo "  installing $package (apt-get install $package)"
+    DEBIAN_FRONTEND=noninteractive timeout 180 apt-get install -y -qq "$package" >"$work/apt.log" 2>&1 ||
+      { timeout 120 apt-get update -qq >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive timeout 180 apt-get install -y -qq "$package" >"$work/apt.log" 2>&1; } ||
+      echo "  could not install $package: $(tail -n 1 "$work/apt.log")"
+  fi
+}
+
+is_static() { [[ $(LC_ALL=C ldd "$1" 2>&1) == *"not a dynamic executable"* ]]; }
+
+# --- the rootfs: busybox-static and the directories the tools mount on ----------------------
+busybox=$(command -v busybox || true)
+if [ -z "$busybox" ] || ! is_static "$busybox"; then
+  may_install busybox-static
+  busybox=$(command -v busybox || true)
+fi
+if [ -z "$busybox" ] || ! is_static "$busybox"; then
+  echo "  skipped: no statically linked busybox: apt-get install busybox-static"
+  exit 0
+fi
+root=$work/rootfs
+mkdir -p "$root"/{bin,proc,dev,tmp,etc,sys}
+cp "$busybox" "$root/bin/busybox"
+for applet in true sleep sh; do ln -s busybox "$root/bin/$applet"; done
+
+# --- the tools -----------------------------------------------------------------------------
+# nslab's network namespace flag arrived with the network lesson; without it both nslab and a
+# bare run without CLONE_NEWNET are timed, so the pair stays fair.
+# (No `| grep -q` in this script: with pipefail, grep quitting early fails the pipeline.)
+run_help=$("$nslab" run --help 2>&1)
+if grep -qE -- '--net([^-a-z]|$)' <<<"$run_help"; then
+  nslab_net=--net bare_net=''
+  echo "  nslab has --net: every tool creates all six namespaces"
+else
+  nslab_net='' bare_net=--no-net
+  echo "  nslab run has no --net yet: nslab runs with five namespaces and is paired with"
+  echo "  'bare, no net' (the same calls without CLONE_NEWNET); the peers keep all six"
+fi
+
+for peer in bubblewrap:bwrap crun:crun; do
+  command -v "${peer#*:}" >/dev/null || may_install "${peer%%:*}"
+done
+
+# crun refuses a hybrid cgroup host whose cgroup2 holds a controller ("cgroups in hybrid mode
+# not supported"). All tools are then timed inside one private mount namespace in which that
+# cgroup2 mount is detached: the host keeps it, and no tool pays for the wrapper per launch.
+in_bench_ns() { "$@"; }
+unified=/sys/fs/cgroup/unified
+# (cgroupfs files report size 0: read them, do not test -s.)
+if [ -n "$(cat "$unified/cgroup.controllers" 2>/dev/null)" ] && command -v unshare >/dev/null; then
+  echo "  hybrid cgroups with '$(cat "$unified/cgroup.controllers")' on cgroup2: all tools are timed in a"
+  echo "  private mount namespace without $unified (crun refuses it otherwise)"
+  in_bench_ns() {
+    unshare --mount --propagation private -- bash -c \
+      "umount -l $unified 2>/dev/null; exec \"\$@\"" in_bench_ns "$@"
+  }
+fi
+
+# One command a line for the timer; names and notes in arrays of the same order.
+names=() notes=() pairs=() commands=()
+add_tool() {  # NAME PAIRED_WITH NOTE COMMAND...
+  names+=("$1") pairs+=("$2") notes+=("$3")
+  shift 3
+  commands+=("$*")
+}
+add_tool "bare" "" "clone(6 ns), id maps, bind, proc, pivot_root" "$bare" "$root" /bin/true
+bare_for_nslab=0
+if [ -z "$nslab_net" ]; then
+  add_tool "bare, no net" "" "the same without CLONE_NEWNET" "$bare" --no-net "$root" /bin/true
+  bare_for_nslab=1
+fi
+add_tool "nslab" "$bare_for_nslab" "nslab run ${nslab_net:-(no --net)}" \
+  "$nslab" run --user --map-root --mount --rootfs "$root" --pid --proc --uts --ipc $nslab_net \
+  -- /bin/true
+if command -v unshare >/dev/null && command -v chroot >/dev/null; then
+  add_tool "unshare" 0 "util-linux; chroot, no /proc" "$(command -v unshare)" --user \
+    --map-root-user --mount --pid --fork --uts --ipc --net "$(command -v chroot)" "$root" /bin/true
+else
+  echo "  unshare: not installed: apt-get install util-linux coreutils"
+fi
+if command -v bwrap >/dev/null; then
+  add_tool "bwrap" 0 "--unshare-all, --proc, --dev" "$(command -v bwrap)" --unshare-all \
+    --bind "$root" / --proc /proc --dev /dev /bin/true
+else
+  echo "  bwrap: not installed: apt-get install bubblewrap"
+fi
+
+# A minimal OCI bundle for crun and runc: the same namespaces, root mapped to root, /proc.
+bundle=$work/bundle
+mkdir -p "$bundle"
+cat >"$bundle/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"],
+              "env": ["PATH=/bin"], "cwd": "/"},
+  "root": {"path": "$root", "readonly": true},
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+  "linux": {
+    "namespaces": [{"type": "user"}, {"type": "mount"}, {"type": "pid"}, {"type": "uts"},
+                   {"type": "ipc"}, {"type": "network"}],
+    "uidMappings": [{"containerID": 0, "hostID": 0, "size": 1}],
+    "gidMappings": [{"containerID": 0, "hostID": 0, "size": 1}]
+  }
+}
+EOF
+container=nslab-bench-$$
+if command -v crun >/dev/null; then
+  add_tool "crun" 0 "OCI bundle, cgroup manager off" "$(command -v crun)" \
+    --cgroup-manager=disabled run --bundle "$bundle" "$container-crun"
+else
+  echo "  crun: not installed: apt-get install crun"
+fi
+# runc is an order of magnitude slower: it gets its own, shorter interleaved rounds with bare.
+slow_commands=()
+if command -v runc >/dev/null; then
+  slow_commands=("${commands[0]}" "$(command -v runc) run --bundle $bundle $container-runc")
+else
+  echo "  runc: not installed (optional): apt-get install runc"
+fi
+
+# Each tool must start its box once before it is timed; one that cannot is reported and dropped.
+smoke() {  # NAME COMMAND...
+  local name=$1
+  shift
+  if ! in_bench_ns "$@" >"$work/smoke.out" 2>&1; then
+    echo "  $name: does not run here, left out: $(head -c 200 "$work/smoke.out" | tr '\n' ' ')"
+    return 1
+  fi
+}
+keep_names=() keep_notes=() keep_pairs=() keep_commands=() index_of=()
+for i in "${!commands[@]}"; do
+  # shellcheck disable=SC2086 # the command is a list of words without spaces of their own
+  if smoke "${names[$i]}" ${commands[$i]}; then
+    index_of[i]=${#keep_names[@]}
+    keep_names+=("${names[$i]}") keep_notes+=("${notes[$i]}") keep_pairs+=("${pairs[$i]}")
+    keep_commands+=("${commands[$i]}")
+  elif [ "$i" -le "$bare_for_nslab" ]; then
+    echo "  skipped: the bare program cannot start a box here, so there is nothing to compare with"
+    exit 0
+  else
+    index_of[i]=-1
+  fi
+done
+if [ ${#slow_commands[@]} -gt 0 ]; then
+  # shellcheck disable=SC2086
+  smoke runc ${slow_commands[1]} || slow_commands=()
+fi
+
+# --- timing --------------------------------------------------------------------------------
+# Rounds: 200, fewer when one round is slow, so the whole section stays well under 2 minutes.
+# The budget is estimated from a few calibration rounds.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rounds_for() {  # COMMAND_FILE BUDGET_MS MAX_ROUNDS
+  local t0 t1 per_round
+  t0=$(now_ms)
+  in_bench_ns "$bare" --time 3 "$1" >/dev/null
+  t1=$(now_ms)
+  per_round=$(((t1 - t0) / 3 + 1))
+  local rounds=$(($2 / per_round))
+  ((rounds > $3)) && rounds=$3
+  ((rounds < 10)) && rounds=10
+  echo "$rounds"
+}
+
+# Median, 10th and 90th percentile per command line, and the count of failed runs.
+summarize() {  # < "LINE MICROSECONDS STATUS" lines;  > "LINE MEDIAN_US P10_US P90_US RUNS FAILED"
+  sort -k1,1n -k2,2n | awk '
+    function flush() {
+      if (n == 0) return
+      hi = int(n * 0.9)
+      if (hi < 1) hi = 1
+      printf "%d %d %d %d %d %d\n", line, v[int((n + 1) / 2)], v[int(n * 0.1) + 1], v[hi], n, bad
+    }
+    $1 != line && n > 0 { flush(); n = 0; bad = 0 }
+    { line = $1; v[++n] = $2; if ($3 != 0) bad++ }
+    END { flush() }'
+}
+
+printf '%s\n' "${keep_commands[@]}" >"$work/commands"
+rounds=$(rounds_for "$work/commands" 30000 200)
+echo "  timing: $rounds interleaved rounds of ${#keep_names[@]} tools ..."
+t0=$(now_ms)
+in_bench_ns "$bare" --time "$rounds" "$work/commands" | summarize >"$work/summary"
+t1=$(now_ms)
+
+slow_summary=
+if [ ${#slow_commands[@]} -gt 0 ]; then
+  printf '%s\n' "${slow_commands[@]}" >"$work/slow_commands"
+  slow_rounds=$(rounds_for "$work/slow_commands" 10000 100)
+  echo "  timing: $slow_rounds interleaved rounds of bare and runc ..."
+  slow_summary=$(in_bench_ns "$bare" --time "$slow_rounds" "$work/slow_commands" | summarize)
+fi
+echo "  ($(((t1 - t0) / 1000)) s for the main rounds)"
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+median_of() { awk -v l="$1" '$1 == l { print $2 }' "$work/summary"; }
+
+printf '\n  %-14s %9s %17s %9s  %s\n' "tool" "median ms" "p10..p90 ms" "x bare" "what it does"
+while read -r line median p10 p90 runs failed; do
+  pair=${keep_pairs[$line]}
+  if [ -n "$pair" ]; then
+    paired=$(median_of "${index_of[$pair]}")
+    ratio=$(awk -v a="$median" -v b="$paired" 'BEGIN { printf "%.2fx", a / b }')
+  else
+    ratio="1.00x"
+  fi
+  note=${keep_notes[$line]}
+  ((failed > 0)) && note="$note; $failed of $runs runs FAILED"
+  printf '  %-14s %9s %17s %9s  %s\n' "${keep_names[$line]}" "$(ms "$median")" \
+    "$(ms "$p10")..$(ms "$p90")" "$ratio" "$note"
+done <"$work/summary"
+if [ -n "$slow_summary" ]; then
+  read -r _ bare_slow _ _ _ _ <<<"$(sed -n 1p <<<"$slow_summary")"
+  read -r _ median p10 p90 runs failed <<<"$(sed -n 2p <<<"$slow_summary")"
+  note="OCI bundle, cgroups; own $slow_rounds rounds with bare ($(ms "$bare_slow") ms there)"
+  ((failed > 0)) && note="$note; $failed of $runs runs FAILED"
+  printf '  %-14s %9s %17s %9s  %s\n' "runc" "$(ms "$median")" "$(ms "$p10")..$(ms "$p90")" \
+    "$(awk -v a="$median" -v b="$bare_slow" 'BEGIN { printf "%.2fx", a / b }')" "$note"
+fi
+
+nslab_line=${index_of[$((bare_for_nslab + 1))]}
+if [ "$nslab_line" -ge 0 ]; then
+  nslab_median=$(median_of "$nslab_line")
+  bare_median=$(median_of "${index_of[$bare_for_nslab]}")
+  verdict=$(awk -v a="$nslab_median" -v b="$bare_median" \
+    'BEGIN { r = a / b; printf "%.2fx: %s", r, r <= 1.3 ? "met" : "MISSED" }')
+  [ -z "$nslab_net" ] && verdict="$verdict (five namespaces: no --net yet)"
+  echo "  goal: nslab <= 1.3x bare -> $verdict"
+fi
+# Left over by the OCI runtimes if a run was cut short: removed, and said.
+for runtime in crun runc; do
+  command -v $runtime >/dev/null || continue
+  if [[ $($runtime list 2>/dev/null) == *"$container"* ]]; then
+    echo "  note: $runtime kept a container state; deleting it"
+    $runtime delete -f "$container-$runtime" >/dev/null 2>&1
+  fi
+done
+
+# --- the runner's memory while a box idles -------------------------------------------------
+# A box that sleeps; the runner waits for it. VmRSS counts every page the runner has resident,
+# shared libraries included; RssAnon is its own heap and stack, RssFile the mapped files.
+box_flags=(--user --map-root --mount --rootfs "$root" --pid --proc --uts --ipc ${nslab_net:+"$nslab_net"})
+
+# The first child of PID whose name is NAME, once it has exec'd (waits up to 5 s).
+child_named() {  # PID NAME
+  local deadline=$(($(now_ms) + 5000)) child
+  while (($(now_ms) < deadline)); do
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+      [ "$(cat /proc/"$child"/comm 2>/dev/null)" = "$2" ] && { echo "$child"; return 0; }
+    done
+    sleep 0.01  # polling for a state, not synchronising: the deadline bounds it
+  done
+  return 1
+}
+idle_rss() {  # LABEL COMMAND...   prints the runner's VmRSS while its box sleeps
+  local label=$1
+  shift
+  "$@" >/dev/null 2>&1 &
+  local runner=$! box rss anon file
+  if box=$(child_named "$runner" sleep); then
+    rss=$(awk '/^VmRSS/ { print $2 }' /proc/"$runner"/status)
+    anon=$(awk '/^RssAnon/ { print $2 }' /proc/"$runner"/status)
+    file=$(awk '/^RssFile/ { print $2 }' /proc/"$runner"/status)
+    printf '  %-8s VmRSS %5d kB (%.2f MB): RssAnon %d kB, RssFile %d kB (program and libraries)\n' \
+      "$label" "$rss" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$anon" "$file"
+    # Ends the box (its PID 1); the runner sees it exit and returns.
+    kill -KILL "$box"
+  else
+    echo "  $label: the box did not reach /bin/sleep within 5 s"
+    kill -KILL "$runner" 2>/dev/null
+  fi
+  wait "$runner" 2>/dev/null
+  [ -n "${rss:-}" ] && echo "$rss" >"$work/rss-$label"
+}
+echo
+echo "== the runner's memory while a box idles (goal: <= 2 MB)"
+idle_rss nslab "$nslab" run "${box_flags[@]}" -- /bin/sleep 5
+idle_rss bare "$bare" $bare_net "$root" /bin/sleep 5
+if [ -s "$work/rss-nslab" ]; then
+  awk -v k="$(cat "$work/rss-nslab")" \
+    'BEGIN { printf "  goal: nslab runner <= 2 MB -> %.2f MB: %s\n", k / 1024, k <= 2048 ? "met" : "MISSED" }'
+fi
+
+# --- 50 boxes at once ----------------------------------------------------------------------
+# Residue: processes whose root is the rootfs (a box) or that carry this run's marker in their
+# environment (a runner), and mounts on the host that were not there before.
+marker=NSLAB_BENCH_RUN=$$-$RANDOM
+leftover_processes() {
+  local p comm
+  # -ef compares device and inode: a box's root is a bind mount of the rootfs directory.
+  for p in /proc/[0-9]*; do
+    if [ "$p/root" -ef "$root" ]; then
+      read -r comm 2>/dev/null <"$p/comm" && echo "${p#/proc/} $comm"
+    fi
+  done
+  for p in $(grep -lzxF "$marker" /proc/[0-9]*/environ 2>/dev/null); do
+    p=${p#/proc/}
+    p=${p%/environ}
+    read -r comm 2>/dev/null <"/proc/$p/comm" && echo "$p $comm"
+  done
+}
+mounts_now() { cut -d' ' -f5- /proc/self/mountinfo | sort; }
+
+burst() {  # LABEL COMMAND...   starts 50 boxes at once, waits for all; prints the timing
+  local label=$1 i pids=() t0 t1 failed=0 status
+  shift
+  mounts_now >"$work/mounts-before"
+  t0=$(date +%s%N)
+  for ((i = 0; i < 50; i++)); do
+    env "$marker" "$@" >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  stray_pids="${pids[*]}"
+  # A box that hangs is killed after 60 s, so the benchmark always ends.
+  (
+    sleep 60 &
+    nap=$!
+    trap 'kill $nap; exit 0' TERM
+    wait $nap
+    kill -KILL "${pids[@]}" 2>/dev/null
+  ) &
+  local watchdog=$!
+  for i in "${pids[@]}"; do
+    wait "$i"
+    status=$?
+    ((status != 0)) && failed=$((failed + 1))
+  done
+  t1=$(date +%s%N)
+  stray_pids=
+  kill "$watchdog" 2>/dev/null
+  wait "$watchdog" 2>/dev/null
+  local total_ms=$(((t1 - t0) / 1000000))
+  printf '  %-8s all 50 exited after %5d ms: %.2f ms a box%s\n' "$label" "$total_ms" \
+    "$(awk -v t="$total_ms" 'BEGIN { print t / 50 }')" \
+    "$( ((failed > 0)) && echo ", $failed FAILED")"
+  local left
+  left=$(leftover_processes)
+  mounts_now >"$work/mounts-after"
+  local new_mounts
+  new_mounts=$(comm -13 "$work/mounts-before" "$work/mounts-after")
+  if [ -z "$left" ] && [ -z "$new_mounts" ]; then
+    echo "           left behind: nothing (no box or runner process, no new mount on the host)"
+  else
+    [ -n "$left" ] && echo "           LEFT BEHIND, processes: $(echo "$left" | tr '\n' ';')"
+    [ -n "$new_mounts" ] && echo "           LEFT BEHIND, mounts: $(echo "$new_mounts" | tr '\n' ';')"
+  fi
+}
+echo
+echo "== 50 boxes started at once (each: the launch above)"
+# The residue check must be able to see a box: a running one is found (control).
+"$nslab" run "${box_flags[@]}" -- /bin/sleep 30 >/dev/null 2>&1 &
+control=$!
+if control_box=$(child_named "$control" sleep) &&
+  [[ $'\n'$(leftover_processes) == *$'\n'"$control_box "* ]]; then
+  echo "  (control: the residue check sees a running nslab box)"
+else
+  echo "  (control FAILED: the residue check did not see a running box; its 'nothing' means little)"
+fi
+if [ -n "${control_box:-}" ]; then kill -KILL "$control_box"; else kill -KILL "$control"; fi
+wait "$control" 2>/dev/null
+burst nslab "$nslab" run "${box_flags[@]}" -- /bin/true
+burst bare "$bare" $bare_net "$root" /bin/true
+exit 0
