@@ -1,0 +1,300 @@
+// Network namespace and veth: the subnet choice, the steps, the runner's part and the box's part.
+// See net.h for what the kernel does and in which order.
+#include "net.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace sandbox {
+
+namespace {
+
+using netlink::Ipv4Prefix;
+
+std::uint32_t mask_of(unsigned prefix_len) {
+  return prefix_len == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix_len);
+}
+
+bool parse_number(std::string_view text, unsigned max, unsigned& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size() && value <= max;
+}
+
+// "10.213.4.4/30", dotted quad and prefix length, nothing else.
+std::optional<Ipv4Prefix> parse_prefix(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  Ipv4Prefix prefix;
+  if (!parse_number(text.substr(slash + 1), 32, prefix.prefix_len)) return std::nullopt;
+  std::string_view quad = text.substr(0, slash);
+  std::uint32_t address = 0;
+  for (int part = 0; part < 4; ++part) {
+    auto dot = quad.find('.');
+    if ((part < 3) == (dot == std::string_view::npos)) return std::nullopt;
+    unsigned byte = 0;
+    if (!parse_number(quad.substr(0, dot), 255, byte)) return std::nullopt;
+    address = address << 8 | byte;
+    quad = dot == std::string_view::npos ? std::string_view() : quad.substr(dot + 1);
+  }
+  prefix.address = address;
+  return prefix;
+}
+
+// "net:[4026531840]": which network namespace a process is in.
+std::string net_namespace_of(const std::string& pid) {
+  char target[64] = {};
+  ssize_t n = ::readlink(fmt::format("/proc/{}/ns/net", pid).c_str(), target, sizeof target - 1);
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+// A veth pair that is deleted again unless it was finished: the undo of a half-made plug.
+class HalfMadeLink {
+ public:
+  HalfMadeLink(netlink::Socket& socket, std::string name)
+      : socket_(socket), name_(std::move(name)) {}
+  ~HalfMadeLink() {
+    // Deleting the host end deletes the box end too. Its own failure changes nothing for the
+    // caller, who reports the error that brought us here.
+    if (!finished_) (void)socket_.delete_link(name_);
+  }
+  HalfMadeLink(const HalfMadeLink&) = delete;
+  HalfMadeLink& operator=(const HalfMadeLink&) = delete;
+  void finished() { finished_ = true; }
+
+ private:
+  netlink::Socket& socket_;
+  std::string name_;
+  bool finished_ = false;
+};
+
+// How many links named after a taken subnet a runner skips before it gives up: far more than
+// boxes start at the same moment.
+constexpr int kMaxNameClashes = 64;
+
+}  // namespace
+
+// ---- pure ----
+
+std::string BoxSubnet::host_link_name() const {
+  return fmt::format("{}{}", kHostLinkPrefix, index);
+}
+
+std::string BoxSubnet::summary() const {
+  return fmt::format("box {}, host {}", netlink::format_ipv4(box_address()),
+                     netlink::format_ipv4(host_address()));
+}
+
+std::optional<BoxSubnet> subnet_of_link(std::string_view link_name) {
+  if (!link_name.starts_with(kHostLinkPrefix)) return std::nullopt;
+  std::string_view digits = link_name.substr(kHostLinkPrefix.size());
+  unsigned index = 0;
+  // No leading zeros: exactly one name per subnet.
+  if (digits.size() > 1 && digits.front() == '0') return std::nullopt;
+  if (!parse_number(digits, kSubnetCount - 1, index)) return std::nullopt;
+  return BoxSubnet{index};
+}
+
+bool subnet_in_use(const BoxSubnet& subnet, const Ipv4Prefix& assigned) {
+  // The assigned address itself lies in the box's /30.
+  if ((assigned.address & mask_of(kBoxPrefixLen)) == subnet.network()) return true;
+  // A prefix carved out of nslab's range (or narrower): does it overlap the /30?
+  if (assigned.prefix_len < kNslabRange.prefix_len) return false;
+  unsigned common = std::min(assigned.prefix_len, kBoxPrefixLen);
+  return (assigned.address & mask_of(common)) == (subnet.network() & mask_of(common));
+}
+
+std::optional<BoxSubnet> choose_subnet(pid_t runner_pid, const std::vector<Ipv4Prefix>& assigned,
+                                       const std::set<unsigned>& taken) {
+  unsigned start = static_cast<unsigned>(runner_pid) % kSubnetCount;
+  for (unsigned step = 0; step < kSubnetCount; ++step) {
+    BoxSubnet subnet{(start + step) % kSubnetCount};
+    if (taken.contains(subnet.index)) continue;
+    bool used = std::any_of(assigned.begin(), assigned.end(),
+                            [&](const Ipv4Prefix& a) { return subnet_in_use(subnet, a); });
+    if (!used) return subnet;
+  }
+  return std::nullopt;
+}
+
+std::string encode_subnet(const BoxSubnet& subnet) {
+  return fmt::format("subnet {}\n", netlink::format_prefix({subnet.network(), kBoxPrefixLen}));
+}
+
+Result<BoxSubnet> decode_subnet(std::string_view text) {
+  auto malformed = [&] {
+    return plain_error(fmt::format("the runner sent a malformed subnet: \"{}\"", text));
+  };
+  if (!text.starts_with("subnet ") || !text.ends_with('\n')) return malformed();
+  auto prefix = parse_prefix(text.substr(7, text.size() - 8));
+  if (!prefix || prefix->prefix_len != kBoxPrefixLen) return malformed();
+  std::uint32_t offset = prefix->address - kNslabRange.address;
+  if ((prefix->address & mask_of(kNslabRange.prefix_len)) != kNslabRange.address || offset % 4)
+    return malformed();
+  return BoxSubnet{offset / 4};
+}
+
+// ---- plan ----
+
+Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& caller,
+                                              const std::optional<BoxSubnet>& subnet) {
+  std::vector<NetworkStep> steps;
+  switch (mode) {
+    case NetworkMode::Host:
+      return steps;
+    case NetworkMode::Empty:
+      steps.push_back({NetworkStepKind::EmptyNamespace, Side::Box,
+                       "none: CLONE_NEWNET in clone3 already made the network namespace",
+                       "a new network namespace holds only lo, and lo is down: no address, no "
+                       "route, no port shared with the host, so the box reaches nothing"});
+      return steps;
+    case NetworkMode::Veth:
+      break;
+  }
+  if (!caller.privileged) {
+    Error e = plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+    e.step = "plan";
+    return e;
+  }
+  std::string host_link = subnet ? subnet->host_link_name() : "nslab-N";
+  std::string host_address =
+      subnet ? netlink::format_prefix(subnet->host_prefix()) : "10.213.x.y/30";
+  std::string box_address =
+      subnet ? netlink::format_prefix(subnet->box_prefix()) : "10.213.x.y+1/30";
+  steps.push_back(
+      {NetworkStepKind::PlugVeth, Side::Runner,
+       fmt::format("RTM_NEWLINK(kind veth, name \"{0}\", peer {{name \"{1}\", IFLA_NET_NS_PID "
+                   "box}}, NLM_F_CREATE|NLM_F_EXCL); RTM_NEWADDR(dev \"{0}\", {2}); "
+                   "RTM_NEWLINK(name \"{0}\", IFF_UP)",
+                   host_link, kBoxLinkName, host_address),
+       "a veth pair is a cable with two ends: the host end stays here with the first address of "
+       "the box's own /30 (the first free one in 10.213.0.0/16; the link's name claims it), the "
+       "box end is born inside the box's network namespace, named by its first process"});
+  steps.push_back(
+      {NetworkStepKind::ConfigureBoxEnd, Side::Box,
+       fmt::format("RTM_NEWLINK(name \"lo\", IFF_UP); RTM_NEWADDR(dev \"{0}\", {1}); "
+                   "RTM_NEWLINK(name \"{0}\", IFF_UP)",
+                   kBoxLinkName, box_address),
+       "from inside its own namespace the box brings up lo and its end of the cable; with no "
+       "default route it reaches the host end and nothing beyond (no NAT, no forwarding), and "
+       "the kernel deletes the pair when the box's namespace goes"});
+  return steps;
+}
+
+// ---- runner ----
+
+bool have_net_admin() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
+Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid) {
+  if (!have_net_admin())
+    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+  auto socket = netlink::Socket::connect();
+  if (!socket) return socket.error();
+  auto assigned = socket->ipv4_addresses();
+  if (!assigned) return assigned.error();
+  return plug_veth(box_pid, runner_pid, *assigned);
+}
+
+Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
+                            const std::vector<Ipv4Prefix>& assigned) {
+  if (!have_net_admin())
+    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+  // A box without a network namespace of its own would get "eth0" on the host: refuse.
+  std::string box_namespace = net_namespace_of(std::to_string(box_pid));
+  if (box_namespace.empty())
+    return make_error(fmt::format("readlink(\"/proc/{}/ns/net\")", box_pid), ESRCH);
+  if (box_namespace == net_namespace_of("self"))
+    return plain_error(fmt::format("process {} shares the host's network namespace: its end of "
+                                   "the veth would land on the host",
+                                   box_pid),
+                       "clone the box with CLONE_NEWNET (--net)");
+
+  auto socket = netlink::Socket::connect();
+  if (!socket) return socket.error();
+  std::set<unsigned> taken;
+  Error last_clash = plain_error("no subnet tried");
+  for (int attempt = 0; attempt < kMaxNameClashes; ++attempt) {
+    auto subnet = choose_subnet(runner_pid, assigned, taken);
+    if (!subnet)
+      return plain_error("every /30 of 10.213.0.0/16 is in use on this host",
+                         "end some boxes, or remove the addresses in 10.213.0.0/16 that are "
+                         "not nslab's");
+    std::string name = subnet->host_link_name();
+    Status created = socket->create_veth(name, kBoxLinkName, box_pid);
+    if (!created && created.error().err == EEXIST) {
+      // Another box holds this subnet (or its veth is still being reaped): take the next.
+      taken.insert(subnet->index);
+      last_clash = created.error();
+      continue;
+    }
+    if (!created) return created.error();
+    HalfMadeLink undo(*socket, name);
+    // The host end's address; the kernel adds the route to the /30 through nslab-N.
+    SANDBOX_TRY(socket->add_address(name, subnet->host_prefix()));
+    // Up: the link carries traffic as soon as the box brings its end up too.
+    SANDBOX_TRY(socket->bring_up(name));
+    undo.finished();
+    return *subnet;
+  }
+  last_clash.hint = fmt::format(
+      "{} subnets in a row were taken; is something else creating "
+      "links named nslab-N?",
+      kMaxNameClashes);
+  return last_clash;
+}
+
+Result<NetworkHandoff> NetworkHandoff::open() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return make_error("pipe2(network_pipe, O_CLOEXEC)", errno);
+  return NetworkHandoff{Fd(fds[0]), Fd(fds[1])};
+}
+
+Status send_subnet(int fd, const BoxSubnet& subnet) {
+  std::string text = encode_subnet(subnet);
+  ssize_t n;
+  do n = ::write(fd, text.data(), text.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return make_error("write(network_pipe)", errno);
+  if (static_cast<size_t>(n) != text.size()) return make_error("write(network_pipe)", EIO);
+  return ok();
+}
+
+Result<BoxSubnet> receive_subnet(int fd) {
+  std::string text;
+  char buf[64];
+  while (text.size() < 64 && !text.ends_with('\n')) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("read(network_pipe)", errno);
+    if (n == 0) break;  // the runner closed it without a word: decode says so
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return decode_subnet(text);
+}
+
+// ---- box ----
+
+Status configure_box_network(const BoxSubnet& subnet) {
+  // This socket is opened inside the box, so it talks to the box's namespace.
+  auto socket = netlink::Socket::connect();
+  if (!socket) return socket.error();
+  SANDBOX_TRY(socket->bring_up("lo"));
+  SANDBOX_TRY(socket->add_address(kBoxLinkName, subnet.box_prefix()));
+  SANDBOX_TRY(socket->bring_up(kBoxLinkName));
+  return ok();
+}
+
+}  // namespace sandbox
