@@ -1,0 +1,683 @@
+// What v1 and v2 share: the flags' values, the per-controller decision, the box's name, its
+// directories and their removal, joining, the OOM counter, the stale sweep and the explain text.
+// The layout-specific writes are in cgroup_v1.cpp and cgroup_v2.cpp; cgroup.h tells the story.
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "builtins/cgroup_fs.h"
+#include "size.h"
+#include "sys.h"
+
+namespace sandbox::cgroup {
+
+namespace fs = tinysh::cgroup;
+
+namespace {
+
+constexpr const char* kNeedRoot =
+    "cgroup limits need root, or a cgroup delegated to you (systemd-run --user --scope -p "
+    "Delegate=yes ...)";
+
+bool contains(const std::vector<std::string>& words, std::string_view word) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+std::vector<std::string> words_of_file(const std::string& path) {
+  std::vector<std::string> words;
+  std::ifstream in(path);
+  std::string word;
+  while (in >> word) words.push_back(word);
+  return words;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// An Error for a failed cgroupfs call, with the cgroup advice when the general table has none.
+Error cgroup_error(Error e, std::string_view what) {
+  if (e.hint.empty()) e.hint = std::string(detail::hint(what, e.err));
+  return e;
+}
+
+std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+Status make_dir(const std::string& path, bool may_exist, bool& created) {
+  created = false;
+  if (::mkdir(path.c_str(), 0755) == 0) {
+    created = true;
+    return ok();
+  }
+  if (errno == EEXIST && may_exist) return ok();
+  return cgroup_error(make_error(fmt::format("mkdir(\"{}\")", path), errno), "mkdir");
+}
+
+// rmdir of a cgroup, retried while the kernel still counts a task that is being torn down.
+Status remove_dir(const std::string& path) {
+  int err = 0;
+  bool settled = detail::poll_until(
+      [&] {
+        err = ::rmdir(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
+        return err != EBUSY;  // anything but EBUSY will not change by waiting
+      },
+      5000);
+  if (settled && err == 0) return ok();
+  return cgroup_error(make_error(fmt::format("rmdir(\"{}\")", path), err), "rmdir");
+}
+
+std::vector<std::string> child_dirs(const std::string& dir) {
+  std::vector<std::string> children;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return children;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (e->d_type == DT_DIR) children.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  std::sort(children.begin(), children.end());
+  return children;
+}
+
+// Every pid in `dir` and the cgroups under it (a root box may have made its own sub-cgroups).
+std::vector<pid_t> procs_in_tree(const std::string& dir) {
+  std::vector<pid_t> pids = detail::procs_of(dir);
+  for (const std::string& child : child_dirs(dir)) {
+    auto more = procs_in_tree(child);
+    pids.insert(pids.end(), more.begin(), more.end());
+  }
+  return pids;
+}
+
+// Empties and removes a box's directory and any cgroups the box made inside it, deepest first.
+Status remove_tree(const std::string& dir, Version version) {
+  Status first = version == Version::V2 ? detail::v2_kill_all(dir) : detail::v1_kill_all(dir);
+  for (const std::string& child : child_dirs(dir)) {
+    Status status = remove_tree(child, version);
+    if (!status && first) first = status;
+  }
+  Status removed = remove_dir(dir);
+  if (!removed && first) first = removed;
+  return first;
+}
+
+fs::Version to_fs(Version version) { return version == Version::V2 ? fs::Version::V2 : fs::Version::V1; }
+
+std::string join_words(const std::vector<std::string>& words, std::string_view separator) {
+  std::string text;
+  for (const auto& word : words) {
+    if (!text.empty()) text += separator;
+    text += word;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string_view controller_name(Controller controller) {
+  switch (controller) {
+    case Controller::Pids: return "pids";
+    case Controller::Memory: return "memory";
+    case Controller::Cpu: return "cpu";
+  }
+  return "?";
+}
+
+std::vector<Controller> Limits::controllers() const {
+  std::vector<Controller> list;
+  if (pids_max) list.push_back(Controller::Pids);
+  if (memory_bytes) list.push_back(Controller::Memory);
+  if (cpu) list.push_back(Controller::Cpu);
+  return list;
+}
+
+// --- Flag values ---------------------------------------------------------------------------------
+
+Result<std::uint64_t> parse_pids_limit(std::string_view text) {
+  constexpr const char* rule =
+      "--pids takes a whole number of tasks from 1 to 4194304 (leave --pids out for no limit)";
+  auto refuse = [&](std::string_view why) {
+    return plain_error(fmt::format("--pids \"{}\": {}", text, why), rule);
+  };
+  if (text == "max" || text == "-1") return refuse("no limit is said by leaving --pids out");
+  if (!all_digits(text)) return refuse("not a whole number");
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value > kMaxPids) return refuse("above 4194304, the kernel's most pids");
+  if (value == 0) return refuse("0 would not even allow the box's first process");
+  return value;
+}
+
+Result<std::uint64_t> parse_memory_limit(std::string_view text) {
+  constexpr const char* rule =
+      "--memory takes a size from 4M to below 4 EiB: a number with K, M, G or T (32M, 1.5G, "
+      "512MiB), or bytes";
+  tinysh::ParsedSize size = tinysh::parse_size(text);
+  if (!size) return plain_error(fmt::format("--memory \"{}\": {}", text, size.error), rule);
+  if (size.bytes < kMinMemoryBytes)
+    return plain_error(
+        fmt::format("--memory \"{}\": {} is below 4 MiB, too little for the box's shell to start",
+                    text, tinysh::format_size(size.bytes)),
+        rule);
+  if (size.bytes >= kMaxMemoryBytes)
+    return plain_error(fmt::format("--memory \"{}\": that large a limit is read as no limit", text),
+                       rule);
+  return size.bytes;
+}
+
+Result<CpuQuota> parse_cpus(std::string_view text, unsigned online_cpus) {
+  std::string rule = fmt::format(
+      "--cpus takes a number of CPUs from 0.01 to {} (this machine's), such as 0.5 or 1.25",
+      online_cpus);
+  auto refuse = [&](std::string_view why) {
+    return plain_error(fmt::format("--cpus \"{}\": {}", text, why), rule);
+  };
+  // Fixed point, no floating point: whole part and up to 5 decimals, in µs of a 100000 µs period.
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (text.empty() || (whole.empty() && fraction.empty()) ||
+      (!whole.empty() && !all_digits(whole)) ||
+      (dot != std::string_view::npos && !all_digits(fraction)))
+    return refuse("not a decimal number");
+  if (fraction.size() > 5) return refuse("more than 5 decimals: a quota is whole microseconds");
+  if (whole.size() > 6) return refuse("more CPUs than this machine has");
+  std::uint64_t units = 0;  // in 1e-5 CPU = 1 µs of the 100 ms period
+  for (char c : whole) units = units * 10 + static_cast<std::uint64_t>(c - '0');
+  for (size_t i = 0; i < 5; ++i)
+    units = units * 10 + (i < fraction.size() ? static_cast<std::uint64_t>(fraction[i] - '0') : 0);
+  if (units == 0) return refuse("0 CPUs would stop the box entirely");
+  if (units < kMinCpuQuotaUs)
+    return refuse("below 0.01 CPU, the kernel's smallest quota (1 ms per 100 ms)");
+  if (units > std::uint64_t{online_cpus} * kCpuPeriodUs)
+    return refuse(fmt::format("more than this machine's {} CPUs would be no limit at all",
+                              online_cpus));
+  return CpuQuota{units, kCpuPeriodUs};
+}
+
+std::string format_cpus(const CpuQuota& quota) {
+  // Trim trailing zeros of QUOTA/PERIOD shown with up to 5 decimals.
+  std::uint64_t scaled = quota.quota_us * 100000 / quota.period_us;
+  std::string text = fmt::format("{}.{:05}", scaled / 100000, scaled % 100000);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text + (text == "1" || scaled < 100000 ? " CPU" : " CPUs");
+}
+
+// --- Where each controller goes ------------------------------------------------------------------
+
+const Placement* Layout::find(Controller controller) const {
+  for (const Placement& p : placements)
+    if (p.controller == controller) return &p;
+  return nullptr;
+}
+
+Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
+                             const std::vector<Controller>& wanted) {
+  auto memberships = fs::parse_proc_cgroup(proc_self_cgroup);
+  auto mounts = fs::parse_cgroup_mounts(mountinfo);
+  auto places = fs::locate(memberships, mounts);
+  const fs::Place* unified = nullptr;
+  for (const fs::Place& p : places)
+    if (p.version == fs::Version::V2) unified = &p;
+  // The controllers the unified hierarchy has at all: its root's cgroup.controllers.
+  std::vector<std::string> v2_controllers;
+  std::string v2_root;
+  for (const fs::Mount& m : mounts) {
+    if (m.version != fs::Version::V2) continue;
+    v2_root = m.mount_point;
+    v2_controllers = fs::read_v2_controllers(m.mount_point);
+    break;
+  }
+
+  Layout layout;
+  for (Controller controller : wanted) {
+    std::string_view name = controller_name(controller);
+    Placement p;
+    p.controller = controller;
+    if (contains(v2_controllers, name)) {
+      if (!unified || !unified->visible())
+        return plain_error(
+            fmt::format("the {} controller is on cgroup v2, but this process's v2 cgroup \"{}\" "
+                        "cannot be used: {}",
+                        name, unified ? unified->path : "?",
+                        unified ? unified->why_not_visible : "not in /proc/self/cgroup"),
+            "nslab makes a box's cgroup only under the runner's own cgroup");
+      p.version = Version::V2;
+      p.own_dir = unified->directory;
+      p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
+      p.hierarchy = fmt::format("cgroup v2 at {}", v2_root);
+      p.own_is_root = unified->directory == unified->mount_point;
+      if (!p.own_is_root && !contains(fs::read_v2_controllers(p.own_dir), name))
+        return plain_error(
+            fmt::format("the {} controller is on cgroup v2, but not handed down to this "
+                        "process's cgroup {} (it is missing from its cgroup.controllers)",
+                        name, p.own_dir),
+            fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}",
+                        kNeedRoot));
+      p.enable_in_own = !contains(words_of_file(p.own_dir + "/cgroup.subtree_control"),
+                                  "+" + std::string(name)) &&
+                        !contains(words_of_file(p.own_dir + "/cgroup.subtree_control"), name);
+      layout.placements.push_back(std::move(p));
+      continue;
+    }
+    const fs::Place* v1 = nullptr;
+    for (const fs::Place& place : places)
+      if (place.version == fs::Version::V1 && place.has(name)) v1 = &place;
+    bool v1_mounted = std::any_of(mounts.begin(), mounts.end(), [&](const fs::Mount& m) {
+      return m.version == fs::Version::V1 && contains(m.options, name);
+    });
+    if (!v1 || !v1_mounted)
+      return plain_error(
+          fmt::format("no {} controller here: it is not on cgroup v2 ({}) and no cgroup v1 "
+                      "hierarchy has it",
+                      name,
+                      v2_root.empty()
+                          ? std::string("no cgroup2 mount")
+                          : fmt::format("{}/cgroup.controllers: \"{}\"", v2_root,
+                                        join_words(v2_controllers, " "))),
+          "the kernel may lack it (CONFIG_CGROUP_PIDS, CONFIG_MEMCG, CONFIG_CFS_BANDWIDTH), or "
+          "it is not mounted; `nslab doctor` shows the layout");
+    if (!v1->visible())
+      return plain_error(fmt::format("the {} cgroup \"{}\" (cgroup v1) cannot be used: {}", name,
+                                     v1->path, v1->why_not_visible),
+                         "nslab makes a box's cgroup only under the runner's own cgroup");
+    p.version = Version::V1;
+    p.own_dir = v1->directory;
+    p.parent_dir = v1->directory;
+    p.hierarchy = fmt::format("cgroup v1 {} at {}", join_words(v1->controllers, ","),
+                              v1->mount_point);
+    layout.placements.push_back(std::move(p));
+  }
+  return layout;
+}
+
+Result<Layout> detect_layout(const std::vector<Controller>& wanted) {
+  auto cgroups = sys::read_file("/proc/self/cgroup");
+  if (!cgroups) return cgroups.error();
+  auto mountinfo = sys::read_file("/proc/self/mountinfo");
+  if (!mountinfo) return mountinfo.error();
+  return decide_layout(*cgroups, *mountinfo, wanted);
+}
+
+Status check_access(const Layout& layout) {
+  for (const Placement& p : layout.placements) {
+    // The box's directory is made in parent_dir, which on v2 nslab may have to make in own_dir.
+    std::string where = ::access(p.parent_dir.c_str(), F_OK) == 0 ? p.parent_dir : p.own_dir;
+    if (::faccessat(AT_FDCWD, where.c_str(), W_OK, AT_EACCESS) != 0)
+      return plain_error(
+          fmt::format("--{}: cannot make a cgroup in {}: {}",
+                      p.controller == Controller::Cpu ? "cpus" : controller_name(p.controller),
+                      where, std::strerror(errno)),
+          kNeedRoot);
+  }
+  return ok();
+}
+
+// --- Names and directories -----------------------------------------------------------------------
+
+std::string box_name(pid_t runner_pid) { return fmt::format("nslab-box-{}", runner_pid); }
+
+std::optional<pid_t> runner_of(std::string_view name) {
+  constexpr std::string_view prefix = "nslab-box-";
+  if (!name.starts_with(prefix)) return std::nullopt;
+  std::string_view digits = name.substr(prefix.size());
+  if (!all_digits(digits) || digits.size() > 9 || digits[0] == '0') return std::nullopt;
+  pid_t pid = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  return pid;
+}
+
+std::vector<BoxDir> box_dirs(const Layout& layout, std::string_view name) {
+  std::vector<BoxDir> dirs;
+  for (const Placement& p : layout.placements) {
+    std::string path = p.parent_dir + "/" + std::string(name);
+    auto same = std::find_if(dirs.begin(), dirs.end(), [&](const BoxDir& d) { return d.path == path; });
+    if (same != dirs.end()) {
+      same->controllers.push_back(p.controller);
+      continue;
+    }
+    dirs.push_back({p.version, path, {p.controller}});
+  }
+  return dirs;
+}
+
+std::vector<Write> creation_writes(const Layout& layout, const Limits& limits,
+                                   std::string_view name) {
+  std::vector<Write> writes;
+  for (const BoxDir& dir : box_dirs(layout, name)) {
+    if (dir.version == Version::V2)
+      detail::v2_writes(layout, dir, limits, writes);
+    else
+      detail::v1_writes(dir, limits, writes);
+  }
+  return writes;
+}
+
+std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid) {
+  std::vector<Write> writes;
+  for (const BoxDir& dir : dirs)
+    writes.push_back({Write::Kind::WriteFile, dir.path + "/cgroup.procs", std::to_string(pid),
+                      false, false, false});
+  return writes;
+}
+
+// --- The box's cgroup on the host ----------------------------------------------------------------
+
+Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits,
+                                    pid_t runner_pid) {
+  std::string name = box_name(runner_pid);
+  // A second runner may remove nslab's empty v2 parent between our mkdir of it and of the box
+  // (it removes the parent when its own box ends): then the box's mkdir says ENOENT; start over.
+  for (int attempt = 1;; ++attempt) {
+    BoxCgroup box;
+    box.dirs_ = box_dirs(layout, name);
+    box.limits_ = limits;
+    Status failed = ok();
+    for (const Write& w : creation_writes(layout, limits, name)) {
+      if (w.kind == Write::Kind::MakeDir) {
+        bool created = false;
+        failed = make_dir(w.path, w.may_exist, created);
+        if (!failed) break;
+        if (created) box.made_.push_back(w.path);
+        if (w.may_exist) box.v2_parents_.push_back(w.path);
+        continue;
+      }
+      if (w.if_present && ::access(w.path.c_str(), F_OK) != 0 && errno == ENOENT) continue;
+      failed = sys::write_file(w.path, w.text);
+      if (!failed) {
+        failed = cgroup_error(failed.error(), file_name(w.path));
+        break;
+      }
+    }
+    if (failed) return box;
+    bool parent_vanished = failed.error().err == ENOENT && !box.v2_parents_.empty() &&
+                           failed.error().call.starts_with("mkdir");
+    if (!parent_vanished || attempt == 3) return failed.error();
+    // ~BoxCgroup removes what this attempt made.
+  }
+}
+
+BoxCgroup::BoxCgroup(BoxCgroup&& other) noexcept
+    : dirs_(std::move(other.dirs_)),
+      made_(std::move(other.made_)),
+      v2_parents_(std::move(other.v2_parents_)),
+      limits_(other.limits_),
+      removed_(std::exchange(other.removed_, true)) {}
+
+BoxCgroup::~BoxCgroup() {
+  if (!removed_) (void)remove();
+}
+
+Status BoxCgroup::join(pid_t pid) const {
+  for (const Write& w : join_writes(dirs_, pid)) {
+    Status status = sys::write_file(w.path, w.text);
+    if (!status) return cgroup_error(status.error(), "cgroup.procs");
+  }
+  return ok();
+}
+
+Status BoxCgroup::remove() {
+  if (removed_) return ok();
+  removed_ = true;
+  Status first = ok();
+  // Deepest first: the box's own directories, then nslab's v2 parent once no box is left in it.
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
+    if (std::find(v2_parents_.begin(), v2_parents_.end(), *it) != v2_parents_.end()) continue;
+    auto dir = std::find_if(dirs_.begin(), dirs_.end(), [&](const BoxDir& d) { return d.path == *it; });
+    Status status = remove_tree(*it, dir != dirs_.end() ? dir->version : Version::V1);
+    if (!status && first) first = status;
+  }
+  // Shared with other runners: an rmdir that fails because another box is inside is fine.
+  for (const std::string& parent : v2_parents_) ::rmdir(parent.c_str());
+  return first;
+}
+
+std::optional<std::uint64_t> BoxCgroup::oom_kills() const {
+  for (const BoxDir& dir : dirs_)
+    if (std::find(dir.controllers.begin(), dir.controllers.end(), Controller::Memory) !=
+        dir.controllers.end())
+      return fs::read_oom_kills(dir.path, to_fs(dir.version));
+  return std::nullopt;
+}
+
+std::string BoxCgroup::oom_report() const {
+  auto kills = oom_kills();
+  if (!kills || !limits_.memory_bytes) return {};
+  return describe_oom(*kills, *limits_.memory_bytes);
+}
+
+std::string describe_oom(std::uint64_t kills, std::uint64_t limit_bytes) {
+  if (kills == 0) return {};
+  std::string times = kills == 1 ? "once" : kills == 2 ? "twice" : fmt::format("{} times", kills);
+  return fmt::format("the box's processes were killed by the OOM killer {} (memory limit {})",
+                     times, tinysh::format_size(limit_bytes));
+}
+
+// --- The sweep -----------------------------------------------------------------------------------
+
+Verdict judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
+                       const std::function<bool(pid_t)>& runner_alive) {
+  auto runner = runner_of(name);
+  if (!runner) return Verdict::NotOurs;
+  if (runner_alive(*runner)) return Verdict::RunnerAlive;
+  return procs.empty() ? Verdict::Remove : Verdict::LeaveBusy;
+}
+
+bool live_runner(pid_t pid) {
+  if (pid == ::getpid()) return false;
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // "PID (COMM) STATE ...": COMM may hold blanks and parentheses, so look after the last ')'.
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  return stat[paren + 2] != 'Z' && stat[paren + 2] != 'X';
+}
+
+SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& runner_alive) {
+  SweepReport report;
+  std::vector<std::string> parents;
+  for (const Placement& p : layout.placements)
+    if (!contains(parents, p.parent_dir)) parents.push_back(p.parent_dir);
+  for (const std::string& parent : parents) {
+    Version version = Version::V1;
+    for (const Placement& p : layout.placements)
+      if (p.parent_dir == parent) version = p.version;
+    for (const std::string& dir : child_dirs(parent)) {
+      std::vector<pid_t> procs = procs_in_tree(dir);
+      switch (judge_leftover(file_name(dir), procs, runner_alive)) {
+        case Verdict::NotOurs:
+        case Verdict::RunnerAlive: break;
+        case Verdict::Remove: {
+          // Empty, but maybe with cgroups the box made inside: removed deepest first.
+          Status status = remove_tree(dir, version);
+          if (status)
+            report.removed.push_back(dir);
+          else
+            report.errors.push_back(status.error().message());
+          break;
+        }
+        case Verdict::LeaveBusy: {
+          std::vector<std::string> list;
+          for (pid_t pid : procs) list.push_back(std::to_string(pid));
+          report.busy.push_back(fmt::format(
+              "{} still holds pids {}, but its runner is gone: left alone (kill them, then rmdir "
+              "it)",
+              dir, join_words(list, " ")));
+          break;
+        }
+      }
+    }
+  }
+  return report;
+}
+
+// --- Explain -------------------------------------------------------------------------------------
+
+std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
+                                     std::string_view name) {
+  std::vector<StepText> steps;
+  std::vector<std::string> parents;
+  for (const Placement& p : layout.placements)
+    if (!contains(parents, p.parent_dir)) parents.push_back(p.parent_dir);
+  steps.push_back({Phase::Sweep, Side::Runner,
+                   fmt::format("rmdir {}/nslab-box-PID (only those whose runner PID is gone and "
+                               "whose cgroup.procs is empty)",
+                               join_words(parents, "/, ")),
+                   "a runner killed with SIGKILL could not remove its box's cgroup; the next "
+                   "start does"});
+
+  std::vector<std::string> calls;
+  for (const Write& w : creation_writes(layout, limits, name)) {
+    if (w.kind == Write::Kind::MakeDir)
+      calls.push_back(fmt::format("mkdir {}", w.path));
+    else
+      calls.push_back(fmt::format("write {} \"{}\"{}", w.path, w.text,
+                                  w.if_present ? " (if present)" : ""));
+  }
+  std::vector<std::string> why;
+  for (const Placement& p : layout.placements) {
+    std::string where = fmt::format("{} on {}", controller_name(p.controller), p.hierarchy);
+    switch (p.controller) {
+      case Controller::Pids:
+        why.push_back(fmt::format("{}: at most {} tasks, a fork beyond fails with EAGAIN", where,
+                                  *limits.pids_max));
+        break;
+      case Controller::Memory:
+        why.push_back(fmt::format(
+            "{}: {} of memory and no swap; beyond it the OOM killer ends a process of the box",
+            where, tinysh::format_size(*limits.memory_bytes)));
+        break;
+      case Controller::Cpu:
+        why.push_back(fmt::format(
+            "{}: {} = {} µs of CPU time every {} µs; beyond it the box waits (is throttled)",
+            where, format_cpus(*limits.cpu), limits.cpu->quota_us, limits.cpu->period_us));
+        break;
+    }
+  }
+  bool v2 = std::any_of(layout.placements.begin(), layout.placements.end(),
+                        [](const Placement& p) { return p.version == Version::V2; });
+  if (v2)
+    why.push_back(
+        "on v2 the box's parent nslab/ holds no processes, so it may hand controllers to its "
+        "children (the no-internal-processes rule)");
+  steps.push_back({Phase::Create, Side::Runner, join_words(calls, "; "), join_words(why, "; ")});
+
+  std::vector<std::string> joins;
+  for (const BoxDir& dir : box_dirs(layout, name))
+    joins.push_back(fmt::format("write {}/cgroup.procs \"CHILD_PID\"", dir.path));
+  steps.push_back({Phase::Join, Side::Runner, join_words(joins, "; "),
+                   "the box's first process is counted before it runs anything, and everything "
+                   "it starts inherits the cgroup; the runner itself stays outside the limits"});
+
+  std::vector<std::string> removes;
+  for (const BoxDir& dir : box_dirs(layout, name))
+    removes.push_back(fmt::format("{}; rmdir {}",
+                                  dir.version == Version::V2
+                                      ? fmt::format("write {}/cgroup.kill \"1\"", dir.path)
+                                      : fmt::format("kill(PID, SIGKILL) for each PID in "
+                                                    "{}/cgroup.procs",
+                                                    dir.path),
+                                  dir.path));
+  steps.push_back({Phase::Remove, Side::Runner, join_words(removes, "; "),
+                   "nothing of the box outlives it: its last processes, then its cgroup; the "
+                   "OOM count is read first (memory.events or memory.oom_control oom_kill)"});
+  return steps;
+}
+
+// --- Shared helpers ------------------------------------------------------------------------------
+
+namespace detail {
+
+std::vector<pid_t> procs_of(const std::string& dir) {
+  std::vector<pid_t> pids;
+  std::ifstream in(dir + "/cgroup.procs");
+  pid_t pid;
+  while (in >> pid) pids.push_back(pid);
+  return pids;
+}
+
+bool poll_until(const std::function<bool()>& done, int limit_ms) {
+  for (int waited = 0;; ++waited) {
+    if (done()) return true;
+    if (waited >= limit_ms) return false;
+    timespec one_ms{0, 1000000};
+    ::nanosleep(&one_ms, nullptr);
+  }
+}
+
+std::string_view hint(std::string_view what, int err) {
+  struct Entry {
+    std::string_view what;
+    int err;
+    std::string_view text;
+  };
+  // Sources: cgroups(7), cgroup-v2.rst ("no internal process constraint", "delegation"),
+  // cgroup-v1/memory.rst, scheduler/sched-bwc.rst, and what we met on hybrid hosts.
+  static constexpr Entry kHints[] = {
+      {"mkdir", EACCES, kNeedRoot},
+      {"mkdir", EPERM, kNeedRoot},
+      {"mkdir", EROFS,
+       "the cgroup filesystem is mounted read-only here (inside a container?): limits need a "
+       "writable, delegated cgroup"},
+      {"mkdir", EEXIST,
+       "a cgroup with this box's name is still there: an earlier runner with the same pid left "
+       "processes in it; kill them, then rmdir it"},
+      {"mkdir", ENOENT, "the parent cgroup is gone"},
+      {"cgroup.subtree_control", EBUSY,
+       "the no-internal-processes rule (cgroups(7)): a cgroup that has processes of its own "
+       "cannot hand controllers to child cgroups; start nslab in a cgroup whose "
+       "cgroup.subtree_control already enables them, or in one that holds no other process"},
+      {"cgroup.subtree_control", ENOENT,
+       "the parent does not hand this controller down: it is missing from cgroup.controllers "
+       "here; enable it in the parent's cgroup.subtree_control"},
+      {"cgroup.subtree_control", EACCES, kNeedRoot},
+      {"cgroup.subtree_control", EPERM, kNeedRoot},
+      {"cgroup.procs", EACCES,
+       "moving a process needs write access to cgroup.procs here and in the common ancestor of "
+       "both cgroups (delegation rules of cgroup v2)"},
+      {"cgroup.procs", EPERM, kNeedRoot},
+      {"cgroup.procs", ESRCH, "the process is already gone"},
+      {"cgroup.procs", EBUSY,
+       "on cgroup v2 processes may only join a cgroup that does not enable controllers for "
+       "children"},
+      {"pids.max", ENOENT,
+       "no pids.max: the pids controller is not enabled for this cgroup (on v2: missing from the "
+       "parent's cgroup.subtree_control)"},
+      {"memory.max", ENOENT, "no memory.max: the memory controller is not enabled here"},
+      {"cpu.max", ENOENT, "no cpu.max: the cpu controller is not enabled here"},
+      {"cpu.max", EINVAL, "the quota must be at least 1000 µs, and the period 1000 µs to 1 s"},
+      {"cpu.cfs_quota_us", EINVAL,
+       "a v1 child's quota cannot exceed its parent's cpu.cfs_quota_us, and is at least 1000 µs"},
+      {"cpu.cfs_period_us", EINVAL, "the period is 1000 µs to 1 s"},
+      {"memory.limit_in_bytes", EBUSY,
+       "the cgroup already uses more memory than the new limit and could not reclaim it"},
+      {"memory.memsw.limit_in_bytes", EINVAL,
+       "memory+swap may not be below memory.limit_in_bytes: the memory limit is written first"},
+      {"rmdir", EBUSY, "the cgroup still has processes or child cgroups"},
+      {"cgroup.kill", ENOENT, "no cgroup.kill before Linux 5.14: nslab signals each process"},
+  };
+  for (const Entry& e : kHints)
+    if (e.what == what && e.err == err) return e.text;
+  return {};
+}
+
+}  // namespace detail
+
+}  // namespace sandbox::cgroup

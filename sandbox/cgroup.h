@@ -1,0 +1,262 @@
+// Cgroup limits for a box: --pids N, --memory SIZE, --cpus X — cgroups(7), and the kernel's
+// Documentation/admin-guide/cgroup-v2.rst and cgroup-v1/{pids,memory,cpu}.rst (CFS bandwidth).
+//
+// A cgroup is a directory in a cgroup filesystem. The kernel counts every process listed in its
+// cgroup.procs file against the limits written into the directory's other files; children of a
+// listed process start in the same cgroup. So a box is limited by making a directory, writing the
+// limits, and writing the box's first pid into cgroup.procs before it runs anything.
+//
+// Two layouts exist, and a host may mix them ("hybrid", as this project's build machine does):
+//   v1  one hierarchy (mount) per controller: /sys/fs/cgroup/pids, .../memory, .../cpu,cpuacct.
+//       The box gets one directory in each hierarchy it needs.                  (cgroup_v1.cpp)
+//   v2  one unified hierarchy for every controller. A child only gets a controller when its parent
+//       lists it in cgroup.subtree_control, and a cgroup that has processes of its own cannot
+//       hand controllers down (the "no internal processes" rule: EBUSY). So boxes live under a
+//       parent nslab owns and keeps empty: <own cgroup>/nslab/nslab-box-<pid>.  (cgroup_v2.cpp)
+// The choice is made per controller: v2 when the controller is on the unified hierarchy, else v1
+// when its hierarchy is mounted.
+//
+// The life of a box's cgroup, all in the runner:
+//   at start       sweep_stale()       remove nslab-box-<pid> left by runners that were SIGKILLed
+//   before clone   BoxCgroup::create() mkdir, enable controllers (v2), write the limits
+//   after clone    BoxCgroup::join()   write the child's pid into cgroup.procs while it waits on
+//                                      the sync pipe: it is counted before it runs anything
+//   after the end  oom_report()        the OOM killer's own counter, never a guess from SIGKILL
+//                  ~BoxCgroup()        kill what is left, rmdir (on every exit path)
+// The box's cgroup sits under the runner's own cgroup (/proc/self/cgroup), so nslab never touches
+// a cgroup it did not name, and the runner itself is never inside the box's limits.
+//
+// Planning is pure: the flag parsers, the per-controller decision (given the text of
+// /proc/self/cgroup and mountinfo, and the files of the cgroup directories they name, so a fake
+// tree in a temporary directory stands in for /sys/fs/cgroup), the list of writes, the sweep's
+// verdicts and the explain text. Only BoxCgroup and sweep_stale() change the host.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plan.h"
+#include "result.h"
+
+namespace sandbox::cgroup {
+
+enum class Version { V1, V2 };
+enum class Controller { Pids, Memory, Cpu };
+
+// "pids", "memory", "cpu": the controller's name in cgroupfs.
+std::string_view controller_name(Controller controller);
+
+// --- What the box may use: the flags' values ------------------------------------------------------
+
+// A CPU quota in CFS bandwidth terms: `quota_us` of CPU time in every `period_us` of wall time,
+// summed over all the box's threads. 0.5 CPU = 50000 of 100000.
+struct CpuQuota {
+  std::uint64_t quota_us = 0;
+  std::uint64_t period_us = 100000;
+  bool operator==(const CpuQuota&) const = default;
+};
+
+struct Limits {
+  std::optional<std::uint64_t> pids_max;      // --pids: tasks (processes and threads)
+  std::optional<std::uint64_t> memory_bytes;  // --memory: swap is held to the same limit
+  std::optional<CpuQuota> cpu;                // --cpus
+  bool empty() const { return !pids_max && !memory_bytes && !cpu; }
+  // The controllers these limits need, in the order pids, memory, cpu.
+  std::vector<Controller> controllers() const;
+};
+
+// The kernel's highest pid count (PID_MAX_LIMIT on 64-bit): no pids.max above it means anything.
+inline constexpr std::uint64_t kMaxPids = 4194304;
+// Below 4 MiB the box's first process may be OOM-killed while it execs its shell; a limit that
+// small teaches nothing about limits.
+inline constexpr std::uint64_t kMinMemoryBytes = 4ull << 20;
+// v1 reads anything from 2^62 up as "no limit", so a larger limit would silently mean none.
+inline constexpr std::uint64_t kMaxMemoryBytes = 1ull << 62;
+// The CFS period nslab uses, and the smallest quota the kernel accepts (1 ms).
+inline constexpr std::uint64_t kCpuPeriodUs = 100000;
+inline constexpr std::uint64_t kMinCpuQuotaUs = 1000;
+
+// --pids N: a whole number from 1 to 4194304. "0", "-1" and "max" are refused rather than given
+// runc's meanings (0 = 1, -1 = unlimited): no limit is said by leaving --pids out, and a limit
+// of 0 would stop the box's first process from even existing.
+Result<std::uint64_t> parse_pids_limit(std::string_view text);
+// --memory SIZE: shell/size.h's sizes ("32M", "1.5G", "33554432"), from 4 MiB to below 2^62.
+Result<std::uint64_t> parse_memory_limit(std::string_view text);
+// --cpus X: a decimal number of CPUs ("0.5", "1", "1.25"), at least 0.01 (the kernel's 1 ms
+// minimum quota per 100 ms period) and at most `online_cpus` (more would be no limit at all);
+// at most 5 decimals (a quota is counted in whole microseconds).
+Result<CpuQuota> parse_cpus(std::string_view text, unsigned online_cpus);
+// "0.5 CPU", "2 CPUs", "0.25 CPU".
+std::string format_cpus(const CpuQuota& quota);
+
+// --- Where each controller's box cgroup goes -----------------------------------------------------
+
+struct Placement {
+  Controller controller = Controller::Pids;
+  Version version = Version::V2;
+  std::string hierarchy;   // "cgroup v2 at /sys/fs/cgroup", "cgroup v1 pids at /sys/fs/cgroup/pids"
+  std::string own_dir;     // the runner's cgroup in that hierarchy, on disk
+  std::string parent_dir;  // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
+  bool own_is_root = false;    // v2: own_dir is the mount's root (exempt from the EBUSY rule)
+  bool enable_in_own = false;  // v2: own's cgroup.subtree_control lacks the controller yet
+};
+
+struct Layout {
+  std::vector<Placement> placements;  // one per controller asked for
+  const Placement* find(Controller controller) const;
+};
+
+// Decides v1 or v2 per controller from the text of /proc/self/cgroup and /proc/self/mountinfo,
+// reading cgroup.controllers and cgroup.subtree_control of the directories they name. A
+// controller found nowhere, a cgroup path with "..", or a cgroup this mount namespace cannot see
+// is an error that says which and why.
+Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
+                             const std::vector<Controller>& wanted);
+// The same for this process, from the live /proc/self files. Needs no root.
+Result<Layout> detect_layout(const std::vector<Controller>& wanted);
+
+// Whether this process may make cgroups where `layout` puts them (root, or write access to the
+// directories: a delegated cgroup). The error says exactly what is missing and what would fix it.
+Status check_access(const Layout& layout);
+
+// --- The box's directories and the writes that make them -----------------------------------------
+
+// "nslab-box-<runner pid>": the only names nslab makes next to a runner's own cgroup.
+std::string box_name(pid_t runner_pid);
+// The runner pid in a name nslab made, or nullopt for any other name ("nslab-box-12x", "foo").
+std::optional<pid_t> runner_of(std::string_view name);
+// The v2 parent nslab keeps free of processes, under the runner's own cgroup.
+inline constexpr std::string_view kV2ParentName = "nslab";
+
+// One directory of the box: one per v1 hierarchy used, or the single v2 directory.
+struct BoxDir {
+  Version version = Version::V2;
+  std::string path;
+  std::vector<Controller> controllers;
+};
+std::vector<BoxDir> box_dirs(const Layout& layout, std::string_view name);
+
+// One change to a cgroupfs, in order. The plan is pure; apply() runs it.
+struct Write {
+  enum class Kind { MakeDir, WriteFile };
+  Kind kind = Kind::WriteFile;
+  std::string path;
+  std::string text;           // WriteFile: what is written
+  bool may_exist = false;     // MakeDir: the shared v2 parent may be there already
+  bool if_present = false;    // WriteFile: skipped when the file does not exist (swap files)
+  bool created_dir = false;   // MakeDir of the box's own directory (removed again on failure)
+};
+
+// The writes that make the box's cgroup: v2's parent and subtree_control first, then each
+// directory and its limit files. Per version: cgroup_v1.cpp and cgroup_v2.cpp.
+std::vector<Write> creation_writes(const Layout& layout, const Limits& limits,
+                                   std::string_view name);
+// The writes that move `pid` into every directory of the box.
+std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid);
+
+// --- The box's cgroup on the host (RAII) ---------------------------------------------------------
+
+class BoxCgroup {
+ public:
+  // Runs creation_writes(); whatever was made is removed again if a later write fails.
+  static Result<BoxCgroup> create(const Layout& layout, const Limits& limits, pid_t runner_pid);
+  BoxCgroup(BoxCgroup&& other) noexcept;
+  BoxCgroup& operator=(BoxCgroup&&) = delete;
+  BoxCgroup(const BoxCgroup&) = delete;
+  // remove(), errors ignored: no exit path leaves the directories behind.
+  ~BoxCgroup();
+
+  // Writes `pid` into cgroup.procs of every directory (the parent does this between clone and
+  // release, so the child is counted before it runs anything).
+  Status join(pid_t pid) const;
+  // Kills what is still inside (v2: cgroup.kill; v1: SIGKILL to every pid in cgroup.procs until
+  // it is empty), then rmdir, retried while the kernel still says EBUSY; both waits are bounded.
+  // Idempotent.
+  Status remove();
+
+  const std::vector<BoxDir>& dirs() const { return dirs_; }
+  const Limits& limits() const { return limits_; }
+  // The OOM killer's count for the box: v2 memory.events oom_kill, v1 memory.oom_control
+  // oom_kill. nullopt without a memory limit or on a kernel without the counter (before 4.13).
+  std::optional<std::uint64_t> oom_kills() const;
+  // "the box's processes were killed by the OOM killer once (memory limit 32 MiB)", or "".
+  std::string oom_report() const;
+
+ private:
+  BoxCgroup() = default;
+  std::vector<BoxDir> dirs_;
+  std::vector<std::string> made_;          // directories this object created, in order
+  std::vector<std::string> v2_parents_;    // nslab's shared v2 parents: removed when empty
+  Limits limits_;
+  bool removed_ = false;
+};
+
+// The OOM sentence for `kills` under `limit_bytes` ("" when kills is 0). Pure.
+std::string describe_oom(std::uint64_t kills, std::uint64_t limit_bytes);
+
+// --- Stale cgroups of runners that were SIGKILLed ------------------------------------------------
+
+// What the sweep does with one entry next to the runner's own cgroup.
+enum class Verdict {
+  NotOurs,      // any name nslab does not make: never touched
+  RunnerAlive,  // that runner still runs: its box is in use
+  Remove,       // runner gone, no process inside: rmdir
+  LeaveBusy,    // runner gone but processes remain: reported, never reused or killed
+};
+Verdict judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
+                       const std::function<bool(pid_t)>& runner_alive);
+
+// True when `pid` is a live process other than this one (a zombie is not alive). This runner's
+// own pid counts as gone: a directory with its name was left by an earlier process with the
+// same pid.
+bool live_runner(pid_t pid);
+
+struct SweepReport {
+  std::vector<std::string> removed;
+  std::vector<std::string> busy;    // "DIR still holds pids 12 34: left alone"
+  std::vector<std::string> errors;  // rmdir failures, with errno's text
+};
+// Looks in every parent_dir of `layout`; only names runner_of() accepts are considered.
+SweepReport sweep_stale(const Layout& layout,
+                        const std::function<bool(pid_t)>& runner_alive = live_runner);
+
+// --- What `nslab explain` says ------------------------------------------------------------------
+
+enum class Phase { Sweep, Create, Join, Remove };
+struct StepText {
+  Phase phase;
+  Side side;
+  std::string calls;
+  std::string why;
+};
+// For each phase the calls and why, naming v1 or v2 per controller. `name` is usually
+// box_name(runner), or "nslab-box-<pid>" when the pid is not known yet.
+std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
+                                     std::string_view name);
+
+// --- Internal: shared by cgroup.cpp, cgroup_v1.cpp, cgroup_v2.cpp --------------------------------
+
+namespace detail {
+// Appends the version's writes for one box directory.
+void v1_writes(const BoxDir& dir, const Limits& limits, std::vector<Write>& out);
+void v2_writes(const Layout& layout, const BoxDir& dir, const Limits& limits,
+               std::vector<Write>& out);
+// Kills every process in `dir` and waits (bounded) until cgroup.procs is empty.
+Status v1_kill_all(const std::string& dir);
+Status v2_kill_all(const std::string& dir);
+// The pids in DIR/cgroup.procs ({} when the file cannot be read).
+std::vector<pid_t> procs_of(const std::string& dir);
+// Polls `done` every millisecond up to `limit_ms`; true once it holds.
+bool poll_until(const std::function<bool()>& done, int limit_ms);
+// The advice for a failed cgroupfs call: `what` is the file or call name ("cgroup.subtree_control",
+// "mkdir", "cpu.cfs_quota_us"). "" when there is none.
+std::string_view hint(std::string_view what, int err);
+}  // namespace detail
+
+}  // namespace sandbox::cgroup
