@@ -21,13 +21,13 @@ namespace {
 namespace cg = tinysh::cgroup;
 
 // The kinds of namespace, as /proc/self/ns and /proc/sys/user/max_*_namespaces name them.
-constexpr std::string_view kNamespaceKinds[] = {"uts", "mnt", "pid", "ipc",
+constexpr std::string_view kNamespaceKinds[] = {"uts",  "mnt",    "pid", "ipc",
                                                 "user", "cgroup", "net", "time"};
 constexpr std::string_view kLimitControllers[] = {"pids", "memory", "cpu"};
 // v1 mount options that name a controller (anything else is a flag or name=...).
 constexpr std::string_view kV1Controllers[] = {
-    "cpu",    "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
-    "net_prio", "blkio", "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
+    "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
 
 // `path` (absolute, as the host names it) under the probe's root prefix.
 std::string under(const std::string& root, std::string_view path) {
@@ -52,8 +52,10 @@ std::optional<std::string> read_text(const std::string& path) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -212,12 +214,11 @@ void probe_cgroups(const std::string& root, const std::vector<MountLine>& mount_
                                              : CgroupLayout::None;
 
   // The mount points are host paths; read them under the prefix, show them without it.
-  std::vector<cg::Mount> mounts = mountinfo ? cg::parse_cgroup_mounts(*mountinfo)
-                                            : std::vector<cg::Mount>{};
+  std::vector<cg::Mount> mounts =
+      mountinfo ? cg::parse_cgroup_mounts(*mountinfo) : std::vector<cg::Mount>{};
   for (cg::Mount& m : mounts) m.mount_point = under(root, m.mount_point);
-  std::vector<cg::Place> places =
-      cg::locate(proc_cgroup ? cg::parse_proc_cgroup(*proc_cgroup) : std::vector<cg::Membership>{},
-                 mounts);
+  std::vector<cg::Place> places = cg::locate(
+      proc_cgroup ? cg::parse_proc_cgroup(*proc_cgroup) : std::vector<cg::Membership>{}, mounts);
   std::string prefix = under(root, "");
   auto host_path = [&](const std::string& path) { return path.substr(prefix.size()); };
 
@@ -300,7 +301,9 @@ Identity current_identity() {
   return who;
 }
 
-bool HostFacts::has_namespace(std::string_view kind) const { return contains(namespaces, kind); }
+bool HostFacts::has_namespace(std::string_view kind) const {
+  return contains(namespaces, kind);
+}
 
 const ControllerFacts* HostFacts::controller(std::string_view name) const {
   for (const ControllerFacts& c : controllers)
@@ -330,25 +333,38 @@ namespace {
 
 constexpr std::string_view kRunAsRoot = "or run nslab as root (sudo nslab ...)";
 
-Answer works(std::string because = {}) { return {Verdict::Works, std::move(because), {}}; }
-Answer rootless(std::string because) { return {Verdict::WorksRootless, std::move(because), {}}; }
+Answer works(std::string because = {}) {
+  return {Verdict::Works, std::move(because), {}};
+}
+Answer rootless(std::string because) {
+  return {Verdict::WorksRootless, std::move(because), {}};
+}
 Answer wont(std::string because, std::string fix) {
   return {Verdict::Wont, std::move(because), std::move(fix)};
 }
 
 std::string_view namespace_kind(Need need) {
   switch (need) {
-    case Need::UtsNamespace: return "uts";
+    case Need::UtsNamespace:
+      return "uts";
     case Need::MountNamespace:
-    case Need::PivotRoot: return "mnt";
-    case Need::PidNamespace: return "pid";
-    case Need::IpcNamespace: return "ipc";
-    case Need::UserNamespace: return "user";
-    case Need::CgroupNamespace: return "cgroup";
-    case Need::TimeNamespace: return "time";
+    case Need::PivotRoot:
+      return "mnt";
+    case Need::PidNamespace:
+      return "pid";
+    case Need::IpcNamespace:
+      return "ipc";
+    case Need::UserNamespace:
+      return "user";
+    case Need::CgroupNamespace:
+      return "cgroup";
+    case Need::TimeNamespace:
+      return "time";
     case Need::NetNamespace:
-    case Need::Veth: return "net";
-    default: return "";
+    case Need::Veth:
+      return "net";
+    default:
+      return "";
   }
 }
 
@@ -424,11 +440,10 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
       return wont(because, fmt::format("enable it on the way down: echo +{} > "
                                        "cgroup.subtree_control of each parent cgroup",
                                        name));
-    return wont(because,
-                fmt::format("have systemd delegate it: a drop-in for user@.service with "
-                            "Delegate=pids memory cpu, then systemd-run --user --scope -p "
-                            "Delegate=yes nslab ...; {}",
-                            kRunAsRoot));
+    return wont(because, fmt::format("have systemd delegate it: a drop-in for user@.service with "
+                                     "Delegate=pids memory cpu, then systemd-run --user --scope -p "
+                                     "Delegate=yes nslab ...; {}",
+                                     kRunAsRoot));
   }
   if (c->home == ControllerHome::Missing)
     return wont(fmt::format("no {0} controller: no v1 hierarchy has it and cgroup v2 does not "
@@ -439,20 +454,21 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
                             name));
   std::string version = c->home == ControllerHome::V1 ? "v1" : "v2";
   if (c->directory.empty())
-    return wont(fmt::format("the {} cgroup of this process is not visible: {}", name,
-                            c->why_not_visible),
-                "mount the cgroup filesystems (systemd does it at boot)");
+    return wont(
+        fmt::format("the {} cgroup of this process is not visible: {}", name, c->why_not_visible),
+        "mount the cgroup filesystems (systemd does it at boot)");
   if (c->read_only)
-    return wont(fmt::format("the {} cgroup filesystem is mounted read-only (in a container?)", name),
-                "run nslab on the host, or in a container with a writable cgroup filesystem");
+    return wont(
+        fmt::format("the {} cgroup filesystem is mounted read-only (in a container?)", name),
+        "run nslab on the host, or in a container with a writable cgroup filesystem");
   if (facts.who.euid == 0) return works();
   if (c->delegated)
-    return rootless(fmt::format("{} ({}) is delegated to uid {}: {}", name, version,
-                                facts.who.euid, c->directory));
-  std::string owner = c->owner ? fmt::format("uid {}", *c->owner) : std::string("unknown");
-  std::string because =
-      fmt::format("not root, and the {} cgroup {} ({}) belongs to {}, not to uid {}", name,
-                  c->directory, version, owner, facts.who.euid);
+    return rootless(fmt::format("{} ({}) is delegated to uid {}: {}", name, version, facts.who.euid,
+                                c->directory));
+  std::string owner = c->owner ? fmt::format("uid {}", *c->owner) : std::string("someone else");
+  // The path is in the facts section; the reason stays short, as a row may list three.
+  std::string because = fmt::format("the {} cgroup ({}) is {}'s, not delegated to uid {}", name,
+                                    version, owner, facts.who.euid);
   if (c->home == ControllerHome::V1)
     return wont(because, fmt::format("run as root (sudo nslab ...): cgroup v1 is not delegated "
                                      "to users"));
@@ -496,20 +512,27 @@ void combine(Answer& into, const Answer& next) {
 }
 
 constexpr std::string_view kLessonTitles[kLessonCount] = {
-    "no isolation", "UTS",     "mount + pivot_root", "PID + /proc",
-    "user namespace", "cgroups", "network",           "all together"};
+    "no isolation", "UTS",     "mount + pivot_root", "PID + /proc", "user namespace",
+    "cgroups",      "network", "all together"};
 
 }  // namespace
 
 Answer meet(const HostFacts& facts, Need need) {
   switch (need) {
-    case Need::PivotRoot: return meet_pivot_root(facts);
-    case Need::UserNamespace: return meet_user_namespace(facts);
-    case Need::PidsLimit: return meet_controller(facts, "pids");
-    case Need::MemoryLimit: return meet_controller(facts, "memory");
-    case Need::CpuLimit: return meet_controller(facts, "cpu");
-    case Need::Veth: return meet_veth(facts);
-    default: return meet_namespace(facts, namespace_kind(need));
+    case Need::PivotRoot:
+      return meet_pivot_root(facts);
+    case Need::UserNamespace:
+      return meet_user_namespace(facts);
+    case Need::PidsLimit:
+      return meet_controller(facts, "pids");
+    case Need::MemoryLimit:
+      return meet_controller(facts, "memory");
+    case Need::CpuLimit:
+      return meet_controller(facts, "cpu");
+    case Need::Veth:
+      return meet_veth(facts);
+    default:
+      return meet_namespace(facts, namespace_kind(need));
   }
 }
 
@@ -548,19 +571,26 @@ bool every_lesson_runs(const std::vector<LessonRow>& rows) {
 
 std::string_view verdict_label(Verdict verdict) {
   switch (verdict) {
-    case Verdict::Works: return "works";
-    case Verdict::WorksRootless: return "works rootless (via a user namespace)";
-    case Verdict::Wont: return "won't";
+    case Verdict::Works:
+      return "works";
+    case Verdict::WorksRootless:
+      return "works rootless (via a user namespace)";
+    case Verdict::Wont:
+      return "won't";
   }
   return "?";
 }
 
 std::string_view layout_name(CgroupLayout layout) {
   switch (layout) {
-    case CgroupLayout::None: return "none mounted";
-    case CgroupLayout::V1: return "v1";
-    case CgroupLayout::V2: return "v2";
-    case CgroupLayout::Hybrid: return "hybrid (v1 and v2)";
+    case CgroupLayout::None:
+      return "none mounted";
+    case CgroupLayout::V1:
+      return "v1";
+    case CgroupLayout::V2:
+      return "v2";
+    case CgroupLayout::Hybrid:
+      return "hybrid (v1 and v2)";
   }
   return "?";
 }

@@ -65,21 +65,21 @@ struct ControllerFacts {
 
 struct HostFacts {
   Identity who;
-  bool cap_sys_admin = false;  // may create namespaces and mount without a user namespace
-  bool cap_net_admin = false;  // may create links in the host's network namespace
-  std::vector<std::string> namespaces;          // kinds present in /proc/self/ns
-  std::map<std::string, long> max_namespaces;   // /proc/sys/user/max_<kind>_namespaces
-  std::optional<long> unprivileged_userns_clone;             // absent on most kernels
+  bool cap_sys_admin = false;           // may create namespaces and mount without a user namespace
+  bool cap_net_admin = false;           // may create links in the host's network namespace
+  std::vector<std::string> namespaces;  // kinds present in /proc/self/ns
+  std::map<std::string, long> max_namespaces;     // /proc/sys/user/max_<kind>_namespaces
+  std::optional<long> unprivileged_userns_clone;  // absent on most kernels
   std::optional<long> apparmor_restrict_unprivileged_userns;  // Ubuntu 23.10 and later
 
   CgroupLayout cgroup_layout = CgroupLayout::None;
-  std::string cgroup2_mount;                    // where the unified hierarchy is, if anywhere
+  std::string cgroup2_mount;                     // where the unified hierarchy is, if anywhere
   std::vector<std::string> cgroup2_controllers;  // what this process's v2 cgroup offers
-  std::string cgroup_problem;                   // /proc/self/cgroup could not be read
-  std::vector<ControllerFacts> controllers;     // pids, memory, cpu, in that order
+  std::string cgroup_problem;                    // /proc/self/cgroup could not be read
+  std::vector<ControllerFacts> controllers;      // pids, memory, cpu, in that order
 
   bool root_mount_found = false;
-  bool root_shared = false;    // / propagates mounts to a peer group
+  bool root_shared = false;     // / propagates mounts to a peer group
   std::string root_peer_group;  // N of shared:N
   std::string root_fstype;      // "rootfs" means the initramfs: pivot_root cannot leave it
 

@@ -16,8 +16,8 @@ using sandbox::HostFacts;
 using sandbox::Verdict;
 
 constexpr size_t kWidth = 80;
-constexpr size_t kFactLabel = 14;   // "  user        " then the value
-constexpr size_t kLessonLabel = 24;  // "  3  PID + /proc      " then the verdict
+constexpr size_t kFactLabel = 14;    // "  user        " then the value
+constexpr size_t kLessonLabel = 26;  // "  3  PID + /proc        " then the verdict
 
 // Breaks `text` into lines of at most `width` characters at blanks; a word longer than that (a
 // deep cgroup path) is cut after a '/' where it can be.
@@ -105,9 +105,8 @@ std::string userns_fact(const HostFacts& f) {
   sandbox::HostFacts as_user = f;
   as_user.who.euid = as_user.who.uid = 1000;
   auto unprivileged = sandbox::meet(as_user, sandbox::Need::UserNamespace);
-  std::string verdict = unprivileged.verdict == Verdict::Wont
-                            ? "normal users may not create them"
-                            : "normal users may create them";
+  std::string verdict = unprivileged.verdict == Verdict::Wont ? "normal users may not create them"
+                                                              : "normal users may create them";
   return join(parts, ", ") + "; " + verdict;
 }
 
@@ -123,15 +122,16 @@ std::string cgroups_fact(const HostFacts& f) {
 
 std::string controller_fact(const HostFacts& f, const sandbox::ControllerFacts& c) {
   if (c.disabled_at_boot) return "disabled on the kernel command line";
-  if (c.on_host_only) return fmt::format("v2, but not offered to this process's cgroup {}", c.directory);
+  if (c.on_host_only)
+    return fmt::format("v2, but not offered to this process's cgroup {}", c.directory);
   if (c.home == ControllerHome::Missing) return "nowhere";
   std::string text = c.home == ControllerHome::V1 ? "v1" : "v2";
   if (c.directory.empty()) return text + ", not visible: " + c.why_not_visible;
   text += " " + c.directory;
   if (c.read_only) text += ", read-only";
   if (f.who.euid != 0)
-    text += c.delegated ? ", delegated to you" : fmt::format(", not yours (owner uid {})",
-                                                             c.owner ? int(*c.owner) : -1);
+    text += c.delegated ? ", delegated to you"
+                        : fmt::format(", not yours (owner uid {})", c.owner ? int(*c.owner) : -1);
   return text;
 }
 
@@ -154,9 +154,12 @@ std::string veth_fact(const HostFacts& f) {
                          : "cannot be created: that needs CAP_NET_ADMIN in the host's network "
                            "namespace (root)";
   switch (f.veth_driver) {
-    case sandbox::VethDriver::Present: return text + "; driver present";
-    case sandbox::VethDriver::Absent: return text + "; driver not found (modprobe veth)";
-    case sandbox::VethDriver::Unknown: return text + "; driver built in or not listed";
+    case sandbox::VethDriver::Present:
+      return text + "; driver present";
+    case sandbox::VethDriver::Absent:
+      return text + "; driver not found (modprobe veth)";
+    case sandbox::VethDriver::Unknown:
+      return text + "; driver built in or not listed";
   }
   return text;
 }
@@ -205,16 +208,17 @@ DoctorReport doctor_report(const HostFacts& f, bool color) {
 CLI::App* setup_doctor(CLI::App& app, DoctorOptions& options) {
   CLI::App* doctor = app.add_subcommand(
       "doctor", "what this host supports, and which lessons will run here (and if not, why)");
-  doctor->add_option("--color", options.color, "color the verdicts: auto (on a terminal, unless "
-                                               "NO_COLOR is set), always or never")
+  doctor
+      ->add_option("--color", options.color,
+                   "color the verdicts: auto (on a terminal, unless "
+                   "NO_COLOR is set), always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   // For checking a copy of another machine's /proc, /sys and /lib/modules files.
   doctor->add_option("--root", options.root, "read the host's files under this directory")
       ->check(CLI::ExistingDirectory)
       ->group("");
-  doctor->footer(
-      "Exit status: 0 when every lesson can run here, 1 when at least one cannot.");
+  doctor->footer("Exit status: 0 when every lesson can run here, 1 when at least one cannot.");
   return doctor;
 }
 

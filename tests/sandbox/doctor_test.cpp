@@ -27,11 +27,19 @@ constexpr Verdict X = Verdict::Wont;
 
 // A uid that owns what this test creates (chown'd to it when the test runs as root), and one
 // that owns nothing here.
-uid_t own_uid() { return ::geteuid() == 0 ? 1000 : ::geteuid(); }
-uid_t other_uid() { return ::geteuid() == 0 ? 1000 : ::geteuid() + 1; }
+uid_t own_uid() {
+  return ::geteuid() == 0 ? 1000 : ::geteuid();
+}
+uid_t other_uid() {
+  return ::geteuid() == 0 ? 1000 : ::geteuid() + 1;
+}
 
-Identity as_root() { return {0, 0, std::nullopt, "6.1.0-18-amd64"}; }
-Identity as_user(uid_t uid) { return {uid, uid, std::nullopt, "6.1.0-18-amd64"}; }
+Identity as_root() {
+  return {0, 0, std::nullopt, "6.1.0-18-amd64"};
+}
+Identity as_user(uid_t uid) {
+  return {uid, uid, std::nullopt, "6.1.0-18-amd64"};
+}
 
 // A directory that plays a host's /: files are written under it, and it is removed at the end.
 class FakeHost {
@@ -251,7 +259,8 @@ TEST_CASE("pure cgroup v1: root gets every lesson, a normal user no limits and a
   CHECK(has(row_text(user, 5), "cgroup v1 is not delegated"));
 }
 
-// --- User namespaces switched off or restricted ---------------------------------------------------
+// --- User namespaces switched off or restricted
+// ---------------------------------------------------
 
 TEST_CASE("Ubuntu 24.04's AppArmor restriction stops rootless lessons, not root") {
   FakeHost host;
@@ -316,7 +325,8 @@ TEST_CASE("root inside a container without CAP_SYS_ADMIN is treated as a normal 
   CHECK(has(row_text(facts, 6), "without CAP_NET_ADMIN"));
 }
 
-// --- Other host quirks ------------------------------------------------------------------------------
+// --- Other host quirks
+// ------------------------------------------------------------------------------
 
 TEST_CASE("a kernel without time namespaces fails lesson 7 only, and says 5.6") {
   FakeHost host;
@@ -431,8 +441,7 @@ TEST_CASE("the report fits 80 columns and its status follows the rows") {
   CHECK(report.status == 1);
   std::istringstream lines(report.text);
   int count = 0;
-  for (std::string line; std::getline(lines, line); ++count)
-    CHECK_MESSAGE(line.size() <= 80, line);
+  for (std::string line; std::getline(lines, line); ++count) CHECK_MESSAGE(line.size() <= 80, line);
   CHECK(count > 20);
   CHECK(has(report.text, "won't"));
   CHECK(has(report.text, "fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
@@ -455,7 +464,9 @@ TEST_CASE("verdicts are colored only when asked, and rootless rows say so") {
   CHECK_FALSE(has(nslab::cli::doctor_report(facts, false).text, "\x1b["));
 }
 
-TEST_CASE("colors: on a terminal unless NO_COLOR is set and not empty; always and never win") {
+TEST_CASE(
+    "colors: on a terminal unless NO_COLOR is set and not empty, and always or never override "
+    "both") {
   using nslab::cli::use_color;
   CHECK(use_color("auto", true, nullptr));
   CHECK_FALSE(use_color("auto", true, "1"));
@@ -483,9 +494,9 @@ TEST_CASE("run_doctor on a fake tree prints the report and exits 1 when a lesson
   FakeHost host;
   host.kernel(true);
   hybrid(host);
-  host.file("/lib/modules/" + probe_host("/", current_identity()).who.kernel_release +
-                "/modules.dep",
-            "kernel/drivers/net/dummy.ko:\n");  // no veth: lesson 6 fails whoever runs this
+  host.file(
+      "/lib/modules/" + probe_host("/", current_identity()).who.kernel_release + "/modules.dep",
+      "kernel/drivers/net/dummy.ko:\n");  // no veth: lesson 6 fails whoever runs this
   nslab::cli::DoctorOptions options{.color = "never", .root = host.root()};
   auto run = testing::capture([&] { return nslab::cli::run_doctor(options); });
   CHECK(run.status == 1);
@@ -515,9 +526,10 @@ std::map<std::string, std::string> v1_memberships() {
 // The fstype column of /proc/self/mounts (not mountinfo, which the probe reads).
 bool mounted(const std::string& fstype, const std::string& option = "") {
   std::ifstream in("/proc/self/mounts");
-  for (std::string source, target, type, options, a, b; in >> source >> target >> type >> options >> a >> b;)
-    if (type == fstype && (option.empty() || ("," + options + ",").find("," + option + ",") !=
-                                                 std::string::npos))
+  for (std::string source, target, type, options, a, b;
+       in >> source >> target >> type >> options >> a >> b;)
+    if (type == fstype &&
+        (option.empty() || ("," + options + ",").find("," + option + ",") != std::string::npos))
       return true;
   return false;
 }
@@ -538,8 +550,9 @@ TEST_CASE("on this host the probe agrees with the kernel's own files") {
   CHECK(facts.who.kernel_release == u.release);
   CHECK(facts.privileged() == (::geteuid() == 0));
   for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"})
-    CHECK_MESSAGE(facts.has_namespace(kind) == (::access(("/proc/self/ns/" + kind).c_str(), F_OK) == 0),
-                  kind);
+    CHECK_MESSAGE(
+        facts.has_namespace(kind) == (::access(("/proc/self/ns/" + kind).c_str(), F_OK) == 0),
+        kind);
 
   bool v2 = mounted("cgroup2");
   bool v1 = mounted("cgroup", "pids") || mounted("cgroup", "memory") || mounted("cgroup", "cpu");
@@ -560,16 +573,17 @@ TEST_CASE("on this host the probe agrees with the kernel's own files") {
     if (in_v1 && memberships[c.name] != "/") {
       CHECK(c.directory.ends_with(memberships[c.name]));
       // Negative control: the parent of a nested cgroup does not list this process.
-      CHECK_FALSE(lists_pid(fs::path(c.directory).parent_path().string() + "/cgroup.procs",
-                            ::getpid()));
+      CHECK_FALSE(
+          lists_pid(fs::path(c.directory).parent_path().string() + "/cgroup.procs", ::getpid()));
     }
   }
 }
 
 TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: the real run expects root (CI runs as root); this host's rows are only "
-            "all \"works\" for root");
+    MESSAGE(
+        "skipped: the real run expects root (CI runs as root); this host's rows are only "
+        "all \"works\" for root");
     return;
   }
   auto facts = probe_host("/", current_identity());
@@ -588,4 +602,26 @@ TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
   // Negative control: the same facts without CAP_NET_ADMIN fail lesson 6 and the status.
   facts.cap_net_admin = false;
   CHECK(nslab::cli::doctor_report(facts, false).status == 1);
+}
+
+TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed one is ignored") {
+  const char* saved = std::getenv("SUDO_UID");
+  std::string saved_value = saved ? saved : "";
+  ::setenv("SUDO_UID", "1234", 1);
+  CHECK(current_identity().sudo_uid == uid_t{1234});
+  ::setenv("SUDO_UID", "12x", 1);
+  CHECK_FALSE(current_identity().sudo_uid.has_value());
+  if (saved) {
+    ::setenv("SUDO_UID", saved_value.c_str(), 1);
+  } else {
+    ::unsetenv("SUDO_UID");
+  }
+
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  Identity who = as_root();
+  who.sudo_uid = 1234;
+  CHECK(has(nslab::cli::doctor_report(probe_host(host.root(), who), false).text,
+            "through sudo from uid 1234"));
 }
