@@ -1,6 +1,7 @@
 #include "sys.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -178,6 +179,35 @@ Status set_parent_death_signal(int signal) {
 Status cloexec_from(unsigned first) {
   return checked(fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first),
                  [&] { return ::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC); });
+}
+
+Result<pid_t> fork_process() {
+  if (int err = injected("fork")) return make_error("fork()", err);
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error("fork()", errno);
+  return pid;
+}
+
+Status fchdir(int dir_fd) {
+  return checked(fmt::format("fchdir({})", dir_fd), [&] { return ::fchdir(dir_fd); });
+}
+
+Status chroot(const char* path) {
+  return checked(fmt::format("chroot({})", quoted(path)), [&] { return ::chroot(path); });
+}
+
+Status set_uid(uid_t uid) {
+  return checked(fmt::format("setresuid({0}, {0}, {0})", uid),
+                 [&] { return ::setresuid(uid, uid, uid); });
+}
+
+Status set_gid(gid_t gid) {
+  return checked(fmt::format("setresgid({0}, {0}, {0})", gid),
+                 [&] { return ::setresgid(gid, gid, gid); });
+}
+
+Status drop_supplementary_groups() {
+  return checked("setgroups(0, NULL)", [&] { return ::setgroups(0, nullptr); });
 }
 
 Result<Fd> open(const std::string& path, int flags, unsigned mode) {

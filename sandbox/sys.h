@@ -34,6 +34,16 @@ Status set_parent_death_signal(int signal);
 // Marks every fd from `first` up close-on-exec (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)).
 Status cloexec_from(unsigned first);
 
+// For `nslab enter`: a second process joining a running box.
+Result<pid_t> fork_process();
+Status fchdir(int dir_fd);
+Status chroot(const char* path);
+// setresuid(uid, uid, uid) / setresgid(gid, gid, gid): all three ids at once.
+Status set_uid(uid_t uid);
+Status set_gid(gid_t gid);
+// setgroups(0, NULL): drop the supplementary groups.
+Status drop_supplementary_groups();
+
 // Files: the call text is "write PATH" etc., and the hint key is the file's name, so a failed
 // write of /proc/42/gid_map gets the gid_map advice.
 Status write_file(const std::string& path, std::string_view text);

@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "enter.h"
 #include "explain.h"
+#include "ps.h"
 #include "run.h"
 
 namespace nslab::cli {
@@ -17,15 +19,21 @@ int nslab_main(int argc, char** argv) {
   ExplainOptions explain;
   CLI::App* run_cmd = setup_run(app, run);
   CLI::App* explain_cmd = setup_explain(app, explain);
-  // Room for: lesson, check, lessons, doctor, ps, enter.
+  PsOptions ps;
+  EnterOptions enter;
+  CLI::App* ps_cmd = setup_ps(app, ps);
+  CLI::App* enter_cmd = setup_enter(app, enter);
+  // Room for: lesson, check, lessons, doctor.
   try {
-    app.parse(argc, argv);
+    app.parse(split_enter_program(argc, argv, enter), argv);
   } catch (const CLI::ParseError& e) {
     int status = app.exit(e);
     return status == 0 ? 0 : 2;
   }
   if (run_cmd->parsed()) return run_run(run);
   if (explain_cmd->parsed()) return run_explain(explain);
+  if (ps_cmd->parsed()) return run_ps(ps);
+  if (enter_cmd->parsed()) return run_enter(enter);
   return 2;
 }
 

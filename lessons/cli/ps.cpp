@@ -1,0 +1,166 @@
+#include "ps.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "namespaces.h"
+
+namespace nslab::cli {
+
+namespace {
+
+constexpr size_t kWidth = 80;
+
+// nsenter(1)'s option letters, in namespace_kinds() order (user, mnt, uts, ipc, pid, net,
+// cgroup, time), so the column reads like the command that would enter the box.
+constexpr std::string_view kLetters = "UmuipnCT";
+constexpr std::string_view kLegend =
+    "NS: U user  m mnt  u uts  i ipc  p pid  n net  C cgroup  T time  - shared\n";
+
+// Columns on a terminal: UTF-8 continuation bytes take none.
+size_t columns(std::string_view text) {
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// At most `width` columns; a cut ends in "..." so it is seen as one.
+std::string fit(std::string_view text, size_t width) {
+  if (columns(text) <= width) return std::string(text);
+  size_t keep = width > 3 ? width - 3 : 0, seen = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((text[i] & 0xC0) != 0x80) {
+      if (seen == keep) break;
+      ++seen;
+    }
+  }
+  return std::string(text.substr(0, i)) + std::string("...").substr(0, std::min<size_t>(3, width));
+}
+
+std::string pad(std::string_view text, size_t width) {
+  std::string out(text);
+  size_t used = columns(text);
+  if (used < width) out.append(width - used, ' ');
+  return out;
+}
+
+// An argument as a shell would need it typed: quoted when it holds anything but plain word
+// characters.
+std::string shell_word(std::string_view arg) {
+  bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+%@").find(c) !=
+                                                              std::string_view::npos;
+  });
+  if (plain) return std::string(arg);
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string command_text(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& arg : argv) text += (text.empty() ? "" : " ") + shell_word(arg);
+  return text;
+}
+
+}  // namespace
+
+std::string namespace_letters(const sandbox::BoxInfo& box) {
+  if (!box.namespaces_known) return std::string(kLetters.size(), '?');
+  std::string letters;
+  size_t i = 0;
+  for (const auto& kind : sandbox::namespace_kinds()) {
+    bool own = std::find(box.namespaces.begin(), box.namespaces.end(), kind.proc_name) !=
+               box.namespaces.end();
+    letters += own ? kLetters[i] : '-';
+    ++i;
+  }
+  return letters;
+}
+
+std::string format_uptime(double seconds) {
+  auto s = static_cast<long long>(seconds < 0 ? 0 : seconds);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+std::string format_box_table(const std::vector<BoxRow>& rows) {
+  if (rows.empty()) return "no boxes are running\n";
+  struct Cells {
+    std::string id, pid, runner, user, ns, hostname, up, command;
+  };
+  std::vector<Cells> cells;
+  for (const auto& row : rows) {
+    cells.push_back({row.box.id, std::to_string(row.box.pid), std::to_string(row.box.runner),
+                     row.user, namespace_letters(row.box), row.hostname.value_or("?"),
+                     format_uptime(row.uptime_seconds), command_text(row.box.command)});
+  }
+  Cells header{"BOX", "PID", "RUNNER", "USER", "NS", "HOSTNAME", "UP", "COMMAND"};
+  auto width = [&](auto member, size_t cap) {
+    size_t w = columns(header.*member);
+    for (const auto& c : cells) w = std::max(w, columns(c.*member));
+    return std::min(w, cap);
+  };
+  // Ids and pids are never cut; names are, at a width that leaves the command some room.
+  size_t w_id = width(&Cells::id, kWidth), w_pid = width(&Cells::pid, kWidth),
+         w_runner = width(&Cells::runner, kWidth), w_user = width(&Cells::user, 10),
+         w_ns = kLetters.size(), w_host = width(&Cells::hostname, 16),
+         w_up = width(&Cells::up, kWidth);
+  size_t fixed = w_id + w_pid + w_runner + w_user + w_ns + w_host + w_up;
+  size_t gap = fixed + 7 * 2 + 16 <= kWidth ? 2 : 1;
+  size_t used = fixed + 7 * gap;
+  size_t w_command = used < kWidth ? kWidth - used : 0;
+  std::string spaces(gap, ' ');
+
+  auto line = [&](const Cells& c) {
+    std::string text = pad(c.id, w_id) + spaces + pad(std::string(w_pid - columns(c.pid), ' ') +
+                                                          c.pid, w_pid) +
+                       spaces + pad(std::string(w_runner - columns(c.runner), ' ') + c.runner,
+                                    w_runner) +
+                       spaces + pad(fit(c.user, w_user), w_user) + spaces + pad(c.ns, w_ns) +
+                       spaces + pad(fit(c.hostname, w_host), w_host) + spaces +
+                       pad(c.up, w_up) + spaces + fit(c.command, w_command);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text + "\n";
+  };
+  std::string table = line(header);
+  for (const auto& c : cells) table += line(c);
+  return table + std::string(kLegend);
+}
+
+std::vector<BoxRow> running_box_rows() {
+  auto boxes = sandbox::find_boxes(sandbox::read_processes());
+  double now = sandbox::seconds_since_boot();
+  double hz = static_cast<double>(sandbox::clock_ticks_per_second());
+  std::vector<BoxRow> rows;
+  for (auto& box : boxes) {
+    BoxRow row;
+    row.user = box.uid ? sandbox::user_name(*box.uid) : "?";
+    row.hostname = sandbox::box_hostname(box);
+    row.uptime_seconds = now - static_cast<double>(box.start_ticks) / hz;
+    row.box = std::move(box);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+CLI::App* setup_ps(CLI::App& app, PsOptions&) {
+  CLI::App* ps = app.add_subcommand("ps", "list the boxes running now: id, PID, namespaces, "
+                                          "hostname, command");
+  ps->footer(
+      "A box is the first process of an `nslab run`, found in /proc: nothing is written to disk.\n"
+      "PID is its pid on the host (PID 1 inside with --pid); RUNNER is the nslab that started\n"
+      "it. NS shows the namespaces it does not share with its runner. `nslab enter BOX` opens\n"
+      "a second shell in one.");
+  return ps;
+}
+
+int run_ps(const PsOptions&) {
+  fmt::print("{}", format_box_table(running_box_rows()));
+  return 0;
+}
+
+}  // namespace nslab::cli

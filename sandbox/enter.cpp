@@ -1,0 +1,507 @@
+#include "enter.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "boxes.h"
+#include "namespaces.h"
+#include "sys.h"
+
+extern char** environ;
+
+namespace sandbox {
+
+// --- Pure parts ------------------------------------------------------------------------------
+
+std::vector<NamespaceToJoin> namespaces_to_join(const std::map<std::string, std::string>& box,
+                                                const std::map<std::string, std::string>& own) {
+  std::vector<NamespaceToJoin> joins;
+  for (const auto& kind : namespace_kinds()) {
+    std::string name(kind.proc_name);
+    auto theirs = box.find(name);
+    if (theirs == box.end()) continue;
+    auto mine = own.find(name);
+    if (mine != own.end() && mine->second == theirs->second) continue;
+    joins.push_back({name, kind.clone_flag});
+  }
+  return joins;
+}
+
+namespace {
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) end = text.size();
+    parts.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// One line of /proc/PID/cgroup: "4:pids:/user.slice/nslab-box-12", "0::/init.scope".
+struct CgroupLine {
+  std::string hierarchy;    // "4"
+  std::string controllers;  // "pids", "cpu,cpuacct", "name=systemd", "" for v2
+  std::string path;
+};
+
+std::vector<CgroupLine> parse_cgroup_lines(std::string_view text) {
+  std::vector<CgroupLine> lines;
+  for (const auto& line : split(text, '\n')) {
+    auto first = line.find(':');
+    if (first == std::string::npos) continue;
+    auto second = line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    lines.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
+                     line.substr(second + 1)});
+  }
+  return lines;
+}
+
+bool has_dot_dot(std::string_view path) {
+  for (const auto& part : split(path, '/'))
+    if (part == "..") return true;
+  return false;
+}
+
+// The directory of `line`'s cgroup under a matching cgroup mount of `mountinfo` (proc(5):
+// "ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS").
+std::string directory_of(const CgroupLine& line, std::string_view mountinfo) {
+  bool v2 = line.hierarchy == "0" && line.controllers.empty();
+  auto wanted = split(line.controllers, ',');
+  for (const auto& mount : split(mountinfo, '\n')) {
+    std::istringstream fields(mount);
+    std::vector<std::string> f;
+    std::string field;
+    while (fields >> field) f.push_back(field);
+    size_t dash = 0;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (dash < 6 || dash + 3 > f.size()) continue;
+    const std::string& fstype = f[dash + 1];
+    const std::string& root = f[3];
+    const std::string& mount_point = f[4];
+    if (v2 != (fstype == "cgroup2")) continue;
+    if (!v2) {
+      if (fstype != "cgroup") continue;
+      auto options = split(f[dash + 3], ',');
+      bool all = true;
+      for (const auto& c : wanted)
+        all = all && std::find(options.begin(), options.end(), c) != options.end();
+      if (!all) continue;
+    }
+    // The mount shows the hierarchy from `root` down: the cgroup must lie under it.
+    std::string relative;
+    if (root == "/") {
+      relative = line.path;
+    } else if (line.path == root || line.path.starts_with(root + "/")) {
+      relative = line.path.substr(root.size());
+    } else {
+      continue;
+    }
+    if (relative == "/") relative.clear();
+    return mount_point + relative;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> box_cgroup_dirs(std::string_view box_cgroup,
+                                         std::string_view runner_cgroup,
+                                         std::string_view mountinfo) {
+  auto runner = parse_cgroup_lines(runner_cgroup);
+  std::vector<std::string> dirs;
+  for (const auto& line : parse_cgroup_lines(box_cgroup)) {
+    bool same = false;
+    for (const auto& r : runner)
+      if (r.hierarchy == line.hierarchy && r.controllers == line.controllers)
+        same = r.path == line.path;
+    if (same || line.path.empty() || line.path[0] != '/' || has_dot_dot(line.path)) continue;
+    std::string dir = directory_of(line, mountinfo);
+    if (!dir.empty()) dirs.push_back(dir);
+  }
+  return dirs;
+}
+
+// --- Entering --------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+// The hint for a failed open of /proc/BOX/...: what the errno means for entering a box.
+Error box_open_error(Error e, pid_t box_pid) {
+  e.step = "open the box's namespaces";
+  if (e.err == ENOENT || e.err == ESRCH)
+    e.hint = fmt::format("the box (PID {}) has ended; nslab ps lists the running ones", box_pid);
+  else if (e.err == EACCES || e.err == EPERM)
+    e.hint =
+        "only root, or the user who started the box, may enter it: the kernel lets a process "
+        "open another's /proc/PID/ns/* only if it could ptrace it";
+  return e;
+}
+
+struct Opened {
+  pid_t box_pid = 0;
+  std::vector<std::pair<NamespaceToJoin, Fd>> namespaces;
+  Fd root;                        // /proc/BOX/root: the box's root directory
+  Fd tinysh;                      // O_PATH, for execveat
+  std::vector<Fd> cgroup_procs;   // opened for writing
+  bool own_root = false;          // the box's root is not ours: give it a box's environment
+  bool user_namespace = false;    // we join the box's user namespace
+};
+
+Result<std::map<std::string, std::string>> namespace_links(pid_t pid) {
+  std::map<std::string, std::string> links;
+  for (const auto& kind : namespace_kinds()) {
+    std::string path = pid ? fmt::format("/proc/{}/ns/{}", pid, kind.proc_name)
+                           : fmt::format("/proc/self/ns/{}", kind.proc_name);
+    char link[256];
+    ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    if (n < 0) {
+      if (errno == ENOENT && kind.proc_name == "time") continue;  // a kernel before 5.6
+      return make_error(fmt::format("readlink(\"{}\")", path), errno);
+    }
+    links[std::string(kind.proc_name)].assign(link, static_cast<size_t>(n));
+  }
+  return links;
+}
+
+// Step 1: everything the box's side needs, opened from the host.
+Result<Opened> open_box(const EnterRequest& request) {
+  Opened opened;
+  pid_t pid = opened.box_pid = request.box_pid;
+  auto box_links = namespace_links(pid);
+  if (!box_links) return box_open_error(box_links.error(), pid);
+  auto own_links = namespace_links(0);
+  if (!own_links) return own_links.error();
+  for (auto& join : namespaces_to_join(*box_links, *own_links)) {
+    auto fd = sys::open(fmt::format("/proc/{}/ns/{}", pid, join.name), O_RDONLY);
+    if (!fd) return box_open_error(fd.error(), pid);
+    if (join.clone_flag == CLONE_NEWUSER) opened.user_namespace = true;
+    opened.namespaces.emplace_back(std::move(join), std::move(*fd));
+  }
+  auto root = sys::open(fmt::format("/proc/{}/root", pid), O_RDONLY | O_DIRECTORY);
+  if (!root) return box_open_error(root.error(), pid);
+  opened.root = std::move(*root);
+  struct stat box_root {}, host_root{};
+  if (::fstat(opened.root.get(), &box_root) == 0 && ::stat("/", &host_root) == 0)
+    opened.own_root = box_root.st_dev != host_root.st_dev || box_root.st_ino != host_root.st_ino;
+
+  if (request.command.kind != CommandKind::Program) {
+    auto tinysh = sys::open(request.tinysh_path, O_PATH);
+    if (!tinysh) {
+      Error e = tinysh.error();
+      e.step = "find tinysh";
+      e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
+      return e;
+    }
+    opened.tinysh = std::move(*tinysh);
+  }
+
+  // The box's own cgroups (its limits): the new shell joins them, so `spawn` or `hog` run from it
+  // meet the same pids.max and memory limit as the box's first process.
+  auto box_cgroup = sys::read_file(fmt::format("/proc/{}/cgroup", pid));
+  auto runner_cgroup = sys::read_file(fmt::format("/proc/{}/cgroup", request.runner_pid));
+  auto mountinfo = sys::read_file("/proc/self/mountinfo");
+  if (box_cgroup && runner_cgroup && mountinfo) {
+    for (const auto& dir : box_cgroup_dirs(*box_cgroup, *runner_cgroup, *mountinfo)) {
+      auto procs = sys::open(dir + "/cgroup.procs", O_WRONLY);
+      if (!procs) {
+        Error e = procs.error();
+        e.step = "open the box's cgroup";
+        return e;
+      }
+      opened.cgroup_procs.push_back(std::move(*procs));
+    }
+  }
+
+  // Step 2: the pid may have been reused since `nslab ps` read it; the fds above are only the
+  // box's if the process is still the one with the start time seen then.
+  auto start = start_ticks_of(pid);
+  if (!start || (request.box_start_ticks && *start != request.box_start_ticks)) {
+    Error e = make_error(fmt::format("/proc/{}/stat", pid), ESRCH);
+    return box_open_error(e, pid);
+  }
+  return opened;
+}
+
+// Step 3.
+Status join_namespaces(const Opened& opened) {
+  for (const auto& [join, fd] : opened.namespaces) {
+    Status joined = sys::setns(fd.get(), static_cast<int>(join.clone_flag));
+    if (!joined) {
+      Error e = joined.error();
+      e.step = fmt::format("join the box's {} namespace", join.name);
+      if (e.err == EPERM)
+        e.hint = "joining needs CAP_SYS_ADMIN over the box's user namespace: run as root, or be "
+                 "the user who started a --user box";
+      else if (e.err == EINVAL && join.name == "time")
+        e.hint = "a multithreaded process cannot join a time namespace";
+      return e;
+    }
+  }
+  return ok();
+}
+
+std::vector<std::string> box_environment(bool own_root) {
+  std::vector<std::string> env;
+  if (!own_root) {
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    return env;
+  }
+  env.emplace_back("PATH=/bin:/sbin:/usr/bin:/usr/sbin");
+  env.emplace_back("HOME=/root");
+  if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  return env;
+}
+
+bool parent_gone(int alive_fd) {
+  // nslab holds the other end of this pipe until the child has exec'd or failed.
+  pollfd pfd{alive_fd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLHUP);
+}
+
+// Step 5, in the child (already in the box's namespaces). Returns only on failure.
+Error become_box_process(const EnterRequest& request, const Opened& opened, int alive_fd,
+                         const sigset_t& original_mask) {
+  // The box's cgroups: "0" is the writer itself (cgroups(7)). The fds were opened on the host.
+  for (const auto& procs : opened.cgroup_procs) {
+    if (::write(procs.get(), "0", 1) != 1) {
+      Error e = make_error("write cgroup.procs \"0\"", errno);
+      e.step = "join the box's cgroup";
+      return e;
+    }
+  }
+  if (auto s = sys::set_parent_death_signal(SIGKILL); !s) return s.error();
+  // The box's root: /proc/BOX/root names it even when the box's mount tree starts elsewhere.
+  if (auto s = sys::fchdir(opened.root.get()); !s) return s.error();
+  if (auto s = sys::chroot("."); !s) return s.error();
+  if (opened.user_namespace) {
+    // After setns(CLONE_NEWUSER) our ids are still the caller's, which the box's maps may not
+    // cover (they then read 65534). The box's root, uid 0 inside, is who a shell there should be.
+    // EINVAL: the box maps no uid/gid 0; stay as we are.
+    if (auto s = sys::set_gid(0); !s && s.error().err != EINVAL) return s.error();
+    // EPERM when the box's runner wrote setgroups=deny (a box started by a non-root user).
+    if (auto s = sys::drop_supplementary_groups(); !s && s.error().err != EPERM) return s.error();
+    if (auto s = sys::set_uid(0); !s && s.error().err != EINVAL) return s.error();
+    // Changing ids clears the parent-death signal (prctl(2)): arm it again.
+    if (auto s = sys::set_parent_death_signal(SIGKILL); !s) return s.error();
+  }
+  if (parent_gone(alive_fd)) return plain_error("nslab exited while the shell was starting");
+  ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  if (auto s = sys::cloexec_from(3); !s) return s.error();
+
+  auto env = box_environment(opened.own_root);
+  std::vector<std::string> argv;
+  switch (request.command.kind) {
+    case CommandKind::Shell:
+      argv = {"tinysh"};
+      break;
+    case CommandKind::ShellCommands:
+      argv = {"tinysh", "-c", request.command.shell_commands};
+      break;
+    case CommandKind::Program:
+      argv = request.command.argv;
+      break;
+  }
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  if (request.command.kind == CommandKind::Program) {
+    // execvp() reads PATH from our environment: the box's first.
+    environ = envp.data();
+    ::execvp(args[0], args.data());
+    return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
+  }
+  // The host's tinysh through the fd opened before entering: the box's root need not hold it.
+  ::execveat(opened.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
+  return make_error("execveat(tinysh_fd, \"\", AT_EMPTY_PATH)", errno);
+}
+
+// The signal mask and terminal dispositions nslab had, put back when it is done.
+class SignalState {
+ public:
+  SignalState() {
+    sigemptyset(&waited_);
+    sigaddset(&waited_, SIGCHLD);
+    for (int sig : kForwarded) sigaddset(&waited_, sig);
+    ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
+  }
+  ~SignalState() {
+    if (ignoring_tty_) {
+      ::sigaction(SIGTTOU, &old_ttou_, nullptr);
+      ::sigaction(SIGTTIN, &old_ttin_, nullptr);
+    }
+    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+  }
+  SignalState(const SignalState&) = delete;
+  SignalState& operator=(const SignalState&) = delete;
+
+  // While the shell has the terminal, nslab is a background group of it.
+  void ignore_terminal_stops() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGTTOU, &ignore, &old_ttou_);
+    ::sigaction(SIGTTIN, &ignore, &old_ttin_);
+    ignoring_tty_ = true;
+  }
+  const sigset_t& original_mask() const { return original_mask_; }
+  const sigset_t& waited() const { return waited_; }
+
+ private:
+  sigset_t waited_{}, original_mask_{};
+  struct sigaction old_ttou_ {
+  }, old_ttin_{};
+  bool ignoring_tty_ = false;
+};
+
+// A child process that is killed and reaped unless it was waited for.
+class Child {
+ public:
+  explicit Child(pid_t pid) : pid_(pid) {}
+  ~Child() {
+    if (!reaped_) {
+      ::kill(pid_, SIGKILL);
+      wait(0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  pid_t pid() const { return pid_; }
+  // The wait status, or -1 while it runs (with WNOHANG).
+  int wait(int flags) {
+    int status = 0;
+    pid_t r;
+    do r = ::waitpid(pid_, &status, flags);
+    while (r < 0 && errno == EINTR);
+    if (r != pid_) return -1;
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+  bool reaped_ = false;
+};
+
+std::string read_all(int fd) {
+  std::string text;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+Result<BoxExit> enter_box(const EnterRequest& request) {
+  auto opened = open_box(request);
+  if (!opened) return opened.error();
+
+  SignalState signals;
+  bool had_terminal = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+  // The child reports a failure before exec on `report`; `alive` tells it whether nslab is
+  // still there. Both are close-on-exec, so a successful exec closes the child's ends.
+  int report_pipe[2], alive_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return make_error("pipe2(report_pipe)", errno);
+  Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  if (::pipe2(alive_pipe, O_CLOEXEC) < 0) return make_error("pipe2(alive_pipe)", errno);
+  Fd alive_read(alive_pipe[0]), alive_write(alive_pipe[1]);
+
+  SANDBOX_TRY(join_namespaces(*opened));
+
+  // Step 4.
+  auto forked = sys::fork_process();
+  if (!forked) {
+    Error e = forked.error();
+    e.step = "start a process in the box";
+    if (e.err == ENOMEM)
+      e.hint = "the box's PID 1 has exited, so its PID namespace takes no new processes";
+    return e;
+  }
+  if (*forked == 0) {
+    report_read.reset();
+    alive_write.reset();
+    Error e = become_box_process(request, *opened, alive_read.get(), signals.original_mask());
+    if (e.step.empty()) e.step = "become a process of the box";
+    // The fields cross as "step\ncall\nerrno\nhint".
+    std::string text = fmt::format("{}\n{}\n{}\n{}", e.step, e.call, e.err, e.hint);
+    ::signal(SIGPIPE, SIG_IGN);
+    [[maybe_unused]] ssize_t n = ::write(report_write.get(), text.data(), text.size());
+    bool exec = e.call.starts_with("execve");
+    ::_exit(exec && (e.err == ENOENT || e.err == ENOTDIR) ? 127 : exec ? 126 : 125);
+  }
+
+  Child child(*forked);
+  report_write.reset();
+  alive_read.reset();
+  // Blocks until the child has exec'd (EOF, nothing written) or reported why it could not.
+  std::string report = read_all(report_read.get());
+  if (!report.empty()) {
+    child.wait(0);
+    auto fields = std::vector<std::string>();
+    std::istringstream lines(report);
+    std::string line;
+    while (fields.size() < 3 && std::getline(lines, line)) fields.push_back(line);
+    std::string hint;
+    std::getline(lines, hint, '\0');
+    Error e;
+    if (fields.size() == 3) {
+      e.step = fields[0];
+      e.call = fields[1];
+      e.err = std::atoi(fields[2].c_str());
+      e.hint = hint;
+    } else {
+      e = plain_error("the new process reported a malformed error");
+    }
+    return e;
+  }
+  alive_write.reset();
+  signals.ignore_terminal_stops();
+
+  // Step 6: wait, forwarding what a process (not the terminal) sends nslab.
+  int status = -1;
+  while (status < 0) {
+    siginfo_t info{};
+    int sig = ::sigwaitinfo(&signals.waited(), &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      return make_error("sigwaitinfo", errno);
+    }
+    if (sig == SIGCHLD) {
+      status = child.wait(WNOHANG);
+      continue;
+    }
+    if (info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL)
+      ::kill(child.pid(), sig);
+  }
+  if (had_terminal) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+
+  BoxExit exit;
+  if (WIFEXITED(status)) exit.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
+  return exit;
+}
+
+}  // namespace sandbox
