@@ -56,7 +56,9 @@ Error cgroup_error(Error e, std::string_view what) {
   return e;
 }
 
-std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string file_name(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 Status make_dir(const std::string& path, bool may_exist, bool& created) {
   created = false;
@@ -117,7 +119,9 @@ Status remove_tree(const std::string& dir, Version version) {
   return first;
 }
 
-fs::Version to_fs(Version version) { return version == Version::V2 ? fs::Version::V2 : fs::Version::V1; }
+fs::Version to_fs(Version version) {
+  return version == Version::V2 ? fs::Version::V2 : fs::Version::V1;
+}
 
 std::string join_words(const std::vector<std::string>& words, std::string_view separator) {
   std::string text;
@@ -132,9 +136,12 @@ std::string join_words(const std::vector<std::string>& words, std::string_view s
 
 std::string_view controller_name(Controller controller) {
   switch (controller) {
-    case Controller::Pids: return "pids";
-    case Controller::Memory: return "memory";
-    case Controller::Cpu: return "cpu";
+    case Controller::Pids:
+      return "pids";
+    case Controller::Memory:
+      return "memory";
+    case Controller::Cpu:
+      return "cpu";
   }
   return "?";
 }
@@ -206,8 +213,8 @@ Result<CpuQuota> parse_cpus(std::string_view text, unsigned online_cpus) {
   if (units < kMinCpuQuotaUs)
     return refuse("below 0.01 CPU, the kernel's smallest quota (1 ms per 100 ms)");
   if (units > std::uint64_t{online_cpus} * kCpuPeriodUs)
-    return refuse(fmt::format("more than this machine's {} CPUs would be no limit at all",
-                              online_cpus));
+    return refuse(
+        fmt::format("more than this machine's {} CPUs would be no limit at all", online_cpus));
   return CpuQuota{units, kCpuPeriodUs};
 }
 
@@ -288,10 +295,9 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
           fmt::format("no {} controller here: it is not on cgroup v2 ({}) and no cgroup v1 "
                       "hierarchy has it",
                       name,
-                      v2_root.empty()
-                          ? std::string("no cgroup2 mount")
-                          : fmt::format("{}/cgroup.controllers: \"{}\"", v2_root,
-                                        join_words(v2_controllers, " "))),
+                      v2_root.empty() ? std::string("no cgroup2 mount")
+                                      : fmt::format("{}/cgroup.controllers: \"{}\"", v2_root,
+                                                    join_words(v2_controllers, " "))),
           "the kernel may lack it (CONFIG_CGROUP_PIDS, CONFIG_MEMCG, CONFIG_CFS_BANDWIDTH), or "
           "it is not mounted; `nslab doctor` shows the layout");
     if (!v1->visible())
@@ -301,8 +307,8 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
     p.version = Version::V1;
     p.own_dir = v1->directory;
     p.parent_dir = v1->directory;
-    p.hierarchy = fmt::format("cgroup v1 {} at {}", join_words(v1->controllers, ","),
-                              v1->mount_point);
+    p.hierarchy =
+        fmt::format("cgroup v1 {} at {}", join_words(v1->controllers, ","), v1->mount_point);
     layout.placements.push_back(std::move(p));
   }
   return layout;
@@ -332,7 +338,9 @@ Status check_access(const Layout& layout) {
 
 // --- Names and directories -----------------------------------------------------------------------
 
-std::string box_name(pid_t runner_pid) { return fmt::format("nslab-box-{}", runner_pid); }
+std::string box_name(pid_t runner_pid) {
+  return fmt::format("nslab-box-{}", runner_pid);
+}
 
 std::optional<pid_t> runner_of(std::string_view name) {
   constexpr std::string_view prefix = "nslab-box-";
@@ -348,7 +356,8 @@ std::vector<BoxDir> box_dirs(const Layout& layout, std::string_view name) {
   std::vector<BoxDir> dirs;
   for (const Placement& p : layout.placements) {
     std::string path = p.parent_dir + "/" + std::string(name);
-    auto same = std::find_if(dirs.begin(), dirs.end(), [&](const BoxDir& d) { return d.path == path; });
+    auto same =
+        std::find_if(dirs.begin(), dirs.end(), [&](const BoxDir& d) { return d.path == path; });
     if (same != dirs.end()) {
       same->controllers.push_back(p.controller);
       continue;
@@ -380,8 +389,7 @@ std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid) {
 
 // --- The box's cgroup on the host ----------------------------------------------------------------
 
-Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits,
-                                    pid_t runner_pid) {
+Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, pid_t runner_pid) {
   std::string name = box_name(runner_pid);
   // A second runner may remove nslab's empty v2 parent between our mkdir of it and of the box
   // (it removes the parent when its own box ends): then the box's mkdir says ENOENT; start over.
@@ -440,7 +448,8 @@ Status BoxCgroup::remove() {
   // Deepest first: the box's own directories, then nslab's v2 parent once no box is left in it.
   for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
     if (std::find(v2_parents_.begin(), v2_parents_.end(), *it) != v2_parents_.end()) continue;
-    auto dir = std::find_if(dirs_.begin(), dirs_.end(), [&](const BoxDir& d) { return d.path == *it; });
+    auto dir =
+        std::find_if(dirs_.begin(), dirs_.end(), [&](const BoxDir& d) { return d.path == *it; });
     Status status = remove_tree(*it, dir != dirs_.end() ? dir->version : Version::V1);
     if (!status && first) first = status;
   }
@@ -503,7 +512,8 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
       std::vector<pid_t> procs = procs_in_tree(dir);
       switch (judge_leftover(file_name(dir), procs, runner_alive)) {
         case Verdict::NotOurs:
-        case Verdict::RunnerAlive: break;
+        case Verdict::RunnerAlive:
+          break;
         case Verdict::Remove: {
           // Empty, but maybe with cgroups the box made inside: removed deepest first.
           Status status = remove_tree(dir, version);
@@ -548,8 +558,8 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
     if (w.kind == Write::Kind::MakeDir)
       calls.push_back(fmt::format("mkdir {}", w.path));
     else
-      calls.push_back(fmt::format("write {} \"{}\"{}", w.path, w.text,
-                                  w.if_present ? " (if present)" : ""));
+      calls.push_back(
+          fmt::format("write {} \"{}\"{}", w.path, w.text, w.if_present ? " (if present)" : ""));
   }
   std::vector<std::string> why;
   for (const Placement& p : layout.placements) {
@@ -566,8 +576,8 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
         break;
       case Controller::Cpu:
         why.push_back(fmt::format(
-            "{}: {} = {} µs of CPU time every {} µs; beyond it the box waits (is throttled)",
-            where, format_cpus(*limits.cpu), limits.cpu->quota_us, limits.cpu->period_us));
+            "{}: {} = {} µs of CPU time every {} µs; beyond it the box waits (is throttled)", where,
+            format_cpus(*limits.cpu), limits.cpu->quota_us, limits.cpu->period_us));
         break;
     }
   }

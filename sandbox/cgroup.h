@@ -52,7 +52,8 @@ enum class Controller { Pids, Memory, Cpu };
 // "pids", "memory", "cpu": the controller's name in cgroupfs.
 std::string_view controller_name(Controller controller);
 
-// --- What the box may use: the flags' values ------------------------------------------------------
+// --- What the box may use: the flags' values
+// ------------------------------------------------------
 
 // A CPU quota in CFS bandwidth terms: `quota_us` of CPU time in every `period_us` of wall time,
 // summed over all the box's threads. 0.5 CPU = 50000 of 100000.
@@ -147,10 +148,10 @@ struct Write {
   enum class Kind { MakeDir, WriteFile };
   Kind kind = Kind::WriteFile;
   std::string path;
-  std::string text;           // WriteFile: what is written
-  bool may_exist = false;     // MakeDir: the shared v2 parent may be there already
-  bool if_present = false;    // WriteFile: skipped when the file does not exist (swap files)
-  bool created_dir = false;   // MakeDir of the box's own directory (removed again on failure)
+  std::string text;          // WriteFile: what is written
+  bool may_exist = false;    // MakeDir: the shared v2 parent may be there already
+  bool if_present = false;   // WriteFile: skipped when the file does not exist (swap files)
+  bool created_dir = false;  // MakeDir of the box's own directory (removed again on failure)
 };
 
 // The writes that make the box's cgroup: v2's parent and subtree_control first, then each
@@ -191,8 +192,8 @@ class BoxCgroup {
  private:
   BoxCgroup() = default;
   std::vector<BoxDir> dirs_;
-  std::vector<std::string> made_;          // directories this object created, in order
-  std::vector<std::string> v2_parents_;    // nslab's shared v2 parents: removed when empty
+  std::vector<std::string> made_;        // directories this object created, in order
+  std::vector<std::string> v2_parents_;  // nslab's shared v2 parents: removed when empty
   Limits limits_;
   bool removed_ = false;
 };

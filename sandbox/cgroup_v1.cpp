@@ -27,13 +27,15 @@ namespace sandbox::cgroup::detail {
 
 void v1_writes(const BoxDir& dir, const Limits& limits, std::vector<Write>& out) {
   auto file = [&](const char* name, std::string text, bool if_present = false) {
-    out.push_back({Write::Kind::WriteFile, dir.path + "/" + name, std::move(text), false,
-                   if_present, false});
+    out.push_back(
+        {Write::Kind::WriteFile, dir.path + "/" + name, std::move(text), false, if_present, false});
   };
   out.push_back({Write::Kind::MakeDir, dir.path, {}, false, false, true});
   for (Controller controller : dir.controllers) {
     switch (controller) {
-      case Controller::Pids: file("pids.max", std::to_string(*limits.pids_max)); break;
+      case Controller::Pids:
+        file("pids.max", std::to_string(*limits.pids_max));
+        break;
       case Controller::Memory:
         file("memory.limit_in_bytes", std::to_string(*limits.memory_bytes));
         file("memory.memsw.limit_in_bytes", std::to_string(*limits.memory_bytes), true);

@@ -30,8 +30,8 @@ namespace sandbox::cgroup::detail {
 void v2_writes(const Layout& layout, const BoxDir& dir, const Limits& limits,
                std::vector<Write>& out) {
   auto write = [&](std::string path, std::string text, bool if_present = false) {
-    out.push_back({Write::Kind::WriteFile, std::move(path), std::move(text), false, if_present,
-                   false});
+    out.push_back(
+        {Write::Kind::WriteFile, std::move(path), std::move(text), false, if_present, false});
   };
   const Placement* first = layout.find(dir.controllers.front());
   const std::string& own = first->own_dir;
@@ -47,7 +47,9 @@ void v2_writes(const Layout& layout, const BoxDir& dir, const Limits& limits,
   out.push_back({Write::Kind::MakeDir, dir.path, {}, false, false, true});
   for (Controller controller : dir.controllers) {
     switch (controller) {
-      case Controller::Pids: write(dir.path + "/pids.max", std::to_string(*limits.pids_max)); break;
+      case Controller::Pids:
+        write(dir.path + "/pids.max", std::to_string(*limits.pids_max));
+        break;
       case Controller::Memory:
         write(dir.path + "/memory.max", std::to_string(*limits.memory_bytes));
         write(dir.path + "/memory.swap.max", "0", true);

@@ -71,12 +71,10 @@ struct HybridHost {
     mountinfo = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n" +
                 tree.mount("pids", false, "rw,pids") + tree.mount("memory", false, "rw,memory") +
                 tree.mount("cpu,cpuacct", false, "rw,cpu,cpuacct") +
-                tree.mount("systemd", false, "rw,name=systemd") +
-                tree.mount("unified", true, "rw");
+                tree.mount("systemd", false, "rw,name=systemd") + tree.mount("unified", true, "rw");
     tree.file("unified/cgroup.controllers", "hugetlb\n");
     tree.dir("memory/process_api/8ca7");
-    proc_cgroup =
-        "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/8ca7\n2:cpu,cpuacct:/\n0::/\n";
+    proc_cgroup = "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/8ca7\n2:cpu,cpuacct:/\n0::/\n";
   }
 };
 
@@ -170,8 +168,8 @@ TEST_CASE("--cpus becomes a CFS quota of a 100 ms period, exactly, without float
 }
 
 TEST_CASE("--cpus refuses 0, more CPUs than the machine has, and anything but a decimal") {
-  for (const char* bad : {"0", "0.0", "-1", "1e3", "", " 1", "abc", "0.5x", ".", "1.", "2.5",
-                          "3", "0.009", "0.000001", "99999999999999999999"}) {
+  for (const char* bad : {"0", "0.0", "-1", "1e3", "", " 1", "abc", "0.5x", ".", "1.", "2.5", "3",
+                          "0.009", "0.000001", "99999999999999999999"}) {
     CAPTURE(bad);
     auto parsed = parse_cpus(bad, 2);
     REQUIRE_FALSE(parsed.ok());
@@ -192,7 +190,8 @@ TEST_CASE("a cpu quota reads as a number of CPUs") {
 
 // --- v1 or v2, per controller (test-case 38) -----------------------------------------------------
 
-TEST_CASE("on a hybrid host each controller goes to its v1 hierarchy, under the runner's own cgroup") {
+TEST_CASE(
+    "on a hybrid host each controller goes to its v1 hierarchy, under the runner's own cgroup") {
   HybridHost host;
   auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
                               {Controller::Pids, Controller::Memory, Controller::Cpu});
@@ -210,7 +209,8 @@ TEST_CASE("on a hybrid host each controller goes to its v1 hierarchy, under the 
   CHECK(cpu->hierarchy == "cgroup v1 cpu,cpuacct at " + host.tree.at("cpu,cpuacct"));
 
   auto writes = as_text(creation_writes(*layout, all_three(), "nslab-box-7"));
-  std::string p = host.tree.at("pids/nslab-box-7"), m = host.tree.at("memory/process_api/8ca7/nslab-box-7"),
+  std::string p = host.tree.at("pids/nslab-box-7"),
+              m = host.tree.at("memory/process_api/8ca7/nslab-box-7"),
               c = host.tree.at("cpu,cpuacct/nslab-box-7");
   CHECK(writes == std::vector<std::string>{
                       "mkdir " + p,
@@ -228,7 +228,9 @@ TEST_CASE("on a hybrid host each controller goes to its v1 hierarchy, under the 
                                           "write " + c + "/cgroup.procs 4242"});
 }
 
-TEST_CASE("on a pure v2 host the box goes under an nslab parent, with the controllers enabled down to it") {
+TEST_CASE(
+    "on a pure v2 host the box goes under an nslab parent, with the controllers enabled down to "
+    "it") {
   V2Host host;
   auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
                               {Controller::Pids, Controller::Memory, Controller::Cpu});
@@ -271,7 +273,8 @@ TEST_CASE("on v2, controllers the runner's cgroup already hands down are not ena
   auto writes = as_text(creation_writes(*layout, limits, "nslab-box-7"));
   REQUIRE_FALSE(writes.empty());
   CHECK(writes.front() == "mkdir " + host.own + "/nslab");
-  for (const std::string& w : writes) CHECK_FALSE(contains(w, host.own + "/cgroup.subtree_control"));
+  for (const std::string& w : writes)
+    CHECK_FALSE(contains(w, host.own + "/cgroup.subtree_control"));
 }
 
 TEST_CASE("on v2, a runner in the root cgroup may enable controllers despite its own processes") {
@@ -296,7 +299,8 @@ TEST_CASE("on v2, a controller the parents do not hand down is an error naming s
 
 TEST_CASE("on a pure v1 host each controller goes to its hierarchy") {
   FakeTree tree;
-  std::string mountinfo = tree.mount("pids", false, "rw,pids") + tree.mount("memory", false, "rw,memory") +
+  std::string mountinfo = tree.mount("pids", false, "rw,pids") +
+                          tree.mount("memory", false, "rw,memory") +
                           tree.mount("cpu,cpuacct", false, "rw,cpu,cpuacct");
   tree.dir("pids/docker/abc");
   auto layout = decide_layout("5:pids:/docker/abc\n4:memory:/\n3:cpu,cpuacct:/\n", mountinfo,
@@ -310,8 +314,8 @@ TEST_CASE("on a pure v1 host each controller goes to its hierarchy") {
 TEST_CASE("a controller neither on v2 nor mounted as v1 is an error that says both") {
   HybridHost host;
   std::string without_pids;
-  for (const std::string& line : {host.tree.mount("memory", false, "rw,memory"),
-                                  host.tree.mount("unified", true, "rw")})
+  for (const std::string& line :
+       {host.tree.mount("memory", false, "rw,memory"), host.tree.mount("unified", true, "rw")})
     without_pids += line;
   auto layout = decide_layout(host.proc_cgroup, without_pids, {Controller::Pids});
   REQUIRE_FALSE(layout.ok());
@@ -326,7 +330,8 @@ TEST_CASE("a cgroup path with .. is refused, on v2 and on v1") {
   REQUIRE_FALSE(up.ok());
   CHECK(contains(up.error().call, "\"..\""));
   HybridHost v1;
-  auto up1 = decide_layout("4:memory:/process_api/../../x\n0::/\n", v1.mountinfo, {Controller::Memory});
+  auto up1 =
+      decide_layout("4:memory:/process_api/../../x\n0::/\n", v1.mountinfo, {Controller::Memory});
   REQUIRE_FALSE(up1.ok());
   CHECK(contains(up1.error().call, "\"..\""));
   // Control: the same hosts without "..".
@@ -336,7 +341,8 @@ TEST_CASE("a cgroup path with .. is refused, on v2 and on v1") {
 
 // --- Applying the writes on a fake tree ----------------------------------------------------------
 
-TEST_CASE("EBUSY enabling controllers in the runner's own cgroup is explained, and nothing is left") {
+TEST_CASE(
+    "EBUSY enabling controllers in the runner's own cgroup is explained, and nothing is left") {
   V2Host host;
   auto layout = decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids});
   REQUIRE(layout.ok());
@@ -378,9 +384,9 @@ TEST_CASE("a box's cgroup is named after its runner, and only such names are nsl
   CHECK(box_name(4242) == "nslab-box-4242");
   CHECK(runner_of("nslab-box-4242") == 4242);
   CHECK(runner_of(box_name(1)) == 1);
-  for (const char* other : {"nslab-box-", "nslab-box-12x", "nslab-box-012", "nslab-box--1",
-                            "nslab-bench", "nslab", "nslab-test-5", "xnslab-box-1",
-                            "nslab-box-99999999999", "user.slice"}) {
+  for (const char* other :
+       {"nslab-box-", "nslab-box-12x", "nslab-box-012", "nslab-box--1", "nslab-bench", "nslab",
+        "nslab-test-5", "xnslab-box-1", "nslab-box-99999999999", "user.slice"}) {
     CAPTURE(other);
     CHECK_FALSE(runner_of(other).has_value());
   }
@@ -400,10 +406,10 @@ TEST_CASE("the sweep on a tree: stale empty removed, busy reported, live and for
   HybridHost host;
   auto layout = decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids});
   REQUIRE(layout.ok());
-  host.tree.dir("pids/nslab-box-200");                          // runner gone, empty
-  host.tree.file("pids/nslab-box-300/cgroup.procs", "777\n");   // runner gone, a process left
-  host.tree.dir("pids/nslab-box-100");                          // runner alive
-  host.tree.dir("pids/not-nslab");                              // someone else's
+  host.tree.dir("pids/nslab-box-200");                               // runner gone, empty
+  host.tree.file("pids/nslab-box-300/cgroup.procs", "777\n");        // runner gone, a process left
+  host.tree.dir("pids/nslab-box-100");                               // runner alive
+  host.tree.dir("pids/not-nslab");                                   // someone else's
   host.tree.file("pids/nslab-box-400/inner/cgroup.procs", "888\n");  // busy in a sub-cgroup
   auto report = sweep_stale(*layout, [](pid_t pid) { return pid == 100; });
   CHECK(report.removed == std::vector<std::string>{host.tree.at("pids/nslab-box-200")});
@@ -417,7 +423,7 @@ TEST_CASE("the sweep on a tree: stale empty removed, busy reported, live and for
   CHECK(stdfs::exists(host.tree.at("pids/not-nslab")));
 }
 
-TEST_CASE("a live runner is a running process other than this one; zombies and the dead are not") {
+TEST_CASE("a live runner is a running process other than this one, zombies and the dead are not") {
   CHECK_FALSE(live_runner(::getpid()));  // a dir with our own pid was left by an earlier process
   CHECK(live_runner(::getppid()));
   int gate[2];
@@ -442,7 +448,7 @@ TEST_CASE("a live runner is a running process other than this one; zombies and t
 
 // --- Reports and explain -------------------------------------------------------------------------
 
-TEST_CASE("the OOM sentence counts the kills and names the limit; no kill, no sentence") {
+TEST_CASE("the OOM sentence counts the kills and names the limit, no kill, no sentence") {
   CHECK(describe_oom(0, 32 << 20).empty());
   CHECK(describe_oom(1, 32 << 20) ==
         "the box's processes were killed by the OOM killer once (memory limit 32 MiB)");
@@ -450,9 +456,11 @@ TEST_CASE("the OOM sentence counts the kills and names the limit; no kill, no se
         "the box's processes were killed by the OOM killer 3 times (memory limit 32 MiB)");
 }
 
-TEST_CASE("explain names v1 or v2 per controller, the runner's steps and the rule behind v2's parent") {
+TEST_CASE(
+    "explain names v1 or v2 per controller, the runner's steps and the rule behind v2's parent") {
   HybridHost hybrid;
-  auto v1 = decide_layout(hybrid.proc_cgroup, hybrid.mountinfo, {Controller::Pids, Controller::Cpu});
+  auto v1 =
+      decide_layout(hybrid.proc_cgroup, hybrid.mountinfo, {Controller::Pids, Controller::Cpu});
   REQUIRE(v1.ok());
   Limits limits;
   limits.pids_max = 10;
