@@ -98,8 +98,9 @@ Result<BoxInfo> choose_box(const std::vector<BoxInfo>& boxes,
                        "start one in another terminal, e.g. nslab run --uts --hostname boxA");
   if (!which) {
     if (boxes.size() == 1) return boxes.front();
-    return plain_error(fmt::format("{} boxes are running: which one? nslab enter BOX", boxes.size()),
-                       "BOX is the id or the PID that nslab ps shows");
+    return plain_error(
+        fmt::format("{} boxes are running: which one? nslab enter BOX", boxes.size()),
+        "BOX is the id or the PID that nslab ps shows");
   }
   for (const auto& box : boxes)
     if (box.id == *which) return box;
@@ -237,8 +238,7 @@ std::optional<std::string> box_hostname(const BoxInfo& box) {
     // has it over every user namespace; the user who started a --user box has it once inside
     // that box's user namespace (setns(2) into one's own user namespace fails, hence the order).
     if (!sys::setns(uts->get(), CLONE_NEWUTS)) {
-      if (!user || !sys::setns(user->get(), CLONE_NEWUSER) ||
-          !sys::setns(uts->get(), CLONE_NEWUTS))
+      if (!user || !sys::setns(user->get(), CLONE_NEWUSER) || !sys::setns(uts->get(), CLONE_NEWUTS))
         ::_exit(1);
     }
     utsname names{};

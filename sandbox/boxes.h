@@ -39,11 +39,11 @@ namespace sandbox {
 struct ProcessFacts {
   pid_t pid = 0;
   pid_t ppid = 0;
-  std::optional<uid_t> uid;          // real uid, from /proc/PID/status
-  std::string exe;                   // readlink /proc/PID/exe; "" when not readable
-  std::vector<std::string> argv;     // /proc/PID/cmdline
+  std::optional<uid_t> uid;                       // real uid, from /proc/PID/status
+  std::string exe;                                // readlink /proc/PID/exe; "" when not readable
+  std::vector<std::string> argv;                  // /proc/PID/cmdline
   std::map<std::string, std::string> namespaces;  // "uts" -> "uts:[4026531838]"
-  std::uint64_t start_ticks = 0;     // /proc/PID/stat field 22: clock ticks after boot
+  std::uint64_t start_ticks = 0;                  // /proc/PID/stat field 22: clock ticks after boot
 };
 
 struct BoxInfo {
@@ -53,7 +53,7 @@ struct BoxInfo {
   std::optional<uid_t> uid;  // the runner's real uid: who started the box
   // The namespaces the box has of its own, in namespace_kinds() order ("user", "mnt", ...).
   std::vector<std::string> namespaces;
-  bool namespaces_known = true;  // false when /proc/BOX/ns/* or the runner's could not be read
+  bool namespaces_known = true;      // false when /proc/BOX/ns/* or the runner's could not be read
   std::vector<std::string> command;  // the box's first process's argv
   std::uint64_t start_ticks = 0;
 };

@@ -159,11 +159,11 @@ Error box_open_error(Error e, pid_t box_pid) {
 struct Opened {
   pid_t box_pid = 0;
   std::vector<std::pair<NamespaceToJoin, Fd>> namespaces;
-  Fd root;                        // /proc/BOX/root: the box's root directory
-  Fd tinysh;                      // O_PATH, for execveat
-  std::vector<Fd> cgroup_procs;   // opened for writing
-  bool own_root = false;          // the box's root is not ours: give it a box's environment
-  bool user_namespace = false;    // we join the box's user namespace
+  Fd root;                       // /proc/BOX/root: the box's root directory
+  Fd tinysh;                     // O_PATH, for execveat
+  std::vector<Fd> cgroup_procs;  // opened for writing
+  bool own_root = false;         // the box's root is not ours: give it a box's environment
+  bool user_namespace = false;   // we join the box's user namespace
 };
 
 Result<std::map<std::string, std::string>> namespace_links(pid_t pid) {
@@ -199,7 +199,8 @@ Result<Opened> open_box(const EnterRequest& request) {
   auto root = sys::open(fmt::format("/proc/{}/root", pid), O_RDONLY | O_DIRECTORY);
   if (!root) return box_open_error(root.error(), pid);
   opened.root = std::move(*root);
-  struct stat box_root {}, host_root{};
+  struct stat box_root {
+  }, host_root{};
   if (::fstat(opened.root.get(), &box_root) == 0 && ::stat("/", &host_root) == 0)
     opened.own_root = box_root.st_dev != host_root.st_dev || box_root.st_ino != host_root.st_ino;
 
@@ -249,8 +250,9 @@ Status join_namespaces(const Opened& opened) {
       Error e = joined.error();
       e.step = fmt::format("join the box's {} namespace", join.name);
       if (e.err == EPERM)
-        e.hint = "joining needs CAP_SYS_ADMIN over the box's user namespace: run as root, or be "
-                 "the user who started a --user box";
+        e.hint =
+            "joining needs CAP_SYS_ADMIN over the box's user namespace: run as root, or be "
+            "the user who started a --user box";
       else if (e.err == EINVAL && join.name == "time")
         e.hint = "a multithreaded process cannot join a time namespace";
       return e;

@@ -18,12 +18,12 @@
 //      shell's exit status is nslab's.
 //
 // What setns(CLONE_NEWNS) does to the root: the kernel sets the caller's root and working
-// directory to the root of the mount namespace's mount tree. For a box that called pivot_root,
-// that is the box's new root: with step 5's chroot left out, `ls /` in the entered shell already
-// showed NSLAB-ROOTFS (Linux 6.x). The fchdir+chroot stays: it names the box's root explicitly
-// (/proc/BOX/root, the root of the box's first process) instead of relying on where the namespace's
-// tree happens to start, and it is what makes a box without a mount namespace of its own come out
-// right too.
+// directory to the root of the mount namespace's tree. For a box that called pivot_root, that is
+// already the box's new root: `nsenter -m -t BOX` (which joins the mount namespace and does not
+// chroot) could not find the host's /bin/ls, and ran the box's /bin/tinysh, whose `ls /` showed
+// NSLAB-ROOTFS (Linux 6.x). The fchdir+chroot stays: it names the box's root explicitly (the root
+// of the box's first process, /proc/BOX/root) instead of relying on where the namespace's tree
+// starts, and it is also right for a box whose root is not its mount namespace's.
 #pragma once
 
 #include <sys/types.h>
@@ -54,8 +54,8 @@ Result<BoxExit> enter_box(const EnterRequest& request);
 // --- Pure parts ------------------------------------------------------------------------------
 
 struct NamespaceToJoin {
-  std::string name;           // "user", "mnt", ...
-  std::uint64_t clone_flag;   // CLONE_NEWUSER, ...
+  std::string name;          // "user", "mnt", ...
+  std::uint64_t clone_flag;  // CLONE_NEWUSER, ...
 };
 // The namespaces (names as in /proc/PID/ns, to link text) where the box's differ from ours, in
 // the order setns() must join them. A namespace that is the same is skipped: joining one's own

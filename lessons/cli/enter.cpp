@@ -54,7 +54,8 @@ int run_enter(const EnterOptions& options) {
   auto chosen = sandbox::choose_box(boxes, which);
   if (!chosen) {
     fmt::print(stderr, "nslab: enter: {}\n", chosen.error().message());
-    if (boxes.size() > 1 || (which && !boxes.empty())) fmt::print(stderr, "\n{}", format_box_table(rows));
+    if (boxes.size() > 1 || (which && !boxes.empty()))
+      fmt::print(stderr, "\n{}", format_box_table(rows));
     return 2;
   }
 

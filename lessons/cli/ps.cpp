@@ -49,8 +49,8 @@ std::string pad(std::string_view text, size_t width) {
 // characters.
 std::string shell_word(std::string_view arg) {
   bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+%@").find(c) !=
-                                                              std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("-_./=:,+%@").find(c) != std::string_view::npos;
   });
   if (plain) return std::string(arg);
   std::string quoted = "'";
@@ -116,13 +116,12 @@ std::string format_box_table(const std::vector<BoxRow>& rows) {
   std::string spaces(gap, ' ');
 
   auto line = [&](const Cells& c) {
-    std::string text = pad(c.id, w_id) + spaces + pad(std::string(w_pid - columns(c.pid), ' ') +
-                                                          c.pid, w_pid) +
-                       spaces + pad(std::string(w_runner - columns(c.runner), ' ') + c.runner,
-                                    w_runner) +
+    std::string text = pad(c.id, w_id) + spaces +
+                       pad(std::string(w_pid - columns(c.pid), ' ') + c.pid, w_pid) + spaces +
+                       pad(std::string(w_runner - columns(c.runner), ' ') + c.runner, w_runner) +
                        spaces + pad(fit(c.user, w_user), w_user) + spaces + pad(c.ns, w_ns) +
-                       spaces + pad(fit(c.hostname, w_host), w_host) + spaces +
-                       pad(c.up, w_up) + spaces + fit(c.command, w_command);
+                       spaces + pad(fit(c.hostname, w_host), w_host) + spaces + pad(c.up, w_up) +
+                       spaces + fit(c.command, w_command);
     while (!text.empty() && text.back() == ' ') text.pop_back();
     return text + "\n";
   };
@@ -148,8 +147,9 @@ std::vector<BoxRow> running_box_rows() {
 }
 
 CLI::App* setup_ps(CLI::App& app, PsOptions&) {
-  CLI::App* ps = app.add_subcommand("ps", "list the boxes running now: id, PID, namespaces, "
-                                          "hostname, command");
+  CLI::App* ps = app.add_subcommand("ps",
+                                    "list the boxes running now: id, PID, namespaces, "
+                                    "hostname, command");
   ps->footer(
       "A box is the first process of an `nslab run`, found in /proc: nothing is written to disk.\n"
       "PID is its pid on the host (PID 1 inside with --pid); RUNNER is the nslab that started\n"

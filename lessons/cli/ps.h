@@ -20,8 +20,8 @@ int run_ps(const PsOptions& options);
 // One row of the table, with everything already read.
 struct BoxRow {
   sandbox::BoxInfo box;
-  std::string user;                    // the name of the box's uid
-  std::optional<std::string> hostname; // nullopt: this caller may not look
+  std::string user;                     // the name of the box's uid
+  std::optional<std::string> hostname;  // nullopt: this caller may not look
   double uptime_seconds = 0;
 };
 

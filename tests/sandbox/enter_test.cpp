@@ -1,0 +1,300 @@
+// `nslab ps` and `nslab enter` against real boxes, checked from the host through /proc: the box
+// is listed with its host PID and namespaces, and an entered shell is one more process of the box
+// (its namespaces, root, hostname, a PID inside) that leaves nothing behind.
+//
+// Other boxes may be running on the machine while these tests run, so every test names its box
+// (box-<runner pid>) except where "no BOX given" is the point.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "box_harness.h"
+#include "pty_session.h"
+
+using namespace boxtest;
+
+namespace {
+
+const std::vector<std::string> kNamespaces = {"cgroup", "ipc",  "mnt",  "net",
+                                              "pid",    "time", "user", "uts"};
+
+const std::vector<std::string> kBoxA = {"--uts", "--hostname", "boxA", "--mount", "--pivot",
+                                        "--pid", "--proc",     "-c",   "sleep 30"};
+
+testing::RunResult nslab(const std::vector<std::string>& args,
+                         const std::vector<std::string>& prefix = {},
+                         const std::string& binary = testing::bin("nslab")) {
+  std::vector<std::string> argv = prefix;
+  argv.push_back(binary);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::run(argv);
+}
+
+std::string box_id(const LiveBox& box) {
+  return fmt::format("box-{}", box.runner());
+}
+
+// The row of `nslab ps` for `id`, split into its cells; empty when it is not listed.
+std::vector<std::string> ps_row(const std::string& ps_output, const std::string& id) {
+  std::istringstream lines(ps_output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with(id + " ")) continue;
+    std::istringstream cells(line);
+    std::vector<std::string> row;
+    std::string cell;
+    while (cells >> cell) row.push_back(cell);
+    return row;
+  }
+  return {};
+}
+
+std::string host_hostname() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {
+  }, sb{};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// The process `nslab enter` (pid `enter`) started, once it runs `comm`; -1 on timeout.
+pid_t entered_process(pid_t enter, const std::string& comm = "tinysh") {
+  pid_t found = -1;
+  testing::wait_until(
+      [&] {
+        for (pid_t child : children_of(enter))
+          if (testing::read_file(fmt::format("/proc/{}/comm", child)) == comm + "\n") found = child;
+        return found > 0;
+      },
+      10s);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("nslab ps lists a running box with its host PID, runner, namespaces and hostname") {
+  if (!have_root()) return;
+  std::string id;
+  {
+    LiveBox box(kBoxA);
+    pid_t pid = box.wait_for_box();
+    REQUIRE_MESSAGE(pid > 0, box.output());
+    id = box_id(box);
+    auto ps = nslab({"ps"});
+    REQUIRE(ps.status() == 0);
+    auto row = ps_row(ps.out, id);
+    REQUIRE_MESSAGE(row.size() >= 8, ps.out);
+    CHECK(row[1] == std::to_string(pid));
+    CHECK(row[2] == std::to_string(box.runner()));
+    CHECK(row[3] == "root");
+    CHECK(row[4] == "-mu-p---");
+    CHECK(row[5] == "boxA");
+    CHECK(ps.out.find("tinysh -c 'sleep 30'") != std::string::npos);
+    std::istringstream lines(ps.out);
+    for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 80);
+  }
+  // Negative control: once the box has ended, it is no longer listed.
+  auto after = nslab({"ps"});
+  CHECK_MESSAGE(ps_row(after.out, id).empty(), after.out);
+}
+
+TEST_CASE("a hostname changed inside the box is what nslab ps shows, not the host's") {
+  if (!have_root()) return;
+  LiveBox box({"--uts", "--mount", "--pivot", "--pid", "--proc", "-c",
+               "hostname renamed; echo changed; sleep 30"});
+  REQUIRE(box.wait_for_box() > 0);
+  REQUIRE(
+      testing::wait_until([&] { return box.output().find("changed") != std::string::npos; }, 10s));
+  auto row = ps_row(nslab({"ps"}).out, box_id(box));
+  REQUIRE(row.size() >= 6);
+  CHECK(row[5] == "renamed");
+  CHECK(host_hostname() != "renamed");
+}
+
+TEST_CASE("nslab enter runs commands in the box: its hostname, a new PID, its ps and its root") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE_MESSAGE(box.wait_for_box() > 0, box.output());
+  auto entered = nslab({"enter", box_id(box), "-c", "hostname; echo pid=$$; ps; ls /"});
+  REQUIRE_MESSAGE(entered.status() == 0, entered.err);
+  std::istringstream lines(entered.out);
+  std::string hostname, pid_line;
+  std::getline(lines, hostname);
+  std::getline(lines, pid_line);
+  CHECK(hostname == "boxA");
+  CHECK(host_hostname() != "boxA");
+  REQUIRE(pid_line.starts_with("pid="));
+  int pid = std::stoi(pid_line.substr(4));
+  CHECK(pid > 1);
+  // The box's ps shows its PID 1 and the entered shell beside it.
+  CHECK(entered.out.find("\n  1    0 ") != std::string::npos);
+  CHECK(entered.out.find(fmt::format("\n{:>3} ", pid)) != std::string::npos);
+  // The embedded rootfs, not the host's /.
+  CHECK(entered.out.find("NSLAB-ROOTFS") != std::string::npos);
+  CHECK(entered.out.find("\nusr\n") == std::string::npos);
+}
+
+TEST_CASE("an entered shell's namespaces, root and cgroups are the box's, seen from the host") {
+  if (!have_root()) return;
+  LiveBox box({"--all", "-c", "sleep 30"});
+  pid_t box_pid = box.wait_for_box();
+  REQUIRE_MESSAGE(box_pid > 0, box.output());
+  testing::Background enter({testing::bin("nslab"), "enter", box_id(box), "-c", "sleep 30"});
+  pid_t shell = entered_process(enter.pid());
+  REQUIRE_MESSAGE(shell > 0, enter.output());
+  for (const auto& ns : kNamespaces) {
+    CAPTURE(ns);
+    CHECK(ns_link(shell, ns) == ns_link(box_pid, ns));
+  }
+  // Negative control: the nslab that entered stays the host's PID namespace member it was.
+  CHECK(ns_link(enter.pid(), "pid") == ns_link(::getpid(), "pid"));
+  CHECK(same_file(fmt::format("/proc/{}/root/", shell), fmt::format("/proc/{}/root/", box_pid)));
+  CHECK_FALSE(same_file(fmt::format("/proc/{}/root/", shell), "/"));
+  CHECK(testing::read_file(fmt::format("/proc/{}/cgroup", shell)) ==
+        testing::read_file(fmt::format("/proc/{}/cgroup", box_pid)));
+  // Root inside (--all maps the box's root to the caller, root here).
+  CHECK(real_uid_of(shell) == 0u);
+  CHECK(processes_in_pid_namespace_of(box_pid).count(shell) == 1);
+
+  // The entered shell dies with the nslab that started it.
+  ::kill(enter.pid(), SIGKILL);
+  CHECK(enter.wait(10s) == 128 + SIGKILL);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(shell); }, 10s));
+}
+
+TEST_CASE("the exit status of what runs in the box is nslab enter's") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE(box.wait_for_box() > 0);
+  CHECK(nslab({"enter", box_id(box), "-c", "exit 7"}).status() == 7);
+  CHECK(nslab({"enter", box_id(box), "-c", "true"}).status() == 0);
+  auto program = nslab({"enter", box_id(box), "--", "/bin/tinysh", "-c", "echo from-program"});
+  CHECK(program.status() == 0);
+  CHECK(program.out == "from-program\n");
+  auto missing = nslab({"enter", box_id(box), "--", "/no/such/program"});
+  CHECK(missing.status() == 127);
+  CHECK(missing.err.find("no such program inside the box") != std::string::npos);
+}
+
+TEST_CASE("a box is also found by its PID, and enter alone takes the only running box") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  pid_t pid = box.wait_for_box();
+  REQUIRE(pid > 0);
+  auto by_pid = nslab({"enter", std::to_string(pid), "-c", "hostname"});
+  CHECK(by_pid.status() == 0);
+  CHECK(by_pid.out == "boxA\n");
+  auto ps = nslab({"ps"});
+  if (ps.out.find("\nbox-", ps.out.find("\nbox-") + 1) != std::string::npos) {
+    MESSAGE("skipped the default target: other boxes run on this machine\n" << ps.out);
+    return;
+  }
+  auto only = nslab({"enter", "-c", "hostname"});
+  CHECK_MESSAGE(only.status() == 0, only.err);
+  CHECK(only.out == "boxA\n");
+}
+
+TEST_CASE("with two boxes, enter without BOX refuses and lists them") {
+  if (!have_root()) return;
+  LiveBox first(kBoxA);
+  LiveBox second({"--uts", "--hostname", "boxB", "-c", "sleep 30"});
+  REQUIRE(first.wait_for_box() > 0);
+  REQUIRE(second.wait_for_box() > 0);
+  auto refused = nslab({"enter", "-c", "echo entered"});
+  CHECK(refused.status() == 2);
+  CHECK(refused.out.find("entered") == std::string::npos);
+  CHECK(refused.err.find("which one? nslab enter BOX") != std::string::npos);
+  CHECK(refused.err.find(box_id(first)) != std::string::npos);
+  CHECK(refused.err.find(box_id(second)) != std::string::npos);
+  // Negative control: naming one works.
+  auto named = nslab({"enter", box_id(second), "-c", "hostname"});
+  CHECK(named.status() == 0);
+  CHECK(named.out == "boxB\n");
+}
+
+TEST_CASE("enter refuses a pid that is not a box") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE(box.wait_for_box() > 0);
+  pid_t host_process = ::getpid();  // this test: a process, but no box's
+  auto refused = nslab({"enter", std::to_string(host_process), "-c", "echo entered"});
+  CHECK(refused.status() == 2);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.find(fmt::format("PID {} is not a box", host_process)) != std::string::npos);
+  auto unknown = nslab({"enter", "box-0", "-c", "echo entered"});
+  CHECK(unknown.status() == 2);
+  CHECK(unknown.err.find("no box is called") != std::string::npos);
+}
+
+TEST_CASE("root enters a --user --map-root box as the box's root, in its user namespace") {
+  if (!have_root()) return;
+  LiveBox box({"--user", "--map-root", "--uts", "--hostname", "ubox", "--mount", "--pivot", "--pid",
+               "--proc", "-c", "sleep 30"});
+  pid_t box_pid = box.wait_for_box();
+  REQUIRE_MESSAGE(box_pid > 0, box.output());
+  auto row = ps_row(nslab({"ps"}).out, box_id(box));
+  REQUIRE(row.size() >= 6);
+  CHECK(row[4] == "Umu-p---");
+  testing::Background enter(
+      {testing::bin("nslab"), "enter", box_id(box), "-c", "id; hostname; sleep 30"});
+  pid_t shell = entered_process(enter.pid());
+  REQUIRE_MESSAGE(shell > 0, enter.output());
+  CHECK(ns_link(shell, "user") == ns_link(box_pid, "user"));
+  CHECK(ns_link(shell, "user") != ns_link(::getpid(), "user"));
+  CHECK(testing::wait_until([&] { return enter.output().find("ubox") != std::string::npos; }, 10s));
+  CHECK(enter.output().find("uid=0(root) gid=0(root)") != std::string::npos);
+}
+
+TEST_CASE("a user enters their own --user box, and may not enter root's") {
+  if (!have_root()) return;
+  if (!testing::have_program("useradd") || !testing::have_program("setpriv")) {
+    MESSAGE("skipped: needs useradd and setpriv");
+    return;
+  }
+  TempUser user;
+  REQUIRE(user.ok());
+  LiveBox own({"--user", "--map-root", "--uts", "--hostname", "mine", "--mount", "--pivot", "--pid",
+               "--proc", "-c", "sleep 30"},
+              user.prefix(), {}, user.nslab());
+  REQUIRE_MESSAGE(own.wait_for_box() > 0, own.output());
+  auto entered = nslab({"enter", box_id(own), "-c", "hostname; id"}, user.prefix(), user.nslab());
+  CHECK_MESSAGE(entered.status() == 0, entered.err);
+  CHECK(entered.out.find("mine\nuid=0(root)") != std::string::npos);
+
+  LiveBox roots(kBoxA);
+  REQUIRE(roots.wait_for_box() > 0);
+  auto refused = nslab({"enter", box_id(roots), "-c", "echo entered"}, user.prefix(), user.nslab());
+  CHECK(refused.status() != 0);
+  CHECK(refused.out.find("entered") == std::string::npos);
+  CHECK_MESSAGE(refused.err.find("only root, or the user who started the box") != std::string::npos,
+                refused.err);
+  // Negative control: root may.
+  CHECK(nslab({"enter", box_id(roots), "-c", "echo entered"}).out == "entered\n");
+}
+
+TEST_CASE("an interactive entered shell takes the terminal and gives it back with its status") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE(box.wait_for_box() > 0);
+  testing::PtySession shell({testing::bin("nslab"), "enter", box_id(box)});
+  REQUIRE_MESSAGE(shell.expect("root@boxA:/"), shell.output());
+  // The typed line echoes as "X=pid; echo $X=$$": only the shell's answer holds "pid=".
+  shell.send("X=pid; echo $X=$$\n");
+  REQUIRE(shell.expect("pid="));
+  REQUIRE(shell.expect("\n"));
+  const std::string& screen = shell.output();
+  int pid = std::atoi(screen.c_str() + screen.rfind("pid=") + 4);
+  CHECK(pid > 1);
+  shell.send("exit 3\n");
+  CHECK(shell.wait_exit() == 3);
+}
