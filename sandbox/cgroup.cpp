@@ -179,7 +179,8 @@ Result<std::uint64_t> parse_memory_limit(std::string_view text) {
   if (!size) return plain_error(fmt::format("--memory \"{}\": {}", text, size.error), rule);
   if (size.bytes < kMinMemoryBytes)
     return plain_error(
-        fmt::format("--memory \"{}\": {} is below 4 MiB, too little for the box's shell to start",
+        fmt::format("--memory \"{}\": {} is below 4 MiB, the smallest limit nslab sets (a typo "
+                    "for M or G?)",
                     text, tinysh::format_size(size.bytes)),
         rule);
   if (size.bytes >= kMaxMemoryBytes)

@@ -74,8 +74,10 @@ struct Limits {
 
 // The kernel's highest pid count (PID_MAX_LIMIT on 64-bit): no pids.max above it means anything.
 inline constexpr std::uint64_t kMaxPids = 4194304;
-// Below 4 MiB the box's first process may be OOM-killed while it execs its shell; a limit that
-// small teaches nothing about limits.
+// The smallest --memory nslab sets. tinysh alone runs in far less (it started and ran `ls /`
+// under 256 KiB on the build machine: its pages were already in the page cache, charged
+// elsewhere), but a program from a --rootfs or a few forks soon need more, and a value this small
+// is far more often a typo (32K for 32M) than a wish.
 inline constexpr std::uint64_t kMinMemoryBytes = 4ull << 20;
 // v1 reads anything from 2^62 up as "no limit", so a larger limit would silently mean none.
 inline constexpr std::uint64_t kMaxMemoryBytes = 1ull << 62;
