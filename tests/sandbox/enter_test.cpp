@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -79,6 +81,47 @@ pid_t entered_process(pid_t enter, const std::string& comm = "tinysh") {
       10s);
   return found;
 }
+
+// A v1 pids cgroup made by the test beside its own (as the runner makes nslab-box-<pid> for
+// --pids): killed empty and removed in the destructor.
+class ScratchPidsCgroup {
+ public:
+  ScratchPidsCgroup() {
+    std::istringstream lines(testing::read_file("/proc/self/cgroup"));
+    for (std::string line; std::getline(lines, line);) {
+      auto first = line.find(':'), second = line.find(':', first + 1);
+      if (second == std::string::npos || line.substr(first + 1, second - first - 1) != "pids")
+        continue;
+      std::string own = line.substr(second + 1);
+      dir_ = fmt::format("/sys/fs/cgroup/pids{}/nslab-enter-test-{}", own == "/" ? "" : own,
+                         ::getpid());
+    }
+    if (!dir_.empty() && ::mkdir(dir_.c_str(), 0755) != 0) dir_.clear();
+  }
+  ~ScratchPidsCgroup() {
+    if (dir_.empty()) return;
+    testing::wait_until(
+        [&] {
+          std::istringstream procs(testing::read_file(dir_ + "/cgroup.procs"));
+          bool empty = true;
+          for (pid_t pid; procs >> pid; empty = false) ::kill(pid, SIGKILL);
+          return empty && (::rmdir(dir_.c_str()) == 0 || errno == ENOENT);
+        },
+        10s);
+  }
+  ScratchPidsCgroup(const ScratchPidsCgroup&) = delete;
+  ScratchPidsCgroup& operator=(const ScratchPidsCgroup&) = delete;
+  bool ok() const { return !dir_.empty(); }
+  const std::string& dir() const { return dir_; }
+  bool add(pid_t pid) const {
+    std::ofstream procs(dir_ + "/cgroup.procs");
+    procs << pid << std::flush;
+    return static_cast<bool>(procs);
+  }
+
+ private:
+  std::string dir_;
+};
 
 }  // namespace
 
@@ -297,4 +340,32 @@ TEST_CASE("an interactive entered shell takes the terminal and gives it back wit
   CHECK(pid > 1);
   shell.send("exit 3\n");
   CHECK(shell.wait_exit() == 3);
+}
+
+TEST_CASE("an entered shell joins the box's own cgroup, not its runner's") {
+  if (!have_root()) return;
+  ScratchPidsCgroup cgroup;  // destroyed last: after every process in it is gone
+  if (!cgroup.ok()) {
+    MESSAGE("skipped: no v1 pids hierarchy to make a scratch cgroup in");
+    return;
+  }
+  LiveBox box(kBoxA);
+  pid_t box_pid = box.wait_for_box();
+  REQUIRE(box_pid > 0);
+  // What `nslab run --pids` does to its box: its first process alone in a cgroup of its own.
+  REQUIRE(cgroup.add(box_pid));
+  std::string name = cgroup.dir().substr(cgroup.dir().rfind('/'));
+  REQUIRE(testing::read_file(fmt::format("/proc/{}/cgroup", box_pid)).find(name) !=
+          std::string::npos);
+  // Negative control: the runner is not in it, so a shell that merely inherited nslab's cgroups
+  // would not be either.
+  REQUIRE(testing::read_file(fmt::format("/proc/{}/cgroup", box.runner())).find(name) ==
+          std::string::npos);
+  testing::Background enter({testing::bin("nslab"), "enter", box_id(box), "-c", "sleep 30"});
+  pid_t shell = entered_process(enter.pid());
+  REQUIRE_MESSAGE(shell > 0, enter.output());
+  CHECK(testing::read_file(fmt::format("/proc/{}/cgroup", shell)) ==
+        testing::read_file(fmt::format("/proc/{}/cgroup", box_pid)));
+  CHECK(testing::read_file(fmt::format("/proc/{}/cgroup", enter.pid())).find(name) ==
+        std::string::npos);
 }
