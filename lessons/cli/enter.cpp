@@ -27,18 +27,19 @@ int split_enter_program(int argc, char** argv, EnterOptions& options) {
 }
 
 CLI::App* setup_enter(CLI::App& app, EnterOptions& options) {
-  CLI::App* enter = app.add_subcommand(
-      "enter", "open a second shell inside a running box (as nsenter -a -t PID does)");
-  enter->add_option("box", options.box, "the box's id or PID from nslab ps (default: the only box)")
+  CLI::App* enter = app.add_subcommand("enter", "a second shell in a running box, as nsenter -a");
+  enter->add_option("box", options.box, "an id or PID from nslab ps (default: the only box)")
       ->type_name("BOX");
   enter->add_option("-c", options.commands, "run these tinysh commands in the box, then exit")
       ->type_name("'COMMANDS'");
   enter->footer(
+      "After --: PROGRAM ARGS, looked up inside the box, instead of tinysh.\n"
       "  nslab enter                       tinysh in the only running box\n"
       "  nslab enter box-4242 -c 'ps'      commands in box-4242\n"
-      "  nslab enter 4243 -- /bin/sh       a program, looked up inside the box\n"
-      "The new shell joins the box's namespaces with setns(2) (user first), forks so that it\n"
-      "gets a PID inside, joins the box's cgroups and takes its root. Exit status: the shell's.");
+      "  nslab enter 4243 -- /bin/sh       a program in the box whose PID is 4243\n"
+      "The new shell joins the box's namespaces with setns(2), user first, then forks\n"
+      "to get a PID inside; it joins the box's cgroups and takes its root. nslab exits\n"
+      "with the shell's status.");
   return enter;
 }
 

@@ -147,14 +147,13 @@ std::vector<BoxRow> running_box_rows() {
 }
 
 CLI::App* setup_ps(CLI::App& app, PsOptions&) {
-  CLI::App* ps = app.add_subcommand("ps",
-                                    "list the boxes running now: id, PID, namespaces, "
-                                    "hostname, command");
+  CLI::App* ps = app.add_subcommand("ps", "list the boxes running now (from /proc)");
   ps->footer(
-      "A box is the first process of an `nslab run`, found in /proc: nothing is written to disk.\n"
-      "PID is its pid on the host (PID 1 inside with --pid); RUNNER is the nslab that started\n"
-      "it. NS shows the namespaces it does not share with its runner. `nslab enter BOX` opens\n"
-      "a second shell in one.");
+      "A box is the first process of an `nslab run`, found in /proc (nslab writes no\n"
+      "state to disk). PID: its pid on the host (PID 1 inside with --pid). RUNNER: the\n"
+      "nslab that started it. NS: the namespaces it does not share with its runner.\n"
+      "HOSTNAME is read in the box's own UTS namespace. `nslab enter BOX` opens a\n"
+      "second shell in a box.");
   return ps;
 }
 
