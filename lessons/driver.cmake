@@ -1,0 +1,18 @@
+# The lesson driver: the lesson format's parser (pure), the pseudo-terminal that talks to a box's
+# tinysh, and the step runner every mode shares. nslab_cli links it for `nslab check` and
+# `nslab lessons`.
+add_library(lesson_driver STATIC
+  driver/lesson.cpp
+  driver/observe.cpp
+  driver/screen.cpp
+  driver/box_pty.cpp
+  driver/steps.cpp
+  driver/catalog.cpp
+)
+target_include_directories(lesson_driver PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/driver)
+target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt util)
+# The lessons of the source tree this nslab was built from (overridden by $NSLAB_LESSONS).
+target_compile_definitions(lesson_driver PRIVATE NSLAB_LESSONS_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+
+target_sources(nslab_cli PRIVATE cli/lessons_cmd.cpp cli/check.cpp)
+target_link_libraries(nslab_cli PUBLIC lesson_driver)

@@ -1,0 +1,304 @@
+#include "box_pty.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "screen.h"
+
+namespace nslab::lessons {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int shell_status(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return -1;
+}
+
+// Waits for `pid` to end within `timeout`, polling with WNOHANG; the status as $? or nullopt.
+std::optional<int> reap_within(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int wstatus = 0;
+    pid_t r = ::waitpid(pid, &wstatus, WNOHANG);
+    if (r == pid) return shell_status(wstatus);
+    if (r < 0 && errno != EINTR) return -1;
+    if (Clock::now() >= deadline) return std::nullopt;
+    ::usleep(2000);
+  }
+}
+
+// The children of `pid` from /proc/PID/task/PID/children (zombies included until reaped).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/task/{}/children", pid, pid));
+  std::vector<pid_t> out;
+  for (pid_t c; in >> c;) out.push_back(c);
+  return out;
+}
+
+// In a forked child, before exec: nothing but 0-2 may leak into what runs next (the
+// environment that started nslab may hand it extra fds).
+void close_inherited_fds() {
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+}
+
+}  // namespace
+
+MarkerHit find_marker(const std::string& raw, size_t from, int n) {
+  const std::string tag = fmt::format("::nslab:{}:", n);
+  for (size_t at = raw.find(tag, from); at != std::string::npos; at = raw.find(tag, at + 1)) {
+    // The answer stands at the start of a line: "\n" or "\r" before it, digits and "\r\n" after.
+    if (at > 0 && raw[at - 1] != '\n' && raw[at - 1] != '\r') continue;
+    size_t d = at + tag.size();
+    size_t e = d;
+    while (e < raw.size() && raw[e] >= '0' && raw[e] <= '9') ++e;
+    if (e == d || e >= raw.size() || (raw[e] != '\r' && raw[e] != '\n')) continue;
+    MarkerHit hit;
+    hit.begin = at;
+    hit.status = std::atoi(raw.substr(d, e - d).c_str());
+    while (e < raw.size() && (raw[e] == '\r' || raw[e] == '\n')) ++e;
+    hit.end = e;
+    return hit;
+  }
+  return {};
+}
+
+std::string command_output(std::string screen) {
+  // The segment ends with the line break the editor wrote after the typed marker command.
+  while (!screen.empty() && screen.back() == '\n') screen.pop_back();
+  size_t first = screen.find('\n');
+  if (first == std::string::npos) return {};
+  size_t last = screen.rfind('\n');
+  if (last <= first) return {};
+  return screen.substr(first + 1, last - first - 1);
+}
+
+sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
+                                              const std::vector<std::string>& flags,
+                                              std::chrono::milliseconds timeout) {
+  termios modes{};
+  cfmakeraw(&modes);
+  // A terminal as a login would have it, minus ECHO (see pty.h): canonical input, signals,
+  // "\n" -> "\r\n" on output.
+  modes.c_iflag = ICRNL | IXON | IUTF8;
+  modes.c_oflag = OPOST | ONLCR;
+  modes.c_lflag = ISIG | ICANON | IEXTEN;
+  modes.c_cflag |= CS8 | CREAD;
+  winsize size{};
+  size.ws_row = 40;
+  size.ws_col = 120;
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, &modes, &size);
+  if (pid < 0) return sandbox::make_error("forkpty()", errno);
+  if (pid == 0) {
+    close_inherited_fds();
+    if (!std::getenv("TERM")) ::setenv("TERM", "xterm", 1);
+    std::vector<std::string> args = {"nslab", "run"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(nslab.c_str(), argv.data());
+    ::dprintf(2, "nslab check: execv(%s): %s\n", nslab.c_str(), strerror(errno));
+    ::_exit(127);
+  }
+  ::fcntl(master, F_SETFD, FD_CLOEXEC);
+  BoxSession session(master, pid);
+  // The first marker proves the shell reads commands; only then is the box's PID 1 certain.
+  session.send(fmt::format("echo ::nslab:\"{}\":$?\r", session.next_marker_));
+  auto ready = session.await_marker(session.next_marker_++, "the box's shell to start", timeout);
+  if (!ready) return ready.error();
+  auto kids = children_of(pid);
+  if (!kids.empty()) session.box_ = kids.front();
+  return session;
+}
+
+BoxSession::BoxSession(BoxSession&& o) noexcept
+    : master_(o.master_),
+      runner_(o.runner_),
+      box_(o.box_),
+      reaped_(o.reaped_),
+      next_marker_(o.next_marker_),
+      consumed_(o.consumed_),
+      raw_(std::move(o.raw_)) {
+  o.master_ = -1;
+  o.runner_ = -1;
+  o.reaped_ = true;
+}
+
+BoxSession::~BoxSession() { stop(); }
+
+void BoxSession::send(const std::string& keys) {
+  size_t done = 0;
+  while (done < keys.size()) {
+    ssize_t n = ::write(master_, keys.data() + done, keys.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+bool BoxSession::read_until(const std::function<bool()>& found,
+                            std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!found()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p = {master_, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::read(master_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return found();  // EIO: every process holding the terminal is gone
+    raw_.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+sandbox::Result<Typed> BoxSession::await_marker(int n, const std::string& what,
+                                                std::chrono::milliseconds timeout) {
+  MarkerHit hit;
+  bool ok = read_until(
+      [&] {
+        hit = find_marker(raw_, consumed_, n);
+        return hit.begin != std::string::npos;
+      },
+      timeout);
+  if (!ok) {
+    std::string tail = screen_text(std::string_view(raw_).substr(consumed_));
+    return sandbox::plain_error(
+        fmt::format("no answer from the box while waiting for {} ({} ms)", what, timeout.count()),
+        tail.empty() ? "the box printed nothing" : "the screen shows:\n" + tail);
+  }
+  Typed typed;
+  typed.output = command_output(screen_text(std::string_view(raw_).substr(consumed_, hit.begin - consumed_)));
+  typed.status = hit.status;
+  consumed_ = hit.end;
+  return typed;
+}
+
+sandbox::Result<Typed> BoxSession::type(const std::string& command,
+                                        std::chrono::milliseconds timeout) {
+  int n = next_marker_++;
+  // The command and its marker are typed at once: tinysh reads key by key, so the marker waits
+  // in the terminal's input queue until the command is done (and ECHO is off, see pty.h).
+  send(command + "\r" + fmt::format("echo ::nslab:\"{}\":$?\r", n));
+  return await_marker(n, fmt::format("`{}` to finish", command), timeout);
+}
+
+sandbox::Result<int> BoxSession::finish(std::chrono::milliseconds timeout) {
+  if (reaped_) return sandbox::plain_error("the box has already ended");
+  send("exit\r");
+  // Drain the screen so the runner never blocks writing to a full terminal.
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    int wstatus = 0;
+    pid_t r = ::waitpid(runner_, &wstatus, WNOHANG);
+    if (r == runner_) {
+      reaped_ = true;
+      return shell_status(wstatus);
+    }
+    read_until([] { return false; }, 20ms);
+  }
+  return sandbox::plain_error(fmt::format("the box did not end within {} ms of `exit`",
+                                          timeout.count()));
+}
+
+void BoxSession::stop() {
+  if (runner_ > 0 && !reaped_) {
+    send("exit\r");
+    if (!reap_within(runner_, 2s)) {
+      // The runner kills the box on SIGTERM; the box also dies with it (PR_SET_PDEATHSIG).
+      ::kill(runner_, SIGTERM);
+      if (!reap_within(runner_, 3s)) {
+        ::kill(runner_, SIGKILL);
+        reap_within(runner_, 5s);
+      }
+    }
+    reaped_ = true;
+  }
+  if (master_ >= 0) ::close(master_);
+  master_ = -1;
+}
+
+sandbox::Result<HostRun> run_on_host(const std::string& script,
+                                     const std::vector<std::string>& env,
+                                     std::chrono::milliseconds timeout) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return sandbox::make_error("pipe2()", errno);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    return sandbox::make_error("fork()", err);
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group, so a timeout kills whatever the script started
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    close_inherited_fds();
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  ::close(out[1]);
+  HostRun run;
+  auto deadline = Clock::now() + timeout;
+  bool timed_out = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p = {out[0], POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // every writer closed: the script (and its children) are done
+    run.output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  if (timed_out) ::kill(-pid, SIGKILL);
+  auto status = reap_within(pid, timed_out ? 5s : timeout);
+  if (!status) {
+    ::kill(-pid, SIGKILL);
+    status = reap_within(pid, 5s);
+  }
+  if (timed_out)
+    return sandbox::plain_error(
+        fmt::format("the host script did not finish within {} ms", timeout.count()),
+        "output so far:\n" + run.output);
+  run.status = status.value_or(-1);
+  return run;
+}
+
+}  // namespace nslab::lessons

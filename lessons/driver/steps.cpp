@@ -1,0 +1,168 @@
+#include "steps.h"
+
+#include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace nslab::lessons {
+
+namespace {
+
+// What the blocks of the current step have produced so far, and the box they run in.
+struct Walk {
+  const DriverConfig& config;
+  StepObserver& observer;
+  std::optional<BoxSession> box;
+  Observed seen;
+  LessonOutcome outcome;
+  bool stopped = false;  // the box is gone or would not start: the rest cannot run
+
+  void miss(const Step& step, int line, std::string what, std::string expected = {},
+            std::string observed = {}) {
+    outcome.misses.push_back(
+        {step.title, line, std::move(what), std::move(expected), std::move(observed)});
+  }
+
+  std::vector<std::string> host_env() const {
+    std::vector<std::string> env = {
+        fmt::format("BOX_PID={}", box ? box->box_pid() : -1),
+        fmt::format("RUNNER_PID={}", box ? box->runner_pid() : -1),
+        "TINYSH=" + config.tinysh,
+        "NSLAB=" + config.nslab,
+    };
+    return env;
+  }
+
+  // Runs one action. `judge_only` collects verdicts into `verdicts` instead of the outcome (for
+  // proving that a challenge's check fails before the solution).
+  void act(const Step& step, const Action& a, std::vector<Verdict>* verdicts = nullptr) {
+    if (stopped) return;
+    switch (a.kind) {
+      case Action::Kind::StartBox: {
+        box.reset();  // the previous box ends first: one box at a time
+        auto started = BoxSession::start(config.nslab, a.flags, config.command_timeout);
+        if (!started) {
+          miss(step, a.line, fmt::format("the box did not start: nslab run {}",
+                                         fmt::join(a.flags, " ")),
+               "a shell prompt", started.error().message());
+          stopped = true;
+          return;
+        }
+        box.emplace(std::move(*started));
+        seen = {};
+        observer.box_started(a, *box);
+        return;
+      }
+      case Action::Kind::TypeInBox:
+      case Action::Kind::Solution: {
+        seen.box.clear();
+        for (const auto& command : a.commands) {
+          auto typed = box->type(command, config.command_timeout);
+          if (!typed) {
+            miss(step, a.line, fmt::format("the box stopped answering after `{}`", command),
+                 "the shell's prompt again", typed.error().message());
+            stopped = true;
+            return;
+          }
+          observer.typed(command, *typed);
+          if (!seen.box.empty() && !typed->output.empty()) seen.box += '\n';
+          seen.box += typed->output;
+          seen.box_status = typed->status;
+        }
+        return;
+      }
+      case Action::Kind::RunOnHost: {
+        auto ran = run_on_host(a.script, host_env(), 2 * config.command_timeout);
+        if (!ran) {
+          miss(step, a.line, "the host block did not finish", "the script to end",
+               ran.error().message());
+          seen.host.clear();
+          seen.host_status = -1;
+          return;
+        }
+        observer.host_ran(a, *ran);
+        seen.host = ran->output;
+        seen.host_status = ran->status;
+        return;
+      }
+      case Action::Kind::Expect:
+        for (const auto& e : a.expectations) {
+          Verdict v = judge(e, seen);
+          if (verdicts) {
+            verdicts->push_back(v);
+            continue;
+          }
+          observer.judged(step, e, v);
+          if (v.passed) {
+            ++outcome.checks_passed;
+          } else {
+            miss(step, e.line, e.source, v.expected, v.seen);
+          }
+        }
+        return;
+    }
+  }
+
+  void challenge(const Step& step) {
+    size_t at = 0;
+    while (at < step.actions.size() && step.actions[at].kind != Action::Kind::Solution)
+      act(step, step.actions[at++]);
+    if (stopped || at == step.actions.size()) return;
+    const Action& solution = step.actions[at];
+    if (!box) {
+      miss(step, solution.line, "the challenge has no box to try it in");
+      return;
+    }
+    if (config.prove_challenge_check) {
+      // A check that passes before the student did anything cannot tell success from nothing.
+      std::vector<Verdict> before;
+      for (size_t k = at + 1; k < step.actions.size(); ++k) act(step, step.actions[k], &before);
+      bool all_pass = !before.empty();
+      for (const auto& v : before) all_pass &= v.passed;
+      if (all_pass)
+        miss(step, solution.line, "the challenge's check passes before the solution is typed",
+             "at least one expectation fails while the box is untouched",
+             "every expectation passed");
+    }
+    if (stopped) return;
+    if (!observer.attempt_challenge(step, solution, *box, config)) {
+      miss(step, solution.line, "the challenge was not attempted");
+      return;
+    }
+    seen = {};
+    for (size_t k = at + 1; k < step.actions.size(); ++k) act(step, step.actions[k]);
+  }
+};
+
+}  // namespace
+
+bool type_solution(const Action& solution, BoxSession& box, const DriverConfig& config,
+                   StepObserver& observer) {
+  for (const auto& command : solution.commands) {
+    auto typed = box.type(command, config.command_timeout);
+    if (!typed) return false;
+    observer.typed(command, *typed);
+  }
+  return true;
+}
+
+LessonOutcome run_lesson(const Lesson& lesson, const DriverConfig& config,
+                         StepObserver& observer) {
+  Walk walk{config, observer, std::nullopt, {}, {}, false};
+  for (const auto& step : lesson.steps) {
+    if (walk.stopped) break;
+    observer.step_started(step);
+    // Each step judges its own blocks only.
+    walk.seen = {};
+    if (step.kind == Step::Kind::Challenge) {
+      walk.challenge(step);
+    } else {
+      for (const auto& a : step.actions) walk.act(step, a);
+    }
+  }
+  walk.box.reset();  // ends the last box before the outcome is reported
+  return std::move(walk.outcome);
+}
+
+}  // namespace nslab::lessons
