@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "catalog.h"
 #include "box_flags.h"
+#include "catalog.h"
 #include "steps.h"
 
 namespace nslab::cli {
@@ -25,8 +25,8 @@ class CheckObserver : public lessons::StepObserver {
   }
   void box_started(const lessons::Action& a, const lessons::BoxSession& box) override {
     if (verbose_)
-      fmt::print("  [box started: nslab run {}; BOX_PID={}]\n", fmt::join(a.flags, " "),
-                 box.box_pid());
+      fmt::print("  [box started: nslab run{}{}; BOX_PID={}]\n", a.flags.empty() ? "" : " ",
+                 fmt::join(a.flags, " "), box.box_pid());
   }
   void typed(const std::string& command, const lessons::Typed& t) override {
     if (!verbose_) return;
@@ -106,8 +106,8 @@ int run_check(const CheckOptions& options) {
     auto loaded = lessons::load_lesson(file);
     if (!loaded.lesson) {
       ++failed;
-      fmt::print("lesson {} ({}.md): FAILED, the file does not parse\n{}", file.number,
-                 file.name, loaded.problem);
+      fmt::print("lesson {} ({}.md): FAILED, the file does not parse\n{}", file.number, file.name,
+                 loaded.problem);
       continue;
     }
     const auto& lesson = *loaded.lesson;
@@ -117,7 +117,8 @@ int run_check(const CheckOptions& options) {
                  file.number, file.name);
       continue;
     }
-    if (options.verbose) fmt::print("lesson {} ({}.md): {}\n", file.number, file.name, lesson.title);
+    if (options.verbose)
+      fmt::print("lesson {} ({}.md): {}\n", file.number, file.name, lesson.title);
     CheckObserver observer(options.verbose);
     auto outcome = lessons::run_lesson(lesson, config, observer);
     if (outcome.passed()) {

@@ -10,7 +10,8 @@
 namespace nslab::cli {
 
 CLI::App* setup_lessons(CLI::App& app, LessonsOptions& options) {
-  CLI::App* cmd = app.add_subcommand("lessons", "list the lessons and what each needs on this host");
+  CLI::App* cmd =
+      app.add_subcommand("lessons", "list the lessons and what each needs on this host");
   cmd->add_option("--dir", options.dir, "read the lessons from DIR instead")->type_name("DIR");
   return cmd;
 }
@@ -38,7 +39,8 @@ int run_lessons(const LessonsOptions& options) {
                                     : "needs root: run it with sudo";
     fmt::print("{:>2}  {:<44} {}\n", file.number, lesson.title, needs);
     auto flags = lesson.first_flags();
-    fmt::print("    nslab run {}\n", flags.empty() ? "(no flags)" : fmt::format("{}", fmt::join(flags, " ")));
+    fmt::print("    nslab run {}\n",
+               flags.empty() ? "(no flags)" : fmt::format("{}", fmt::join(flags, " ")));
   }
   fmt::print("\nRun one with: nslab check N   (checks it without you)\n");
   return broken ? 1 : 0;

@@ -11,10 +11,10 @@
 #include <sys/syscall.h>
 
 #include <cerrno>
-#include <cstring>
-#include <optional>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -145,7 +145,9 @@ BoxSession::BoxSession(BoxSession&& o) noexcept
   o.reaped_ = true;
 }
 
-BoxSession::~BoxSession() { stop(); }
+BoxSession::~BoxSession() {
+  stop();
+}
 
 void BoxSession::send(const std::string& keys) {
   size_t done = 0;
@@ -157,8 +159,7 @@ void BoxSession::send(const std::string& keys) {
   }
 }
 
-bool BoxSession::read_until(const std::function<bool()>& found,
-                            std::chrono::milliseconds timeout) {
+bool BoxSession::read_until(const std::function<bool()>& found, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (!found()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -192,7 +193,8 @@ sandbox::Result<Typed> BoxSession::await_marker(int n, const std::string& what,
         tail.empty() ? "the box printed nothing" : "the screen shows:\n" + tail);
   }
   Typed typed;
-  typed.output = command_output(screen_text(std::string_view(raw_).substr(consumed_, hit.begin - consumed_)));
+  typed.output =
+      command_output(screen_text(std::string_view(raw_).substr(consumed_, hit.begin - consumed_)));
   typed.status = hit.status;
   consumed_ = hit.end;
   return typed;
@@ -221,8 +223,8 @@ sandbox::Result<int> BoxSession::finish(std::chrono::milliseconds timeout) {
     }
     read_until([] { return false; }, 20ms);
   }
-  return sandbox::plain_error(fmt::format("the box did not end within {} ms of `exit`",
-                                          timeout.count()));
+  return sandbox::plain_error(
+      fmt::format("the box did not end within {} ms of `exit`", timeout.count()));
 }
 
 void BoxSession::stop() {
@@ -242,8 +244,7 @@ void BoxSession::stop() {
   master_ = -1;
 }
 
-sandbox::Result<HostRun> run_on_host(const std::string& script,
-                                     const std::vector<std::string>& env,
+sandbox::Result<HostRun> run_on_host(const std::string& script, const std::vector<std::string>& env,
                                      std::chrono::milliseconds timeout) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return sandbox::make_error("pipe2()", errno);

@@ -43,8 +43,7 @@ class BoxSession {
   ~BoxSession();  // ends the box: `exit`, then SIGTERM, then SIGKILL; always reaps the runner
 
   // Types one line into the shell and waits for its marker.
-  sandbox::Result<Typed> type(const std::string& command,
-                              std::chrono::milliseconds timeout = 10s);
+  sandbox::Result<Typed> type(const std::string& command, std::chrono::milliseconds timeout = 10s);
 
   // The runner (`nslab run`) and the box's first process as the host sees them.
   pid_t runner_pid() const { return runner_; }
@@ -83,8 +82,7 @@ struct HostRun {
 
 // Runs `script` with /bin/sh -c, with `env` added to the environment, no stdin, and no fd beyond
 // 0-2 inherited; the whole process group is killed after `timeout`.
-sandbox::Result<HostRun> run_on_host(const std::string& script,
-                                     const std::vector<std::string>& env,
+sandbox::Result<HostRun> run_on_host(const std::string& script, const std::vector<std::string>& env,
                                      std::chrono::milliseconds timeout = 20s);
 
 // Finds the marker line "::nslab:N:S" in `raw` from `from` on; returns its offset and S, or

@@ -82,8 +82,8 @@ std::optional<Expectation> parse_expectation(std::string_view line, std::string&
   } else if (side == "host") {
     e.side = Side::Host;
   } else {
-    error = fmt::format("\"{}\": an expectation starts with box or host, not \"{}\"", e.source,
-                        side);
+    error =
+        fmt::format("\"{}\": an expectation starts with box or host, not \"{}\"", e.source, side);
     return std::nullopt;
   }
   std::string_view verb = next_word(rest);
@@ -203,13 +203,17 @@ class Parser {
   }
 
   void heading(int number, std::string_view title) {
-    if (!title_seen_) error(number, "the lesson starts with a # title line");
+    if (!title_seen_ && !title_reported_) {
+      error(1, "the lesson starts with a # title line");
+      title_reported_ = true;
+    }
     Step step;
     step.line = number;
     step.title = std::string(title);
     if (title == "Recap") {
       step.kind = Step::Kind::Recap;
-      if (recap_line_) error(number, fmt::format("a second ## Recap (first on line {})", recap_line_));
+      if (recap_line_)
+        error(number, fmt::format("a second ## Recap (first on line {})", recap_line_));
       recap_line_ = number;
     } else if (title == "Challenge") {
       step.kind = Step::Kind::Challenge;
@@ -263,16 +267,19 @@ class Parser {
         a.script += l;
         a.script += '\n';
       }
-      if (trim(a.script).empty()) error(number, "an empty host block");
+      if (a.script.find_first_not_of(" \t\r\n") == std::string::npos)
+        error(number, "an empty host block");
       if (!box_started_)
         error(number, "a host block before any flags block: $BOX_PID would name no box");
       host_output_ = true;
     } else {  // expect
       a.kind = Action::Kind::Expect;
+      int written = 0;
       for (size_t k = 0; k < body.size(); ++k) {
         std::string_view l = trim(body[k]);
         if (l.empty() || l[0] == '#') continue;
         int at = number + 1 + static_cast<int>(k);
+        ++written;
         std::string why;
         auto e = parse_expectation(l, why);
         if (!e) {
@@ -290,7 +297,7 @@ class Parser {
           error(at, fmt::format("\"{}\": no host block above it in this step", e->source));
         a.expectations.push_back(std::move(*e));
       }
-      if (a.expectations.empty()) error(number, "an expect block without expectations");
+      if (written == 0) error(number, "an expect block without expectations");
       if (step->kind == Step::Kind::Challenge && !solution_seen_)
         error(number, "the challenge's expect block comes after its solution block");
     }
@@ -302,7 +309,15 @@ class Parser {
   }
 
   void finish() {
-    if (!title_seen_) error(1, "the lesson starts with a # title line");
+    if (!title_seen_ && !title_reported_) error(1, "the lesson starts with a # title line");
+    // Blank lines before the next heading belong to no one.
+    auto tidy = [](std::string& prose) {
+      while (prose.size() >= 2 && prose[prose.size() - 1] == '\n' &&
+             prose[prose.size() - 2] == '\n')
+        prose.pop_back();
+    };
+    tidy(lesson_.intro);
+    for (auto& s : lesson_.steps) tidy(s.prose);
     int steps = 0;
     for (const auto& s : lesson_.steps) steps += s.kind == Step::Kind::Step;
     if (title_seen_ && steps == 0) error(1, "a lesson needs at least one ## step");
@@ -325,6 +340,7 @@ class Parser {
   Lesson lesson_;
   std::vector<ParseError> errors_;
   bool title_seen_ = false;
+  bool title_reported_ = false;
   bool box_started_ = false;
   bool box_output_ = false;
   bool host_output_ = false;
@@ -358,7 +374,9 @@ const Step* Lesson::recap() const {
   return nullptr;
 }
 
-ParseResult parse_lesson(std::string_view text) { return Parser(text).run(); }
+ParseResult parse_lesson(std::string_view text) {
+  return Parser(text).run();
+}
 
 std::string describe(const std::vector<ParseError>& errors, std::string_view file) {
   std::string out;

@@ -63,7 +63,7 @@ struct Step {
 
 struct Lesson {
   std::string title;
-  std::string intro;  // prose before the first step
+  std::string intro;        // prose before the first step
   std::vector<Step> steps;  // in file order, Recap and Challenge included
 
   // The first box's flags: what the lesson as a whole turns on.
@@ -78,8 +78,8 @@ struct ParseError {
 };
 
 struct ParseResult {
-  std::optional<Lesson> lesson;     // set when there is no error
-  std::vector<ParseError> errors;   // every problem found, in line order
+  std::optional<Lesson> lesson;    // set when there is no error
+  std::vector<ParseError> errors;  // every problem found, in line order
 };
 
 ParseResult parse_lesson(std::string_view text);

@@ -65,9 +65,9 @@ Verdict judge(const Expectation& e, const Observed& o) {
     case CheckKind::Succeeds:
     case CheckKind::Fails:
       v.passed = e.kind == CheckKind::Succeeds ? status == 0 : status != 0;
-      v.expected = fmt::format("{} {}", box ? "the last box command" : "the host script",
-                               e.kind == CheckKind::Succeeds ? "succeeds (status 0)"
-                                                             : "fails (status not 0)");
+      v.expected = fmt::format(
+          "{} {}", box ? "the last box command" : "the host script",
+          e.kind == CheckKind::Succeeds ? "succeeds (status 0)" : "fails (status not 0)");
       v.seen = fmt::format("status {}; output: {}", status, shown(out));
       break;
   }

@@ -10,10 +10,10 @@ namespace nslab::lessons {
 
 // The outputs an expect block looks at: those of the nearest box and host blocks above it.
 struct Observed {
-  std::string box;       // the screen text the box's commands printed, without prompts
-  int box_status = 0;    // $? of the last command typed
-  std::string host;      // stdout and stderr of the host script
-  int host_status = 0;   // its exit status
+  std::string box;      // the screen text the box's commands printed, without prompts
+  int box_status = 0;   // $? of the last command typed
+  std::string host;     // stdout and stderr of the host script
+  int host_status = 0;  // its exit status
 };
 
 struct Verdict {

@@ -53,16 +53,21 @@ std::string screen_text(std::string_view raw) {
           if (params.empty() || params == "0")
             if (lines.back().size() > col) lines.back().resize(col);
           break;
-        case 'C': col += n; break;
-        case 'D': col = col > n ? col - n : 0; break;
-        default: break;
+        case 'C':
+          col += n;
+          break;
+        case 'D':
+          col = col > n ? col - n : 0;
+          break;
+        default:
+          break;
       }
       i = j;
     } else if (c == '\x1b' && i + 1 < raw.size() && raw[i + 1] == ']') {
       // OSC (a window title): up to BEL or ESC backslash
       size_t j = i + 2;
-      while (j < raw.size() && raw[j] != '\a' && !(raw[j] == '\x1b' && j + 1 < raw.size() &&
-                                                   raw[j + 1] == '\\'))
+      while (j < raw.size() && raw[j] != '\a' &&
+             !(raw[j] == '\x1b' && j + 1 < raw.size() && raw[j + 1] == '\\'))
         ++j;
       i = (j < raw.size() && raw[j] == '\x1b') ? j + 1 : j;
     } else if (c == '\x1b') {

@@ -43,8 +43,8 @@ struct Walk {
         box.reset();  // the previous box ends first: one box at a time
         auto started = BoxSession::start(config.nslab, a.flags, config.command_timeout);
         if (!started) {
-          miss(step, a.line, fmt::format("the box did not start: nslab run {}",
-                                         fmt::join(a.flags, " ")),
+          miss(step, a.line,
+               fmt::format("the box did not start: nslab run {}", fmt::join(a.flags, " ")),
                "a shell prompt", started.error().message());
           stopped = true;
           return;
@@ -147,8 +147,7 @@ bool type_solution(const Action& solution, BoxSession& box, const DriverConfig& 
   return true;
 }
 
-LessonOutcome run_lesson(const Lesson& lesson, const DriverConfig& config,
-                         StepObserver& observer) {
+LessonOutcome run_lesson(const Lesson& lesson, const DriverConfig& config, StepObserver& observer) {
   Walk walk{config, observer, std::nullopt, {}, {}, false};
   for (const auto& step : lesson.steps) {
     if (walk.stopped) break;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "box_pty.h"
 #include "lesson.h"
 #include "observe.h"
-#include "box_pty.h"
 
 namespace nslab::lessons {
 

@@ -1,0 +1,93 @@
+// `nslab check` as CI runs it, against fixture lessons made to fail in one way each, beside one
+// that passes: the exit status, the report naming the lesson, the step, the line, expected and
+// seen, the last line, and no box left behind.
+#include <doctest/doctest.h>
+
+#include <regex>
+#include <string>
+
+#include "process.h"
+
+namespace {
+
+testing::RunResult check(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {testing::bin("nslab"), "check", "--dir", FIXTURES_DIR};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::run(argv, {.timeout = std::chrono::seconds(60)});
+}
+
+std::string last_line(const std::string& out) {
+  std::string t = out;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t.substr(t.rfind('\n') + 1);
+}
+
+}  // namespace
+
+TEST_CASE("a false expectation fails the lesson and the report says lesson, step, expected, seen") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: the fixture's box uses --uts, which needs root");
+    return;
+  }
+  auto r = check({"1"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.out.find("lesson 1 (01-wrong-expectation.md): FAILED") != std::string::npos);
+  CHECK(r.out.find("step \"The name\", line 17: box contains not-the-name") != std::string::npos);
+  CHECK(r.out.find("expected: the box's output contains \"not-the-name\"") != std::string::npos);
+  CHECK(r.out.find("seen:     tinyhost") != std::string::npos);
+  CHECK(last_line(r.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("a challenge whose check passes before the solution is refused") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: the fixture's box uses --uts, which needs root");
+    return;
+  }
+  auto r = check({"2"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.out.find("the challenge's check passes before the solution is typed") !=
+        std::string::npos);
+  CHECK(last_line(r.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("a lesson that does not parse fails with its file and line") {
+  auto r = check({"3"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.out.find("03-unparsable.md:13: \"box contain tinyhost\": unknown check") !=
+        std::string::npos);
+  CHECK(last_line(r.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("a true lesson passes, and its box is gone afterwards") {
+  auto r = check({"4", "--verbose"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 0);
+  CHECK(r.out.find("lesson 4 (04-passes.md): passed, 2 checks") != std::string::npos);
+  CHECK(last_line(r.out) == "1 passed, 0 failed");
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex("BOX_PID=([0-9]+)")));
+  pid_t box = std::stoi(m[1]);
+  CHECK(box > 1);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(box); }, std::chrono::seconds(5)));
+}
+
+TEST_CASE("several lessons: each is reported and the last line counts them") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: fixtures 1 and 2 use --uts, which needs root");
+    return;
+  }
+  auto r = check({"4", "1"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.out.find("lesson 4 (04-passes.md): passed") < r.out.find("lesson 1 ("));
+  CHECK(last_line(r.out) == "1 passed, 1 failed");
+}
+
+TEST_CASE("a lesson number that does not exist is a usage error") {
+  auto r = check({"9"});
+  CHECK(r.status() == 2);
+  CHECK(r.err.find("there is no lesson 9") != std::string::npos);
+}
