@@ -6,8 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-
-#include "../builtin.h"
+#include <cstring>
 
 namespace tinysh::cgroup {
 
@@ -308,7 +307,7 @@ LiveCgroups locate_live() {
   LiveCgroups live;
   auto cgroups = read_small_file("/proc/self/cgroup");
   if (!cgroups) {
-    live.error = "cannot read /proc/self/cgroup: " + errno_text(errno) +
+    live.error = "cannot read /proc/self/cgroup: " + std::string(std::strerror(errno)) +
                  " — is /proc mounted? (mount -t proc proc /proc)";
     return live;
   }
