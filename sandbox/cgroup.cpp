@@ -21,6 +21,7 @@
 
 #include "builtins/cgroup_fs.h"
 #include "size.h"
+#include "hints.h"
 #include "sys.h"
 
 namespace sandbox::cgroup {
@@ -50,9 +51,10 @@ bool all_digits(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// An Error for a failed cgroupfs call, with the cgroup advice when the general table has none.
+// An Error for a failed cgroupfs call, with the advice hints.cpp has for the file (or call) named
+// `what` when the call's text did not already find it.
 Error cgroup_error(Error e, std::string_view what) {
-  if (e.hint.empty()) e.hint = std::string(detail::hint(what, e.err));
+  if (e.hint.empty()) e.hint = std::string(hint_for(what, e.err));
   return e;
 }
 
@@ -337,6 +339,16 @@ Status check_access(const Layout& layout) {
   return ok();
 }
 
+Status find_cgroups(const Limits& limits, Caller& caller) {
+  if (limits.empty()) return ok();
+  auto layout = detect_layout(limits.controllers());
+  if (!layout) return layout.error();
+  Status access = check_access(*layout);
+  if (!access) caller.cgroup_refusal = access.error();
+  caller.cgroup_layout = std::move(*layout);
+  return ok();
+}
+
 // --- Names and directories -----------------------------------------------------------------------
 
 std::string box_name(pid_t runner_pid) {
@@ -539,6 +551,23 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
   return report;
 }
 
+SweepReport sweep_stale_everywhere() {
+  Layout everywhere;
+  // One controller at a time: detect_layout() refuses a list with a controller the host lacks.
+  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+    if (auto layout = detect_layout({c}))
+      for (Placement& p : layout->placements) everywhere.placements.push_back(std::move(p));
+  return sweep_stale(everywhere);
+}
+
+std::vector<std::string> sweep_notes(const SweepReport& report) {
+  std::vector<std::string> notes;
+  for (const std::string& busy : report.busy) notes.push_back("stale cgroup " + busy);
+  for (const std::string& error : report.errors)
+    notes.push_back("could not remove a stale cgroup: " + error);
+  return notes;
+}
+
 // --- Explain -------------------------------------------------------------------------------------
 
 std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
@@ -633,62 +662,55 @@ bool poll_until(const std::function<bool()>& done, int limit_ms) {
   }
 }
 
-std::string_view hint(std::string_view what, int err) {
-  struct Entry {
-    std::string_view what;
-    int err;
-    std::string_view text;
-  };
-  // Sources: cgroups(7), cgroup-v2.rst ("no internal process constraint", "delegation"),
-  // cgroup-v1/memory.rst, scheduler/sched-bwc.rst, and what we met on hybrid hosts.
-  static constexpr Entry kHints[] = {
-      {"mkdir", EACCES, kNeedRoot},
-      {"mkdir", EPERM, kNeedRoot},
-      {"mkdir", EROFS,
-       "the cgroup filesystem is mounted read-only here (inside a container?): limits need a "
-       "writable, delegated cgroup"},
-      {"mkdir", EEXIST,
-       "a cgroup with this box's name is still there: an earlier runner with the same pid left "
-       "processes in it; kill them, then rmdir it"},
-      {"mkdir", ENOENT, "the parent cgroup is gone"},
-      {"cgroup.subtree_control", EBUSY,
-       "the no-internal-processes rule (cgroups(7)): a cgroup that has processes of its own "
-       "cannot hand controllers to child cgroups; start nslab in a cgroup whose "
-       "cgroup.subtree_control already enables them, or in one that holds no other process"},
-      {"cgroup.subtree_control", ENOENT,
-       "the parent does not hand this controller down: it is missing from cgroup.controllers "
-       "here; enable it in the parent's cgroup.subtree_control"},
-      {"cgroup.subtree_control", EACCES, kNeedRoot},
-      {"cgroup.subtree_control", EPERM, kNeedRoot},
-      {"cgroup.procs", EACCES,
-       "moving a process needs write access to cgroup.procs here and in the common ancestor of "
-       "both cgroups (delegation rules of cgroup v2)"},
-      {"cgroup.procs", EPERM, kNeedRoot},
-      {"cgroup.procs", ESRCH, "the process is already gone"},
-      {"cgroup.procs", EBUSY,
-       "on cgroup v2 processes may only join a cgroup that does not enable controllers for "
-       "children"},
-      {"pids.max", ENOENT,
-       "no pids.max: the pids controller is not enabled for this cgroup (on v2: missing from the "
-       "parent's cgroup.subtree_control)"},
-      {"memory.max", ENOENT, "no memory.max: the memory controller is not enabled here"},
-      {"cpu.max", ENOENT, "no cpu.max: the cpu controller is not enabled here"},
-      {"cpu.max", EINVAL, "the quota must be at least 1000 µs, and the period 1000 µs to 1 s"},
-      {"cpu.cfs_quota_us", EINVAL,
-       "a v1 child's quota cannot exceed its parent's cpu.cfs_quota_us, and is at least 1000 µs"},
-      {"cpu.cfs_period_us", EINVAL, "the period is 1000 µs to 1 s"},
-      {"memory.limit_in_bytes", EBUSY,
-       "the cgroup already uses more memory than the new limit and could not reclaim it"},
-      {"memory.memsw.limit_in_bytes", EINVAL,
-       "memory+swap may not be below memory.limit_in_bytes: the memory limit is written first"},
-      {"rmdir", EBUSY, "the cgroup still has processes or child cgroups"},
-      {"cgroup.kill", ENOENT, "no cgroup.kill before Linux 5.14: nslab signals each process"},
-  };
-  for (const Entry& e : kHints)
-    if (e.what == what && e.err == err) return e.text;
-  return {};
-}
-
 }  // namespace detail
 
 }  // namespace sandbox::cgroup
+
+namespace sandbox {
+
+Result<std::vector<Step>> plan_cgroup_limits(const Spec& spec, const Caller& caller) {
+  std::vector<Step> steps;
+  const cgroup::Limits& limits = spec.limits;
+  if (limits.empty()) return steps;
+  if (!caller.cgroup_layout) {
+    Error e = plain_error("the host's cgroup layout was not looked up before planning",
+                          "call cgroup::find_cgroups() for the spec's limits first");
+    e.step = "plan";
+    return e;
+  }
+  for (cgroup::Controller c : limits.controllers())
+    if (!caller.cgroup_layout->find(c)) {
+      Error e = plain_error(fmt::format("no cgroup hierarchy found for the {} controller",
+                                        cgroup::controller_name(c)),
+                            "see `nslab doctor` for this host's cgroup layout");
+      e.step = "plan";
+      return e;
+    }
+  if (caller.cgroup_refusal) {
+    Error e = *caller.cgroup_refusal;
+    e.step = "plan";
+    return e;
+  }
+  for (const cgroup::StepText& text :
+       cgroup::describe_steps(*caller.cgroup_layout, limits, "nslab-box-RUNNER_PID")) {
+    Action action = Action::SweepStaleCgroups;
+    switch (text.phase) {
+      case cgroup::Phase::Sweep:
+        action = Action::SweepStaleCgroups;
+        break;
+      case cgroup::Phase::Create:
+        action = Action::CreateCgroup;
+        break;
+      case cgroup::Phase::Join:
+        action = Action::JoinCgroup;
+        break;
+      case cgroup::Phase::Remove:
+        action = Action::RemoveCgroup;
+        break;
+    }
+    steps.push_back({action, text.side, text.calls, text.why});
+  }
+  return steps;
+}
+
+}  // namespace sandbox

@@ -41,36 +41,16 @@
 #include <string_view>
 #include <vector>
 
+#include "cgroup_layout.h"
 #include "plan.h"
 #include "result.h"
 
 namespace sandbox::cgroup {
 
-enum class Version { V1, V2 };
-enum class Controller { Pids, Memory, Cpu };
-
 // "pids", "memory", "cpu": the controller's name in cgroupfs.
 std::string_view controller_name(Controller controller);
 
-// --- What the box may use: the flags' values
-// ------------------------------------------------------
-
-// A CPU quota in CFS bandwidth terms: `quota_us` of CPU time in every `period_us` of wall time,
-// summed over all the box's threads. 0.5 CPU = 50000 of 100000.
-struct CpuQuota {
-  std::uint64_t quota_us = 0;
-  std::uint64_t period_us = 100000;
-  bool operator==(const CpuQuota&) const = default;
-};
-
-struct Limits {
-  std::optional<std::uint64_t> pids_max;      // --pids: tasks (processes and threads)
-  std::optional<std::uint64_t> memory_bytes;  // --memory: swap is held to the same limit
-  std::optional<CpuQuota> cpu;                // --cpus
-  bool empty() const { return !pids_max && !memory_bytes && !cpu; }
-  // The controllers these limits need, in the order pids, memory, cpu.
-  std::vector<Controller> controllers() const;
-};
+// --- What the box may use: the flags' values ----------------------------------------------------
 
 // The kernel's highest pid count (PID_MAX_LIMIT on 64-bit): no pids.max above it means anything.
 inline constexpr std::uint64_t kMaxPids = 4194304;
@@ -98,22 +78,7 @@ Result<CpuQuota> parse_cpus(std::string_view text, unsigned online_cpus);
 // "0.5 CPU", "2 CPUs", "0.25 CPU".
 std::string format_cpus(const CpuQuota& quota);
 
-// --- Where each controller's box cgroup goes -----------------------------------------------------
-
-struct Placement {
-  Controller controller = Controller::Pids;
-  Version version = Version::V2;
-  std::string hierarchy;   // "cgroup v2 at /sys/fs/cgroup", "cgroup v1 pids at /sys/fs/cgroup/pids"
-  std::string own_dir;     // the runner's cgroup in that hierarchy, on disk
-  std::string parent_dir;  // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
-  bool own_is_root = false;    // v2: own_dir is the mount's root (exempt from the EBUSY rule)
-  bool enable_in_own = false;  // v2: own's cgroup.subtree_control lacks the controller yet
-};
-
-struct Layout {
-  std::vector<Placement> placements;  // one per controller asked for
-  const Placement* find(Controller controller) const;
-};
+// --- Where each controller's box cgroup goes (the types are in cgroup_layout.h) -----------------
 
 // Decides v1 or v2 per controller from the text of /proc/self/cgroup and /proc/self/mountinfo,
 // reading cgroup.controllers and cgroup.subtree_control of the directories they name. A
@@ -127,6 +92,12 @@ Result<Layout> detect_layout(const std::vector<Controller>& wanted);
 // Whether this process may make cgroups where `layout` puts them (root, or write access to the
 // directories: a delegated cgroup). The error says exactly what is missing and what would fix it.
 Status check_access(const Layout& layout);
+
+// What plan() needs to know of the host for `limits`, read into `caller` (plan() itself stays
+// pure): the layout (detect_layout) and, when this caller may not make cgroups there, why
+// (check_access). Fails only when a controller cannot be found at all. Does nothing without
+// limits.
+Status find_cgroups(const Limits& limits, Caller& caller);
 
 // --- The box's directories and the writes that make them -----------------------------------------
 
@@ -228,6 +199,11 @@ struct SweepReport {
 // Looks in every parent_dir of `layout`; only names runner_of() accepts are considered.
 SweepReport sweep_stale(const Layout& layout,
                         const std::function<bool(pid_t)>& runner_alive = live_runner);
+// The sweep over every controller this host has (each found on its own, so a host without one
+// of them is still swept): what `nslab run` does at every start and `nslab doctor` does too.
+SweepReport sweep_stale_everywhere();
+// The lines a runner prints about a sweep: one per busy directory and per failure.
+std::vector<std::string> sweep_notes(const SweepReport& report);
 
 // --- What `nslab explain` says ------------------------------------------------------------------
 
@@ -257,9 +233,6 @@ Status v2_kill_all(const std::string& dir);
 std::vector<pid_t> procs_of(const std::string& dir);
 // Polls `done` every millisecond up to `limit_ms`; true once it holds.
 bool poll_until(const std::function<bool()>& done, int limit_ms);
-// The advice for a failed cgroupfs call: `what` is the file or call name ("cgroup.subtree_control",
-// "mkdir", "cpu.cfs_quota_us"). "" when there is none.
-std::string_view hint(std::string_view what, int err);
 }  // namespace detail
 
 }  // namespace sandbox::cgroup

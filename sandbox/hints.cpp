@@ -17,11 +17,20 @@ struct Hint {
   std::string_view text;
 };
 
+constexpr std::string_view kCgroupNeedsRoot =
+    "cgroup limits need root, or a cgroup delegated to you (systemd-run --user --scope -p "
+    "Delegate=yes ...); see nslab doctor";
+
 // Sources: the ERRORS sections of pivot_root(2), mount(2), clone(2), unshare(2),
-// user_namespaces(7) and time_namespaces(7), and what each errno meant when we met it.
+// user_namespaces(7) and time_namespaces(7), rtnetlink(7); for cgroups, cgroups(7),
+// cgroup-v2.rst ("no internal process constraint", "delegation"), cgroup-v1/memory.rst and
+// scheduler/sched-bwc.rst; and what each errno meant when we met it. Cgroup files and netlink
+// messages are keyed by their name: "pids.max" for `write /sys/fs/cgroup/.../pids.max`,
+// "RTM_NEWLINK" for `RTM_NEWLINK(...)`.
 constexpr Hint kHints[] = {
     {"clone", EPERM,
-     "creating namespaces needs root (CAP_SYS_ADMIN); as a normal user add --user --map-root"},
+     "creating namespaces needs root (CAP_SYS_ADMIN); as a normal user add --user --map-root; "
+     "nslab doctor says whether user namespaces are allowed here"},
     {"clone", EINVAL,
      "this kernel does not know one of the namespace flags (check `nslab doctor`)"},
     {"clone", ENOSPC,
@@ -59,7 +68,8 @@ constexpr Hint kHints[] = {
     {"sethostname", EINVAL, "a hostname is at most 64 bytes"},
     {"uid_map", EPERM,
      "an unprivileged user can map only its own uid, once, and only from the parent user "
-     "namespace; a map is write-once"},
+     "namespace; a map is write-once. Ubuntu 23.10+: kernel.apparmor_restrict_unprivileged_userns=1 "
+     "causes this; see nslab doctor"},
     {"uid_map", EINVAL,
      "the map is malformed: ranges overlap, a count is 0, a range overflows, or there are more "
      "than 340 lines"},
@@ -79,6 +89,60 @@ constexpr Hint kHints[] = {
      "no such program inside the box: it is looked up in the box's own root and PATH"},
     {"execve", EACCES, "the program is not executable, or sits on a noexec mount"},
     {"prctl", EINVAL, "this kernel does not know that prctl option"},
+    // Cgroups: making the box's directory, handing controllers down, joining, the limit files.
+    {"mkdir", EACCES, kCgroupNeedsRoot},
+    {"mkdir", EPERM, kCgroupNeedsRoot},
+    {"mkdir", EROFS,
+     "the cgroup filesystem is mounted read-only here (inside a container?): limits need a "
+     "writable, delegated cgroup"},
+    {"mkdir", EEXIST,
+     "a cgroup with this box's name is still there: an earlier runner with the same pid left "
+     "processes in it; kill them, then rmdir it"},
+    {"mkdir", ENOENT, "the parent cgroup is gone"},
+    {"cgroup.subtree_control", EBUSY,
+     "the no-internal-processes rule (cgroups(7)): a cgroup that has processes of its own "
+     "cannot hand controllers to child cgroups; start nslab in a cgroup whose "
+     "cgroup.subtree_control already enables them, or in one that holds no other process"},
+    {"cgroup.subtree_control", ENOENT,
+     "the parent does not hand this controller down: it is missing from cgroup.controllers "
+     "here; enable it in the parent's cgroup.subtree_control"},
+    {"cgroup.subtree_control", EACCES, kCgroupNeedsRoot},
+    {"cgroup.subtree_control", EPERM, kCgroupNeedsRoot},
+    {"cgroup.procs", EACCES,
+     "moving a process needs write access to cgroup.procs here and in the common ancestor of "
+     "both cgroups (delegation rules of cgroup v2)"},
+    {"cgroup.procs", EPERM, kCgroupNeedsRoot},
+    {"cgroup.procs", ESRCH, "the process is already gone"},
+    {"cgroup.procs", EBUSY,
+     "on cgroup v2 processes may only join a cgroup that does not enable controllers for "
+     "children"},
+    {"pids.max", ENOENT,
+     "no pids.max: the pids controller is not enabled for this cgroup (on v2: missing from the "
+     "parent's cgroup.subtree_control)"},
+    {"memory.max", ENOENT, "no memory.max: the memory controller is not enabled here"},
+    {"cpu.max", ENOENT, "no cpu.max: the cpu controller is not enabled here"},
+    {"cpu.max", EINVAL, "the quota must be at least 1000 µs, and the period 1000 µs to 1 s"},
+    {"cpu.cfs_quota_us", EINVAL,
+     "a v1 child's quota cannot exceed its parent's cpu.cfs_quota_us, and is at least 1000 µs"},
+    {"cpu.cfs_period_us", EINVAL, "the period is 1000 µs to 1 s"},
+    {"memory.limit_in_bytes", EBUSY,
+     "the cgroup already uses more memory than the new limit and could not reclaim it"},
+    {"memory.memsw.limit_in_bytes", EINVAL,
+     "memory+swap may not be below memory.limit_in_bytes: the memory limit is written first"},
+    {"rmdir", EBUSY, "the cgroup still has processes or child cgroups"},
+    {"cgroup.kill", ENOENT, "no cgroup.kill before Linux 5.14: nslab signals each process"},
+    // rtnetlink messages of the box's network.
+    {"RTM_NEWLINK", EPERM,
+     "creating or changing a link needs CAP_NET_ADMIN in the user namespace that owns the "
+     "network namespace: run as root, or use --net for an empty network namespace"},
+    {"RTM_NEWLINK", EEXIST, "a link of that name already exists in this network namespace"},
+    {"RTM_NEWLINK", EOPNOTSUPP, "this kernel has no veth driver (CONFIG_VETH, module veth)"},
+    {"RTM_NEWLINK", ESRCH, "the box's first process is gone: its network namespace went with it"},
+    {"RTM_NEWADDR", EPERM, "adding an address needs CAP_NET_ADMIN in this network namespace"},
+    {"RTM_NEWADDR", EEXIST, "the link already has this address"},
+    {"RTM_DELLINK", ENODEV,
+     "the link is already gone (the kernel removes a veth with its namespace)"},
+    {"RTM_GETLINK", ENODEV, "no link of that name in this network namespace"},
 };
 
 }  // namespace

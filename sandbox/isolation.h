@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "fd.h"
 #include "plan.h"
@@ -22,6 +23,7 @@ struct BoxSetup {
   const Plan& plan;
   pid_t runner_pid = 0;
   int release_fd = -1;  // read end of the sync pipe; the runner holds the write end until exec
+  int network_fd = -1;  // --veth: read end of the pipe that brings the box its subnet
   Fd tinysh;            // O_PATH fd on the tinysh binary (reopened in the box's mount namespace)
   Fd rootfs_dir;        // O_PATH fd on --rootfs DIR (likewise)
   sigset_t original_mask{};  // the runner's signal mask before it blocked signals for itself
@@ -51,6 +53,17 @@ Status become_root_inside(const BoxSetup& box);
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan);
 Status enter_cgroup_namespace();
+
+// cgroup.cpp — cgroup limits (cgroups(7)): the runner's steps before the clone (sweep, create),
+// between clone and release (join), and after the box's end (remove). Needs the layout that
+// cgroup::find_cgroups() put in the Caller. No steps without limits.
+Result<std::vector<Step>> plan_cgroup_limits(const Spec& spec, const Caller& caller);
+
+// net.cpp — network namespace and veth (network_namespaces(7), veth(4)): --net's box step,
+// --veth's runner step (between clone and release) and box step. No steps without --net.
+Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& caller);
+// The box's side of --veth: read its subnet from the runner, then lo, eth0's address, eth0 up.
+Status configure_network(const BoxSetup& box);
 
 // uts.cpp — hostname (uts_namespaces(7)).
 Status plan_uts(const Spec& spec, Plan& plan);

@@ -2,12 +2,16 @@
 //
 //   runner                                   box (first process)
 //   ──────                                   ───────────────────
+//   sweep stale cgroups, make the box's cgroup
 //   open tinysh (O_PATH), pipes
 //   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
-//   write uid_map, setgroups, gid_map         read(sync)  … waits …
-//   write(sync, "g") ─────────────────────▶  its setup steps, in order
+//   join the cgroup, write uid_map,           read(sync)  … waits …
+//   setgroups, gid_map, plug the veth
+//   write(sync, "g") ─────────────────────▶  its setup steps, in order (the network: read its
+//                                            subnet, lo and eth0 up)
 //   read(report) … waits …                   execve(): the report pipe (close-on-exec) closes
 //   EOF: the box runs its command            — or it writes its Error to the report pipe
+//   … after the box ended: ~Box reaps, then removes the cgroup
 #include "launch.h"
 
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -71,6 +76,10 @@ Status run_box_step(BoxSetup& box, const Step& step) {
       return wait_for_release(box);
     case Action::BecomeRootInside:
       return become_root_inside(box);
+    case Action::EmptyNetwork:
+      return ok();  // CLONE_NEWNET made it: lo, down
+    case Action::ConfigureBoxNetwork:
+      return configure_network(box);
     case Action::EnterCgroupNamespace:
       return enter_cgroup_namespace();
     case Action::SetHostname:
@@ -115,15 +124,57 @@ Status run_box_step(BoxSetup& box, const Step& step) {
   ::_exit(125);  // unreachable: the Exec step either replaces us or fails
 }
 
-// One of the runner's steps between the clone and the release.
-Status run_runner_step(const Plan& plan, const Step& step, pid_t pid, int release_fd) {
+// What the runner holds for the box while it makes it.
+struct RunnerSide {
+  const Plan& plan;
+  pid_t runner_pid = 0;
+  std::optional<cgroup::BoxCgroup> cgroup;
+  Fd network_out;  // --veth: write end of the pipe that tells the box its subnet
+  std::optional<BoxSubnet> subnet;
+  std::vector<std::string> notes;
+};
+
+// One of the runner's steps before the clone.
+Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
+  const Plan& plan = runner.plan;
   switch (step.action) {
+    case Action::SweepStaleCgroups: {
+      auto notes = cgroup::sweep_notes(cgroup::sweep_stale(*plan.caller.cgroup_layout));
+      runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
+      return ok();
+    }
+    case Action::CreateCgroup: {
+      auto made =
+          cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits, runner.runner_pid);
+      if (!made) return made.error();
+      runner.cgroup.emplace(std::move(*made));
+      return ok();
+    }
+    default:
+      return plain_error(fmt::format("{} is not a step before the clone", action_label(step.action)));
+  }
+}
+
+// One of the runner's steps between the clone and the release.
+Status run_runner_step(RunnerSide& runner, const Step& step, pid_t pid, int release_fd) {
+  const Plan& plan = runner.plan;
+  switch (step.action) {
+    case Action::JoinCgroup:
+      return runner.cgroup->join(pid);
     case Action::WriteUidMap:
       return write_uid_map(pid, plan.uid_map);
     case Action::DenySetgroups:
       return deny_setgroups(pid);
     case Action::WriteGidMap:
       return write_gid_map(pid, plan.gid_map);
+    case Action::PlugVeth: {
+      auto subnet = plug_veth(pid, runner.runner_pid);
+      if (!subnet) return subnet.error();
+      runner.subnet = *subnet;
+      SANDBOX_TRY(send_subnet(runner.network_out.get(), *subnet));
+      runner.network_out.reset();
+      return ok();
+    }
     case Action::Release:
       if (::write(release_fd, "g", 1) != 1) return make_error("write(sync_pipe)", errno);
       return ok();
@@ -154,7 +205,11 @@ Box::~Box() {
 }
 
 Box::Box(Box&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), reaped_(std::exchange(other.reaped_, true)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      reaped_(std::exchange(other.reaped_, true)),
+      cgroup_(std::move(other.cgroup_)),
+      subnet_(std::move(other.subnet_)),
+      notes_(std::move(other.notes_)) {}
 
 int Box::poll_exit() {
   int status = 0;
@@ -189,6 +244,21 @@ int launch_failure_status(const Error& error) {
 
 Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   const Spec& spec = plan.spec;
+  auto clone_step = std::find_if(plan.steps.begin(), plan.steps.end(),
+                                 [](const Step& step) { return step.action == Action::Clone; });
+  if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
+  // The runner's steps before the clone. Whatever they made is undone by RAII on any error
+  // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
+  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}};
+  for (auto step = plan.steps.begin(); step != clone_step; ++step) {
+    if (step->side != Side::Runner) continue;
+    Status status = run_runner_step_before_clone(runner, *step);
+    if (!status) {
+      Error e = status.error();
+      e.step = step_label(plan, *step);
+      return e;
+    }
+  }
   bool runs_tinysh = spec.command.kind != CommandKind::Program;
   // Checked here, before anything is cloned, for a clear error; the box opens them again in its
   // own mount namespace.
@@ -219,18 +289,33 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return make_error("pipe2(report_pipe)", errno);
   Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
 
-  pid_t runner = ::getpid();
+  // --veth: the runner picks the box's subnet only after the clone, so it sends it over a pipe.
+  Fd network_in;
+  if (plan.has(Action::PlugVeth)) {
+    auto handoff = NetworkHandoff::open();
+    if (!handoff) return handoff.error();
+    network_in = std::move(handoff->box_end);
+    runner.network_out = std::move(handoff->runner_end);
+  }
+
   auto cloned = sys::clone_process(plan.clone_flags);
   if (!cloned) {
     Error e = cloned.error();
-    e.step = step_label(plan, plan.steps.front());
+    e.step = step_label(plan, *clone_step);
     return e;
   }
   if (*cloned == 0) {
-    // The box. Its copies of the runner's pipe ends must go, or it would never see EOF.
+    // The box. Its copies of the runner's pipe ends must go, or it would never see EOF. (It
+    // never returns, so its copy of the runner's cgroup object is never destroyed here.)
     sync_write.reset();
     report_read.reset();
-    BoxSetup box{plan,           runner, sync_read.get(), std::move(tinysh), std::move(rootfs_dir),
+    runner.network_out.reset();
+    BoxSetup box{plan,
+                 runner.runner_pid,
+                 sync_read.get(),
+                 network_in.get(),
+                 std::move(tinysh),
+                 std::move(rootfs_dir),
                  box_signal_mask};
     box_main(box, report_write.get());
   }
@@ -238,12 +323,15 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   Box box(*cloned);
   sync_read.reset();
   report_write.reset();
-  for (const auto& step : plan.steps) {
-    if (step.side != Side::Runner || step.action == Action::Clone) continue;
-    Status status = run_runner_step(plan, step, box.pid(), sync_write.get());
+  network_in.reset();
+  // The runner's steps between the clone and the release. RemoveCgroup, after the box's end, is
+  // the BoxCgroup's destructor.
+  for (auto step = clone_step + 1; step != plan.steps.end(); ++step) {
+    if (step->side != Side::Runner || step->action == Action::RemoveCgroup) continue;
+    Status status = run_runner_step(runner, *step, box.pid(), sync_write.get());
     if (!status) {
       Error e = status.error();
-      e.step = step_label(plan, step);
+      e.step = step_label(plan, *step);
       return e;  // ~Box kills and reaps the waiting child
     }
   }
@@ -254,6 +342,9 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
     box.wait_exit();
     return deserialize(*report);
   }
+  if (runner.cgroup) box.cgroup_.emplace(std::move(*runner.cgroup));
+  box.subnet_ = runner.subnet;
+  box.notes_ = std::move(runner.notes);
   return box;
 }
 

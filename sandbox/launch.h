@@ -6,6 +6,12 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cgroup.h"
+#include "net.h"
 #include "plan.h"
 #include "result.h"
 
@@ -13,7 +19,9 @@ namespace sandbox {
 
 // The box's first process, as the host sees it. Owns it: unless it has been waited for or
 // released, the destructor kills it with SIGKILL and reaps it, so no error path leaves a box
-// running.
+// running. It also owns what the runner made for the box: its cgroup, removed after the process
+// is gone (killing whatever the box left inside), and the subnet of its veth, which the kernel
+// deletes with the box's network namespace.
 class Box {
  public:
   explicit Box(pid_t pid) : pid_(pid) {}
@@ -30,9 +38,20 @@ class Box {
   // Gives up ownership: the destructor will leave the process alone.
   pid_t release();
 
+  // The box's cgroup, with --pids/--memory/--cpus (its OOM count is read before the Box goes).
+  const cgroup::BoxCgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
+  // With --veth: the box's /30, its host link and the two addresses.
+  const std::optional<BoxSubnet>& subnet() const { return subnet_; }
+  // Things the runner met on the way that are not errors (a stale cgroup it had to leave).
+  const std::vector<std::string>& notes() const { return notes_; }
+
  private:
+  friend Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
   pid_t pid_ = -1;
   bool reaped_ = false;
+  std::optional<cgroup::BoxCgroup> cgroup_;
+  std::optional<BoxSubnet> subnet_;
+  std::vector<std::string> notes_;
 };
 
 // `box_signal_mask` is the mask the box's command starts with (the runner's mask before it

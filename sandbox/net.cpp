@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "isolation.h"
+
 namespace sandbox {
 
 namespace {
@@ -189,6 +191,28 @@ Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& ca
   return steps;
 }
 
+Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& caller) {
+  auto network = plan_network(spec.network(), caller);
+  if (!network) return network.error();
+  std::vector<Step> steps;
+  for (const NetworkStep& step : *network) {
+    Action action = Action::EmptyNetwork;
+    switch (step.kind) {
+      case NetworkStepKind::EmptyNamespace:
+        action = Action::EmptyNetwork;
+        break;
+      case NetworkStepKind::PlugVeth:
+        action = Action::PlugVeth;
+        break;
+      case NetworkStepKind::ConfigureBoxEnd:
+        action = Action::ConfigureBoxNetwork;
+        break;
+    }
+    steps.push_back({action, step.side, step.calls, step.why});
+  }
+  return steps;
+}
+
 // ---- runner ----
 
 bool have_net_admin() {
@@ -295,6 +319,13 @@ Status configure_box_network(const BoxSubnet& subnet) {
   SANDBOX_TRY(socket->add_address(kBoxLinkName, subnet.box_prefix()));
   SANDBOX_TRY(socket->bring_up(kBoxLinkName));
   return ok();
+}
+
+Status configure_network(const BoxSetup& box) {
+  // The runner wrote the subnet before it released the box, so this read does not wait.
+  auto subnet = receive_subnet(box.network_fd);
+  if (!subnet) return subnet.error();
+  return configure_box_network(*subnet);
 }
 
 }  // namespace sandbox

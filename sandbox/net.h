@@ -51,11 +51,7 @@
 
 namespace sandbox {
 
-enum class NetworkMode {
-  Host,   // no network namespace: the box shares the host's interfaces
-  Empty,  // --net: a new network namespace, lo only, down
-  Veth,   // --veth: a new network namespace joined to the host by a veth pair
-};
+// NetworkMode (Host, Empty, Veth) is in spec.h: a Spec says which one the box gets.
 
 // 10.213.0.0/16: the private range nslab takes its boxes' subnets from.
 inline constexpr netlink::Ipv4Prefix kNslabRange{0x0ad50000, 16};

@@ -47,38 +47,10 @@ int injected(std::string_view message) {
   return 0;
 }
 
-// What an errno from a netlink message usually means. These belong in hints.cpp's table, keyed by
-// the message name; they are looked up here only when that table has nothing to say.
-struct NetHint {
-  std::string_view message;
-  int err;
-  std::string_view text;
-};
-constexpr NetHint kNetHints[] = {
-    {"RTM_NEWLINK", EPERM,
-     "creating or changing a link needs CAP_NET_ADMIN in the user namespace that owns the "
-     "network namespace: run as root, or use --net for an empty network namespace"},
-    {"RTM_NEWLINK", EEXIST, "a link of that name already exists in this network namespace"},
-    {"RTM_NEWLINK", EOPNOTSUPP, "this kernel has no veth driver (CONFIG_VETH, module veth)"},
-    {"RTM_NEWLINK", ESRCH, "the box's first process is gone: its network namespace went with it"},
-    {"RTM_NEWADDR", EPERM, "adding an address needs CAP_NET_ADMIN in this network namespace"},
-    {"RTM_NEWADDR", EEXIST, "the link already has this address"},
-    {"RTM_DELLINK", ENODEV,
-     "the link is already gone (the kernel removes a veth with its "
-     "namespace)"},
-    {"RTM_GETLINK", ENODEV, "no link of that name in this network namespace"},
-};
-
-std::string_view net_hint(std::string_view message, int err) {
-  for (const auto& hint : kNetHints)
-    if (hint.message == message && hint.err == err) return hint.text;
-  return {};
-}
-
+// The message's name starts the call's text ("RTM_NEWLINK(...)"), so hints.cpp's table finds
+// what the errno usually means for it.
 Error message_error(std::string call, int err) {
-  Error e = make_error(std::move(call), err);
-  if (e.hint.empty()) e.hint = std::string(net_hint(call_name(e.call), err));
-  return e;
+  return make_error(std::move(call), err);
 }
 
 // libnl calls this for every NLMSG_ERROR reply: keep the kernel's errno, then let libnl stop and

@@ -25,7 +25,7 @@ Error refuse(std::string reason, std::string fix) {
 // Combinations that cannot work, each with the flag that fixes it.
 Status check_combinations(const Spec& spec, const Caller& caller) {
   bool any_namespace = spec.uts || spec.mount || spec.pid || spec.ipc || spec.cgroup || spec.time ||
-                       spec.pivot || spec.proc;
+                       spec.pivot || spec.proc || spec.net;
   if (spec.pivot && !spec.mount)
     return refuse(
         "--pivot needs the box's own mount table, or pivot_root would change the "
@@ -65,9 +65,16 @@ std::uint64_t clone_flags_for(const Spec& spec) {
   if (spec.uts) flags |= CLONE_NEWUTS;
   if (spec.ipc) flags |= CLONE_NEWIPC;
   if (spec.pid) flags |= CLONE_NEWPID;
+  if (spec.net) flags |= CLONE_NEWNET;
   // The cgroup and time namespaces are not clone flags here: the box unshares them itself, after
   // the release (see cgroupns.cpp and timens.cpp for why).
   return flags;
+}
+
+// Appends the steps of `from` that do `action`, keeping their order.
+void append(Plan& plan, const std::vector<Step>& from, Action action) {
+  for (const Step& step : from)
+    if (step.action == action) plan.steps.push_back(step);
 }
 
 }  // namespace
@@ -83,6 +90,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   // pivoted into.
   if (spec.hostname) spec.uts = true;
   if (spec.rootfs_dir) spec.pivot = true;
+  if (spec.veth) spec.net = true;
 
   SANDBOX_TRY(check_combinations(spec, caller));
 
@@ -91,9 +99,20 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   plan.caller = caller;
   plan.clone_flags = clone_flags_for(spec);
 
+  // Cgroup limits and the network have steps on both sides of the clone; they are planned (or
+  // refused) first, then placed where they belong in the box's life.
+  auto cgroup_steps = plan_cgroup_limits(spec, caller);
+  if (!cgroup_steps) return cgroup_steps.error();
+  auto network_steps = plan_box_network(spec, caller);
+  if (!network_steps) return network_steps.error();
+
   // The box's life, in order. Each call adds the steps of one kind of isolation.
-  SANDBOX_TRY(plan_process(spec, plan));       // clone, die with runner, fds, wait
-  SANDBOX_TRY(plan_user(spec, caller, plan));  // parent: id maps
+  append(plan, *cgroup_steps, Action::SweepStaleCgroups);  // rmdir what SIGKILLed runners left
+  append(plan, *cgroup_steps, Action::CreateCgroup);       // mkdir, limits
+  SANDBOX_TRY(plan_process(spec, plan));                  // clone, die with runner, fds, wait
+  append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
+  SANDBOX_TRY(plan_user(spec, caller, plan));             // parent: id maps
+  append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
   plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
                         "let the box go on with its own setup, now that the runner's part is "
                         "done"});
@@ -101,6 +120,8 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
     plan.steps.push_back(
         {Action::BecomeRootInside, Side::Box, "setresgid(0, 0, 0); setresuid(0, 0, 0)",
          "become root of the new user namespace, so files the box creates belong to its root"});
+  append(plan, *network_steps, Action::EmptyNetwork);         // nothing: lo, down
+  append(plan, *network_steps, Action::ConfigureBoxNetwork);  // lo and eth0 up
   SANDBOX_TRY(plan_cgroup_namespace(spec, plan));  // unshare(CLONE_NEWCGROUP)
   SANDBOX_TRY(plan_uts(spec, plan));               // sethostname
   SANDBOX_TRY(plan_mount(spec, plan));             // private propagation
@@ -109,11 +130,26 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_time(spec, plan));              // unshare(CLONE_NEWTIME), offsets
   SANDBOX_TRY(plan_pivot(spec, plan));             // pivot_root, detach the old root
   SANDBOX_TRY(plan_exec(spec, plan));              // execve
+  append(plan, *cgroup_steps, Action::RemoveCgroup);  // after the box's end
   return plan;
 }
 
 std::string_view action_label(Action action) {
   switch (action) {
+    case Action::SweepStaleCgroups:
+      return "sweep stale cgroups";
+    case Action::CreateCgroup:
+      return "create the box's cgroup";
+    case Action::JoinCgroup:
+      return "join the box's cgroup";
+    case Action::PlugVeth:
+      return "plug the veth";
+    case Action::EmptyNetwork:
+      return "empty network namespace";
+    case Action::ConfigureBoxNetwork:
+      return "configure the box's network";
+    case Action::RemoveCgroup:
+      return "remove the box's cgroup";
     case Action::Clone:
       return "clone the box";
     case Action::DieWithRunner:

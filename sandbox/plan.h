@@ -4,12 +4,13 @@
 // fixes it, before anything touches the kernel.
 //
 // The order of a box's life (launch.cpp walks it):
-//   runner  — before the clone (nothing yet; cgroup creation will go here)
+//   runner  — before the clone: sweep stale cgroups, make the box's cgroup with its limits
 //   clone   — clone3() with the CLONE_NEW* flags; the child waits on the sync pipe
 //   child   — right away: die with the runner, mark inherited fds close-on-exec, wait
-//   parent  — between the clone and the release: write id maps (later: join a cgroup, move a
-//             veth into the box)
+//   parent  — between the clone and the release: join the child to the cgroup, write id maps,
+//             plug the veth into the box's network namespace
 //   child   — after the release: the setup of each kind of isolation, in order, then exec
+//   runner  — after the box ends: remove its cgroup (listed for explain; done by RAII)
 #pragma once
 
 #include <cstdint>
@@ -25,15 +26,21 @@ namespace sandbox {
 enum class Side { Runner, Box };
 
 enum class Action {
+  SweepStaleCgroups,  // runner: rmdir cgroups of runners that were SIGKILLed
+  CreateCgroup,       // runner: mkdir the box's cgroup(s), write the limits
   Clone,              // clone3 with the namespace flags
   DieWithRunner,      // prctl(PR_SET_PDEATHSIG) + getppid() check
   CloseInheritedFds,  // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
   WaitForRelease,     // read() on the sync pipe
+  JoinCgroup,         // parent: the child's pid into cgroup.procs
   WriteUidMap,        // parent: /proc/PID/uid_map
   DenySetgroups,      // parent: /proc/PID/setgroups
   WriteGidMap,        // parent: /proc/PID/gid_map
+  PlugVeth,           // parent: the veth pair, the host end's address, up
   Release,            // parent: write() on the sync pipe
   BecomeRootInside,   // setresgid/setresuid(0) once the maps exist
+  EmptyNetwork,         // --net: nothing to do, the clone made the namespace
+  ConfigureBoxNetwork,  // --veth: lo up, eth0's address, eth0 up
   EnterCgroupNamespace,
   SetHostname,
   MakeMountsPrivate,
@@ -45,6 +52,7 @@ enum class Action {
   PivotRoot,
   EnterTimeNamespace,
   Exec,
+  RemoveCgroup,  // runner, after the box ended: kill what is left, rmdir
 };
 
 struct Step {

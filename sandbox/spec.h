@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cgroup_layout.h"
 #include "result.h"
 
 namespace sandbox {
@@ -59,6 +60,13 @@ struct Command {
   std::vector<std::string> argv;  // for Program
 };
 
+// The box's network (network_namespaces(7), veth(4); net.h has the code).
+enum class NetworkMode {
+  Host,   // no network namespace: the box shares the host's interfaces
+  Empty,  // --net: a new network namespace, lo only, down
+  Veth,   // --veth: a new network namespace joined to the host by a veth pair
+};
+
 struct Spec {
   bool uts = false;
   std::optional<std::string> hostname;  // implies uts
@@ -75,12 +83,19 @@ struct Spec {
   bool cgroup = false;
   bool time = false;
   std::int64_t time_offset_seconds = 0;  // added to the box's boottime and monotonic clocks
+  cgroup::Limits limits;                  // --pids, --memory, --cpus
+  bool net = false;
+  bool veth = false;  // implies net
   Command command;
   std::string tinysh_path;  // the host's tinysh binary (next to nslab, or $NSLAB_TINYSH)
 
   RootfsKind rootfs() const {
     if (rootfs_dir) return RootfsKind::Directory;
     return pivot ? RootfsKind::Embedded : RootfsKind::Host;
+  }
+  NetworkMode network() const {
+    if (veth) return NetworkMode::Veth;
+    return net ? NetworkMode::Empty : NetworkMode::Host;
   }
 };
 
@@ -93,6 +108,11 @@ struct Caller {
   uid_t invoking_uid = 0;   // the person at the keyboard (SUDO_UID when run under sudo)
   gid_t invoking_gid = 0;
   std::string invoking_name = "root";
+  // Where the box's cgroups would go, and why this caller may not make them there (if so): read
+  // from the host by cgroup::find_cgroups() when the spec asks for limits. plan() only reads
+  // them, so it stays pure and tests can hand it a fake layout.
+  std::optional<cgroup::Layout> cgroup_layout;
+  std::optional<Error> cgroup_refusal;
 };
 
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER and /etc/passwd.

@@ -70,7 +70,7 @@ bool sent_by_a_process(const siginfo_t& info) {
 
 }  // namespace
 
-Result<BoxExit> run_box(const Plan& plan, const std::function<void(pid_t)>& on_start) {
+Result<BoxExit> run_box(const Plan& plan, const std::function<void(const Box&)>& on_start) {
   SignalState signals;
   bool had_terminal = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
 
@@ -78,7 +78,7 @@ Result<BoxExit> run_box(const Plan& plan, const std::function<void(pid_t)>& on_s
   if (!launched) return launched.error();
   Box& box = *launched;
   signals.ignore_terminal_stops();
-  if (on_start) on_start(box.pid());
+  if (on_start) on_start(box);
 
   int status = -1;
   while (status < 0) {
@@ -102,6 +102,8 @@ Result<BoxExit> run_box(const Plan& plan, const std::function<void(pid_t)>& on_s
   BoxExit exit;
   if (WIFEXITED(status)) exit.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
+  // Read while the cgroup still exists: ~Box removes it when this function returns.
+  if (box.cgroup()) exit.oom_report = box.cgroup()->oom_report();
   return exit;
 }
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "cgroup.h"
+
 namespace nslab::cli {
 
 void add_box_flags(CLI::App& app, BoxFlags& f) {
@@ -14,6 +16,8 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   const char* mnt = "Lesson 2 - mount table and root (mount namespace, pivot_root)";
   const char* pid = "Lesson 3 - processes (PID namespace, /proc)";
   const char* user = "Lesson 4 - users (user namespace, id maps)";
+  const char* limits = "Lesson 5 - limits (cgroups; root or a delegated cgroup)";
+  const char* net = "Lesson 6 - network (network namespace, veth)";
   const char* more = "More namespaces";
   const char* what = "What runs in the box (default: tinysh, interactive)";
 
@@ -54,12 +58,26 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
       ->allow_extra_args(false)
       ->group(user);
 
+  app.add_option("--pids", f.pids, "at most N tasks in the box: a fork beyond fails (EAGAIN)")
+      ->type_name("N")
+      ->group(limits);
+  app.add_option("--memory", f.memory, "memory limit, e.g. 32M; beyond it the OOM killer acts")
+      ->type_name("SIZE")
+      ->group(limits);
+  app.add_option("--cpus", f.cpus, "CPU quota in CPUs, e.g. 0.5: half of one CPU")
+      ->type_name("X")
+      ->group(limits);
+
+  app.add_flag("--net", f.net, "a new network namespace: only lo, and it is down")->group(net);
+  app.add_flag("--veth", f.veth, "--net plus a veth pair to the host, addresses set (root)")
+      ->group(net);
+
   app.add_flag("--ipc", f.ipc, "own System V IPC and POSIX message queues")->group(more);
   app.add_flag("--cgroup", f.cgroup, "own view of the cgroup tree (cgroup namespace)")->group(more);
   app.add_flag("--time", f.time, "own boot-time and monotonic clocks: uptime differs")->group(more);
   app.add_flag("--all", f.all,
                "every namespace above with sensible defaults: --uts --hostname tinyhost --mount "
-               "--pivot --pid --proc --user --map-root --ipc --cgroup --time")
+               "--pivot --pid --proc --user --map-root --net --ipc --cgroup --time")
       ->group(more);
 
   app.add_option("-c", f.commands, "run these tinysh commands; exit with the last one's status")
@@ -83,13 +101,31 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   spec.ipc = f.ipc;
   spec.cgroup = f.cgroup;
   spec.time = f.time;
+  spec.net = f.net || f.veth;
+  spec.veth = f.veth;
+  if (!f.pids.empty()) {
+    auto pids = sandbox::cgroup::parse_pids_limit(f.pids);
+    if (!pids) return pids.error();
+    spec.limits.pids_max = *pids;
+  }
+  if (!f.memory.empty()) {
+    auto bytes = sandbox::cgroup::parse_memory_limit(f.memory);
+    if (!bytes) return bytes.error();
+    spec.limits.memory_bytes = *bytes;
+  }
+  if (!f.cpus.empty()) {
+    long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+    auto quota = sandbox::cgroup::parse_cpus(f.cpus, online > 0 ? static_cast<unsigned>(online) : 1);
+    if (!quota) return quota.error();
+    spec.limits.cpu = *quota;
+  }
   if (!f.hostname.empty()) {
     SANDBOX_TRY(sandbox::validate_hostname(f.hostname));
     spec.hostname = f.hostname;
   }
   if (f.all) {
     spec.uts = spec.mount = spec.pivot = spec.pid = spec.proc = spec.ipc = true;
-    spec.cgroup = spec.time = spec.user = true;
+    spec.cgroup = spec.time = spec.user = spec.net = true;
     if (f.map_uid.empty() && f.map_gid.empty()) spec.map_root = true;
     if (!spec.hostname) spec.hostname = "tinyhost";
   }

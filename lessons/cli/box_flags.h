@@ -23,6 +23,9 @@ struct BoxFlags {
   bool user = false;
   bool map_root = false;
   std::vector<std::string> map_uid, map_gid;
+  std::string pids, memory, cpus;  // cgroup limits, parsed in to_spec()
+  bool net = false;
+  bool veth = false;
   bool ipc = false;
   bool cgroup = false;
   bool time = false;

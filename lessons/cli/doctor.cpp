@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "cgroup.h"
+
 namespace nslab::cli {
 
 namespace {
@@ -223,6 +225,13 @@ CLI::App* setup_doctor(CLI::App& app, DoctorOptions& options) {
 }
 
 int run_doctor(const DoctorOptions& options) {
+  // Before class is a good time to clear what boxes killed with SIGKILL left: their cgroups
+  // (only nslab-box-PID directories whose runner is gone and that hold no process).
+  if (options.root == "/" && ::geteuid() == 0) {
+    auto swept = sandbox::cgroup::sweep_stale_everywhere();
+    for (const auto& dir : swept.removed) fmt::print("removed the stale cgroup {}\n", dir);
+    for (const auto& note : sandbox::cgroup::sweep_notes(swept)) fmt::print("note: {}\n", note);
+  }
   auto facts = sandbox::probe_host(options.root, sandbox::current_identity());
   bool color = use_color(options.color, ::isatty(STDOUT_FILENO), std::getenv("NO_COLOR"));
   auto report = doctor_report(facts, color);

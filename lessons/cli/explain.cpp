@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cgroup.h"
 #include "plan.h"
 
 namespace nslab::cli {
@@ -16,13 +17,20 @@ CLI::App* setup_explain(CLI::App& app, ExplainOptions& options) {
 Explanation explain_text(const BoxFlags& flags, const sandbox::Caller& caller) {
   auto spec = to_spec(flags, find_tinysh());
   if (!spec) return {fmt::format("nslab: {}\n", spec.error().message()), 2};
-  auto plan = sandbox::plan(*spec, caller);
+  // Cgroup limits are planned on this host's layout (v1 or v2 per controller), unless the caller
+  // already brings one.
+  sandbox::Caller here = caller;
+  if (!here.cgroup_layout)
+    if (auto found = sandbox::cgroup::find_cgroups(spec->limits, here); !found)
+      return {fmt::format("nslab: {}\n", found.error().message()), 2};
+  auto plan = sandbox::plan(*spec, here);
   if (plan) return {sandbox::describe(*plan), 0};
   // Refused for this user, but maybe only because it is not root: show what root would get,
   // and why this user cannot run it as it is.
   if (!caller.privileged) {
-    sandbox::Caller root = caller;
+    sandbox::Caller root = here;
     root.privileged = true;
+    root.cgroup_refusal.reset();
     if (auto as_root = sandbox::plan(*spec, root)) {
       return {sandbox::describe(*as_root) +
                   fmt::format("note: as uid {}, `nslab run` refuses this: {}\n", caller.uid,

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cgroup.h"
 #include "launch.h"
 #include "plan.h"
 #include "supervise.h"
@@ -23,6 +24,8 @@ CLI::App* setup_run(CLI::App& app, RunOptions& options) {
       "  nslab run --uts --mount --pivot             + own mount table and root\n"
       "  nslab run --uts --mount --pivot --pid --proc\n"
       "  nslab run --user --map-root --mount --pivot --pid --proc   as a normal user\n"
+      "  nslab run --pid --mount --proc --pids 10 -c 'spawn 50'   as root\n"
+      "  nslab run --veth -c 'tcp listen 8080'                  as root\n"
       "  nslab run --all -c 'hostname; ps'");
   return run;
 }
@@ -33,16 +36,33 @@ int run_run(const RunOptions& options) {
     fmt::print(stderr, "nslab: {}\n", spec.error().message());
     return 2;
   }
-  auto plan = sandbox::plan(*spec, sandbox::current_caller());
+  sandbox::Caller caller = sandbox::current_caller();
+  if (auto found = sandbox::cgroup::find_cgroups(spec->limits, caller); !found) {
+    fmt::print(stderr, "nslab: {}\n", found.error().message());
+    return 2;
+  }
+  auto plan = sandbox::plan(*spec, caller);
   if (!plan) {
     fmt::print(stderr, "nslab: {}\n", plan.error().message());
     return 2;
   }
-  auto exit = sandbox::run_box(*plan);
+  // Every start sweeps the cgroups that runners killed with SIGKILL left behind: as the plan's
+  // first step when the box has limits, here otherwise (only root may remove them).
+  if (!plan->has(sandbox::Action::SweepStaleCgroups) && caller.privileged)
+    for (const auto& note : sandbox::cgroup::sweep_notes(sandbox::cgroup::sweep_stale_everywhere()))
+      fmt::print(stderr, "nslab: note: {}\n", note);
+  auto exit = sandbox::run_box(*plan, [](const sandbox::Box& box) {
+    for (const auto& note : box.notes()) fmt::print(stderr, "nslab: note: {}\n", note);
+    if (box.subnet())
+      fmt::print(stderr, "nslab: veth {}: {}\n", box.subnet()->host_link_name(),
+                 box.subnet()->summary());
+  });
   if (!exit) {
     fmt::print(stderr, "nslab: {}\n", exit.error().message());
     return sandbox::launch_failure_status(exit.error());
   }
+  // The kernel's own count, read from the box's cgroup before it was removed.
+  if (!exit->oom_report.empty()) fmt::print(stderr, "nslab: {}\n", exit->oom_report);
   if (exit->signal) {
     const char* name = sigabbrev_np(exit->signal);
     fmt::print(stderr, "nslab: the box's {} was killed by SIG{}\n",

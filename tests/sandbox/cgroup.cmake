@@ -6,11 +6,11 @@
 # spawn, hog and burn in a forked child; checked through cgroupfs and the kernel's counters. Needs
 # root; each test says why it skips otherwise. Only cgroups named nslab-box-<pid> are made.
 add_executable(sandbox_cgroup_unit ${CMAKE_CURRENT_LIST_DIR}/cgroup_test.cpp)
-target_link_libraries(sandbox_cgroup_unit PRIVATE sandbox_cgroup doctest_main test_support)
+target_link_libraries(sandbox_cgroup_unit PRIVATE sandbox doctest_main test_support)
 doctest_discover_tests(sandbox_cgroup_unit TEST_PREFIX "cgroup: ")
 
 add_executable(sandbox_cgroup_integration ${CMAKE_CURRENT_LIST_DIR}/cgroup_box_test.cpp)
-target_link_libraries(sandbox_cgroup_integration PRIVATE sandbox_cgroup doctest_main test_support)
+target_link_libraries(sandbox_cgroup_integration PRIVATE sandbox doctest_main test_support)
 add_dependencies(sandbox_cgroup_integration tinysh)
 doctest_discover_tests(sandbox_cgroup_integration TEST_PREFIX "cgroup box: ")
 

@@ -40,7 +40,8 @@ TEST_CASE("each flag creates exactly the namespaces it names, and no others") {
       {{"--user", "--map-root"}, {"user"}},
       {{"--cgroup"}, {"cgroup"}},
       {{"--time"}, {"time"}},
-      {{"--all"}, {"user", "mnt", "uts", "ipc", "pid", "cgroup", "time"}},
+      {{"--net"}, {"net"}},
+      {{"--all"}, {"user", "mnt", "uts", "ipc", "pid", "cgroup", "time", "net"}},
   };
   for (const auto& [flags, expected] : cases) {
     std::string label = fmt::format("nslab run {}", fmt::join(flags, " "));

@@ -7,11 +7,11 @@
 # /sys/class/net, and a TCP exchange both ways with tinysh. Needs root; each test says why it
 # skips otherwise. Only addresses in 10.213.0.0/16 of pairs the tests made are ever used.
 add_executable(sandbox_net_unit ${CMAKE_CURRENT_LIST_DIR}/net_test.cpp)
-target_link_libraries(sandbox_net_unit PRIVATE sandbox_net doctest_main test_support)
+target_link_libraries(sandbox_net_unit PRIVATE sandbox doctest_main test_support)
 doctest_discover_tests(sandbox_net_unit TEST_PREFIX "net: ")
 
 add_executable(sandbox_net_integration ${CMAKE_CURRENT_LIST_DIR}/net_box_test.cpp)
-target_link_libraries(sandbox_net_integration PRIVATE sandbox_net doctest_main test_support)
+target_link_libraries(sandbox_net_integration PRIVATE sandbox doctest_main test_support)
 add_dependencies(sandbox_net_integration tinysh)
 doctest_discover_tests(sandbox_net_integration TEST_PREFIX "net box: ")
 

@@ -1,0 +1,49 @@
+// The values of a box's cgroup limits and where each controller's cgroup goes: plain types,
+// apart from cgroup.h so that a Spec (spec.h) and a Caller can hold them. cgroup.h has the code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sandbox::cgroup {
+
+enum class Version { V1, V2 };
+enum class Controller { Pids, Memory, Cpu };
+
+// A CPU quota in CFS bandwidth terms: `quota_us` of CPU time in every `period_us` of wall time,
+// summed over all the box's threads. 0.5 CPU = 50000 of 100000.
+struct CpuQuota {
+  std::uint64_t quota_us = 0;
+  std::uint64_t period_us = 100000;
+  bool operator==(const CpuQuota&) const = default;
+};
+
+struct Limits {
+  std::optional<std::uint64_t> pids_max;      // --pids: tasks (processes and threads)
+  std::optional<std::uint64_t> memory_bytes;  // --memory: swap is held to the same limit
+  std::optional<CpuQuota> cpu;                // --cpus
+  bool empty() const { return !pids_max && !memory_bytes && !cpu; }
+  // The controllers these limits need, in the order pids, memory, cpu.
+  std::vector<Controller> controllers() const;
+};
+
+// --- Where each controller's box cgroup goes -----------------------------------------------------
+
+struct Placement {
+  Controller controller = Controller::Pids;
+  Version version = Version::V2;
+  std::string hierarchy;   // "cgroup v2 at /sys/fs/cgroup", "cgroup v1 pids at /sys/fs/cgroup/pids"
+  std::string own_dir;     // the runner's cgroup in that hierarchy, on disk
+  std::string parent_dir;  // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
+  bool own_is_root = false;    // v2: own_dir is the mount's root (exempt from the EBUSY rule)
+  bool enable_in_own = false;  // v2: own's cgroup.subtree_control lacks the controller yet
+};
+
+struct Layout {
+  std::vector<Placement> placements;  // one per controller asked for
+  const Placement* find(Controller controller) const;
+};
+
+}  // namespace sandbox::cgroup
