@@ -20,8 +20,8 @@
 #include <fmt/format.h>
 
 #include "builtins/cgroup_fs.h"
-#include "size.h"
 #include "hints.h"
+#include "size.h"
 #include "sys.h"
 
 namespace sandbox::cgroup {

@@ -68,7 +68,8 @@ constexpr Hint kHints[] = {
     {"sethostname", EINVAL, "a hostname is at most 64 bytes"},
     {"uid_map", EPERM,
      "an unprivileged user can map only its own uid, once, and only from the parent user "
-     "namespace; a map is write-once. Ubuntu 23.10+: kernel.apparmor_restrict_unprivileged_userns=1 "
+     "namespace; a map is write-once. Ubuntu 23.10+: "
+     "kernel.apparmor_restrict_unprivileged_userns=1 "
      "causes this; see nslab doctor"},
     {"uid_map", EINVAL,
      "the map is malformed: ranges overlap, a count is 0, a range overflows, or there are more "

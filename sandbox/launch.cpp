@@ -144,14 +144,15 @@ Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
       return ok();
     }
     case Action::CreateCgroup: {
-      auto made =
-          cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits, runner.runner_pid);
+      auto made = cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits,
+                                            runner.runner_pid);
       if (!made) return made.error();
       runner.cgroup.emplace(std::move(*made));
       return ok();
     }
     default:
-      return plain_error(fmt::format("{} is not a step before the clone", action_label(step.action)));
+      return plain_error(
+          fmt::format("{} is not a step before the clone", action_label(step.action)));
   }
 }
 

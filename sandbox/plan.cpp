@@ -109,9 +109,9 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   // The box's life, in order. Each call adds the steps of one kind of isolation.
   append(plan, *cgroup_steps, Action::SweepStaleCgroups);  // rmdir what SIGKILLed runners left
   append(plan, *cgroup_steps, Action::CreateCgroup);       // mkdir, limits
-  SANDBOX_TRY(plan_process(spec, plan));                  // clone, die with runner, fds, wait
+  SANDBOX_TRY(plan_process(spec, plan));                   // clone, die with runner, fds, wait
   append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
-  SANDBOX_TRY(plan_user(spec, caller, plan));             // parent: id maps
+  SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
   append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
   plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
                         "let the box go on with its own setup, now that the runner's part is "
@@ -122,15 +122,15 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
          "become root of the new user namespace, so files the box creates belong to its root"});
   append(plan, *network_steps, Action::EmptyNetwork);         // nothing: lo, down
   append(plan, *network_steps, Action::ConfigureBoxNetwork);  // lo and eth0 up
-  SANDBOX_TRY(plan_cgroup_namespace(spec, plan));  // unshare(CLONE_NEWCGROUP)
-  SANDBOX_TRY(plan_uts(spec, plan));               // sethostname
-  SANDBOX_TRY(plan_mount(spec, plan));             // private propagation
-  SANDBOX_TRY(plan_rootfs(spec, caller, plan));    // tmpfs or bind, /dev
-  SANDBOX_TRY(plan_pid(spec, caller, plan));       // /proc, and its protection
-  SANDBOX_TRY(plan_time(spec, plan));              // unshare(CLONE_NEWTIME), offsets
-  SANDBOX_TRY(plan_pivot(spec, plan));             // pivot_root, detach the old root
-  SANDBOX_TRY(plan_exec(spec, plan));              // execve
-  append(plan, *cgroup_steps, Action::RemoveCgroup);  // after the box's end
+  SANDBOX_TRY(plan_cgroup_namespace(spec, plan));             // unshare(CLONE_NEWCGROUP)
+  SANDBOX_TRY(plan_uts(spec, plan));                          // sethostname
+  SANDBOX_TRY(plan_mount(spec, plan));                        // private propagation
+  SANDBOX_TRY(plan_rootfs(spec, caller, plan));               // tmpfs or bind, /dev
+  SANDBOX_TRY(plan_pid(spec, caller, plan));                  // /proc, and its protection
+  SANDBOX_TRY(plan_time(spec, plan));                         // unshare(CLONE_NEWTIME), offsets
+  SANDBOX_TRY(plan_pivot(spec, plan));                        // pivot_root, detach the old root
+  SANDBOX_TRY(plan_exec(spec, plan));                         // execve
+  append(plan, *cgroup_steps, Action::RemoveCgroup);          // after the box's end
   return plan;
 }
 

@@ -26,19 +26,19 @@ namespace sandbox {
 enum class Side { Runner, Box };
 
 enum class Action {
-  SweepStaleCgroups,  // runner: rmdir cgroups of runners that were SIGKILLed
-  CreateCgroup,       // runner: mkdir the box's cgroup(s), write the limits
-  Clone,              // clone3 with the namespace flags
-  DieWithRunner,      // prctl(PR_SET_PDEATHSIG) + getppid() check
-  CloseInheritedFds,  // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
-  WaitForRelease,     // read() on the sync pipe
-  JoinCgroup,         // parent: the child's pid into cgroup.procs
-  WriteUidMap,        // parent: /proc/PID/uid_map
-  DenySetgroups,      // parent: /proc/PID/setgroups
-  WriteGidMap,        // parent: /proc/PID/gid_map
-  PlugVeth,           // parent: the veth pair, the host end's address, up
-  Release,            // parent: write() on the sync pipe
-  BecomeRootInside,   // setresgid/setresuid(0) once the maps exist
+  SweepStaleCgroups,    // runner: rmdir cgroups of runners that were SIGKILLed
+  CreateCgroup,         // runner: mkdir the box's cgroup(s), write the limits
+  Clone,                // clone3 with the namespace flags
+  DieWithRunner,        // prctl(PR_SET_PDEATHSIG) + getppid() check
+  CloseInheritedFds,    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
+  WaitForRelease,       // read() on the sync pipe
+  JoinCgroup,           // parent: the child's pid into cgroup.procs
+  WriteUidMap,          // parent: /proc/PID/uid_map
+  DenySetgroups,        // parent: /proc/PID/setgroups
+  WriteGidMap,          // parent: /proc/PID/gid_map
+  PlugVeth,             // parent: the veth pair, the host end's address, up
+  Release,              // parent: write() on the sync pipe
+  BecomeRootInside,     // setresgid/setresuid(0) once the maps exist
   EmptyNetwork,         // --net: nothing to do, the clone made the namespace
   ConfigureBoxNetwork,  // --veth: lo up, eth0's address, eth0 up
   EnterCgroupNamespace,

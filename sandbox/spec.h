@@ -83,7 +83,7 @@ struct Spec {
   bool cgroup = false;
   bool time = false;
   std::int64_t time_offset_seconds = 0;  // added to the box's boottime and monotonic clocks
-  cgroup::Limits limits;                  // --pids, --memory, --cpus
+  cgroup::Limits limits;                 // --pids, --memory, --cpus
   bool net = false;
   bool veth = false;  // implies net
   Command command;

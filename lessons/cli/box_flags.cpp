@@ -115,7 +115,8 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   }
   if (!f.cpus.empty()) {
     long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-    auto quota = sandbox::cgroup::parse_cpus(f.cpus, online > 0 ? static_cast<unsigned>(online) : 1);
+    auto quota =
+        sandbox::cgroup::parse_cpus(f.cpus, online > 0 ? static_cast<unsigned>(online) : 1);
     if (!quota) return quota.error();
     spec.limits.cpu = *quota;
   }

@@ -355,3 +355,81 @@ TEST_CASE("namespace_names follows /proc/PID/ns naming") {
         std::vector<std::string>{"user", "mnt", "pid"});
   CHECK(namespace_names(0).empty());
 }
+
+namespace {
+
+// A hybrid host as this project's build machine has: pids and memory on v1, nothing on v2.
+cgroup::Layout fake_v1_layout() {
+  cgroup::Layout layout;
+  for (auto [controller, name] : {std::pair{cgroup::Controller::Pids, "pids"},
+                                  std::pair{cgroup::Controller::Memory, "memory"}}) {
+    cgroup::Placement p;
+    p.controller = controller;
+    p.version = cgroup::Version::V1;
+    p.hierarchy = std::string("cgroup v1 ") + name + " at /sys/fs/cgroup/" + name;
+    p.own_dir = p.parent_dir = std::string("/sys/fs/cgroup/") + name;
+    layout.placements.push_back(p);
+  }
+  return layout;
+}
+
+}  // namespace
+
+TEST_CASE("limits and a veth put their steps around the clone and the release, in order") {
+  Spec spec = spec_with_tinysh();
+  spec.pid = true;
+  spec.limits.pids_max = 10;
+  spec.limits.memory_bytes = 32u << 20;
+  spec.veth = true;
+  Caller caller = root_caller();
+  caller.cgroup_layout = fake_v1_layout();
+  auto p = plan(spec, caller);
+  REQUIRE_MESSAGE(p.ok(), p.error().message());
+  CHECK(p->clone_flags == (CLONE_NEWPID | CLONE_NEWNET));  // --veth implies --net
+  CHECK(actions(*p) == std::vector<Action>{
+                           Action::SweepStaleCgroups, Action::CreateCgroup, Action::Clone,
+                           Action::DieWithRunner, Action::CloseInheritedFds, Action::WaitForRelease,
+                           Action::JoinCgroup, Action::PlugVeth, Action::Release,
+                           Action::ConfigureBoxNetwork, Action::Exec, Action::RemoveCgroup});
+  const Step& create = p->steps[1];
+  CHECK(create.side == Side::Runner);
+  CHECK(create.calls.find("/sys/fs/cgroup/pids/nslab-box-RUNNER_PID/pids.max \"10\"") !=
+        std::string::npos);
+  CHECK(create.why.find("cgroup v1 memory") != std::string::npos);
+}
+
+TEST_CASE("--net alone adds only the empty network namespace; no flag adds no cgroup step") {
+  Spec spec = spec_with_tinysh();
+  spec.net = true;
+  auto p = plan(spec, root_caller());
+  REQUIRE(p.ok());
+  CHECK(p->clone_flags == CLONE_NEWNET);
+  CHECK(p->has(Action::EmptyNetwork));
+  CHECK_FALSE(p->has(Action::PlugVeth));
+  CHECK_FALSE(p->has(Action::CreateCgroup));
+}
+
+TEST_CASE("refused: --veth and limits for a normal user, and limits without a known layout") {
+  Spec veth = spec_with_tinysh();
+  veth.user = veth.map_root = veth.veth = true;
+  auto refused = plan(veth, user_caller());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message().find("CAP_NET_ADMIN") != std::string::npos);
+
+  Spec pids = spec_with_tinysh();
+  pids.limits.pids_max = 10;
+  Caller user = user_caller();
+  user.cgroup_layout = fake_v1_layout();
+  user.cgroup_refusal =
+      plain_error("--pids: cannot make a cgroup in /sys/fs/cgroup/pids", "cgroup limits need root");
+  refused = plan(pids, user);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message().find("cgroup limits need root") != std::string::npos);
+
+  // Control: the same spec for root with the layout is planned.
+  Caller root = root_caller();
+  root.cgroup_layout = fake_v1_layout();
+  CHECK(plan(pids, root).ok());
+  // Without a layout plan() does not guess one.
+  CHECK_FALSE(plan(pids, root_caller()).ok());
+}

@@ -1,0 +1,352 @@
+// Cgroup limits and networking end to end: `nslab run --pids/--memory/--cpus/--net/--veth`, checked
+// from the host through cgroupfs, the kernel's counters and /sys/class/net while the box runs, and
+// again after it ended (or after its runner was killed with SIGKILL).
+//
+// Boxes that the test must talk to while they run are driven through a pipe on tinysh's stdin
+// (tinysh reads a line, runs it, reads the next), so each check waits for what the box printed,
+// never for a time. Network traffic goes only between a box and the host end of its own veth.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "box_harness.h"
+#include "cgroup.h"
+#include "net.h"
+
+using namespace boxtest;
+using sandbox::cgroup::Controller;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+// A value of a "key value" file such as cpu.stat; -1 when the key is missing.
+long long keyed(const std::string& path, const std::string& key) {
+  std::smatch m;
+  std::string text = testing::read_file(path);
+  if (!std::regex_search(text, m, std::regex("(^|\n)" + key + " (\\d+)"))) return -1;
+  return std::stoll(m[2]);
+}
+
+// The box cgroup directory a runner with pid `runner` makes for `controller`: the test process
+// and the runner it starts share their cgroups, so the layout seen from here is the runner's.
+std::string box_cgroup_dir(Controller controller, pid_t runner) {
+  auto layout = sandbox::cgroup::detect_layout({controller});
+  REQUIRE_MESSAGE(layout.ok(), layout.error().message());
+  return layout->find(controller)->parent_dir + "/" + sandbox::cgroup::box_name(runner);
+}
+
+// Whether this host can run the cgroup tests at all (a controller may be missing); says why not.
+bool have_controller(Controller controller) {
+  if (sandbox::cgroup::detect_layout({controller})) return true;
+  MESSAGE("skipped: no " << sandbox::cgroup::controller_name(controller) << " controller here");
+  return false;
+}
+
+// `nslab run ARGS` with tinysh reading its commands from a pipe this test writes to. The runner
+// has a process group of its own; the destructor kills it and the box and reaps the runner.
+class PipedBox {
+ public:
+  explicit PipedBox(const std::vector<std::string>& args) {
+    char path[] = "/tmp/nslab-pipedbox-XXXXXX";
+    int log = ::mkstemp(path);
+    REQUIRE(log >= 0);
+    log_path_ = path;
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    std::vector<std::string> argv = {testing::bin("nslab"), "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    runner_ = ::fork();
+    REQUIRE(runner_ >= 0);
+    if (runner_ == 0) {
+      ::setpgid(0, 0);
+      ::dup2(fds[0], 0);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      ::execv(cargv[0], cargv.data());
+      ::_exit(127);
+    }
+    ::close(fds[0]);
+    ::close(log);
+    input_ = fds[1];
+  }
+  ~PipedBox() {
+    if (input_ >= 0) ::close(input_);
+    if (!reaped_) {
+      pid_t box = box_pid();
+      ::kill(-runner_, SIGKILL);
+      ::kill(runner_, SIGKILL);
+      if (box > 0) ::kill(box, SIGKILL);
+      while (::waitpid(runner_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    ::unlink(log_path_.c_str());
+  }
+  PipedBox(const PipedBox&) = delete;
+  PipedBox& operator=(const PipedBox&) = delete;
+
+  pid_t runner() const { return runner_; }
+  // The box's first process: the runner's child, once it runs tinysh.
+  pid_t box_pid() const {
+    for (pid_t child : testing::children_of(runner_))
+      if (testing::read_file(fmt::format("/proc/{}/comm", child)) == "tinysh\n") return child;
+    return -1;
+  }
+  void send(const std::string& line) {
+    std::string text = line + "\n";
+    REQUIRE(::write(input_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  }
+  // Waits (bounded) until the output holds `text`.
+  bool wait_for(const std::string& text, std::chrono::milliseconds limit = 15s) {
+    return testing::wait_until([&] { return contains(output(), text); }, limit);
+  }
+  // Closes tinysh's stdin (it exits at EOF) and waits for the runner; its status, -1 on timeout.
+  int finish(std::chrono::milliseconds limit = 15s) {
+    ::close(input_);
+    input_ = -1;
+    return wait_exit(limit);
+  }
+  int wait_exit(std::chrono::milliseconds limit = 15s) {
+    int status = 0;
+    if (!testing::wait_until([&] { return ::waitpid(runner_, &status, WNOHANG) == runner_; },
+                             limit))
+      return -1;
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string output() const { return testing::read_file(log_path_); }
+
+ private:
+  pid_t runner_ = -1;
+  int input_ = -1;
+  bool reaped_ = false;
+  std::string log_path_;
+};
+
+struct Veth {
+  std::string host_link, box_address, host_address;
+};
+
+// The line the runner prints when a --veth box starts: "nslab: veth nslab-N: box A, host B".
+std::optional<Veth> veth_of(const std::string& output) {
+  std::smatch m;
+  if (!std::regex_search(output, m,
+                         std::regex("nslab: veth (nslab-\\d+): box ([0-9.]+), host ([0-9.]+)")))
+    return std::nullopt;
+  return Veth{m[1], m[2], m[3]};
+}
+
+bool link_on_host(const std::string& name) {
+  return exists("/sys/class/net/" + name);
+}
+
+}  // namespace
+
+TEST_CASE("nslab run --pids 10: spawn 50 starts at most 9, names EAGAIN, the box lives on") {
+  if (!have_root() || !have_controller(Controller::Pids)) return;
+  PipedBox box({"--pid", "--mount", "--proc", "--pids", "10"});
+  std::string dir = box_cgroup_dir(Controller::Pids, box.runner());
+  box.send("spawn 50");
+  box.send("echo alive");
+  REQUIRE_MESSAGE(box.wait_for("alive\n"), box.output());
+  // While the box runs: its cgroup, its limit, and the box's PID 1 in it — the runner is not.
+  CHECK(trimmed(testing::read_file(dir + "/pids.max")) == "10");
+  pid_t pid1 = box.box_pid();
+  REQUIRE(pid1 > 0);
+  CHECK(contains(testing::read_file(dir + "/cgroup.procs"), std::to_string(pid1)));
+  CHECK_FALSE(contains(testing::read_file(fmt::format("/proc/{}/cgroup", box.runner())),
+                       sandbox::cgroup::box_name(box.runner())));
+
+  std::string out = box.output();
+  std::smatch started;
+  REQUIRE_MESSAGE(std::regex_search(out, started, std::regex("spawn: started (\\d+) of 50")), out);
+  CHECK(std::stoi(started[1]) >= 1);
+  CHECK(std::stoi(started[1]) <= 9);
+  CHECK(contains(out, "(EAGAIN)"));
+
+  CHECK(box.finish() == 0);
+  CHECK_FALSE(exists(dir));  // removed before the runner exits
+}
+
+TEST_CASE("without --pids spawn 50 starts all 50 and no box cgroup is made (control for --pids)") {
+  if (!have_root() || !have_controller(Controller::Pids)) return;
+  PipedBox box({"--pid", "--mount", "--proc"});
+  std::string dir = box_cgroup_dir(Controller::Pids, box.runner());
+  box.send("spawn 50");
+  box.send("echo alive");
+  REQUIRE_MESSAGE(box.wait_for("alive\n"), box.output());
+  CHECK(contains(box.output(), "spawn: started 50 of 50"));
+  CHECK_FALSE(exists(dir));
+  CHECK(box.finish() == 0);
+}
+
+TEST_CASE(
+    "nslab run --memory 32M: hog 200M is OOM-killed and the runner says so from the counter") {
+  if (!have_root() || !have_controller(Controller::Memory)) return;
+  auto r = nslab_run({"--memory", "32M", "-c", "hog 200M; echo after=$?"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);  // the shell's last command ran: the shell itself was not the victim
+  CHECK(contains(r.out, "after=137"));
+  CHECK(contains(r.err, "nslab: the box's processes were killed by the OOM killer"));
+  CHECK(contains(r.err, "(memory limit 32 MiB)"));
+}
+
+TEST_CASE("a box SIGKILLed from the host under --memory 32M is not called an OOM kill") {
+  if (!have_root() || !have_controller(Controller::Memory)) return;
+  PipedBox box({"--memory", "32M"});
+  box.send("echo ready");
+  REQUIRE_MESSAGE(box.wait_for("ready\n"), box.output());
+  pid_t pid = box.box_pid();
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGKILL);
+  CHECK(box.wait_exit() == 128 + SIGKILL);
+  INFO(box.output());
+  CHECK(contains(box.output(), "killed by SIGKILL"));
+  CHECK_FALSE(contains(box.output(), "OOM"));
+}
+
+TEST_CASE("nslab run --cpus 0.2: burn 1 is throttled by the kernel (nr_throttled rises)") {
+  if (!have_root() || !have_controller(Controller::Cpu)) return;
+  PipedBox box({"--cpus", "0.2"});
+  std::string stat = box_cgroup_dir(Controller::Cpu, box.runner()) + "/cpu.stat";
+  box.send("echo started");
+  REQUIRE_MESSAGE(box.wait_for("started\n"), box.output());
+  CHECK(keyed(stat, "nr_throttled") == 0);  // control: an idle shell is not throttled
+  box.send("burn 1");
+  box.send("echo burned");
+  REQUIRE_MESSAGE(box.wait_for("burned\n", 30s), box.output());
+  CHECK(keyed(stat, "nr_throttled") > 0);
+  CHECK(box.finish() == 0);
+  CHECK_FALSE(exists(stat));
+}
+
+TEST_CASE("nslab run --net: the box has only lo, and it is down") {
+  if (!have_root()) return;
+  auto r = nslab_run({"--net", "-c", "ifaces"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);
+  std::vector<std::string> names;
+  std::smatch m;
+  std::string text = r.out;
+  // ifaces prints one line per interface: "1: lo  DOWN  mtu 65536".
+  for (std::regex line("(^|\n)\\d+: ([^ ]+) "); std::regex_search(text, m, line); text = m.suffix())
+    names.push_back(m[2]);
+  CHECK(names == std::vector<std::string>{"lo"});
+  CHECK(contains(r.out, "1: lo  DOWN"));
+  // Control: without --net the box sees the host's interfaces, more than lo.
+  auto host = nslab_run({"-c", "ifaces"});
+  CHECK(contains(host.out, "UP"));
+}
+
+TEST_CASE("nslab run --veth: TCP both ways between host and box; the veth goes with the box") {
+  if (!have_root()) return;
+  PipedBox box({"--veth"});
+  REQUIRE_MESSAGE(box.wait_for("nslab: veth "), box.output());
+  auto veth = veth_of(box.output());
+  REQUIRE_MESSAGE(veth, box.output());
+  CHECK(link_on_host(veth->host_link));
+
+  // The box listens, the host connects.
+  box.send(fmt::format("tcp listen -t 15 5000 {}", veth->box_address));
+  REQUIRE_MESSAGE(box.wait_for("tcp: listening on"), box.output());
+  auto from_host = testing::run({testing::bin("tinysh"), "-c",
+                                 fmt::format("tcp connect {} 5000 hello-box", veth->box_address)});
+  CHECK_MESSAGE(from_host.status() == 0, from_host.out << from_host.err);
+  CHECK(contains(from_host.out, "tcp: reply:"));
+  REQUIRE_MESSAGE(box.wait_for("tcp: received: hello-box"), box.output());
+  CHECK(contains(box.output(), "tcp: connection from " + veth->host_address));
+
+  // The host end listens, the box connects.
+  testing::Background listener(
+      {testing::bin("tinysh"), "-c", fmt::format("tcp listen -t 15 5001 {}", veth->host_address)});
+  REQUIRE(
+      testing::wait_until([&] { return contains(listener.output(), "tcp: listening on"); }, 10s));
+  box.send(fmt::format("tcp connect {} 5001 hello-host", veth->host_address));
+  CHECK(listener.wait(15s) == 0);
+  CHECK(contains(listener.output(), "tcp: received: hello-host"));
+  CHECK(contains(listener.output(), "tcp: connection from " + veth->box_address));
+
+  CHECK(box.finish() == 0);
+  // The kernel deletes the pair with the box's namespace, shortly after the box's end.
+  CHECK(testing::wait_until([&] { return !link_on_host(veth->host_link); }, 5s));
+}
+
+TEST_CASE("after a SIGKILL of the runner the next start sweeps its cgroup, and no veth is left") {
+  if (!have_root() || !have_controller(Controller::Pids)) return;
+  PipedBox box({"--pid", "--pids", "10", "--veth"});
+  REQUIRE_MESSAGE(box.wait_for("nslab: veth "), box.output());
+  auto veth = veth_of(box.output());
+  REQUIRE(veth);
+  std::string dir = box_cgroup_dir(Controller::Pids, box.runner());
+  box.send("echo up");
+  REQUIRE_MESSAGE(box.wait_for("up\n"), box.output());
+  pid_t pid1 = box.box_pid();
+  REQUIRE(pid1 > 0);
+
+  ::kill(box.runner(), SIGKILL);
+  CHECK(box.wait_exit() == 128 + SIGKILL);
+  // The box dies with its runner (PR_SET_PDEATHSIG); its cgroup stays behind, empty.
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
+  CHECK(testing::wait_until(
+      [&] { return trimmed(testing::read_file(dir + "/cgroup.procs")).empty(); }, 10s));
+  CHECK(exists(dir));  // control: nothing but the sweep removes it
+
+  auto next = nslab_run({"-c", "true"});
+  CHECK_MESSAGE(next.status() == 0, next.err);
+  CHECK_FALSE(exists(dir));
+  CHECK(testing::wait_until([&] { return !link_on_host(veth->host_link); }, 5s));
+}
+
+TEST_CASE("nslab doctor says every lesson runs here, as root") {
+  if (!have_root()) return;
+  auto r = testing::run({testing::bin("nslab"), "doctor", "--color", "never"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);
+  CHECK_FALSE(contains(r.out, "won't"));
+}
+
+TEST_CASE(
+    "a normal user is refused --veth and --pids before anything is created, with the reason") {
+  if (!have_root()) return;
+  TempUser user;
+  REQUIRE(user.ok());
+  auto veth = nslab_run({"--user", "--map-root", "--veth", "-c", "echo started"}, user.prefix(), {},
+                        user.nslab());
+  CHECK(veth.status() == 2);
+  CHECK(contains(veth.err, std::string(sandbox::kVethNeedsNetAdmin)));
+  CHECK(veth.out.empty());
+
+  auto pids = nslab_run({"--pids", "10", "-c", "echo started"}, user.prefix(), {}, user.nslab());
+  CHECK(pids.status() == 2);
+  CHECK(contains(pids.err, "cgroup limits need root"));
+  CHECK(pids.out.empty());
+
+  // Control: the same user may start a box with an empty network namespace of its own.
+  auto net = nslab_run({"--user", "--map-root", "--net", "-c", "echo started"}, user.prefix(), {},
+                       user.nslab());
+  CHECK_MESSAGE(net.status() == 0, net.err);
+  CHECK(contains(net.out, "started"));
+}
