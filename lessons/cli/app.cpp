@@ -2,8 +2,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "check.h"
+#include "doctor.h"
 #include "enter.h"
 #include "explain.h"
+#include "lessons_cmd.h"
 #include "ps.h"
 #include "run.h"
 
@@ -23,7 +26,13 @@ int nslab_main(int argc, char** argv) {
   EnterOptions enter;
   CLI::App* ps_cmd = setup_ps(app, ps);
   CLI::App* enter_cmd = setup_enter(app, enter);
-  // Room for: lesson, check, lessons, doctor.
+  DoctorOptions doctor;
+  CLI::App* doctor_cmd = setup_doctor(app, doctor);
+  CheckOptions check;
+  LessonsOptions lessons;
+  CLI::App* check_cmd = setup_check(app, check);
+  CLI::App* lessons_cmd = setup_lessons(app, lessons);
+  // Room for: lesson.
   try {
     app.parse(split_enter_program(argc, argv, enter), argv);
   } catch (const CLI::ParseError& e) {
@@ -34,6 +43,9 @@ int nslab_main(int argc, char** argv) {
   if (explain_cmd->parsed()) return run_explain(explain);
   if (ps_cmd->parsed()) return run_ps(ps);
   if (enter_cmd->parsed()) return run_enter(enter);
+  if (doctor_cmd->parsed()) return run_doctor(doctor);
+  if (check_cmd->parsed()) return run_check(check);
+  if (lessons_cmd->parsed()) return run_lessons(lessons);
   return 2;
 }
 

@@ -261,7 +261,7 @@ TEST_CASE("nslab run --net: the box has only lo, and it is down") {
   CHECK(contains(host.out, "UP"));
 }
 
-TEST_CASE("nslab run --veth: TCP both ways between host and box; the veth goes with the box") {
+TEST_CASE("nslab run --veth: TCP both ways between host and box, the veth goes with the box") {
   if (!have_root()) return;
   PipedBox box({"--veth"});
   REQUIRE_MESSAGE(box.wait_for("nslab: veth "), box.output());

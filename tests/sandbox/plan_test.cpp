@@ -398,7 +398,7 @@ TEST_CASE("limits and a veth put their steps around the clone and the release, i
   CHECK(create.why.find("cgroup v1 memory") != std::string::npos);
 }
 
-TEST_CASE("--net alone adds only the empty network namespace; no flag adds no cgroup step") {
+TEST_CASE("--net alone adds only the empty network namespace, no flag adds no cgroup step") {
   Spec spec = spec_with_tinysh();
   spec.net = true;
   auto p = plan(spec, root_caller());
