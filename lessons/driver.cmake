@@ -10,7 +10,7 @@ add_library(lesson_driver STATIC
   driver/catalog.cpp
 )
 target_include_directories(lesson_driver PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/driver)
-target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt util)
+target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt-header-only util)
 # The lessons of the source tree this nslab was built from (overridden by $NSLAB_LESSONS).
 target_compile_definitions(lesson_driver PRIVATE NSLAB_LESSONS_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 

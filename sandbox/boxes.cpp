@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sched.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "namespaces.h"
+#include "spec.h"
 #include "sys.h"
 
 namespace sandbox {
@@ -214,11 +214,8 @@ long clock_ticks_per_second() {
 }
 
 std::string user_name(uid_t uid) {
-  // getpwuid_r reads /etc/passwd (and NSS); a miss shows the number, as ps(1) does.
-  passwd pw{}, *found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) return found->pw_name;
-  return std::to_string(uid);
+  // A uid that /etc/passwd does not name shows as the number, as ps(1) does.
+  return host_user_name(uid).value_or(std::to_string(uid));
 }
 
 std::optional<std::string> box_hostname(const BoxInfo& box) {

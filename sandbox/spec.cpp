@@ -1,11 +1,14 @@
 #include "spec.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "passwd.h"  // tinysh's /etc/passwd parser
 
 #include <fmt/format.h>
 
@@ -148,6 +151,15 @@ Status validate_hostname(std::string_view name) {
   return ok();
 }
 
+std::optional<std::string> host_user_name(uid_t uid) {
+  std::ifstream in("/etc/passwd");
+  std::stringstream text;
+  text << in.rdbuf();
+  tinysh::IdNames names(tinysh::parse_passwd(text.str()), {});
+  if (const tinysh::PasswdEntry* user = names.user(uid)) return user->name;
+  return std::nullopt;
+}
+
 Caller current_caller() {
   Caller caller;
   caller.uid = ::getuid();
@@ -169,8 +181,8 @@ Caller current_caller() {
       }
     }
   }
-  if (passwd* pw = ::getpwuid(caller.invoking_uid)) {
-    caller.invoking_name = pw->pw_name;
+  if (auto name = host_user_name(caller.invoking_uid)) {
+    caller.invoking_name = *name;
   } else if (const char* sudo_user = std::getenv("SUDO_USER")) {
     caller.invoking_name = sudo_user;
   } else {

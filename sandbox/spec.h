@@ -118,4 +118,8 @@ struct Caller {
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER and /etc/passwd.
 Caller current_caller();
 
+// The name /etc/passwd gives a uid, read directly with tinysh's parser: nslab is linked
+// statically, and glibc's getpwuid() would need to load NSS modules at run time.
+std::optional<std::string> host_user_name(uid_t uid);
+
 }  // namespace sandbox
