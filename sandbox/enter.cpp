@@ -17,6 +17,7 @@
 
 #include "boxes.h"
 #include "namespaces.h"
+#include "supervise.h"
 #include "sys.h"
 
 extern char** environ;
@@ -142,7 +143,6 @@ std::vector<std::string> box_cgroup_dirs(std::string_view box_cgroup,
 
 namespace {
 
-constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 
 // The hint for a failed open of /proc/BOX/...: what the errno means for entering a box.
 Error box_open_error(Error e, pid_t box_pid) {
@@ -337,43 +337,6 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
   ::execveat(opened.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
   return make_error("execveat(tinysh_fd, \"\", AT_EMPTY_PATH)", errno);
 }
-
-// The signal mask and terminal dispositions nslab had, put back when it is done.
-class SignalState {
- public:
-  SignalState() {
-    sigemptyset(&waited_);
-    sigaddset(&waited_, SIGCHLD);
-    for (int sig : kForwarded) sigaddset(&waited_, sig);
-    ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
-  }
-  ~SignalState() {
-    if (ignoring_tty_) {
-      ::sigaction(SIGTTOU, &old_ttou_, nullptr);
-      ::sigaction(SIGTTIN, &old_ttin_, nullptr);
-    }
-    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
-  }
-  SignalState(const SignalState&) = delete;
-  SignalState& operator=(const SignalState&) = delete;
-
-  // While the shell has the terminal, nslab is a background group of it.
-  void ignore_terminal_stops() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGTTOU, &ignore, &old_ttou_);
-    ::sigaction(SIGTTIN, &ignore, &old_ttin_);
-    ignoring_tty_ = true;
-  }
-  const sigset_t& original_mask() const { return original_mask_; }
-  const sigset_t& waited() const { return waited_; }
-
- private:
-  sigset_t waited_{}, original_mask_{};
-  struct sigaction old_ttou_ {
-  }, old_ttin_{};
-  bool ignoring_tty_ = false;
-};
 
 // A child process that is killed and reaped unless it was waited for.
 class Child {

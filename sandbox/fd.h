@@ -1,38 +1,11 @@
-// A file descriptor that closes itself. Move-only: exactly one owner closes it.
+// A file descriptor that closes itself: tinysh's own owned-fd class, shared so the shell and the
+// sandbox hold fds the same way. Move-only: exactly one owner closes it.
 #pragma once
 
-#include <unistd.h>
-
-#include <utility>
+#include "../shell/unique_fd.h"
 
 namespace sandbox {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = tinysh::Fd;
 
 }  // namespace sandbox

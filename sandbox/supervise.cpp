@@ -26,44 +26,6 @@ namespace sandbox {
 
 namespace {
 
-constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
-
-// Restores the signal mask and the SIGTTOU/SIGTTIN dispositions when the runner is done.
-class SignalState {
- public:
-  SignalState() {
-    sigemptyset(&waited_);
-    sigaddset(&waited_, SIGCHLD);
-    for (int sig : kForwarded) sigaddset(&waited_, sig);
-    ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
-  }
-  ~SignalState() {
-    if (ignoring_tty_) {
-      ::sigaction(SIGTTOU, &old_ttou_, nullptr);
-      ::sigaction(SIGTTIN, &old_ttin_, nullptr);
-    }
-    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
-  }
-  SignalState(const SignalState&) = delete;
-  SignalState& operator=(const SignalState&) = delete;
-
-  void ignore_terminal_stops() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGTTOU, &ignore, &old_ttou_);
-    ::sigaction(SIGTTIN, &ignore, &old_ttin_);
-    ignoring_tty_ = true;
-  }
-  const sigset_t& original_mask() const { return original_mask_; }
-  const sigset_t& waited() const { return waited_; }
-
- private:
-  sigset_t waited_{}, original_mask_{};
-  struct sigaction old_ttou_ {
-  }, old_ttin_{};
-  bool ignoring_tty_ = false;
-};
-
 bool sent_by_a_process(const siginfo_t& info) {
   return info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
 }

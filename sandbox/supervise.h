@@ -2,6 +2,7 @@
 // when it ends, and turn its end into an exit status.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -12,6 +13,47 @@
 #include "result.h"
 
 namespace sandbox {
+
+// The signals a process may send nslab that it passes on to the box.
+inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+// While nslab waits for a box (run) or an entered shell (enter): the signals it takes one by one
+// with sigwaitinfo(2) are blocked, and the terminal-stop signals ignored while the box has the
+// terminal. Restores the signal mask and the SIGTTOU/SIGTTIN dispositions when nslab is done.
+class SignalState {
+ public:
+  SignalState() {
+    sigemptyset(&waited_);
+    sigaddset(&waited_, SIGCHLD);
+    for (int sig : kForwarded) sigaddset(&waited_, sig);
+    ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
+  }
+  ~SignalState() {
+    if (ignoring_tty_) {
+      ::sigaction(SIGTTOU, &old_ttou_, nullptr);
+      ::sigaction(SIGTTIN, &old_ttin_, nullptr);
+    }
+    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+  }
+  SignalState(const SignalState&) = delete;
+  SignalState& operator=(const SignalState&) = delete;
+
+  void ignore_terminal_stops() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGTTOU, &ignore, &old_ttou_);
+    ::sigaction(SIGTTIN, &ignore, &old_ttin_);
+    ignoring_tty_ = true;
+  }
+  const sigset_t& original_mask() const { return original_mask_; }
+  const sigset_t& waited() const { return waited_; }
+
+ private:
+  sigset_t waited_{}, original_mask_{};
+  struct sigaction old_ttou_ {
+  }, old_ttin_{};
+  bool ignoring_tty_ = false;
+};
 
 struct BoxExit {
   int exit_code = 0;  // when the box's first process exited
