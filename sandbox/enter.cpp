@@ -446,21 +446,9 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   signals.ignore_terminal_stops();
 
   // Step 6: wait, forwarding what a process (not the terminal) sends nslab.
-  int status = -1;
-  while (status < 0) {
-    siginfo_t info{};
-    int sig = ::sigwaitinfo(&signals.waited(), &info);
-    if (sig < 0) {
-      if (errno == EINTR) continue;
-      return make_error("sigwaitinfo", errno);
-    }
-    if (sig == SIGCHLD) {
-      status = child.wait(WNOHANG);
-      continue;
-    }
-    if (info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL)
-      ::kill(child.pid(), sig);
-  }
+  auto waited = wait_forwarding(signals, child.pid(), [&child] { return child.wait(WNOHANG); });
+  if (!waited) return waited.error();
+  int status = *waited;
   if (had_terminal) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
 
   BoxExit exit;

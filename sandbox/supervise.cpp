@@ -32,6 +32,24 @@ bool sent_by_a_process(const siginfo_t& info) {
 
 }  // namespace
 
+Result<int> wait_forwarding(const SignalState& signals, pid_t pid,
+                            const std::function<int()>& poll_exit) {
+  for (;;) {
+    siginfo_t info{};
+    int sig = ::sigwaitinfo(&signals.waited(), &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      return make_error("sigwaitinfo", errno);
+    }
+    if (sig == SIGCHLD) {
+      int status = poll_exit();
+      if (status >= 0) return status;
+      continue;
+    }
+    if (sent_by_a_process(info)) ::kill(pid, sig);
+  }
+}
+
 Result<BoxExit> run_box(const Plan& plan, const std::function<void(const Box&)>& on_start) {
   SignalState signals;
   bool had_terminal = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
@@ -42,20 +60,9 @@ Result<BoxExit> run_box(const Plan& plan, const std::function<void(const Box&)>&
   signals.ignore_terminal_stops();
   if (on_start) on_start(box);
 
-  int status = -1;
-  while (status < 0) {
-    siginfo_t info{};
-    int sig = ::sigwaitinfo(&signals.waited(), &info);
-    if (sig < 0) {
-      if (errno == EINTR) continue;
-      return make_error("sigwaitinfo", errno);
-    }
-    if (sig == SIGCHLD) {
-      status = box.poll_exit();
-      continue;
-    }
-    if (sent_by_a_process(info)) ::kill(box.pid(), sig);
-  }
+  auto waited = wait_forwarding(signals, box.pid(), [&box] { return box.poll_exit(); });
+  if (!waited) return waited.error();
+  int status = *waited;
 
   // tinysh may have left the terminal's foreground to its own process group; take it back
   // (SIGTTOU is still ignored, or tcsetpgrp from a background group would stop us).

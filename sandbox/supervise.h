@@ -65,6 +65,13 @@ struct BoxExit {
   int status() const { return signal ? 128 + signal : exit_code; }
 };
 
+// Takes the signals nslab blocked one by one until `poll_exit` (called on each SIGCHLD) gives a
+// wait status (>= 0). Meanwhile SIGTERM, SIGINT, SIGHUP and SIGQUIT that a process sends nslab
+// are passed on to `pid`; the same signals from the terminal are not, because the terminal
+// already sent them to the foreground process group. Shared by `run` and `enter`.
+Result<int> wait_forwarding(const SignalState& signals, pid_t pid,
+                            const std::function<int()>& poll_exit);
+
 // Launches the plan and waits for the box's first process to end. While it runs, SIGTERM,
 // SIGINT, SIGHUP and SIGQUIT that a process sends to the runner are forwarded to the box's first
 // process; the same signals from the terminal (Ctrl-C) are not, because the terminal already sent
