@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "process.h"
+#include "temp_dir.h"
 #include "pty_session.h"
 
 using testing::bin;
@@ -41,14 +42,7 @@ bool is_static_elf(const std::string& path) {
   return true;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/tinysh-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { run({"rm", "-rf", path}); }
-};
+using testing::TempDir;
 
 void write_file(const std::string& path, const std::string& text, mode_t mode) {
   std::ofstream(path) << text;

@@ -13,6 +13,7 @@
 
 #include "builtin.h"
 #include "capture.h"
+#include "temp_dir.h"
 #include "shell.h"
 
 namespace {
@@ -20,24 +21,7 @@ namespace {
 using testing::capture;
 using testing::Captured;
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/nslab-files-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    // FTW_PHYS: never follow a symlink out of the directory; FTW_DEPTH: contents first.
-    auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
-      ::remove(p);
-      return 0;
-    };
-    ::nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using testing::TempDir;
 
 void write_file(const std::string& path, const std::string& text, mode_t mode = 0644) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

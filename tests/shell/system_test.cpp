@@ -21,6 +21,7 @@
 #include "builtins/mount_options.h"
 #include "builtins/proc_read.h"
 #include "capture.h"
+#include "temp_dir.h"
 #include "shell.h"
 
 namespace {
@@ -62,22 +63,7 @@ std::vector<std::string> split_words(const std::string& line) {
   return words;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/nslab-system-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
-      ::remove(p);
-      return 0;
-    };
-    ::nftw(path.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using testing::TempDir;
 
 // Runs `body` in a forked child and returns what it reported: "" when every expectation held,
 // "SKIP: reason" when it could not set up, else the failed expectations, one per line. doctest's
