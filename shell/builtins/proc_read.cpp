@@ -14,6 +14,15 @@ std::optional<T> number(std::string_view text) {
   return value;
 }
 
+// Arguments and names may hold newlines or escape sequences (a `bash -c` script with several
+// lines is common, and prctl(PR_SET_NAME) takes any bytes): one process must stay one row of ps,
+// and no name may move the cursor. Control characters become '?', as procps's ps shows them.
+std::string printable(std::string text) {
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return text;
+}
+
 }  // namespace
 
 std::optional<ProcStat> parse_proc_stat(std::string_view text) {
@@ -25,7 +34,7 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   auto pid = number<pid_t>(text.substr(0, open));
   if (!pid) return std::nullopt;
   st.pid = *pid;
-  st.comm = text.substr(open + 2, close - open - 2);
+  st.comm = printable(std::string(text.substr(open + 2, close - open - 2)));
   // After the name: " S PPID ..."
   std::string_view rest = text.substr(close + 1);
   if (rest.size() < 4 || rest[0] != ' ' || rest[2] != ' ') return std::nullopt;
@@ -66,7 +75,7 @@ std::string cmdline_text(std::string_view raw) {
   std::string text(raw);
   for (char& c : text)
     if (c == '\0') c = ' ';
-  return text;
+  return printable(std::move(text));
 }
 
 std::optional<unsigned long long> parse_ns_link(std::string_view link) {

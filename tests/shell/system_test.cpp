@@ -243,6 +243,14 @@ TEST_CASE("cmdline arguments are joined by spaces, an empty cmdline stays empty"
   CHECK(tinysh::cmdline_text("").empty());
 }
 
+TEST_CASE("control characters in a cmdline or a name become question marks, one process one row") {
+  CHECK(tinysh::cmdline_text(std::string("bash\0-c\0a\nb\x1b[2J\0", 16)) == "bash -c a?b?[2J");
+  auto st = tinysh::parse_proc_stat("7 (x\ty\nz) S 1 7 7 0 -1");
+  REQUIRE(st.has_value());
+  CHECK(st->comm == "x?y?z");
+  CHECK(st->ppid == 1);
+}
+
 TEST_CASE("a namespace link's text gives its inode number") {
   CHECK(tinysh::parse_ns_link("uts:[4026531838]") == 4026531838ull);
   CHECK_FALSE(tinysh::parse_ns_link("uts:[]").has_value());
