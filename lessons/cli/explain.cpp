@@ -1,9 +1,12 @@
 #include "explain.h"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "cgroup.h"
 #include "plan.h"
+#include "text_wrap.h"
 
 namespace nslab::cli {
 
@@ -43,7 +46,10 @@ Explanation explain_text(const BoxFlags& flags, const sandbox::Caller& caller) {
 
 int run_explain(const ExplainOptions& options) {
   auto explanation = explain_text(options.box, sandbox::current_caller());
-  fmt::print(explanation.status ? stderr : stdout, "{}", explanation.text);
+  // On a terminal, fit its width; into a pipe or file, one line a call, for grep.
+  FILE* to = explanation.status ? stderr : stdout;
+  int width = terminal_width(::fileno(to));
+  fmt::print(to, "{}", width ? wrap_text(explanation.text, width) : explanation.text);
   return explanation.status;
 }
 

@@ -1,6 +1,7 @@
 // The nslab command line, parsed in-process: flags to Spec, and what explain prints.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "explain.h"
 #include "plan.h"
 #include "run.h"
+#include "text_wrap.h"
 
 using namespace nslab::cli;
 
@@ -131,4 +133,48 @@ TEST_CASE("explain refuses what no one can run, naming the fix") {
   auto e = explain_text(options.box, root);
   CHECK(e.status == 2);
   CHECK(e.text.find("add --mount") != std::string::npos);
+}
+
+TEST_CASE("wrap_text fits long lines to the width, continuing under the step's text") {
+  using nslab::cli::wrap_text;
+  const std::string step =
+      " 3. [box] close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) and then a few more words to go past the "
+      "edge\n    why: no fd the runner inherited may reach the box, everything but 0-2 closes at "
+      "exec time\n";
+  std::string wrapped = wrap_text(step, 40);
+  size_t longest = 0;
+  for (size_t start = 0; start < wrapped.size();) {
+    size_t end = wrapped.find('\n', start);
+    if (end == std::string::npos) end = wrapped.size();
+    longest = std::max(longest, end - start);
+    start = end + 1;
+  }
+  CHECK(longest <= 40);
+  CHECK(longest > 30);
+  // Continuations line up under "[box]" and under "why:".
+  CHECK(wrapped.find("\n    CLOSE_RANGE_CLOEXEC)") != std::string::npos);
+  CHECK(wrapped.find("\n    reach the box,") != std::string::npos);
+  // Nothing is lost or reordered: joining the pieces back gives the words in order.
+  std::string words_in, words_out;
+  for (char c : step)
+    if (c != ' ' && c != '\n') words_in += c;
+  for (char c : wrapped)
+    if (c != ' ' && c != '\n') words_out += c;
+  CHECK(words_out == words_in);
+  // Short lines are left alone: the negative control.
+  CHECK(wrap_text("short line\nand another\n", 40) == "short line\nand another\n");
+}
+
+TEST_CASE("wrap_text breaks a word longer than a line after a bar, and counts code points") {
+  using nslab::cli::wrap_text;
+  std::string flags = "clone3({flags=CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC})";
+  std::string wrapped = wrap_text(flags, 30);
+  CHECK(wrapped.find("CLONE_NEWUSER|\n") != std::string::npos);
+  // "·" is two bytes and one column: 30 of them fit in 30 columns.
+  std::string dots;
+  for (int i = 0; i < 30; ++i) dots += "·";
+  CHECK(wrap_text(dots, 30) == dots);
+  CHECK(wrap_text(dots + "·", 30).find('\n') != std::string::npos);
+  // A width too small to be useful leaves the text as it is.
+  CHECK(wrap_text(flags, 10) == flags);
 }
