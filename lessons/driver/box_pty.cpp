@@ -82,6 +82,27 @@ MarkerHit find_marker(const std::string& raw, size_t from, int n) {
   return {};
 }
 
+std::optional<VethLine> find_veth_line(std::string_view raw) {
+  constexpr std::string_view tag = "nslab: veth ";
+  for (size_t at = raw.find(tag); at != std::string_view::npos; at = raw.find(tag, at + 1)) {
+    if (at > 0 && raw[at - 1] != '\n' && raw[at - 1] != '\r') continue;
+    size_t end = raw.find_first_of("\r\n", at);
+    if (end == std::string_view::npos) return std::nullopt;  // not finished yet
+    std::string_view line = raw.substr(at + tag.size(), end - at - tag.size());
+    // LINK: box A, host B
+    size_t colon = line.find(": box ");
+    size_t comma = line.find(", host ");
+    if (colon == std::string_view::npos || comma == std::string_view::npos || comma < colon)
+      continue;
+    VethLine veth{std::string(line.substr(0, colon)),
+                  std::string(line.substr(colon + 6, comma - colon - 6)),
+                  std::string(line.substr(comma + 7))};
+    if (veth.host_link.empty() || veth.box_address.empty() || veth.host_address.empty()) continue;
+    return veth;
+  }
+  return std::nullopt;
+}
+
 std::string command_output(std::string screen) {
   // The segment ends with the line break the editor wrote after the typed marker command.
   while (!screen.empty() && screen.back() == '\n') screen.pop_back();
@@ -129,6 +150,8 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   if (!ready) return ready.error();
   auto kids = children_of(pid);
   if (!kids.empty()) session.box_ = kids.front();
+  // The runner prints the veth line before it lets the box go on, so it precedes the prompt.
+  session.veth_ = find_veth_line(std::string_view(session.raw_).substr(0, session.consumed_));
   return session;
 }
 
@@ -139,7 +162,8 @@ BoxSession::BoxSession(BoxSession&& o) noexcept
       reaped_(o.reaped_),
       next_marker_(o.next_marker_),
       consumed_(o.consumed_),
-      raw_(std::move(o.raw_)) {
+      raw_(std::move(o.raw_)),
+      veth_(std::move(o.veth_)) {
   o.master_ = -1;
   o.runner_ = -1;
   o.reaped_ = true;

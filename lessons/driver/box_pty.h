@@ -16,7 +16,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "result.h"
@@ -30,6 +32,18 @@ struct Typed {
   std::string output;
   int status = 0;
 };
+
+// A box started with --veth: the host end of its cable and the two addresses, as the runner
+// prints them before the shell starts ("nslab: veth nslab-N: box 10.213.a.b, host 10.213.a.c").
+struct VethLine {
+  std::string host_link;     // "nslab-1037", in the host's network namespace
+  std::string box_address;   // eth0's address inside the box
+  std::string host_address;  // the host end's address
+};
+
+// Finds the runner's veth line in what the terminal showed; nullopt when there is none. Pure,
+// for the tests.
+std::optional<VethLine> find_veth_line(std::string_view raw);
 
 class BoxSession {
  public:
@@ -48,6 +62,8 @@ class BoxSession {
   // The runner (`nslab run`) and the box's first process as the host sees them.
   pid_t runner_pid() const { return runner_; }
   pid_t box_pid() const { return box_; }
+  // With --veth: the host link and the addresses of both ends; nullopt otherwise.
+  const std::optional<VethLine>& veth() const { return veth_; }
 
   // Everything the box drew so far, as raw bytes (for recordings) and as screen text.
   const std::string& raw() const { return raw_; }
@@ -72,6 +88,7 @@ class BoxSession {
   int next_marker_ = 0;
   size_t consumed_ = 0;  // raw_ up to here belongs to earlier commands
   std::string raw_;
+  std::optional<VethLine> veth_;
 };
 
 // Output and status of a host script.

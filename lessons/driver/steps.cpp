@@ -31,6 +31,11 @@ struct Walk {
         "TINYSH=" + config.tinysh,
         "NSLAB=" + config.nslab,
     };
+    // With --veth: the two ends of the box's cable, so host blocks talk to this box only.
+    VethLine veth = box && box->veth() ? *box->veth() : VethLine{};
+    env.push_back("BOX_ADDR=" + veth.box_address);
+    env.push_back("HOST_ADDR=" + veth.host_address);
+    env.push_back("HOST_VETH=" + veth.host_link);
     return env;
   }
 

@@ -330,6 +330,18 @@ TEST_CASE("a command's output is the screen between its typed line and the typed
   CHECK(command_output("root@b:/# true\nroot@b:/# echo ::nslab:\"1\":$?\n").empty());
 }
 
+TEST_CASE("the runner's veth line gives host blocks the box's addresses") {
+  auto veth = find_veth_line(
+      "nslab: note: x\r\nnslab: veth nslab-1037: box 10.213.16.54, host 10.213.16.53\r\n# ");
+  REQUIRE(veth);
+  CHECK(veth->host_link == "nslab-1037");
+  CHECK(veth->box_address == "10.213.16.54");
+  CHECK(veth->host_address == "10.213.16.53");
+  CHECK_FALSE(find_veth_line("root@tinyhost:/# ifaces\r\n"));
+  CHECK_FALSE(find_veth_line("echo nslab: veth nslab-1: box 1, host 2\r\n"));  // not a line start
+  CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2, host 10.21"));  // unfinished
+}
+
 TEST_CASE("lesson files are found by their NN- prefix, in number order") {
   CHECK(lesson_number("01-uts.md") == 1);
   CHECK(lesson_number("12-x.md") == 12);
