@@ -20,6 +20,9 @@ command -v unshare >/dev/null || { echo "unshare(1) from util-linux is needed"; 
 # Not under /tmp, which gets a tmpfs of its own below.
 work=$(mktemp -d /var/tmp/nslab-control.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# mktemp makes it 0700: a box whose root is an unprivileged uid on the host (--map-uid) could
+# not reach the tinysh copied into it.
+chmod 755 "$work"
 # The tmpfs over /tmp below would hide a build tree that lives there (a CI clone may): run
 # copies of nslab and of the tinysh next to it (where nslab looks for it) from the work dir.
 cp "$nslab" "$work/nslab" && cp "$(dirname "$nslab")/tinysh" "$work/tinysh" || exit 1
