@@ -237,6 +237,7 @@ class Parser {
     }
     Action a;
     a.line = number;
+    a.prose_before = step->prose.size();
     if (info == "flags") {
       a.kind = Action::Kind::StartBox;
       for (auto l : body)

@@ -50,6 +50,7 @@ struct Action {
   std::vector<std::string> commands;      // TypeInBox, Solution: one line each
   std::string script;                     // RunOnHost
   std::vector<Expectation> expectations;  // Expect
+  size_t prose_before = 0;                // the step's prose up to here is written above it
 };
 
 struct Step {
