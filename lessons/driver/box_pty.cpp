@@ -97,7 +97,13 @@ std::optional<VethLine> find_veth_line(std::string_view raw) {
     VethLine veth{std::string(line.substr(0, colon)),
                   std::string(line.substr(colon + 6, comma - colon - 6)),
                   std::string(line.substr(comma + 7))};
-    if (veth.host_link.empty() || veth.box_address.empty() || veth.host_address.empty()) continue;
+    // Only what the runner prints: they are typed into the shell and put into host scripts.
+    auto made_of = [](const std::string& text, std::string_view allowed) {
+      return !text.empty() && text.find_first_not_of(allowed) == std::string::npos;
+    };
+    if (!made_of(veth.host_link, "abcdefghijklmnopqrstuvwxyz0123456789-") ||
+        !made_of(veth.box_address, "0123456789.") || !made_of(veth.host_address, "0123456789."))
+      continue;
     return veth;
   }
   return std::nullopt;
@@ -152,6 +158,15 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   if (!kids.empty()) session.box_ = kids.front();
   // The runner prints the veth line before it lets the box go on, so it precedes the prompt.
   session.veth_ = find_veth_line(std::string_view(session.raw_).substr(0, session.consumed_));
+  if (session.veth_) {
+    // The box's shell gets the two addresses too, so a lesson can type `tcp connect $HOST_ADDR
+    // 7000` whichever /30 this box was given. Typed like any command: it shows on the screen.
+    auto exported =
+        session.type(fmt::format("export BOX_ADDR={} HOST_ADDR={}", session.veth_->box_address,
+                                 session.veth_->host_address),
+                     timeout);
+    if (!exported) return exported.error();
+  }
   return session;
 }
 

@@ -62,7 +62,8 @@ class BoxSession {
   // The runner (`nslab run`) and the box's first process as the host sees them.
   pid_t runner_pid() const { return runner_; }
   pid_t box_pid() const { return box_; }
-  // With --veth: the host link and the addresses of both ends; nullopt otherwise.
+  // With --veth: the host link and the addresses of both ends; nullopt otherwise. start() also
+  // exports BOX_ADDR and HOST_ADDR in the box's shell.
   const std::optional<VethLine>& veth() const { return veth_; }
 
   // Everything the box drew so far, as raw bytes (for recordings) and as screen text.

@@ -340,6 +340,7 @@ TEST_CASE("the runner's veth line gives host blocks the box's addresses") {
   CHECK_FALSE(find_veth_line("root@tinyhost:/# ifaces\r\n"));
   CHECK_FALSE(find_veth_line("echo nslab: veth nslab-1: box 1, host 2\r\n"));  // not a line start
   CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2, host 10.21"));  // unfinished
+  CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2;x, host 10.213.0.1\n"));
 }
 
 TEST_CASE("lesson files are found by their NN- prefix, in number order") {
