@@ -273,6 +273,7 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
       p.own_dir = unified->directory;
       p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
       p.hierarchy = fmt::format("cgroup v2 at {}", v2_root);
+      p.mount_point = unified->mount_point;
       p.own_is_root = unified->directory == unified->mount_point;
       if (!p.own_is_root && !contains(fs::read_v2_controllers(p.own_dir), name))
         return plain_error(
@@ -312,6 +313,8 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
     p.parent_dir = v1->directory;
     p.hierarchy =
         fmt::format("cgroup v1 {} at {}", join_words(v1->controllers, ","), v1->mount_point);
+    p.mount_point = v1->mount_point;
+    p.mount_options = join_words(v1->controllers, ",");
     layout.placements.push_back(std::move(p));
   }
   return layout;
@@ -340,7 +343,19 @@ Status check_access(const Layout& layout) {
 }
 
 Status find_cgroups(const Limits& limits, Caller& caller) {
-  if (limits.empty()) return ok();
+  if (limits.empty()) {
+    // No cgroup of the box's own: where the runner's cgroups are, for the view a --cgroup box
+    // mounts. Each controller on its own, so a host without one of them still has the others.
+    auto cgroups = sys::read_file("/proc/self/cgroup");
+    auto mountinfo = sys::read_file("/proc/self/mountinfo");
+    Layout found;
+    if (cgroups && mountinfo)
+      for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+        if (auto one = decide_layout(*cgroups, *mountinfo, {c}))
+          for (Placement& p : one->placements) found.placements.push_back(std::move(p));
+    caller.cgroup_layout = std::move(found);
+    return ok();
+  }
   auto layout = detect_layout(limits.controllers());
   if (!layout) return layout.error();
   Status access = check_access(*layout);

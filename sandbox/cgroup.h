@@ -95,8 +95,9 @@ Status check_access(const Layout& layout);
 
 // What plan() needs to know of the host for `limits`, read into `caller` (plan() itself stays
 // pure): the layout (detect_layout) and, when this caller may not make cgroups there, why
-// (check_access). Fails only when a controller cannot be found at all. Does nothing without
-// limits.
+// (check_access). Fails only when a controller cannot be found at all. Without limits: the
+// runner's own pids, memory and cpu cgroups, those that can be found (what a --cgroup box shows
+// in its view, below); never an error.
 Status find_cgroups(const Limits& limits, Caller& caller);
 
 // --- The box's directories and the writes that make them -----------------------------------------
@@ -173,6 +174,29 @@ class BoxCgroup {
 
 // The OOM sentence for `kills` under `limit_bytes` ("" when kills is 0). Pure.
 std::string describe_oom(std::uint64_t kills, std::uint64_t limit_bytes);
+
+// --- The box's read-only view of its own cgroup (cgroup_view.cpp) ------------------------------
+
+// Where a box finds its cgroup filesystems, as on most hosts.
+inline constexpr std::string_view kViewDir = "/sys/fs/cgroup";
+
+// One cgroup filesystem mounted in the box.
+struct ViewMount {
+  Version version = Version::V1;
+  std::string target;       // in the box: "/sys/fs/cgroup/pids", or "/sys/fs/cgroup" for v2 alone
+  std::string controllers;  // v1: the hierarchy's controllers ("pids", "cpu,cpuacct"); v2: ""
+  std::string bind_from;    // "": a fresh mount in the box's cgroup namespace; else the box's own
+                            // directory on the host, bind-mounted (no cgroup namespace)
+};
+struct View {
+  bool holder_tmpfs = false;  // a tmpfs at /sys/fs/cgroup holds one directory per hierarchy
+  std::vector<ViewMount> mounts;
+};
+// The mounts that show a box its cgroup in each hierarchy of `layout`: fresh mounts with
+// `cgroup_namespace`, else binds of the directories named `name` (the box's own, so there must
+// be limits). One mount per hierarchy; v2 alone at /sys/fs/cgroup, else one directory per
+// hierarchy in a tmpfs there (v2 as "unified"), as systemd mounts them on the host. Pure.
+View plan_view(const Layout& layout, std::string_view name, bool cgroup_namespace);
 
 // --- Stale cgroups of runners that were SIGKILLed ------------------------------------------------
 

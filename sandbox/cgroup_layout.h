@@ -34,10 +34,13 @@ struct Limits {
 struct Placement {
   Controller controller = Controller::Pids;
   Version version = Version::V2;
-  std::string hierarchy;   // "cgroup v2 at /sys/fs/cgroup", "cgroup v1 pids at /sys/fs/cgroup/pids"
-  std::string own_dir;     // the runner's cgroup in that hierarchy, on disk
-  std::string parent_dir;  // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
-  bool own_is_root = false;    // v2: own_dir is the mount's root (exempt from the EBUSY rule)
+  // "cgroup v2 at /sys/fs/cgroup", "cgroup v1 pids at /sys/fs/cgroup/pids"
+  std::string hierarchy;
+  std::string mount_point;    // where the host mounts that hierarchy: "/sys/fs/cgroup/pids"
+  std::string mount_options;  // v1: its controllers, as mount -o takes them ("cpu,cpuacct"); v2: ""
+  std::string own_dir;        // the runner's cgroup in that hierarchy, on disk
+  std::string parent_dir;     // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
+  bool own_is_root = false;   // v2: own_dir is the mount's root (exempt from the EBUSY rule)
   bool enable_in_own = false;  // v2: own's cgroup.subtree_control lacks the controller yet
 };
 

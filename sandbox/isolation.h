@@ -54,6 +54,11 @@ Status become_root_inside(const BoxSetup& box);
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan);
 Status enter_cgroup_namespace();
 
+// cgroup_view.cpp — the box's own cgroup, read-only at /sys/fs/cgroup, for a box with its own
+// mount table and limits or --cgroup. Uses the layout cgroup::find_cgroups() put in the Caller.
+Status plan_cgroup_view(const Spec& spec, const Caller& caller, Plan& plan);
+Status mount_cgroup_view(const BoxSetup& box);
+
 // cgroup.cpp — cgroup limits (cgroups(7)): the runner's steps before the clone (sweep, create),
 // between clone and release (join), and after the box's end (remove). Needs the layout that
 // cgroup::find_cgroups() put in the Caller. No steps without limits.
@@ -80,6 +85,9 @@ Status plan_rootfs(const Spec& spec, const Caller& caller, Plan& plan);
 Status build_embedded_rootfs(BoxSetup& box);
 Status bind_rootfs_dir(BoxSetup& box);
 Status mount_dev(const BoxSetup& box);
+// Whether `path` inside a --rootfs directory is a real directory: false when absent, an error
+// when it is a symlink (never followed out of the rootfs) or something else.
+Result<bool> real_directory(const std::string& path);
 // The text of /etc/passwd and /etc/group in the embedded rootfs (pure, for tests too).
 std::string rootfs_passwd(const Caller& caller);
 std::string rootfs_group(const Caller& caller);

@@ -96,6 +96,8 @@ Status run_box_step(BoxSetup& box, const Step& step) {
       return mount_proc(box);
     case Action::ProtectProc:
       return protect_proc(box);
+    case Action::MountCgroupView:
+      return mount_cgroup_view(box);
     case Action::PivotRoot:
       return pivot_into(box);
     case Action::EnterTimeNamespace:

@@ -127,6 +127,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_mount(spec, plan));                        // private propagation
   SANDBOX_TRY(plan_rootfs(spec, caller, plan));               // tmpfs or bind, /dev
   SANDBOX_TRY(plan_pid(spec, caller, plan));                  // /proc, and its protection
+  SANDBOX_TRY(plan_cgroup_view(spec, caller, plan));          // its cgroup, read-only
   SANDBOX_TRY(plan_time(spec, plan));                         // unshare(CLONE_NEWTIME), offsets
   SANDBOX_TRY(plan_pivot(spec, plan));                        // pivot_root, detach the old root
   SANDBOX_TRY(plan_exec(spec, plan));                         // execve
@@ -184,6 +185,8 @@ std::string_view action_label(Action action) {
       return "mount /proc";
     case Action::ProtectProc:
       return "protect /proc";
+    case Action::MountCgroupView:
+      return "mount the box's cgroup view";
     case Action::PivotRoot:
       return "pivot_root";
     case Action::EnterTimeNamespace:

@@ -10,6 +10,7 @@
 //   parent  — between the clone and the release: join the child to the cgroup, write id maps,
 //             plug the veth into the box's network namespace
 //   child   — after the release: the setup of each kind of isolation, in order, then exec
+//             (among them a read-only view of the box's own cgroup at /sys/fs/cgroup)
 //   runner  — after the box ends: remove its cgroup (listed for explain; done by RAII)
 #pragma once
 
@@ -48,7 +49,8 @@ enum class Action {
   BindRootfsDir,     // --rootfs DIR
   MountDev,
   MountProc,
-  ProtectProc,  // read-only /proc/sys & co, masked /proc/kcore & co
+  ProtectProc,      // read-only /proc/sys & co, masked /proc/kcore & co
+  MountCgroupView,  // the box's own cgroup, read-only at /sys/fs/cgroup
   PivotRoot,
   EnterTimeNamespace,
   Exec,

@@ -68,6 +68,12 @@ Status mount_staging() {
   return sys::make_dir(kNewRoot, 0755);
 }
 
+bool is_plain_user(uid_t uid) {
+  return uid != 0 && uid != 65534;
+}
+
+}  // namespace
+
 // Refuses a mount target inside a user's rootfs that is a symlink: following it would mount
 // over a path outside the rootfs (on the host, for a root box). Returns false when it is absent.
 Result<bool> real_directory(const std::string& path) {
@@ -85,12 +91,6 @@ Result<bool> real_directory(const std::string& path) {
         "make it an empty directory");
   return true;
 }
-
-bool is_plain_user(uid_t uid) {
-  return uid != 0 && uid != 65534;
-}
-
-}  // namespace
 
 std::string rootfs_passwd(const Caller& caller) {
   std::string text;

@@ -491,3 +491,80 @@ TEST_CASE(
   CHECK(contains(v2steps[1].why, "no-internal-processes"));
   CHECK(contains(v2steps[3].calls, "cgroup.kill"));
 }
+
+// --- The box's view of its own cgroup ------------------------------------------------------------
+
+TEST_CASE("the layout keeps each hierarchy's mount point and v1 mount options for the view") {
+  HybridHost host;
+  auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
+                              {Controller::Pids, Controller::Memory, Controller::Cpu});
+  REQUIRE(layout.ok());
+  CHECK(layout->find(Controller::Pids)->mount_point == host.tree.at("pids"));
+  CHECK(layout->find(Controller::Pids)->mount_options == "pids");
+  CHECK(layout->find(Controller::Cpu)->mount_point == host.tree.at("cpu,cpuacct"));
+  CHECK(layout->find(Controller::Cpu)->mount_options == "cpu,cpuacct");
+  V2Host v2;
+  auto unified = decide_layout(v2.proc_cgroup, v2.mountinfo, {Controller::Pids});
+  REQUIRE(unified.ok());
+  CHECK(unified->placements[0].mount_point == v2.tree.at("cg"));
+  CHECK(unified->placements[0].mount_options.empty());
+}
+
+TEST_CASE("on a hybrid host the view is a tmpfs with one read-only mount per v1 hierarchy") {
+  HybridHost host;
+  auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
+                              {Controller::Pids, Controller::Memory, Controller::Cpu});
+  REQUIRE(layout.ok());
+  // With a cgroup namespace: fresh mounts, rooted by the kernel at the box's cgroup.
+  View fresh = plan_view(*layout, "nslab-box-7", true);
+  CHECK(fresh.holder_tmpfs);
+  REQUIRE(fresh.mounts.size() == 3);
+  CHECK(fresh.mounts[0].target == "/sys/fs/cgroup/pids");
+  CHECK(fresh.mounts[0].controllers == "pids");
+  CHECK(fresh.mounts[1].target == "/sys/fs/cgroup/memory");
+  CHECK(fresh.mounts[2].target == "/sys/fs/cgroup/cpu,cpuacct");
+  CHECK(fresh.mounts[2].controllers == "cpu,cpuacct");
+  for (const ViewMount& m : fresh.mounts) {
+    CHECK(m.version == Version::V1);
+    CHECK(m.bind_from.empty());
+  }
+  // Without one: binds of the box's own directories, nothing above them.
+  View bound = plan_view(*layout, "nslab-box-7", false);
+  REQUIRE(bound.mounts.size() == 3);
+  CHECK(bound.mounts[0].bind_from == host.tree.at("pids/nslab-box-7"));
+  CHECK(bound.mounts[1].bind_from == host.tree.at("memory/process_api/8ca7/nslab-box-7"));
+  CHECK(bound.mounts[2].bind_from == host.tree.at("cpu,cpuacct/nslab-box-7"));
+  // Control: no box cgroup and no cgroup namespace is nothing to show.
+  CHECK(plan_view(*layout, "", false).mounts.empty());
+}
+
+TEST_CASE("on a pure v2 host the view is one cgroup2 mount at /sys/fs/cgroup, no tmpfs") {
+  V2Host host;
+  auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
+                              {Controller::Pids, Controller::Memory, Controller::Cpu});
+  REQUIRE(layout.ok());
+  View fresh = plan_view(*layout, "nslab-box-7", true);
+  CHECK_FALSE(fresh.holder_tmpfs);
+  REQUIRE(fresh.mounts.size() == 1);  // one hierarchy, however many controllers
+  CHECK(fresh.mounts[0].version == Version::V2);
+  CHECK(fresh.mounts[0].target == "/sys/fs/cgroup");
+  CHECK(fresh.mounts[0].bind_from.empty());
+  View bound = plan_view(*layout, "nslab-box-7", false);
+  REQUIRE(bound.mounts.size() == 1);
+  CHECK(bound.mounts[0].bind_from == box_dirs(*layout, "nslab-box-7")[0].path);
+}
+
+TEST_CASE("with v2 beside v1 hierarchies, v2 goes to /sys/fs/cgroup/unified in the tmpfs") {
+  HybridHost host;
+  host.tree.file("unified/cgroup.controllers", "memory\n");  // memory moved to v2
+  auto layout =
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids, Controller::Memory});
+  REQUIRE(layout.ok());
+  REQUIRE(layout->find(Controller::Memory)->version == Version::V2);
+  View view = plan_view(*layout, "nslab-box-7", true);
+  CHECK(view.holder_tmpfs);
+  REQUIRE(view.mounts.size() == 2);
+  CHECK(view.mounts[0].target == "/sys/fs/cgroup/pids");
+  CHECK(view.mounts[1].target == "/sys/fs/cgroup/unified");
+  CHECK(view.mounts[1].version == Version::V2);
+}

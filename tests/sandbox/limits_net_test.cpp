@@ -350,3 +350,54 @@ TEST_CASE(
   CHECK_MESSAGE(net.status() == 0, net.err);
   CHECK(contains(net.out, "started"));
 }
+
+// --- The box's view of its own cgroup ------------------------------------------------------------
+
+TEST_CASE("a pivoted box with --pids 20 sees pids.max 20 in its cgroup view, read-only") {
+  if (!have_root() || !have_controller(Controller::Pids)) return;
+  std::string before = mount_table();
+  auto r = nslab_run({"--mount", "--pivot", "--pid", "--proc", "--pids", "20", "-c",
+                      "cgroup; echo 5 > /sys/fs/cgroup/pids/pids.max; echo write=$?; "
+                      "cat /sys/fs/cgroup/pids/pids.max; mount"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);
+  // The box's own path, as /proc/self/cgroup names it, with its limit.
+  CHECK(std::regex_search(r.out, std::regex("pids +/\\S*nslab-box-\\d+ +pids \\d+ of max 20")));
+  CHECK(contains(r.err, "Read-only file system"));
+  CHECK(contains(r.out, "write=1"));
+  CHECK(contains(r.out, "\n20\n"));  // the limit is unchanged
+  CHECK(contains(r.out, " on /sys/fs/cgroup"));
+  CHECK(mount_table() == before);  // the view lived in the box's mount namespace only
+}
+
+TEST_CASE("without limits or --cgroup a pivoted box has no cgroup view (control for the view)") {
+  if (!have_root()) return;
+  auto r = nslab_run({"--mount", "--pivot", "--pid", "--proc", "-c", "mount; cgroup"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);
+  CHECK_FALSE(contains(r.out, "/sys/fs/cgroup "));
+  CHECK_FALSE(contains(r.out, " type cgroup"));
+  CHECK(contains(r.out, "limits are not visible without a cgroup filesystem"));
+}
+
+TEST_CASE("nslab run --all --pids 20 --memory 32M: cgroup inside shows both limits") {
+  if (!have_root() || !have_controller(Controller::Pids) || !have_controller(Controller::Memory))
+    return;
+  auto r = nslab_run({"--all", "--pids", "20", "--memory", "32M", "-c",
+                      "cgroup; echo 5 > /sys/fs/cgroup/pids/pids.max; echo write=$?"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 0);
+  CHECK(contains(r.out, "of max 20"));
+  CHECK(contains(r.out, "of limit 32 MiB"));
+  CHECK_FALSE(contains(r.out, "write=0"));
+}
+
+TEST_CASE("in a pivoted box hog 200M under --memory 32M reads the OOM count from the view") {
+  if (!have_root() || !have_controller(Controller::Memory)) return;
+  auto r =
+      nslab_run({"--mount", "--pivot", "--pid", "--proc", "--memory", "32M", "-c", "hog 200M"});
+  INFO(r.out << r.err);
+  CHECK(r.status() == 137);
+  CHECK(contains(r.out, "hog: killed by the OOM killer: memory limit 32 MiB reached"));
+  CHECK_FALSE(contains(r.out, "killed by signal"));
+}

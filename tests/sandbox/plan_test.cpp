@@ -367,7 +367,8 @@ cgroup::Layout fake_v1_layout() {
     p.controller = controller;
     p.version = cgroup::Version::V1;
     p.hierarchy = std::string("cgroup v1 ") + name + " at /sys/fs/cgroup/" + name;
-    p.own_dir = p.parent_dir = std::string("/sys/fs/cgroup/") + name;
+    p.own_dir = p.parent_dir = p.mount_point = std::string("/sys/fs/cgroup/") + name;
+    p.mount_options = name;
     layout.placements.push_back(p);
   }
   return layout;
@@ -432,4 +433,81 @@ TEST_CASE("refused: --veth and limits for a normal user, and limits without a kn
   CHECK(plan(pids, root).ok());
   // Without a layout plan() does not guess one.
   CHECK_FALSE(plan(pids, root_caller()).ok());
+}
+
+// --- The box's view of its own cgroup ------------------------------------------------------------
+
+TEST_CASE(
+    "a pivoted box with limits gets its cgroup read-only at /sys/fs/cgroup, before pivot_root") {
+  Spec spec = spec_with_tinysh();
+  spec.mount = spec.pivot = spec.pid = spec.proc = true;
+  spec.limits.pids_max = 20;
+  spec.limits.memory_bytes = 32u << 20;
+  Caller caller = root_caller();
+  caller.cgroup_layout = fake_v1_layout();
+  Plan p = must_plan(spec, caller);
+  size_t view = index_of(p, Action::MountCgroupView);
+  CHECK(index_of(p, Action::MountRootfsTmpfs) < view);
+  CHECK(view < index_of(p, Action::PivotRoot));
+  const Step& step = p.steps[view];
+  CHECK(step.side == Side::Box);
+  // No cgroup namespace: binds of the box's own directories, made read-only.
+  CHECK(step.calls.find("mount(\"/sys/fs/cgroup/pids/nslab-box-RUNNER_PID\", "
+                        "\"/tmp/root/sys/fs/cgroup/pids\", NULL, MS_BIND)") != std::string::npos);
+  CHECK(step.calls.find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
+  CHECK(step.calls.find("MS_RDONLY") != std::string::npos);
+  CHECK(step.why.find("bind") != std::string::npos);
+}
+
+TEST_CASE("with --cgroup the view is fresh cgroupfs mounts in the box's cgroup namespace") {
+  Spec spec = spec_with_tinysh();
+  spec.mount = spec.pivot = spec.cgroup = true;
+  spec.limits.pids_max = 20;
+  Caller caller = root_caller();
+  caller.cgroup_layout = fake_v1_layout();
+  caller.cgroup_layout->placements.pop_back();  // pids only, as find_cgroups() looks them up
+  Plan p = must_plan(spec, caller);
+  CHECK(index_of(p, Action::EnterCgroupNamespace) < index_of(p, Action::MountCgroupView));
+  const Step& step = p.steps[index_of(p, Action::MountCgroupView)];
+  CHECK(step.calls.find("mount(\"cgroup\", \"/tmp/root/sys/fs/cgroup/pids\", \"cgroup\", "
+                        "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, \"pids\")") != std::string::npos);
+  CHECK(step.calls.find("MS_BIND)") == std::string::npos);
+  CHECK(step.why.find("cgroup namespace") != std::string::npos);
+
+  // --cgroup alone: the runner's own cgroups, every hierarchy found.
+  Spec alone = spec_with_tinysh();
+  alone.mount = alone.pivot = alone.cgroup = true;
+  Caller found = root_caller();
+  found.cgroup_layout = fake_v1_layout();
+  Plan q = must_plan(alone, found);
+  const Step& both = q.steps[index_of(q, Action::MountCgroupView)];
+  CHECK(both.calls.find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
+  CHECK_FALSE(q.has(Action::CreateCgroup));
+}
+
+TEST_CASE("no cgroup view without limits or --cgroup, without --mount, or on the host's own root") {
+  Caller caller = root_caller();
+  caller.cgroup_layout = fake_v1_layout();
+  Spec plain = spec_with_tinysh();
+  plain.mount = plain.pivot = plain.pid = plain.proc = true;
+  CHECK_FALSE(must_plan(plain, caller).has(Action::MountCgroupView));
+  // Limits without --pivot: the host's /sys/fs/cgroup is there and shows the box's cgroup.
+  Spec host_root = spec_with_tinysh();
+  host_root.mount = true;
+  host_root.limits.pids_max = 10;
+  host_root.limits.memory_bytes = 32u << 20;
+  CHECK_FALSE(must_plan(host_root, caller).has(Action::MountCgroupView));
+  // ...unless a cgroup namespace breaks the match: then the view replaces the host's mounts.
+  host_root.cgroup = true;
+  Plan replaced = must_plan(host_root, caller);
+  REQUIRE(replaced.has(Action::MountCgroupView));
+  CHECK(replaced.steps[index_of(replaced, Action::MountCgroupView)].calls.find(
+            "umount2(\"/sys/fs/cgroup\", MNT_DETACH)") != std::string::npos);
+  // --cgroup without --mount: nowhere private to mount it, and a note says what that means.
+  Spec no_mount = spec_with_tinysh();
+  no_mount.cgroup = true;
+  Plan noted = must_plan(no_mount, caller);
+  CHECK_FALSE(noted.has(Action::MountCgroupView));
+  REQUIRE(noted.notes.size() == 1);
+  CHECK(noted.notes[0].find("--mount") != std::string::npos);
 }
