@@ -8,6 +8,7 @@ add_library(lesson_driver STATIC
   driver/box_pty.cpp
   driver/steps.cpp
   driver/catalog.cpp
+  driver/side_by_side.cpp driver/probes.cpp
 )
 target_include_directories(lesson_driver PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/driver)
 target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt-header-only util)
