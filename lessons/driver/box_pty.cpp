@@ -248,6 +248,16 @@ sandbox::Result<Typed> BoxSession::type(const std::string& command,
   return await_marker(n, fmt::format("`{}` to finish", command), timeout);
 }
 
+sandbox::Status BoxSession::resync(std::chrono::milliseconds timeout) {
+  int n = next_marker_++;
+  // At a prompt the line editor reads Ctrl-C as a key and drops the line; under a running
+  // command the terminal turns it into SIGINT for that command. Either way the marker runs next.
+  send("\x03" + fmt::format("echo ::nslab:\"{}\":$?\r", n));
+  auto answered = await_marker(n, "the shell's prompt after the live shell", timeout);
+  if (!answered) return answered.error();
+  return sandbox::ok();
+}
+
 sandbox::Result<int> BoxSession::finish(std::chrono::milliseconds timeout) {
   if (reaped_) return sandbox::plain_error("the box has already ended");
   send("exit\r");

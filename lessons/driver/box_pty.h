@@ -72,6 +72,12 @@ class BoxSession {
   // Types `exit` and waits for the runner to end; returns its status as $? (128+N for signal N).
   sandbox::Result<int> finish(std::chrono::milliseconds timeout = 10s);
 
+  // The live shell (guided mode): the student types straight into the master end of the box's
+  // terminal and reads what it draws. Afterwards resync() drops what they left running or
+  // half-typed (Ctrl-C) and waits for a marker, so the next type() starts at a fresh prompt.
+  int terminal() const { return master_; }
+  sandbox::Status resync(std::chrono::milliseconds timeout = 10s);
+
  private:
   BoxSession(int master, pid_t runner) : master_(master), runner_(runner) {}
   void send(const std::string& keys);
