@@ -10,6 +10,7 @@
 
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -85,7 +86,8 @@ MarkerHit find_marker(const std::string& raw, size_t from, int n) {
 std::optional<VethLine> find_veth_line(std::string_view raw) {
   constexpr std::string_view tag = "nslab: veth ";
   for (size_t at = raw.find(tag); at != std::string_view::npos; at = raw.find(tag, at + 1)) {
-    if (at > 0 && raw[at - 1] != '\n' && raw[at - 1] != '\r') continue;
+    // Not always at a line start: the runner prints it once the box runs, maybe just after the
+    // shell drew its first prompt.
     size_t end = raw.find_first_of("\r\n", at);
     if (end == std::string_view::npos) return std::nullopt;  // not finished yet
     std::string_view line = raw.substr(at + tag.size(), end - at - tag.size());
@@ -96,7 +98,8 @@ std::optional<VethLine> find_veth_line(std::string_view raw) {
       continue;
     VethLine veth{std::string(line.substr(0, colon)),
                   std::string(line.substr(colon + 6, comma - colon - 6)),
-                  std::string(line.substr(comma + 7))};
+                  std::string(line.substr(comma + 7)), end};
+    while (veth.end < raw.size() && (raw[veth.end] == '\r' || raw[veth.end] == '\n')) ++veth.end;
     // Only what the runner prints: they are typed into the shell and put into host scripts.
     auto made_of = [](const std::string& text, std::string_view allowed) {
       return !text.empty() && text.find_first_not_of(allowed) == std::string::npos;
@@ -109,12 +112,23 @@ std::optional<VethLine> find_veth_line(std::string_view raw) {
   return std::nullopt;
 }
 
-std::string command_output(std::string screen) {
+std::string command_output(std::string screen, std::string_view command) {
   // The segment ends with the line break the editor wrote after the typed marker command.
   while (!screen.empty() && screen.back() == '\n') screen.pop_back();
   size_t first = screen.find('\n');
   if (first == std::string::npos) return {};
   size_t last = screen.rfind('\n');
+  // The typed line is the first that ends with the command: what stands above it, the shell
+  // printed at its prompt in the meantime (a background job's "[1] Done" notice).
+  if (!command.empty()) {
+    for (size_t begin = 0, end = first; begin < last;
+         begin = end + 1, end = screen.find('\n', begin)) {
+      if (std::string_view(screen).substr(begin, end - begin).ends_with(command)) {
+        first = end;
+        break;
+      }
+    }
+  }
   if (last <= first) return {};
   return screen.substr(first + 1, last - first - 1);
 }
@@ -156,8 +170,17 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   if (!ready) return ready.error();
   auto kids = children_of(pid);
   if (!kids.empty()) session.box_ = kids.front();
-  // The runner prints the veth line before it lets the box go on, so it precedes the prompt.
-  session.veth_ = find_veth_line(std::string_view(session.raw_).substr(0, session.consumed_));
+  // The runner prints the veth line once the box runs: just before the shell's first answer, or
+  // just after it. Wait for it, and count it as read so that no command's output holds it.
+  if (std::find(flags.begin(), flags.end(), "--veth") != flags.end()) {
+    session.read_until(
+        [&] {
+          session.veth_ = find_veth_line(session.raw_);
+          return session.veth_.has_value();
+        },
+        timeout);
+    if (session.veth_) session.consumed_ = std::max(session.consumed_, session.veth_->end);
+  }
   if (session.veth_) {
     // The box's shell gets the two addresses too, so a lesson can type `tcp connect $HOST_ADDR
     // 7000` whichever /30 this box was given. Typed like any command: it shows on the screen.
@@ -217,7 +240,8 @@ bool BoxSession::read_until(const std::function<bool()>& found, std::chrono::mil
 }
 
 sandbox::Result<Typed> BoxSession::await_marker(int n, const std::string& what,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout,
+                                                std::string_view command) {
   MarkerHit hit;
   bool ok = read_until(
       [&] {
@@ -232,8 +256,8 @@ sandbox::Result<Typed> BoxSession::await_marker(int n, const std::string& what,
         tail.empty() ? "the box printed nothing" : "the screen shows:\n" + tail);
   }
   Typed typed;
-  typed.output =
-      command_output(screen_text(std::string_view(raw_).substr(consumed_, hit.begin - consumed_)));
+  typed.output = command_output(
+      screen_text(std::string_view(raw_).substr(consumed_, hit.begin - consumed_)), command);
   typed.status = hit.status;
   consumed_ = hit.end;
   return typed;
@@ -245,7 +269,7 @@ sandbox::Result<Typed> BoxSession::type(const std::string& command,
   // The command and its marker are typed at once: tinysh reads key by key, so the marker waits
   // in the terminal's input queue until the command is done (and ECHO is off, see pty.h).
   send(command + "\r" + fmt::format("echo ::nslab:\"{}\":$?\r", n));
-  return await_marker(n, fmt::format("`{}` to finish", command), timeout);
+  return await_marker(n, fmt::format("`{}` to finish", command), timeout, command);
 }
 
 sandbox::Status BoxSession::resync(std::chrono::milliseconds timeout) {

@@ -34,11 +34,12 @@ struct Typed {
 };
 
 // A box started with --veth: the host end of its cable and the two addresses, as the runner
-// prints them before the shell starts ("nslab: veth nslab-N: box 10.213.a.b, host 10.213.a.c").
+// prints them once the box runs ("nslab: veth nslab-N: box 10.213.a.b, host 10.213.a.c").
 struct VethLine {
   std::string host_link;     // "nslab-1037", in the host's network namespace
   std::string box_address;   // eth0's address inside the box
   std::string host_address;  // the host end's address
+  size_t end = 0;            // just after the line and its line break, in the text searched
 };
 
 // Finds the runner's veth line in what the terminal showed; nullopt when there is none. Pure,
@@ -85,7 +86,8 @@ class BoxSession {
   // or when the terminal closes.
   bool read_until(const std::function<bool()>& found, std::chrono::milliseconds timeout);
   sandbox::Result<Typed> await_marker(int n, const std::string& what,
-                                      std::chrono::milliseconds timeout);
+                                      std::chrono::milliseconds timeout,
+                                      std::string_view command = {});
   void stop();
 
   int master_ = -1;
@@ -118,8 +120,9 @@ struct MarkerHit {
 };
 MarkerHit find_marker(const std::string& raw, size_t from, int n);
 
-// The output of one command from the screen text between two markers: the first line (prompt
-// and the typed command) and the last (prompt and the typed marker) are dropped.
-std::string command_output(std::string screen);
+// The output of one command from the screen text between two markers: the line where `command`
+// was typed (prompt and command; the first line when `command` is empty or not found) with
+// anything above it, and the last line (prompt and the typed marker), are dropped.
+std::string command_output(std::string screen, std::string_view command = {});
 
 }  // namespace nslab::lessons

@@ -328,6 +328,12 @@ TEST_CASE("a command's output is the screen between its typed line and the typed
   CHECK(command_output("root@b:/# hostname\ntinyhost\nroot@b:/# echo ::nslab:\"1\":$?\n") ==
         "tinyhost");
   CHECK(command_output("root@b:/# true\nroot@b:/# echo ::nslab:\"1\":$?\n").empty());
+  // A background job's notice, printed over the prompt before the command was typed.
+  CHECK(command_output("[1] Done  tcp listen 7000\nroot@b:/# cat log\nreceived\n"
+                       "root@b:/# echo ::nslab:\"2\":$?\n",
+                       "cat log") == "received");
+  CHECK(command_output("root@b:/# echo cat log\ncat log\nroot@b:/# echo ::nslab:\"3\":$?\n",
+                       "echo cat log") == "cat log");
 }
 
 TEST_CASE("the runner's veth line gives host blocks the box's addresses") {
@@ -337,8 +343,15 @@ TEST_CASE("the runner's veth line gives host blocks the box's addresses") {
   CHECK(veth->host_link == "nslab-1037");
   CHECK(veth->box_address == "10.213.16.54");
   CHECK(veth->host_address == "10.213.16.53");
+  CHECK(veth->end == std::string_view("nslab: note: x\r\n").size() +
+                         std::string_view("nslab: veth nslab-1037: box 10.213.16.54, host "
+                                          "10.213.16.53\r\n")
+                             .size());
   CHECK_FALSE(find_veth_line("root@tinyhost:/# ifaces\r\n"));
-  CHECK_FALSE(find_veth_line("echo nslab: veth nslab-1: box 1, host 2\r\n"));  // not a line start
+  auto after_prompt =
+      find_veth_line("root@tinyhost:/# nslab: veth nslab-7: box 10.213.0.30, host 10.213.0.29\r\n");
+  REQUIRE(after_prompt);
+  CHECK(after_prompt->box_address == "10.213.0.30");
   CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2, host 10.21"));  // unfinished
   CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2;x, host 10.213.0.1\n"));
 }
