@@ -6,6 +6,7 @@
 #include "doctor.h"
 #include "enter.h"
 #include "explain.h"
+#include "lesson_cmd.h"
 #include "lessons_cmd.h"
 #include "ps.h"
 #include "run.h"
@@ -17,7 +18,8 @@ int nslab_main(int argc, char** argv) {
       "nslab shows what a container really is: a tiny shell runs as PID 1 in a box, and each "
       "flag turns on one kernel isolation feature.",
       "nslab"};
-  app.require_subcommand(1);
+  // `nslab` alone is the landing: the lessons and how to start.
+  app.require_subcommand(0, 1);
   RunOptions run;
   ExplainOptions explain;
   CLI::App* run_cmd = setup_run(app, run);
@@ -32,7 +34,8 @@ int nslab_main(int argc, char** argv) {
   LessonsOptions lessons;
   CLI::App* check_cmd = setup_check(app, check);
   CLI::App* lessons_cmd = setup_lessons(app, lessons);
-  // Room for: lesson.
+  LessonOptions lesson;
+  CLI::App* lesson_cmd = setup_lesson(app, lesson);
   try {
     app.parse(split_enter_program(argc, argv, enter), argv);
   } catch (const CLI::ParseError& e) {
@@ -46,7 +49,8 @@ int nslab_main(int argc, char** argv) {
   if (doctor_cmd->parsed()) return run_doctor(doctor);
   if (check_cmd->parsed()) return run_check(check);
   if (lessons_cmd->parsed()) return run_lessons(lessons);
-  return 2;
+  if (lesson_cmd->parsed()) return run_lesson_command(lesson);
+  return run_landing();
 }
 
 }  // namespace nslab::cli

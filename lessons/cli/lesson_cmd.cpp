@@ -1,0 +1,306 @@
+#include "lesson_cmd.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "asciicast.h"
+#include "box_flags.h"
+#include "catalog.h"
+#include "guided.h"
+#include "steps.h"
+#include "terminal_out.h"
+
+namespace nslab::cli {
+
+namespace {
+
+// "Lesson 1 · UTS namespace: ..." -> "UTS namespace: ...", for lists that show the number.
+std::string short_title(const std::string& title) {
+  constexpr std::string_view lesson = "Lesson ";
+  constexpr std::string_view dot = " · ";
+  if (title.rfind(lesson, 0) != 0) return title;
+  size_t at = title.find(dot);
+  if (at == std::string::npos) return title;
+  for (size_t i = lesson.size(); i < at; ++i)
+    if (title[i] < '0' || title[i] > '9') return title;
+  return title.substr(at + dot.size());
+}
+
+// The terminal's size from stdout, else stdin; nullopt when neither is a terminal.
+std::optional<winsize> terminal_size() {
+  winsize ws{};
+  for (int fd : {1, 0})
+    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) return ws;
+  return std::nullopt;
+}
+
+// What to put before a suggested nslab command: "sudo " when the user came through sudo, or
+// is not root and the command needs it.
+std::string sudo_prefix(bool needs_root) {
+  if (::geteuid() == 0) return std::getenv("SUDO_UID") ? "sudo " : "";
+  return needs_root ? "sudo " : "";
+}
+
+bool lesson_needs_root(const lessons::LessonFile& file) {
+  auto loaded = lessons::load_lesson(file);
+  return loaded.lesson && lessons::needs_root(*loaded.lesson);
+}
+
+// Ignores SIGPIPE while it lives: a closed stdout is then an error the screen notices
+// (TerminalOut::stdout_broken), not the end of nslab with the box still running.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() { old_ = ::signal(SIGPIPE, SIG_IGN); }
+  ~IgnoreSigpipe() { ::signal(SIGPIPE, old_); }
+
+ private:
+  sighandler_t old_;
+};
+
+}  // namespace
+
+bool parse_size(const std::string& text, int& width, int& height) {
+  size_t x = text.find('x');
+  if (x == std::string::npos || x == 0 || x + 1 >= text.size()) return false;
+  auto number = [](const std::string& s, int& out) {
+    if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    out = std::stoi(s);
+    return out >= 20 && out <= 1000;
+  };
+  return number(text.substr(0, x), width) && number(text.substr(x + 1), height);
+}
+
+CLI::App* setup_lesson(CLI::App& app, LessonOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "lesson",
+      "take a lesson: it waits for Enter between steps, s opens a shell in the box, and the "
+      "challenge is yours to do");
+  cmd->add_option("number", options.number, "the lesson (default 1; `nslab lessons` lists them)")
+      ->type_name("N");
+  cmd->add_flag("--auto", options.auto_play, "play by itself at a typing pace, for a demo");
+  cmd->add_option("--speed", options.speed, "with --auto or --record: 2 plays twice as fast")
+      ->type_name("X")
+      ->check(CLI::Range(0.1, 50.0));
+  cmd->add_option("--record", options.record,
+                  "write an asciicast v2 recording (plays by itself; asciinema play FILE)")
+      ->type_name("FILE");
+  cmd->add_option("--size", options.size,
+                  "the recording's terminal, e.g. 100x30 (default 80x24, or this terminal's)")
+      ->type_name("WxH");
+  cmd->add_option("--dir", options.dir, "read the lessons from DIR instead")->type_name("DIR");
+  cmd->add_option("--timeout", options.timeout_s, "seconds a typed command may take")
+      ->check(CLI::Range(1, 600));
+  return cmd;
+}
+
+int run_lesson_command(const LessonOptions& options) {
+  std::string dir = options.dir.empty() ? lessons::default_lessons_dir() : options.dir;
+  auto all = lessons::list_lessons(dir);
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const lessons::LessonFile& f) { return f.number == options.number; });
+  if (it == all.end()) {
+    fmt::print(stderr, "nslab lesson: there is no lesson {} in {}; `nslab lessons` lists them\n",
+               options.number, dir);
+    return 2;
+  }
+  const lessons::LessonFile file = *it;
+  std::optional<int> next;
+  if (it + 1 != all.end()) next = (it + 1)->number;
+
+  const bool recording = !options.record.empty();
+  const lessons::Mode mode =
+      options.auto_play || recording ? lessons::Mode::Auto : lessons::Mode::Guided;
+  int cast_width = 80, cast_height = 24;
+  if (!options.size.empty()) {
+    if (!recording) {
+      fmt::print(stderr, "nslab lesson: --size is the size of a recording; add --record FILE\n");
+      return 2;
+    }
+    if (!parse_size(options.size, cast_width, cast_height)) {
+      fmt::print(stderr,
+                 "nslab lesson: --size {}: give WIDTHxHEIGHT in characters, e.g. 100x30 "
+                 "(20 to 1000 each)\n",
+                 options.size);
+      return 2;
+    }
+  }
+  if (recording) {
+    if (auto problem = lessons::record_path_problem(options.record); !problem.empty()) {
+      fmt::print(stderr, "nslab lesson: cannot record to {}: {}\n", options.record, problem);
+      return 2;
+    }
+  }
+  if (mode == lessons::Mode::Guided && !::isatty(0)) {
+    fmt::print(stderr,
+               "nslab lesson: guided mode waits for your keys, but stdin is not a terminal. "
+               "Watch it play with `nslab lesson {0} --auto`, or verify it with `nslab check "
+               "{0}`.\n",
+               file.number);
+    return 2;
+  }
+  auto loaded = lessons::load_lesson(file);
+  if (!loaded.lesson) {
+    fmt::print(stderr, "nslab lesson: {}.md cannot be used:\n{}", file.name, loaded.problem);
+    return 1;
+  }
+  const lessons::Lesson& lesson = *loaded.lesson;
+  if (lessons::needs_root(lesson) && ::geteuid() != 0) {
+    fmt::print(stderr,
+               "nslab lesson: lesson {} needs root: its boxes create namespaces that only root "
+               "may create here (no --user). Run it with: sudo {} lesson {}\n",
+               file.number, lessons::self_exe(), file.number);
+    return 1;
+  }
+
+  auto size = terminal_size();
+  int width = size ? size->ws_col : 80;
+  if (recording) {
+    if (options.size.empty() && size) {
+      cast_width = std::max(cast_width, static_cast<int>(size->ws_col));
+      cast_height = std::max(cast_height, static_cast<int>(size->ws_row));
+    }
+    width = cast_width;
+  }
+
+  lessons::DriverConfig config;
+  config.nslab = lessons::self_exe();
+  config.tinysh = find_tinysh();
+  config.command_timeout = std::chrono::seconds(options.timeout_s);
+  config.prove_challenge_check = false;  // the person (or the solution) is the proof here
+
+  const char* no_color = std::getenv("NO_COLOR");
+  std::optional<lessons::CastWriter> cast;
+  if (recording) {
+    lessons::CastHeader header;
+    header.width = cast_width;
+    header.height = cast_height;
+    const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+    header.timestamp =
+        epoch && *epoch ? std::atoll(epoch) : static_cast<long long>(std::time(nullptr));
+    header.title = lesson.title;
+    auto created = lessons::CastWriter::create(options.record, header);
+    if (!created) {
+      fmt::print(stderr, "nslab lesson: {}\n", created.error().message());
+      return 2;
+    }
+    cast.emplace(std::move(*created));
+  }
+
+  lessons::TerminalOut::Options screen;
+  screen.stdout_color = lessons::color_wanted(::isatty(1), no_color);
+  screen.cast_color = lessons::color_wanted(true, no_color);
+  screen.width = width;
+  screen.paced = mode == lessons::Mode::Auto;
+  screen.wait_for_real = mode == lessons::Mode::Auto && !recording;
+  screen.speed = options.speed;
+  lessons::TerminalOut out(screen, cast ? &*cast : nullptr);
+
+  lessons::ScreenSettings settings;
+  settings.mode = mode;
+  settings.lesson_number = file.number;
+  settings.next_lesson = next;
+  settings.screen_is_terminal = ::isatty(1);
+  settings.sudo = sudo_prefix(next && lesson_needs_root(*(it + 1)));
+  if (it != all.begin()) {
+    // What the previous lesson's box saw, so the probe table marks what this one changed.
+    auto previous = lessons::load_lesson(*(it - 1));
+    if (previous.lesson) settings.previous_flags = previous.lesson->first_flags();
+  }
+
+  IgnoreSigpipe no_sigpipe;
+  lessons::StopSignals stop_signals;
+  std::optional<lessons::Keyboard> keys;
+  if (mode == lessons::Mode::Guided) keys.emplace(0);
+  lessons::LessonObserver observer(lesson, settings, config, out, keys ? &*keys : nullptr);
+
+  int status = 0;
+  try {
+    observer.introduce();
+    auto outcome = lessons::run_lesson(lesson, config, observer);
+    observer.finish(outcome);
+    status = outcome.passed() ? 0 : 1;
+  } catch (const lessons::LessonStopped& stopped) {
+    // run_lesson() has unwound: its box is ended. The terminal comes back as it was.
+    if (keys) keys->restore();
+    status = stopped.status;
+    std::string again = fmt::format("{}nslab lesson {}", settings.sudo, file.number);
+    if (status == 0)
+      out.write(fmt::format("\nLesson stopped; the box is gone. `{}` starts it again.\n", again));
+    else if (status == 128 + SIGINT)
+      out.write(fmt::format("\nInterrupted; the box is gone. `{}` starts it again.\n", again));
+    else if (status > 128 && status != 128 + SIGPIPE)
+      out.write(fmt::format("\nStopped by signal {}; the box is gone.\n", status - 128));
+  }
+  if (cast) {
+    double seconds = out.seconds();
+    auto closed = cast->close();
+    if (!closed) {
+      fmt::print(stderr, "nslab lesson: the recording is incomplete: {}\n",
+                 closed.error().message());
+      return status ? status : 1;
+    }
+    fmt::print("\nRecorded {} seconds of lesson {} to {}. Play it with: asciinema play {}\n",
+               static_cast<int>(seconds + 0.5), file.number, options.record, options.record);
+  }
+  return status;
+}
+
+int run_landing() {
+  std::string dir = lessons::default_lessons_dir();
+  auto files = lessons::list_lessons(dir);
+  fmt::print(
+      "nslab shows what a container really is: a tiny shell runs as PID 1 in a box, and each "
+      "lesson\nturns on one more kernel isolation, with the same probes inside and outside.\n\n");
+  if (files.empty()) {
+    fmt::print(stderr,
+               "nslab: no lessons (NN-name.md) in {}; set NSLAB_LESSONS to the lessons folder.\n"
+               "`nslab --help` lists every command.\n",
+               dir);
+    return 1;
+  }
+  const bool root = ::geteuid() == 0;
+  fmt::print("Lessons:\n");
+  bool any_root = false;
+  for (const auto& file : files) {
+    auto loaded = lessons::load_lesson(file);
+    if (!loaded.lesson) {
+      fmt::print("  {:>2}  ({}.md cannot be read: `nslab lessons` says why)\n", file.number,
+                 file.name);
+      continue;
+    }
+    bool needs = lessons::needs_root(*loaded.lesson);
+    any_root |= needs && !root;
+    fmt::print("  {:>2}  {}{}\n", file.number, short_title(loaded.lesson->title),
+               needs && !root ? "  (needs root)" : "");
+  }
+  std::string sudo = sudo_prefix(any_root);
+  int first = files.front().number;
+  int start = 1;
+  if (std::none_of(files.begin(), files.end(),
+                   [](const lessons::LessonFile& f) { return f.number == 1; }))
+    start = first;
+  fmt::print("\nStart with:\n");
+  fmt::print(
+      "  {}nslab lesson {}             guided: Enter for the next step, s for a shell in "
+      "the box\n",
+      sudo, start);
+  if (first < start)
+    fmt::print("  {}nslab lesson {}             or first the baseline, with no isolation at all\n",
+               sudo, first);
+  fmt::print("  {}nslab lesson N --auto       plays by itself (--speed 2: twice as fast)\n", sudo);
+  fmt::print("  {}nslab lesson N --record F.cast   a recording for asciinema play F.cast\n", sudo);
+  fmt::print("  {}nslab check                 runs every lesson unattended and checks it\n", sudo);
+  fmt::print("  nslab --help                 every command (run, explain, ps, enter, doctor...)\n");
+  return 0;
+}
+
+}  // namespace nslab::cli

@@ -1,0 +1,980 @@
+#include "guided.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "observe.h"
+#include "probes.h"
+#include "screen.h"
+#include "side_by_side.h"
+
+namespace nslab::lessons {
+
+// --- Stop signals and the keyboard -------------------------------------------------------------
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) {
+  if (g_stop_signal == 0) g_stop_signal = sig;
+}
+
+constexpr int kStopSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_stop_signal = 0;
+  struct ::sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a wait for a key or a pause returns at once with EINTR
+  for (int i = 0; i < 3; ++i) ::sigaction(kStopSignals[i], &sa, &old_[i]);
+}
+
+StopSignals::~StopSignals() {
+  for (int i = 0; i < 3; ++i) ::sigaction(kStopSignals[i], &old_[i], nullptr);
+}
+
+int StopSignals::caught() {
+  return g_stop_signal;
+}
+
+void StopSignals::throw_if_caught() {
+  if (int sig = g_stop_signal) throw LessonStopped{128 + sig};
+}
+
+Keyboard::Keyboard(int fd) : fd_(fd) {
+  have_saved_ = ::tcgetattr(fd_, &saved_) == 0;
+}
+
+Keyboard::~Keyboard() {
+  restore();
+}
+
+void Keyboard::restore() {
+  if (have_saved_) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+void Keyboard::raw() {
+  if (!have_saved_) return;
+  termios t = saved_;
+  cfmakeraw(&t);
+  // Output as before: the box's shell writes "\r\n" itself, the lesson's text relies on ONLCR.
+  t.c_oflag = saved_.c_oflag;
+  ::tcsetattr(fd_, TCSANOW, &t);
+}
+
+char Keyboard::key() {
+  if (have_saved_) {
+    termios t = saved_;
+    t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    t.c_lflag |= ISIG;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    ::tcsetattr(fd_, TCSANOW, &t);
+  }
+  char c = 0;
+  for (;;) {
+    ssize_t n = ::read(fd_, &c, 1);
+    if (n < 0 && errno == EINTR) {
+      restore();
+      StopSignals::throw_if_caught();
+      continue;
+    }
+    restore();
+    if (n <= 0 || c == '\x04') return 'q';  // end of input, Ctrl-D
+    if (c == '\r' || c == '\n') return '\n';
+    return c;
+  }
+}
+
+// --- Pure parts ---------------------------------------------------------------------------------
+
+int text_columns(std::string_view text) {
+  int n = 0;
+  for (char c : text)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The marker of a list item ("- ", "* ", "12. ") at the start of `line`, or 0.
+size_t list_marker(std::string_view line) {
+  if (starts_with(line, "- ") || starts_with(line, "* ") || starts_with(line, "+ ")) return 2;
+  size_t d = 0;
+  while (d < line.size() && line[d] >= '0' && line[d] <= '9') ++d;
+  if (d > 0 && d + 1 < line.size() && line[d] == '.' && line[d + 1] == ' ') return d + 2;
+  return 0;
+}
+
+// Inline Markdown of one word on a color terminal: `code` and **bold** lose their marks and get
+// a style; the styles may run across words, so each word closes what it opened and the next one
+// opens it again.
+struct InlineStyle {
+  bool code = false;
+  bool bold = false;
+
+  std::string open() const {
+    std::string s;
+    if (code) s += sgr::cyan;
+    if (bold) s += sgr::bold;
+    return s;
+  }
+
+  std::string render(std::string_view word, int& columns) {
+    std::string out = open();
+    columns = 0;
+    for (size_t i = 0; i < word.size(); ++i) {
+      char c = word[i];
+      if (c == '`') {
+        code = !code;
+        out += sgr::reset;
+        out += open();
+        continue;
+      }
+      if (!code && c == '*' && i + 1 < word.size() && word[i + 1] == '*') {
+        bold = !bold;
+        ++i;
+        out += sgr::reset;
+        out += open();
+        continue;
+      }
+      out += c;
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++columns;
+    }
+    if (code || bold) out += sgr::reset;
+    return out;
+  }
+};
+
+// Fills `words` into lines of `width` columns; the first line starts after `first_indent`, the
+// others after `indent` spaces.
+std::string fill(const std::vector<std::string_view>& words, int width,
+                 const std::string& first_indent, const std::string& indent, bool color) {
+  InlineStyle style;
+  std::string out = first_indent;
+  int col = text_columns(first_indent);
+  bool line_empty = true;
+  for (auto word : words) {
+    int w = 0;
+    std::string shown = color ? style.render(word, w) : std::string(word);
+    if (!color) w = text_columns(word);
+    if (!line_empty && col + 1 + w > width) {
+      out += '\n';
+      out += indent;
+      col = static_cast<int>(indent.size());
+      line_empty = true;
+    }
+    if (!line_empty) {
+      out += ' ';
+      ++col;
+    }
+    out += shown;
+    col += w;
+    line_empty = false;
+  }
+  out += '\n';
+  return out;
+}
+
+}  // namespace
+
+std::string wrap_prose(std::string_view markdown, int width, bool color) {
+  if (width < 20) width = 20;
+  auto lines = split_lines(markdown);
+  std::string out;
+  std::vector<std::string_view> words;
+  std::string first_indent, indent;
+  auto flush = [&] {
+    if (!words.empty()) out += fill(words, width, first_indent, indent, color);
+    words.clear();
+    first_indent.clear();
+    indent.clear();
+  };
+  auto add_words = [&](std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      size_t j = i;
+      while (j < text.size() && text[j] != ' ' && text[j] != '\t') ++j;
+      if (j > i) words.push_back(text.substr(i, j - i));
+      i = j;
+    }
+  };
+  for (size_t k = 0; k < lines.size(); ++k) {
+    std::string_view line = lines[k];
+    std::string_view t = trim(line);
+    if (starts_with(t, "```") || starts_with(t, "~~~")) {
+      // A documentation block: as written, indented, up to its closing fence.
+      flush();
+      std::string_view fence = t.substr(0, 3);
+      for (++k; k < lines.size() && !starts_with(trim(lines[k]), fence); ++k) {
+        std::string shown = "    " + std::string(lines[k]);
+        out += color ? std::string(sgr::dim) + shown + std::string(sgr::reset) : shown;
+        out += '\n';
+      }
+      continue;
+    }
+    if (t.empty()) {
+      flush();
+      if (!out.empty() && !starts_with(std::string_view(out).substr(out.size() - 1), "\n\n") &&
+          (out.size() < 2 || out.substr(out.size() - 2) != "\n\n"))
+        out += '\n';
+      continue;
+    }
+    if (t[0] == '|') {  // a table row: as written
+      flush();
+      out += std::string(t) + "\n";
+      continue;
+    }
+    if (t[0] == '#') {  // a heading inside the prose
+      flush();
+      std::string title(trim(t.substr(t.find_first_not_of('#'))));
+      out += color ? std::string(sgr::bold) + title + std::string(sgr::reset) : title;
+      out += '\n';
+      continue;
+    }
+    if (size_t m = list_marker(t)) {
+      flush();
+      size_t lead = line.size() - line.substr(line.find_first_not_of(' ')).size();
+      first_indent = std::string(lead, ' ') + std::string(t.substr(0, m));
+      indent = std::string(lead + m, ' ');
+      add_words(t.substr(m));
+      continue;
+    }
+    add_words(t);
+  }
+  flush();
+  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
+    out.pop_back();
+  return out;
+}
+
+namespace {
+
+// Where the marker answers ("::nslab:N:S" at the start of a line) begin and end in `raw`.
+struct Answer {
+  size_t begin = 0, end = 0;
+};
+
+std::vector<Answer> marker_answers(std::string_view raw) {
+  constexpr std::string_view tag = "::nslab:";
+  std::vector<Answer> found;
+  for (size_t at = raw.find(tag); at != std::string_view::npos; at = raw.find(tag, at + 1)) {
+    if (at > 0 && raw[at - 1] != '\n' && raw[at - 1] != '\r') continue;
+    size_t i = at + tag.size();
+    size_t digits = i;
+    while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9') ++i;
+    if (i == digits || i >= raw.size() || raw[i] != ':') continue;
+    size_t status = ++i;
+    while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9') ++i;
+    if (i == status || i >= raw.size() || (raw[i] != '\r' && raw[i] != '\n')) continue;
+    while (i < raw.size() && (raw[i] == '\r' || raw[i] == '\n')) ++i;
+    found.push_back({at, i});
+  }
+  return found;
+}
+
+}  // namespace
+
+PromptLine last_prompt_line(std::string_view raw, const std::string& command) {
+  auto answers = marker_answers(raw);
+  PromptLine line{{}, command};
+  if (answers.size() < 2) return line;
+  const Answer& before = answers[answers.size() - 2];
+  const Answer& last = answers.back();
+  std::string screen = screen_text(raw.substr(before.end, last.begin - before.end));
+  // The typed line is the first that ends with the command; the shell may have printed a
+  // notice above it (a background job's "[1] Done").
+  for (auto text : split_lines(screen)) {
+    if (text.size() >= command.size() && text.ends_with(command)) {
+      line.prompt = std::string(text.substr(0, text.size() - command.size()));
+      break;
+    }
+  }
+  return line;
+}
+
+std::vector<bool> continuation_lines(std::string_view script) {
+  std::vector<bool> more;
+  int depth = 0;         // inside for/while/until/if/case/{ ... }
+  bool carried = false;  // the line before ended with \, |, && or ||
+  for (auto line : split_lines(script)) {
+    std::string_view t = trim(line);
+    more.push_back(depth > 0 || carried);
+    size_t i = 0;
+    while (i < t.size()) {
+      while (i < t.size() && (t[i] == ' ' || t[i] == ';' || t[i] == '\t')) ++i;
+      size_t j = i;
+      while (j < t.size() && t[j] != ' ' && t[j] != ';' && t[j] != '\t') ++j;
+      std::string_view word = t.substr(i, j - i);
+      if (word == "for" || word == "while" || word == "until" || word == "if" || word == "case" ||
+          word == "{")
+        ++depth;
+      else if ((word == "done" || word == "fi" || word == "esac" || word == "}") && depth > 0)
+        --depth;
+      i = j;
+    }
+    carried = t.ends_with("\\") || t.ends_with("|") || t.ends_with("&&");
+  }
+  return more;
+}
+
+size_t WayBack::feed(std::string_view keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    char c = keys[i];
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\x1d') return i;  // Ctrl-]
+    if (escape_ == 1) {
+      escape_ = (c == '[' || c == 'O') ? 2 : 0;
+      continue;
+    }
+    if (escape_ == 2) {
+      if (u >= 0x40 && u <= 0x7e) escape_ = 0;
+      continue;
+    }
+    if (c == '\x1b') {  // arrows, Home, history: the line is no longer what we followed
+      escape_ = 1;
+      known_ = false;
+      continue;
+    }
+    if (c == '\r' || c == '\n') {
+      std::string_view t = trim(line_);
+      bool leave = known_ && (t == "exit" || starts_with(t, "exit "));
+      line_.clear();
+      known_ = true;
+      if (leave) return i;
+      continue;
+    }
+    if (c == '\x04') {  // Ctrl-D: the shell would end on an empty line
+      if (known_ && line_.empty()) return i;
+      continue;
+    }
+    if (c == '\x03' || c == '\x15') {  // Ctrl-C drops the line; Ctrl-U cuts it (cursor at end)
+      if (c == '\x03' || known_) {
+        line_.clear();
+        known_ = true;
+      }
+      continue;
+    }
+    if (c == '\x7f' || c == '\b') {
+      while (!line_.empty() && (static_cast<unsigned char>(line_.back()) & 0xC0) == 0x80)
+        line_.pop_back();
+      if (!line_.empty()) line_.pop_back();
+      continue;
+    }
+    if (u < 0x20) {  // another editing key (Ctrl-A, Ctrl-W, ...)
+      known_ = false;
+      continue;
+    }
+    line_ += c;
+  }
+  return std::string_view::npos;
+}
+
+// --- The observer -------------------------------------------------------------------------------
+
+namespace {
+
+// The title without "Lesson N · ", which the screen shows on its own.
+std::string rule(std::string_view label, int width) {
+  std::string line = "── " + std::string(label) + " ";
+  int used = text_columns(line);
+  for (int i = used; i < std::min(width, 78); ++i) line += "─";
+  return line;
+}
+
+std::string indent_lines(std::string_view text, std::string_view by) {
+  std::string out;
+  for (auto line : split_lines(text)) {
+    out += by;
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string first_lines(std::string_view text, size_t most) {
+  auto lines = split_lines(text);
+  std::string out;
+  for (size_t i = 0; i < lines.size() && i < most; ++i) {
+    if (i) out += '\n';
+    out += lines[i];
+  }
+  if (lines.size() > most) out += fmt::format("\n… ({} more lines)", lines.size() - most);
+  return out;
+}
+
+bool ends_with_newline(std::string_view s) {
+  return !s.empty() && s.back() == '\n';
+}
+
+}  // namespace
+
+LessonObserver::LessonObserver(const Lesson& lesson, ScreenSettings settings,
+                               const DriverConfig& config, TerminalOut& out, Keyboard* keys)
+    : lesson_(lesson), settings_(std::move(settings)), config_(config), out_(out), keys_(keys) {
+  for (const auto& s : lesson.steps) steps_total_ += s.kind == Step::Kind::Step;
+}
+
+void LessonObserver::check_stop() {
+  StopSignals::throw_if_caught();
+  if (out_.stdout_broken()) throw LessonStopped{128 + SIGPIPE};
+}
+
+void LessonObserver::write(std::string_view text) {
+  out_.write(text);
+  check_stop();
+}
+
+std::string LessonObserver::styled(std::string_view style, std::string_view text) const {
+  return std::string(style) + std::string(text) + std::string(sgr::reset);
+}
+
+void LessonObserver::show_prose(std::string_view markdown) {
+  if (trim(markdown).empty()) return;
+  std::string text = wrap_prose(markdown, prose_width(), out_.color());
+  write("\n" + text + (ends_with_newline(text) ? "" : "\n"));
+  if (settings_.mode == Mode::Auto) out_.pause(Pacing::reading(markdown));
+  check_stop();
+}
+
+// Shows the step's prose written above action `index` (all of it past the last action).
+void LessonObserver::prose_up_to(size_t index) {
+  if (!step_) return;
+  size_t until =
+      index < step_->actions.size() ? step_->actions[index].prose_before : step_->prose.size();
+  until = std::min(until, step_->prose.size());
+  if (until > prose_shown_)
+    show_prose(std::string_view(step_->prose).substr(prose_shown_, until - prose_shown_));
+  prose_shown_ = std::max(prose_shown_, until);
+}
+
+void LessonObserver::sync_to(const Action* a) {
+  if (!step_ || step_->actions.empty()) return;
+  const Action* first = &step_->actions.front();
+  if (a < first || a > &step_->actions.back()) return;
+  size_t index = static_cast<size_t>(a - first);
+  if (a->kind != Action::Kind::RunOnHost) show_held_output();
+  if (index != action_) typed_in_action_ = 0;
+  action_ = index;
+  prose_up_to(index);
+}
+
+char LessonObserver::choose(std::string_view hint, std::string_view keys) {
+  write("\n" + styled(sgr::dim, hint));
+  for (;;) {
+    char k = keys_->key();
+    check_stop();
+    if (keys.find(k) != std::string_view::npos) {
+      // The hint has done its work: on a terminal it is erased and the cursor goes back to the
+      // blank line above it, so the screen reads as if it had never been there.
+      write(settings_.screen_is_terminal ? "\r\x1b[K\x1b[A" : "\n");
+      return k;
+    }
+  }
+}
+
+void LessonObserver::between_steps(std::string_view next) {
+  if (settings_.mode == Mode::Auto) {
+    out_.pause(Pacing::before_step);
+    check_stop();
+    return;
+  }
+  for (;;) {
+    bool shell = box_ != nullptr;
+    std::string hint =
+        fmt::format("Enter: {}{} · q: quit", next, shell ? " · s: shell in the box" : "");
+    char k = choose(hint, shell ? "\nsSqQ" : "\nqQ");
+    if (k == 'q' || k == 'Q') throw LessonStopped{0};
+    if (k == '\n') return;
+    // The box belongs to run_lesson(), which shows it to observers as const so they do not end
+    // it; the live shell only types into its terminal and reads what it draws.
+    enter_live_shell(const_cast<BoxSession&>(*box_), "explore");
+  }
+}
+
+void LessonObserver::introduce() {
+  write(styled(std::string(sgr::bold) + std::string(sgr::underline), lesson_.title) + "\n");
+  show_prose(lesson_.intro);
+  if (settings_.mode == Mode::Guided) {
+    write("\n" + styled(sgr::dim, wrap_prose("This lesson starts boxes and types into them for "
+                                             "you. After each step you can open a shell in the "
+                                             "box and look around.",
+                                             prose_width(), false)));
+  }
+}
+
+void LessonObserver::step_started(const Step& step) {
+  check_stop();
+  show_held_output();
+  prose_up_to(step_ ? step_->actions.size() : 0);  // what the previous step wrote below its blocks
+  if (step.kind == Step::Kind::Recap) {
+    recap_ = &step;  // shown at the end, after the challenge
+    return;
+  }
+  std::string label;
+  if (step.kind == Step::Kind::Challenge) {
+    challenge_seen_ = true;
+    between_steps("the challenge");
+    label = "Challenge";
+  } else {
+    ++steps_shown_;
+    between_steps(steps_shown_ == 1 ? "start" : "next step");
+    label = fmt::format("Step {} of {} · {}", steps_shown_, steps_total_, step.title);
+  }
+  write("\n" + styled(std::string(sgr::bold) + std::string(sgr::cyan), rule(label, out_.width())) +
+        "\n");
+  step_ = &step;
+  prose_shown_ = 0;
+  action_ = 0;
+  typed_in_action_ = 0;
+  prose_up_to(0);
+}
+
+void LessonObserver::box_started(const Action& a, const BoxSession& box) {
+  check_stop();
+  box_ = &box;
+  if (quiet_) return;
+  sync_to(&a);
+  std::string flags = a.flags.empty() ? "" : " " + fmt::format("{}", fmt::join(a.flags, " "));
+  write("\n" + styled(sgr::dim, "A new box: nslab run" + flags) + "\n");
+  if (!probes_shown_ && settings_.probes) {
+    probes_shown_ = true;
+    // The box belongs to run_lesson(), which lends it as const so observers do not end it; the
+    // probes only type commands into it, as the lesson's own blocks do.
+    show_probes(const_cast<BoxSession&>(box));
+  }
+}
+
+void LessonObserver::show_probes(BoxSession& box) {
+  auto now = collect_probes(box, config_);
+  if (!now) {
+    write(
+        styled(sgr::dim, "(the standard probes could not be run: " + now.error().message() + ")") +
+        "\n");
+    return;
+  }
+  std::optional<ProbeTable> before;
+  if (settings_.previous_flags) {
+    auto previous = probes_for_flags(*settings_.previous_flags, config_);
+    if (previous) before = std::move(*previous);
+  }
+  mark_changes(*now, before ? &*before : nullptr);
+  std::string heading = before
+                            ? fmt::format("The standard probes in this box and on the host ({}):",
+                                          "» what changed since the previous lesson")
+                            : std::string("The standard probes in this box and on the host:");
+  write("\n" + heading + "\n" + render_probe_table(*now, {out_.width(), out_.color()}));
+  out_.pause(Pacing::reading(heading) + Pacing::after_output);
+  check_stop();
+}
+
+void LessonObserver::show_typed(const std::string& command, const Typed& t, const BoxSession& box,
+                                Output output) {
+  PromptLine line = last_prompt_line(box.raw(), command);
+  write(styled(std::string(sgr::bold) + std::string(sgr::green), line.prompt));
+  if (out_.paced()) out_.pause(Pacing::after_prompt);
+  out_.type(command);
+  write("\n");
+  check_stop();
+  if (output == Output::HoldForHost) {
+    held_box_output_ = t.output;
+    return;
+  }
+  if (!t.output.empty()) write(t.output + (ends_with_newline(t.output) ? "" : "\n"));
+  out_.pause(Pacing::after_output);
+  check_stop();
+}
+
+void LessonObserver::show_held_output() {
+  if (!held_box_output_) return;
+  std::string output = std::move(*held_box_output_);
+  held_box_output_.reset();
+  if (!output.empty()) write(output + (ends_with_newline(output) ? "" : "\n"));
+}
+
+bool LessonObserver::host_block_follows(const Step& step, size_t index) {
+  return index + 1 < step.actions.size() && step.actions[index + 1].kind == Action::Kind::RunOnHost;
+}
+
+void LessonObserver::typed(const std::string& command, const Typed& t) {
+  check_stop();
+  if (quiet_ || !step_ || !box_) return;
+  // The command belongs to the action being typed, or to the next box or solution block.
+  size_t k = action_;
+  auto is_typing = [&](size_t i) {
+    auto kind = step_->actions[i].kind;
+    return kind == Action::Kind::TypeInBox || kind == Action::Kind::Solution;
+  };
+  if (!(k < step_->actions.size() && is_typing(k) &&
+        typed_in_action_ < step_->actions[k].commands.size())) {
+    size_t next = k + 1;
+    while (next < step_->actions.size() && !is_typing(next)) ++next;
+    if (next < step_->actions.size()) sync_to(&step_->actions[next]);
+  }
+  ++typed_in_action_;
+  if (typed_in_action_ == 1) write("\n");
+  // The last command of a box block right above a host block: its output waits, to be shown
+  // beside the host's.
+  bool last = action_ < step_->actions.size() &&
+              typed_in_action_ == step_->actions[action_].commands.size();
+  show_typed(command, t, *box_,
+             last && host_block_follows(*step_, action_) ? Output::HoldForHost : Output::Show);
+}
+
+int LessonObserver::prose_width() const {
+  // Long lines are hard to follow on a wide terminal; the lessons are written at 100 columns.
+  return std::min(out_.width(), 88);
+}
+
+void LessonObserver::show_host(const Action& a, const HostRun& run) {
+  write("\n");
+  auto lines = split_lines(a.script);
+  auto continued = continuation_lines(a.script);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    bool more = i < continued.size() && continued[i];
+    write(styled(std::string(sgr::bold) + std::string(sgr::magenta), more ? "> " : "host$ "));
+    if (!more && out_.paced()) out_.pause(Pacing::after_prompt);
+    out_.type(lines[i]);
+    write("\n");
+  }
+  if (held_box_output_) {
+    std::string box = std::move(*held_box_output_);
+    held_box_output_.reset();
+    write(side_by_side(box, run.output, {out_.width(), out_.color()}));
+  } else if (!run.output.empty()) {
+    write(run.output + (ends_with_newline(run.output) ? "" : "\n"));
+  }
+  out_.pause(Pacing::after_output);
+  check_stop();
+}
+
+void LessonObserver::host_ran(const Action& a, const HostRun& run) {
+  check_stop();
+  if (quiet_) return;
+  sync_to(&a);
+  show_host(a, run);
+}
+
+void LessonObserver::show_verdict(const Verdict& v) {
+  if (v.passed) {
+    write(styled(sgr::green, "✓ ") + v.expected + "\n");
+    return;
+  }
+  write(styled(std::string(sgr::bold) + std::string(sgr::red), "✗ ") + v.expected + "\n");
+  if (!v.seen.empty())
+    write(styled(sgr::dim, indent_lines(first_lines("seen: " + v.seen, 8), "    ")));
+}
+
+void LessonObserver::judged(const Step& step, const Expectation& e, const Verdict& v) {
+  check_stop();
+  if (!v.passed) missed_lines_.push_back(e.line);
+  if (quiet_ || &step != step_) return;
+  for (const auto& a : step.actions) {
+    if (a.kind != Action::Kind::Expect || a.expectations.empty()) continue;
+    if (&e >= &a.expectations.front() && &e <= &a.expectations.back()) {
+      bool first = &e == &a.expectations.front();
+      sync_to(&a);
+      if (first) write("\n");
+      break;
+    }
+  }
+  show_verdict(v);
+}
+
+namespace {
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+enum class ShellEnd { Back, BoxEnded, KeyboardGone };
+
+// The student at the box's own terminal: their keys go to the box's pty as they are typed (raw,
+// so Ctrl-C, arrows and Tab reach the box's line editor), and what the box draws comes back to
+// the screen unchanged, until WayBack sees the way back.
+ShellEnd live_shell(BoxSession& box, Keyboard& keys) {
+  int term = box.terminal();
+  // The box's terminal gets the student's size, so its line editor wraps where they see it.
+  winsize size{};
+  if (::ioctl(keys.fd(), TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    ::ioctl(term, TIOCSWINSZ, &size);
+  keys.raw();
+  struct Restore {
+    Keyboard& keys;
+    ~Restore() { keys.restore(); }
+  } restore{keys};
+  // Ctrl-U (cut to the start of an empty line) makes the line editor draw its prompt again.
+  write_all(term, "\x15");
+  WayBack way_back;
+  char buf[4096];
+  for (;;) {
+    pollfd fds[2] = {{keys.fd(), POLLIN, 0}, {term, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno != EINTR) return ShellEnd::BoxEnded;
+      StopSignals::throw_if_caught();
+      continue;
+    }
+    if (fds[1].revents) {
+      ssize_t n = ::read(term, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return ShellEnd::BoxEnded;  // EIO: nothing holds the box's terminal any more
+      write_all(1, std::string_view(buf, static_cast<size_t>(n)));
+    }
+    if (fds[0].revents) {
+      ssize_t n = ::read(keys.fd(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return ShellEnd::KeyboardGone;
+      std::string_view typed(buf, static_cast<size_t>(n));
+      size_t back = way_back.feed(typed);
+      write_all(term, typed.substr(0, back));
+      if (back != std::string_view::npos) return ShellEnd::Back;
+    }
+  }
+}
+
+}  // namespace
+
+bool LessonObserver::enter_live_shell(BoxSession& box, std::string_view purpose) {
+  write("\n" +
+        styled(std::string(sgr::bold) + std::string(sgr::yellow),
+               "The box's shell is yours: " + std::string(purpose) + ".") +
+        "\n" +
+        styled(sgr::dim,
+               "Ctrl-] or exit brings you back to the lesson; Ctrl-C goes to the box's shell.") +
+        "\n");
+  ShellEnd end = live_shell(box, *keys_);
+  write("\r\n");
+  if (end == ShellEnd::KeyboardGone) throw LessonStopped{128 + SIGHUP};
+  if (end == ShellEnd::BoxEnded) {
+    write(styled(std::string(sgr::bold) + std::string(sgr::red),
+                 "The box's shell has ended, and the box with it.") +
+          fmt::format(" Start the lesson again with: {}nslab lesson {}\n", settings_.sudo,
+                      settings_.lesson_number));
+    throw LessonStopped{1};
+  }
+  // Whatever the student left running or half-typed is dropped, and the driver's next command
+  // starts at a fresh prompt.
+  auto ready = box.resync();
+  if (!ready) {
+    write(styled(sgr::red, "The box's shell does not answer any more: ") + ready.error().message() +
+          "\n");
+    throw LessonStopped{1};
+  }
+  write(styled(sgr::dim, "Back in the lesson.") + "\n");
+  return true;
+}
+
+LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& challenge, size_t after,
+                                                                BoxSession& box,
+                                                                const DriverConfig& config) {
+  CheckResult result;
+  Observed seen;
+  std::vector<std::string> env = {
+      fmt::format("BOX_PID={}", box.box_pid()),
+      fmt::format("RUNNER_PID={}", box.runner_pid()),
+      "TINYSH=" + config.tinysh,
+      "NSLAB=" + config.nslab,
+  };
+  for (size_t i = after; i < challenge.actions.size(); ++i) {
+    const Action& a = challenge.actions[i];
+    switch (a.kind) {
+      case Action::Kind::TypeInBox: {
+        show_held_output();
+        seen.box.clear();
+        write("\n");
+        for (const auto& command : a.commands) {
+          auto typed = box.type(command, config.command_timeout);
+          if (!typed) {
+            result.ran = false;
+            result.problem = typed.error().message();
+            return result;
+          }
+          bool hold = &command == &a.commands.back() && host_block_follows(challenge, i);
+          show_typed(command, *typed, box, hold ? Output::HoldForHost : Output::Show);
+          if (!seen.box.empty() && !typed->output.empty()) seen.box += '\n';
+          seen.box += typed->output;
+          seen.box_status = typed->status;
+        }
+        break;
+      }
+      case Action::Kind::RunOnHost: {
+        auto ran = run_on_host(a.script, env, 2 * config.command_timeout);
+        if (!ran) {
+          result.ran = false;
+          result.problem = ran.error().message();
+          return result;
+        }
+        show_host(a, *ran);
+        seen.host = ran->output;
+        seen.host_status = ran->status;
+        break;
+      }
+      case Action::Kind::Expect:
+        show_held_output();
+        write("\n");
+        for (const auto& e : a.expectations) {
+          Verdict v = judge(e, seen);
+          show_verdict(v);
+          if (!v.passed) {
+            result.missed.push_back(v);
+            missed_lines_.push_back(e.line);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return result;
+}
+
+bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solution,
+                                       BoxSession& box, const DriverConfig& config) {
+  check_stop();
+  box_ = &box;
+  size_t after = static_cast<size_t>(&solution - &challenge.actions.front()) + 1;
+  sync_to(&solution);
+  if (settings_.mode == Mode::Auto) {
+    write("\n");
+    for (const auto& command : solution.commands) {
+      auto typed = box.type(command, config.command_timeout);
+      if (!typed) return false;
+      show_typed(command, *typed, box, Output::Show);
+    }
+    write("\n" + styled(sgr::dim, "The check:") + "\n");
+    auto result = run_challenge_check(challenge, after, box, config);
+    challenge_passed_ = result.ran && result.missed.empty();
+    write("\n" +
+          (challenge_passed_
+               ? styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.")
+               : styled(std::string(sgr::bold) + std::string(sgr::red),
+                        "The challenge is not done.")) +
+          "\n");
+    quiet_ = true;
+    return true;
+  }
+  for (;;) {
+    enter_live_shell(box, "do the challenge, then come back to have it checked");
+    write("\n" + styled(sgr::dim, "The check:") + "\n");
+    auto result = run_challenge_check(challenge, after, box, config);
+    if (!result.ran) {
+      write(styled(sgr::red, "The check could not run: ") + result.problem + "\n");
+      quiet_ = true;
+      return true;
+    }
+    if (result.missed.empty()) {
+      challenge_passed_ = true;
+      write("\n" + styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.") +
+            "\n");
+      quiet_ = true;
+      return true;
+    }
+    write("\n" + styled(std::string(sgr::bold) + std::string(sgr::yellow), "Not done yet.") +
+          " The check wants: " + result.missed.front().expected + "\n");
+    for (bool again = false; !again;) {
+      char k = choose("Enter: try again · s: show the solution · q: move on", "\nsSqQ");
+      if (k == 'q' || k == 'Q') {
+        quiet_ = true;  // run_lesson() checks once more, and the outcome keeps the misses
+        return true;
+      }
+      if (k == 's' || k == 'S') {
+        write(styled(sgr::dim, "A solution, to type in the box:") + "\n");
+        for (const auto& command : solution.commands)
+          write("    " + styled(sgr::bold, command) + "\n");
+        continue;
+      }
+      again = true;
+    }
+  }
+}
+
+void LessonObserver::finish(const LessonOutcome& outcome) {
+  check_stop();
+  show_held_output();
+  if (!quiet_) prose_up_to(step_ ? step_->actions.size() : 0);
+  // Expectations were shown with their ✗ as they were judged; what else went wrong (a box that
+  // did not start or stopped answering, a host block that hung) is said here.
+  std::vector<const Miss*> problems;
+  for (const auto& m : outcome.misses)
+    if (std::find(missed_lines_.begin(), missed_lines_.end(), m.line) == missed_lines_.end())
+      problems.push_back(&m);
+  if (!problems.empty()) {
+    write("\n" +
+          styled(std::string(sgr::bold) + std::string(sgr::red), "The lesson could not go on:") +
+          "\n");
+    for (const Miss* m : problems) {
+      write(fmt::format("  step \"{}\", line {}: {}\n", m->step, m->line, m->what));
+      if (!m->seen.empty()) write(indent_lines(first_lines(m->seen, 8), "    "));
+    }
+    write(
+        fmt::format("  `{}nslab check {} -v` shows every command it types; `{}nslab doctor` "
+                    "what this machine supports.\n",
+                    settings_.sudo, settings_.lesson_number, settings_.sudo));
+  }
+  if (recap_) {
+    if (settings_.mode == Mode::Guided && !challenge_seen_ && problems.empty()) {
+      quiet_ = false;
+      between_steps("the recap");
+    } else if (settings_.mode == Mode::Auto) {
+      out_.pause(Pacing::before_step);
+    }
+    write("\n" +
+          styled(std::string(sgr::bold) + std::string(sgr::cyan), rule("Recap", out_.width())) +
+          "\n");
+    show_prose(recap_->prose);
+  }
+  write("\n");
+  if (challenge_seen_ && !challenge_passed_)
+    write(fmt::format("The challenge is still open: {}nslab lesson {} to try it again.\n",
+                      settings_.sudo, settings_.lesson_number));
+  if (settings_.next_lesson)
+    write(
+        fmt::format("Next: {}\n", styled(sgr::bold, fmt::format("{}nslab lesson {}", settings_.sudo,
+                                                                *settings_.next_lesson))));
+  else
+    write("That was the last lesson.\n");
+}
+
+}  // namespace nslab::lessons

@@ -1,0 +1,200 @@
+// Guided and auto modes: a lesson on a screen, for a person.
+//
+// Guided mode is for a teacher at a projector or a student alone: the lesson's prose, then each
+// box command with the prompt and its output as a terminal shows them, each host script and its
+// output, and a ✓ or ✗ for each expectation; between steps it waits for a key, and `s` hands the
+// student the box's own shell (its pseudo-terminal, key by key) until they come back. At the
+// challenge the student gets the shell to do the task; the challenge's check then says whether
+// it is done. Auto mode shows the same screen without waiting: commands are typed at a human
+// pace and the solution stands in for the student (for demos and recordings, terminal_out.h).
+//
+// The observer ends a lesson early (q, Ctrl-C, a closed terminal) by throwing LessonStopped out
+// of run_lesson(): the unwinding ends the box (BoxSession's destructor), and the command turns
+// it into an exit status.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <signal.h>
+#include <termios.h>
+
+#include "lesson.h"
+#include "steps.h"
+#include "terminal_out.h"
+
+namespace nslab::lessons {
+
+enum class Mode { Guided, Auto };
+
+struct LessonStopped {
+  int status = 0;  // 0 for q; 128+N for signal N (130 for Ctrl-C)
+};
+
+// SIGINT, SIGTERM and SIGHUP end a lesson cleanly: while a StopSignals lives, they only set a
+// flag (and cut waits short); the observer sees it and stops. The old handlers come back after.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  // The first stop signal caught, or 0.
+  static int caught();
+  // Throws LessonStopped{128+N} when signal N was caught.
+  static void throw_if_caught();
+
+ private:
+  struct ::sigaction old_[3];
+};
+
+// The student's keyboard: stdin, a terminal. Restores the terminal's modes when it ends.
+class Keyboard {
+ public:
+  explicit Keyboard(int fd);
+  ~Keyboard();
+  Keyboard(const Keyboard&) = delete;
+  Keyboard& operator=(const Keyboard&) = delete;
+
+  // One key, not echoed: '\n' for Enter, 'q' when the input ends. Ctrl-C still raises SIGINT,
+  // which ends the lesson (LessonStopped).
+  char key();
+  // Every key as it is typed, nothing interpreted (Ctrl-C included): for the live shell.
+  void raw();
+  // The terminal's modes as they were.
+  void restore();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool have_saved_ = false;
+};
+
+// --- Pure parts, unit-tested -------------------------------------------------------------------
+
+// The columns `text` takes (a code point each; no control characters expected).
+int text_columns(std::string_view text);
+
+// Markdown prose for a terminal `width` columns wide: paragraphs and list items wrapped, tables
+// and fenced blocks as written (blocks indented). With `color`, `code` is shown in color and
+// **bold** in bold, without their marks; without, the text stays as written.
+std::string wrap_prose(std::string_view markdown, int width, bool color);
+
+// The prompt and the command of the newest typed command, from everything the box's terminal
+// showed: the first screen line between the last two marker answers (box_pty.h). The prompt
+// is empty when the line does not end with `command`.
+struct PromptLine {
+  std::string prompt;   // "root@tinyhost:/# "
+  std::string command;  // as typed
+};
+PromptLine last_prompt_line(std::string_view raw, const std::string& command);
+
+// For each line of a host script, whether it continues a command of the lines above (inside
+// for/while/if/case/{ } or after a trailing \, | or &&): shown after "> " instead of "host$ ".
+std::vector<bool> continuation_lines(std::string_view script);
+
+// The live shell's way back to the lesson: Ctrl-], or Enter on a line that is `exit` (or
+// `exit N`), or Ctrl-D on an empty line. Follows what the student types into the line editor;
+// after keys it cannot follow (arrows, history), it lets `exit` through to the shell.
+class WayBack {
+ public:
+  // The position in `keys` of the key that asks to go back, or npos. Keys before it go to the
+  // box; that key and what follows do not.
+  size_t feed(std::string_view keys);
+
+ private:
+  std::string line_;
+  bool known_ = true;  // line_ is what the editor holds
+  int escape_ = 0;     // inside an escape sequence: 1 after ESC, 2 inside CSI/SS3
+};
+
+// --- The observer --------------------------------------------------------------------------------
+
+struct ScreenSettings {
+  Mode mode = Mode::Guided;
+  int lesson_number = 0;
+  std::optional<int> next_lesson;   // the number of the lesson after this one
+  bool screen_is_terminal = false;  // stdout: may erase a line it wrote
+  std::string sudo;                 // "sudo " when the next command needs it, else ""
+  bool probes = true;               // the standard probes' table when the first box starts
+  // The previous lesson's flags, to mark what this lesson changed in that table.
+  std::optional<std::vector<std::string>> previous_flags;
+};
+
+class LessonObserver : public StepObserver {
+ public:
+  // `keys` is needed in guided mode only.
+  LessonObserver(const Lesson& lesson, ScreenSettings settings, const DriverConfig& config,
+                 TerminalOut& out, Keyboard* keys);
+
+  // The title and the introduction (and, guided, a key to start).
+  void introduce();
+  // After run_lesson(): the challenge's verdict, the recap, what comes next.
+  void finish(const LessonOutcome& outcome);
+
+  void step_started(const Step& step) override;
+  void box_started(const Action& a, const BoxSession& box) override;
+  void typed(const std::string& command, const Typed& t) override;
+  void host_ran(const Action& a, const HostRun& run) override;
+  void judged(const Step& step, const Expectation& e, const Verdict& v) override;
+  bool attempt_challenge(const Step& challenge, const Action& solution, BoxSession& box,
+                         const DriverConfig& config) override;
+
+  bool challenge_passed() const { return challenge_passed_; }
+
+ private:
+  void check_stop();
+  void write(std::string_view text);
+  std::string styled(std::string_view style, std::string_view text) const;
+  int prose_width() const;
+  void show_prose(std::string_view markdown);
+  void prose_up_to(size_t action_index);
+  void sync_to(const Action* a);
+  void between_steps(std::string_view next);
+  char choose(std::string_view hint, std::string_view keys);
+  // Hands the student the box's shell until they come back; ends the lesson when the box ended.
+  bool enter_live_shell(BoxSession& box, std::string_view purpose);
+  // A typed command as the terminal showed it: prompt, command, output. The last command of a
+  // box block right above a host block holds its output back, to show it beside the host's.
+  enum class Output { Show, HoldForHost };
+  void show_typed(const std::string& command, const Typed& t, const BoxSession& box, Output output);
+  void show_held_output();
+  static bool host_block_follows(const Step& step, size_t index);
+  void show_probes(BoxSession& box);
+  void show_host(const Action& a, const HostRun& run);
+  void show_verdict(const Verdict& v);
+  struct CheckResult {
+    std::vector<Verdict> missed;
+    bool ran = true;  // false: the box or the host script failed before every check ran
+    std::string problem;
+  };
+  CheckResult run_challenge_check(const Step& challenge, size_t after, BoxSession& box,
+                                  const DriverConfig& config);
+
+  const Lesson& lesson_;
+  ScreenSettings settings_;
+  const DriverConfig& config_;
+  TerminalOut& out_;
+  Keyboard* keys_;
+
+  int steps_total_ = 0;
+  int steps_shown_ = 0;
+  const Step* step_ = nullptr;
+  const Step* recap_ = nullptr;
+  size_t prose_shown_ = 0;      // of step_->prose
+  size_t action_ = 0;           // the action of step_ the callbacks are about
+  size_t typed_in_action_ = 0;  // commands of that action shown so far
+  const BoxSession* box_ = nullptr;
+  std::optional<std::string> held_box_output_;
+  bool probes_shown_ = false;
+  bool quiet_ = false;  // the challenge's check was run and shown already
+  bool challenge_seen_ = false;
+  bool challenge_passed_ = false;
+  std::vector<int> missed_lines_;  // of the expectations shown with a ✗
+};
+
+}  // namespace nslab::lessons

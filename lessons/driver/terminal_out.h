@@ -1,0 +1,98 @@
+// Where the lesson's screen goes: the student's terminal (stdout) and, with --record, a cast file.
+//
+// The driver writes its text once, with colors; a destination that takes no colors (a pipe,
+// NO_COLOR) gets the same text without them, and the cast gets "\r\n" line ends as a terminal
+// would have drawn them. In auto mode a pacing model decides when each piece appears: keys at a
+// typing pace, a pause after each output and before each step. Its clock is virtual: the
+// recording's timestamps come from it, so recording never waits in real time and two recordings
+// of a lesson have the same timing. Only the screen of `--auto` really waits. Pacing is
+// presentation; nothing here synchronises with the box.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace nslab::lessons {
+
+using namespace std::chrono_literals;
+
+// The few SGR sequences the lesson screen uses.
+namespace sgr {
+inline constexpr std::string_view reset = "\x1b[0m";
+inline constexpr std::string_view bold = "\x1b[1m";
+inline constexpr std::string_view dim = "\x1b[2m";
+inline constexpr std::string_view underline = "\x1b[4m";
+inline constexpr std::string_view red = "\x1b[31m";
+inline constexpr std::string_view green = "\x1b[32m";
+inline constexpr std::string_view yellow = "\x1b[33m";
+inline constexpr std::string_view magenta = "\x1b[35m";
+inline constexpr std::string_view cyan = "\x1b[36m";
+}  // namespace sgr
+
+// `text` without its SGR sequences (ESC [ ... m); every other byte is kept.
+std::string without_sgr(std::string_view text);
+
+// `text` with each "\n" that has no "\r" before it written "\r\n", as a terminal's ONLCR does.
+std::string with_crlf(std::string_view text);
+
+// Whether colors are wanted: a terminal, and NO_COLOR unset or empty (https://no-color.org).
+bool color_wanted(bool is_terminal, const char* no_color_env);
+
+// The pacing model at speed 1. Deterministic: the same text always gets the same delays.
+struct Pacing {
+  static constexpr std::chrono::milliseconds key = 60ms;  // about, per key typed
+  static constexpr std::chrono::milliseconds after_output = 800ms;
+  static constexpr std::chrono::milliseconds before_step = 1500ms;
+  static constexpr std::chrono::milliseconds after_prompt = 300ms;  // before the first key
+  // The delay before key number `index` of a command (a little more before a space).
+  static std::chrono::milliseconds key_delay(size_t index, std::string_view key_text);
+  // Time to read `prose`: a base plus a little per word, capped.
+  static std::chrono::milliseconds reading(std::string_view prose);
+};
+
+class CastWriter;
+
+class TerminalOut {
+ public:
+  struct Options {
+    bool to_stdout = true;
+    bool stdout_color = false;
+    bool cast_color = true;
+    int width = 80;              // for wrapping prose
+    bool paced = false;          // auto mode: keys one by one, pauses
+    bool wait_for_real = false;  // the screen waits as the virtual clock advances
+    double speed = 1.0;          // 2: everything twice as fast
+  };
+
+  TerminalOut(Options options, CastWriter* cast);
+
+  // Writes `text` (with colors, "\n" line ends) now.
+  void write(std::string_view text);
+  // Types `keys` one character at a time when paced; otherwise writes them at once. A signal
+  // stops the typing half-way.
+  void type(std::string_view keys);
+  // Advances the clock by `at_speed_one` / speed when paced (and waits, on a --auto screen).
+  // False when a signal cut the wait short; the caller checks which.
+  bool pause(std::chrono::milliseconds at_speed_one);
+
+  double seconds() const { return clock_s_; }  // the virtual clock
+  int width() const { return options_.width; }
+  // Colors for layouts that differ with and without them (side by side): those of the cast when
+  // recording, else those of the screen.
+  bool color() const;
+  bool paced() const { return options_.paced; }
+  // stdout went away (a closed pipe); the lesson should stop.
+  bool stdout_broken() const { return stdout_broken_; }
+
+ private:
+  void to_stdout(std::string_view text);
+
+  Options options_;
+  CastWriter* cast_;
+  double clock_s_ = 0;
+  bool stdout_broken_ = false;
+};
+
+}  // namespace nslab::lessons
