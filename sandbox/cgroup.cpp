@@ -109,6 +109,22 @@ std::vector<pid_t> procs_in_tree(const std::string& dir) {
   return pids;
 }
 
+// Where boxes of SIGKILLed runners may be: each parent_dir of the layout, and on v2 also nslab's
+// parent under the root cgroup, where a root runner whose own cgroup held processes put its box
+// (while this runner's may not), when it is there and this process may remove things in it.
+std::vector<std::string> sweep_parents(const Layout& layout) {
+  std::vector<std::string> parents;
+  for (const Placement& p : layout.placements)
+    if (!contains(parents, p.parent_dir)) parents.push_back(p.parent_dir);
+  for (const Placement& p : layout.placements) {
+    if (p.version != Version::V2 || p.mount_point.empty()) continue;
+    std::string at_root = p.mount_point + "/" + std::string(kV2ParentName);
+    if (!contains(parents, at_root) && ::access(at_root.c_str(), W_OK) == 0)
+      parents.push_back(at_root);
+  }
+  return parents;
+}
+
 // Empties and removes a box's directory and any cgroups the box made inside it, deepest first.
 Status remove_tree(const std::string& dir, Version version) {
   Status first = version == Version::V2 ? detail::v2_kill_all(dir) : detail::v1_kill_all(dir);
@@ -121,10 +137,6 @@ Status remove_tree(const std::string& dir, Version version) {
   return first;
 }
 
-fs::Version to_fs(Version version) {
-  return version == Version::V2 ? fs::Version::V2 : fs::Version::V1;
-}
-
 std::string join_words(const std::vector<std::string>& words, std::string_view separator) {
   std::string text;
   for (const auto& word : words) {
@@ -132,6 +144,67 @@ std::string join_words(const std::vector<std::string>& words, std::string_view s
     text += word;
   }
   return text;
+}
+
+bool enabled_in(const std::string& dir, std::string_view name) {
+  auto words = words_of_file(dir + "/cgroup.subtree_control");
+  return contains(words, name) || contains(words, "+" + std::string(name));
+}
+
+// Where nslab's v2 parent goes for p.controller. Normally <own>/nslab, with the controller
+// enabled in own's subtree_control if it is not yet. That write fails with EBUSY while own holds
+// processes (the no-internal-processes rule), and own always holds the runner unless it is the
+// root; so when own holds processes and lacks the controller (or was not even handed it):
+//   root        the parent goes under the root cgroup, which the rule exempts: <v2 root>/nslab
+//   not root    the runner alone in its cgroup (a delegated scope made for it) moves itself into
+//               a leaf of nslab/ first; a cgroup shared with other processes is refused, with
+//               the way to get one of its own
+Status place_v2(Placement& p, const std::string& v2_root, const Runner& runner) {
+  std::string_view name = controller_name(p.controller);
+  p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
+  if (p.own_is_root) {
+    p.enable_above = !enabled_in(p.own_dir, name);
+    return ok();
+  }
+  bool handed_down = contains(fs::read_v2_controllers(p.own_dir), name);
+  bool enabled = enabled_in(p.own_dir, name);
+  std::vector<pid_t> procs = detail::procs_of(p.own_dir);
+  if (handed_down && (enabled || procs.empty())) {
+    p.enable_above = !enabled;
+    return ok();
+  }
+  if (runner.privileged) {
+    p.at_v2_root = true;
+    p.parent_dir = v2_root + "/" + std::string(kV2ParentName);
+    p.enable_above = !enabled_in(v2_root, name);
+    return ok();
+  }
+  if (!handed_down)
+    return plain_error(
+        fmt::format("the {} controller is on cgroup v2, but not handed down to this "
+                    "process's cgroup {} (it is missing from its cgroup.controllers)",
+                    name, p.own_dir),
+        fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}", kNeedRoot));
+  if (procs == std::vector<pid_t>{runner.pid}) {
+    p.move_runner = true;
+    p.enable_above = true;
+    return ok();
+  }
+  std::vector<std::string> others;
+  for (pid_t pid : procs)
+    if (pid != runner.pid) others.push_back(std::to_string(pid));
+  return plain_error(
+      fmt::format("--{}: the runner's cgroup {} holds other processes (pids {}), and cgroup v2 "
+                  "hands the {} controller down only from a cgroup without processes of its own "
+                  "(the no-internal-processes rule)",
+                  p.controller == Controller::Cpu ? "cpus" : name, p.own_dir,
+                  join_words(others, " "), name),
+      "start nslab in a cgroup of its own: systemd-run --user --scope -p Delegate=yes nslab run "
+      "...; or run it as root (boxes then go under the root cgroup)");
+}
+
+fs::Version to_fs(Version version) {
+  return version == Version::V2 ? fs::Version::V2 : fs::Version::V1;
 }
 
 }  // namespace
@@ -238,8 +311,12 @@ const Placement* Layout::find(Controller controller) const {
   return nullptr;
 }
 
+Runner Runner::current() {
+  return {::geteuid() == 0, ::getpid()};
+}
+
 Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
-                             const std::vector<Controller>& wanted) {
+                             const std::vector<Controller>& wanted, const Runner& runner) {
   auto memberships = fs::parse_proc_cgroup(proc_self_cgroup);
   auto mounts = fs::parse_cgroup_mounts(mountinfo);
   auto places = fs::locate(memberships, mounts);
@@ -275,16 +352,7 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
       p.hierarchy = fmt::format("cgroup v2 at {}", v2_root);
       p.mount_point = unified->mount_point;
       p.own_is_root = unified->directory == unified->mount_point;
-      if (!p.own_is_root && !contains(fs::read_v2_controllers(p.own_dir), name))
-        return plain_error(
-            fmt::format("the {} controller is on cgroup v2, but not handed down to this "
-                        "process's cgroup {} (it is missing from its cgroup.controllers)",
-                        name, p.own_dir),
-            fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}",
-                        kNeedRoot));
-      p.enable_in_own = !contains(words_of_file(p.own_dir + "/cgroup.subtree_control"),
-                                  "+" + std::string(name)) &&
-                        !contains(words_of_file(p.own_dir + "/cgroup.subtree_control"), name);
+      SANDBOX_TRY(place_v2(p, unified->mount_point, runner));
       layout.placements.push_back(std::move(p));
       continue;
     }
@@ -325,7 +393,7 @@ Result<Layout> detect_layout(const std::vector<Controller>& wanted) {
   if (!cgroups) return cgroups.error();
   auto mountinfo = sys::read_file("/proc/self/mountinfo");
   if (!mountinfo) return mountinfo.error();
-  return decide_layout(*cgroups, *mountinfo, wanted);
+  return decide_layout(*cgroups, *mountinfo, wanted, Runner::current());
 }
 
 Status check_access(const Layout& layout) {
@@ -351,7 +419,7 @@ Status find_cgroups(const Limits& limits, Caller& caller) {
     Layout found;
     if (cgroups && mountinfo)
       for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
-        if (auto one = decide_layout(*cgroups, *mountinfo, {c}))
+        if (auto one = decide_layout(*cgroups, *mountinfo, {c}, Runner::current()))
           for (Placement& p : one->placements) found.placements.push_back(std::move(p));
     caller.cgroup_layout = std::move(found);
     return ok();
@@ -370,10 +438,16 @@ std::string box_name(pid_t runner_pid) {
   return fmt::format("nslab-box-{}", runner_pid);
 }
 
-std::optional<pid_t> runner_of(std::string_view name) {
+std::string runner_leaf_name(std::string_view box) {
   constexpr std::string_view prefix = "nslab-box-";
-  if (!name.starts_with(prefix)) return std::nullopt;
-  std::string_view digits = name.substr(prefix.size());
+  return "nslab-runner-" + std::string(box.starts_with(prefix) ? box.substr(prefix.size()) : box);
+}
+
+std::optional<pid_t> runner_of(std::string_view name) {
+  std::string_view digits;
+  for (std::string_view prefix : {"nslab-box-", "nslab-runner-"})
+    if (name.starts_with(prefix)) digits = name.substr(prefix.size());
+  if (digits.empty()) return std::nullopt;
   if (!all_digits(digits) || digits.size() > 9 || digits[0] == '0') return std::nullopt;
   pid_t pid = 0;
   std::from_chars(digits.data(), digits.data() + digits.size(), pid);
@@ -431,6 +505,7 @@ Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, 
         bool created = false;
         failed = make_dir(w.path, w.may_exist, created);
         if (!failed) break;
+        if (w.runner_leaf) continue;  // the runner is about to live in it: never removed by it
         if (created) box.made_.push_back(w.path);
         if (w.may_exist) box.v2_parents_.push_back(w.path);
         continue;
@@ -529,13 +604,11 @@ bool live_runner(pid_t pid) {
 
 SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& runner_alive) {
   SweepReport report;
-  std::vector<std::string> parents;
-  for (const Placement& p : layout.placements)
-    if (!contains(parents, p.parent_dir)) parents.push_back(p.parent_dir);
-  for (const std::string& parent : parents) {
+  for (const std::string& parent : sweep_parents(layout)) {
     Version version = Version::V1;
     for (const Placement& p : layout.placements)
-      if (p.parent_dir == parent) version = p.version;
+      if (parent.starts_with(p.mount_point.empty() ? p.parent_dir : p.mount_point))
+        version = p.version;
     for (const std::string& dir : child_dirs(parent)) {
       std::vector<pid_t> procs = procs_in_tree(dir);
       switch (judge_leftover(file_name(dir), procs, runner_alive)) {
@@ -588,9 +661,7 @@ std::vector<std::string> sweep_notes(const SweepReport& report) {
 std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
                                      std::string_view name) {
   std::vector<StepText> steps;
-  std::vector<std::string> parents;
-  for (const Placement& p : layout.placements)
-    if (!contains(parents, p.parent_dir)) parents.push_back(p.parent_dir);
+  std::vector<std::string> parents = sweep_parents(layout);
   steps.push_back({Phase::Sweep, Side::Runner,
                    fmt::format("rmdir {}/nslab-box-PID (only those whose runner PID is gone and "
                                "whose cgroup.procs is empty)",
@@ -632,6 +703,22 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
     why.push_back(
         "on v2 the box's parent nslab/ holds no processes, so it may hand controllers to its "
         "children (the no-internal-processes rule)");
+  for (const Placement& p : layout.placements) {
+    if (p.at_v2_root) {
+      why.push_back(fmt::format(
+          "the runner's cgroup {} holds processes and cannot hand controllers down, so nslab/ "
+          "goes under the root cgroup, which that rule exempts (only root may do this)",
+          p.own_dir));
+      break;
+    }
+    if (p.move_runner) {
+      why.push_back(fmt::format(
+          "the runner is alone in its cgroup {}: it first moves itself into nslab/{}, so {} "
+          "holds no process and may hand controllers down",
+          p.own_dir, runner_leaf_name(name), p.own_dir));
+      break;
+    }
+  }
   steps.push_back({Phase::Create, Side::Runner, join_words(calls, "; "), join_words(why, "; ")});
 
   std::vector<std::string> joins;

@@ -12,7 +12,10 @@
 //   v2  one unified hierarchy for every controller. A child only gets a controller when its parent
 //       lists it in cgroup.subtree_control, and a cgroup that has processes of its own cannot
 //       hand controllers down (the "no internal processes" rule: EBUSY). So boxes live under a
-//       parent nslab owns and keeps empty: <own cgroup>/nslab/nslab-box-<pid>.  (cgroup_v2.cpp)
+//       parent nslab owns and keeps empty: <own cgroup>/nslab/nslab-box-<pid>, or, when the
+//       runner's own cgroup holds processes, <v2 root>/nslab/... for root (the root cgroup is
+//       exempt from the rule) and a leaf of nslab/ for the runner itself when it is alone in a
+//       delegated cgroup.                                                       (cgroup_v2.cpp)
 // The choice is made per controller: v2 when the controller is on the unified hierarchy, else v1
 // when its hierarchy is mounted.
 //
@@ -23,8 +26,9 @@
 //                                      the sync pipe: it is counted before it runs anything
 //   after the end  oom_report()        the OOM killer's own counter, never a guess from SIGKILL
 //                  ~BoxCgroup()        kill what is left, rmdir (on every exit path)
-// The box's cgroup sits under the runner's own cgroup (/proc/self/cgroup), so nslab never touches
-// a cgroup it did not name, and the runner itself is never inside the box's limits.
+// The box's cgroup sits under the runner's own cgroup (/proc/self/cgroup), so nslab touches no
+// cgroup it did not name (but for enabling controllers in the v2 root's subtree_control, as root,
+// in the case above), and the runner itself is never inside the box's limits.
 //
 // Planning is pure: the flag parsers, the per-controller decision (given the text of
 // /proc/self/cgroup and mountinfo, and the files of the cgroup directories they name, so a fake
@@ -80,12 +84,21 @@ std::string format_cpus(const CpuQuota& quota);
 
 // --- Where each controller's box cgroup goes (the types are in cgroup_layout.h) -----------------
 
+// Who looks for a place: v2 puts a root runner whose cgroup holds processes at the v2 root, and
+// lets a runner alone in its cgroup move itself out of the way (cgroup_v2.cpp).
+struct Runner {
+  bool privileged = false;  // euid 0
+  pid_t pid = 0;
+  static Runner current();
+};
+
 // Decides v1 or v2 per controller from the text of /proc/self/cgroup and /proc/self/mountinfo,
-// reading cgroup.controllers and cgroup.subtree_control of the directories they name. A
-// controller found nowhere, a cgroup path with "..", or a cgroup this mount namespace cannot see
-// is an error that says which and why.
+// reading cgroup.controllers, cgroup.subtree_control and (v2) cgroup.procs of the directories
+// they name. A controller found nowhere, a cgroup path with "..", a cgroup this mount namespace
+// cannot see, or (v2, not root) a runner's cgroup shared with other processes is an error that
+// says which and why.
 Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
-                             const std::vector<Controller>& wanted);
+                             const std::vector<Controller>& wanted, const Runner& runner = {});
 // The same for this process, from the live /proc/self files. Needs no root.
 Result<Layout> detect_layout(const std::vector<Controller>& wanted);
 
@@ -102,10 +115,13 @@ Status find_cgroups(const Limits& limits, Caller& caller);
 
 // --- The box's directories and the writes that make them -----------------------------------------
 
-// "nslab-box-<runner pid>": the only names nslab makes next to a runner's own cgroup.
+// "nslab-box-<runner pid>": the only names nslab makes next to a runner's own cgroup (and, on v2,
+// "nslab-runner-<pid>" for a runner that moved itself out of its own cgroup).
 std::string box_name(pid_t runner_pid);
 // The runner pid in a name nslab made, or nullopt for any other name ("nslab-box-12x", "foo").
 std::optional<pid_t> runner_of(std::string_view name);
+// "nslab-runner-<pid>" for the box named `box` ("nslab-box-<pid>").
+std::string runner_leaf_name(std::string_view box);
 // The v2 parent nslab keeps free of processes, under the runner's own cgroup.
 inline constexpr std::string_view kV2ParentName = "nslab";
 
@@ -126,6 +142,7 @@ struct Write {
   bool may_exist = false;    // MakeDir: the shared v2 parent may be there already
   bool if_present = false;   // WriteFile: skipped when the file does not exist (swap files)
   bool created_dir = false;  // MakeDir of the box's own directory (removed again on failure)
+  bool runner_leaf = false;  // MakeDir of the leaf the runner moves into: never removed by it
 };
 
 // The writes that make the box's cgroup: v2's parent and subtree_control first, then each

@@ -41,7 +41,15 @@ struct Placement {
   std::string own_dir;        // the runner's cgroup in that hierarchy, on disk
   std::string parent_dir;     // where nslab-box-<pid> is made: own_dir (v1), own_dir/nslab (v2)
   bool own_is_root = false;   // v2: own_dir is the mount's root (exempt from the EBUSY rule)
-  bool enable_in_own = false;  // v2: own's cgroup.subtree_control lacks the controller yet
+  // v2: own_dir holds processes (or lacks the controller) and the runner is root: parent_dir is
+  // <v2 root>/nslab, under the root cgroup, which the no-internal-processes rule exempts.
+  bool at_v2_root = false;
+  // v2: the runner is the only process in own_dir (a delegated cgroup of its own): it moves
+  // itself into parent_dir/nslab-runner-<pid> first, so own_dir may hand controllers down.
+  bool move_runner = false;
+  // v2: the cgroup above parent_dir (own_dir, or the v2 root) lacks the controller in its
+  // cgroup.subtree_control yet.
+  bool enable_above = false;
 };
 
 struct Layout {

@@ -7,9 +7,14 @@
 //     enable controllers for its children; the write fails with EBUSY.
 // The runner's own cgroup has processes (the runner, usually its shell too). So nslab makes
 // <own>/nslab, keeps it free of processes, enables the controllers there, and puts each box
-// under it: <own>/nslab/nslab-box-<pid>. The controllers must reach <own>/nslab first: when
-// <own>'s subtree_control lacks one, nslab asks for it there — which works in the root cgroup
-// or in a cgroup without processes, and otherwise fails with EBUSY and says why.
+// under it: <own>/nslab/nslab-box-<pid>. The controllers must reach <own>/nslab first, through
+// <own>'s subtree_control — which takes them only in the root cgroup or in a cgroup without
+// processes. When <own> lacks one and holds processes (cgroup.cpp, place_v2):
+//   root        nslab's parent goes under the root cgroup instead, which the rule exempts:
+//               <v2 root>/nslab/nslab-box-<pid>
+//   not root    a runner alone in its cgroup (systemd-run --user --scope -p Delegate=yes made it
+//               one) first moves itself into <own>/nslab/nslab-runner-<pid>, a leaf, leaving
+//               <own> empty; a cgroup shared with other processes is refused before the clone
 //
 //   pids     pids.max          the most tasks at once; a fork beyond it fails with EAGAIN
 //   memory   memory.max        past it the OOM killer picks a task in the cgroup
@@ -34,13 +39,23 @@ void v2_writes(const Layout& layout, const BoxDir& dir, const Limits& limits,
         {Write::Kind::WriteFile, std::move(path), std::move(text), false, if_present, false});
   };
   const Placement* first = layout.find(dir.controllers.front());
-  const std::string& own = first->own_dir;
   const std::string& parent = first->parent_dir;
-  // Hand the controllers from the runner's cgroup down to nslab's parent...
+  // The runner's cgroup, or the root cgroup when the runner's holds processes (cgroup.cpp).
+  std::string above = parent.substr(0, parent.rfind('/'));
+  std::string box = dir.path.substr(dir.path.rfind('/') + 1);
+  // A runner alone in its cgroup leaves it for a leaf of nslab/, so its own cgroup holds no
+  // process and may hand controllers down. It stays there until it exits.
+  if (first->move_runner) {
+    std::string leaf = parent + "/" + runner_leaf_name(box);
+    out.push_back({Write::Kind::MakeDir, parent, {}, true, false, false});
+    out.push_back({Write::Kind::MakeDir, leaf, {}, true, false, false, true});
+    write(leaf + "/cgroup.procs", box.substr(box.rfind('-') + 1));
+  }
+  // Hand the controllers from the cgroup above down to nslab's parent...
   for (Controller controller : dir.controllers)
-    if (layout.find(controller)->enable_in_own)
-      write(own + "/cgroup.subtree_control", fmt::format("+{}", controller_name(controller)));
-  out.push_back({Write::Kind::MakeDir, parent, {}, true, false, false});
+    if (layout.find(controller)->enable_above)
+      write(above + "/cgroup.subtree_control", fmt::format("+{}", controller_name(controller)));
+  if (!first->move_runner) out.push_back({Write::Kind::MakeDir, parent, {}, true, false, false});
   // ...and from nslab's parent, which has no processes, down to the boxes.
   for (Controller controller : dir.controllers)
     write(parent + "/cgroup.subtree_control", fmt::format("+{}", controller_name(controller)));

@@ -239,7 +239,7 @@ TEST_CASE(
     CHECK(p.version == Version::V2);
     CHECK(p.own_dir == host.own);
     CHECK(p.parent_dir == host.own + "/nslab");
-    CHECK(p.enable_in_own);
+    CHECK(p.enable_above);
     CHECK_FALSE(p.own_is_root);
   }
   auto dirs = box_dirs(*layout, "nslab-box-7");
@@ -283,7 +283,7 @@ TEST_CASE("on v2, a runner in the root cgroup may enable controllers despite its
   REQUIRE(layout.ok());
   CHECK(layout->placements[0].own_is_root);
   CHECK(layout->placements[0].own_dir == host.tree.at("cg"));
-  CHECK_FALSE(layout->placements[0].enable_in_own);  // the root's subtree_control has pids
+  CHECK_FALSE(layout->placements[0].enable_above);  // the root's subtree_control has pids
 }
 
 TEST_CASE("on v2, a controller the parents do not hand down is an error naming subtree_control") {
@@ -339,6 +339,132 @@ TEST_CASE("a cgroup path with .. is refused, on v2 and on v1") {
   CHECK(decide_layout(v1.proc_cgroup, v1.mountinfo, {Controller::Memory}).ok());
 }
 
+// --- v2 when the runner's own cgroup holds processes ---------------------------------------------
+
+TEST_CASE("on v2 as root, a runner's cgroup with processes sends nslab's parent to the v2 root") {
+  V2Host host;
+  host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "100\n200\n");
+  auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
+                              {Controller::Pids, Controller::Memory}, Runner{true, 100});
+  REQUIRE_MESSAGE(layout.ok(), layout.error().message());
+  for (const Placement& p : layout->placements) {
+    CHECK(p.at_v2_root);
+    CHECK(p.parent_dir == host.tree.at("cg/nslab"));
+    CHECK(p.own_dir == host.own);
+    CHECK_FALSE(p.enable_above);  // the root's subtree_control has them already
+  }
+  Limits limits;
+  limits.pids_max = 10;
+  limits.memory_bytes = 32 << 20;
+  std::string box = host.tree.at("cg/nslab/nslab-box-7");
+  CHECK(as_text(creation_writes(*layout, limits, "nslab-box-7")) ==
+        std::vector<std::string>{
+            "mkdir " + host.tree.at("cg/nslab"),
+            "write " + host.tree.at("cg/nslab/cgroup.subtree_control") + " +pids",
+            "write " + host.tree.at("cg/nslab/cgroup.subtree_control") + " +memory",
+            "mkdir " + box,
+            "write " + box + "/pids.max 10",
+            "write " + box + "/memory.max 33554432",
+            "write " + box + "/memory.swap.max 0 ?",
+        });
+  auto steps = describe_steps(*layout, limits, "nslab-box-<pid>");
+  CHECK(contains(steps[1].why, "goes under the root cgroup"));
+
+  // The root's subtree_control lacking one: it is enabled there, never in the busy scope.
+  host.tree.file("cg/cgroup.subtree_control", "memory\n");
+  auto lacking =
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{true, 100});
+  REQUIRE(lacking.ok());
+  auto writes = as_text(creation_writes(*lacking, limits, "nslab-box-7"));
+  CHECK(writes.front() == "write " + host.tree.at("cg/cgroup.subtree_control") + " +pids");
+  for (const std::string& w : writes) CHECK_FALSE(contains(w, host.own));
+
+  // Control: the same scope without processes keeps nslab's parent under it.
+  V2Host empty;
+  auto under_own =
+      decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, Runner{true, 100});
+  REQUIRE(under_own.ok());
+  CHECK_FALSE(under_own->placements[0].at_v2_root);
+  CHECK(under_own->placements[0].parent_dir == empty.own + "/nslab");
+}
+
+TEST_CASE(
+    "on v2 as root, a controller not handed down to the runner's cgroup also goes to the root") {
+  V2Host host("cpu pids");
+  auto layout =
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, Runner{true, 1});
+  REQUIRE(layout.ok());
+  CHECK(layout->placements[0].at_v2_root);
+  // Control: not root, the same is an error naming subtree_control.
+  CHECK_FALSE(
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, Runner{false, 1}).ok());
+}
+
+TEST_CASE(
+    "on v2 as a user alone in a delegated cgroup, the runner moves itself into a leaf first") {
+  V2Host host;
+  host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "4242\n");
+  auto layout =
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+  REQUIRE_MESSAGE(layout.ok(), layout.error().message());
+  const Placement& p = layout->placements[0];
+  CHECK(p.move_runner);
+  CHECK_FALSE(p.at_v2_root);
+  CHECK(p.parent_dir == host.own + "/nslab");
+  Limits limits;
+  limits.pids_max = 10;
+  std::string leaf = host.own + "/nslab/nslab-runner-4242";
+  std::string box = host.own + "/nslab/nslab-box-4242";
+  auto writes = creation_writes(*layout, limits, box_name(4242));
+  CHECK(as_text(writes) == std::vector<std::string>{
+                               "mkdir " + host.own + "/nslab",
+                               "mkdir " + leaf,
+                               "write " + leaf + "/cgroup.procs 4242",
+                               "write " + host.own + "/cgroup.subtree_control +pids",
+                               "write " + host.own + "/nslab/cgroup.subtree_control +pids",
+                               "mkdir " + box,
+                               "write " + box + "/pids.max 10",
+                           });
+  CHECK(writes[1].runner_leaf);  // never removed by the runner that lives in it
+  CHECK(contains(describe_steps(*layout, limits, "nslab-box-<pid>")[1].why,
+                 "moves itself into nslab/nslab-runner-<pid>"));
+}
+
+TEST_CASE(
+    "on v2 as a user whose cgroup holds other processes, nslab refuses and says how to fix it") {
+  V2Host host;
+  host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "4242\n77\n");
+  auto layout =
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+  REQUIRE_FALSE(layout.ok());
+  CHECK(contains(layout.error().call, "holds other processes (pids 77)"));
+  CHECK(contains(layout.error().call, "no-internal-processes rule"));
+  CHECK(contains(layout.error().hint, "systemd-run --user --scope -p Delegate=yes nslab run"));
+  // Control: the same user in a scope with no process at all is placed under it.
+  V2Host empty;
+  CHECK(decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, Runner{false, 4242})
+            .ok());
+}
+
+TEST_CASE(
+    "the sweep also looks in nslab's parent under the v2 root, and removes stale runner leaves") {
+  V2Host host;
+  auto layout = decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids});
+  REQUIRE(layout.ok());
+  REQUIRE(layout->placements[0].parent_dir == host.own + "/nslab");
+  host.tree.dir("cg/nslab/nslab-box-200");  // left by a SIGKILLed root runner
+  host.tree.dir("cg/nslab/nslab-box-100");  // a live runner's
+  host.tree.dir("cg/nslab/other");          // not nslab's
+  host.tree.dir("cg/user.slice/user-1000.slice/session-2.scope/nslab/nslab-runner-300");
+  auto report = sweep_stale(*layout, [](pid_t pid) { return pid == 100; });
+  CHECK(report.removed == std::vector<std::string>{host.own + "/nslab/nslab-runner-300",
+                                                   host.tree.at("cg/nslab/nslab-box-200")});
+  CHECK(stdfs::exists(host.tree.at("cg/nslab/nslab-box-100")));
+  CHECK(stdfs::exists(host.tree.at("cg/nslab/other")));
+  CHECK(contains(describe_steps(*layout, Limits{10, {}, {}}, "nslab-box-<pid>")[0].calls,
+                 host.tree.at("cg/nslab")));
+}
+
 // --- Applying the writes on a fake tree ----------------------------------------------------------
 
 TEST_CASE(
@@ -384,6 +510,8 @@ TEST_CASE("a box's cgroup is named after its runner, and only such names are nsl
   CHECK(box_name(4242) == "nslab-box-4242");
   CHECK(runner_of("nslab-box-4242") == 4242);
   CHECK(runner_of(box_name(1)) == 1);
+  CHECK(runner_of("nslab-runner-42") == 42);  // a v2 runner's leaf (cgroup_v2.cpp)
+  CHECK(runner_leaf_name("nslab-box-42") == "nslab-runner-42");
   for (const char* other :
        {"nslab-box-", "nslab-box-12x", "nslab-box-012", "nslab-box--1", "nslab-bench", "nslab",
         "nslab-test-5", "xnslab-box-1", "nslab-box-99999999999", "user.slice"}) {
