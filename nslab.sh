@@ -13,6 +13,7 @@ packages=(
   libnl-route-3-dev                    # netlink, for the network lesson
   clang                                # libFuzzer, for the parser's fuzz test
   util-linux iproute2 procps           # unshare, ip, ps: the tests check the kernel with them
+  asciinema                            # plays back the recordings of nslab lesson --record
 )
 
 missing=()

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -258,8 +260,9 @@ int run_landing() {
   std::string dir = lessons::default_lessons_dir();
   auto files = lessons::list_lessons(dir);
   fmt::print(
-      "nslab shows what a container really is: a tiny shell runs as PID 1 in a box, and each "
-      "lesson\nturns on one more kernel isolation, with the same probes inside and outside.\n\n");
+      "nslab shows what a container really is: a tiny shell runs as PID 1 in a box,\nand each "
+      "lesson turns on one more kernel isolation, with the same probes run\ninside the box and "
+      "on the host, so you see what changed.\n\n");
   if (files.empty()) {
     fmt::print(stderr,
                "nslab: no lessons (NN-name.md) in {}; set NSLAB_LESSONS to the lessons folder.\n"
@@ -270,36 +273,45 @@ int run_landing() {
   const bool root = ::geteuid() == 0;
   fmt::print("Lessons:\n");
   bool any_root = false;
+  std::vector<int> need_root;  // the lessons that need root here
   for (const auto& file : files) {
     auto loaded = lessons::load_lesson(file);
     if (!loaded.lesson) {
-      fmt::print("  {:>2}  ({}.md cannot be read: `nslab lessons` says why)\n", file.number,
+      fmt::print("  {:>2}   ({}.md cannot be read: `nslab lessons` says why)\n", file.number,
                  file.name);
       continue;
     }
     bool needs = lessons::needs_root(*loaded.lesson);
+    if (needs) need_root.push_back(file.number);
     any_root |= needs && !root;
-    fmt::print("  {:>2}  {}{}\n", file.number, short_title(loaded.lesson->title),
-               needs && !root ? "  (needs root)" : "");
+    fmt::print("  {:>2} {} {}\n", file.number, needs && !root ? '*' : ' ',
+               short_title(loaded.lesson->title));
   }
-  std::string sudo = sudo_prefix(any_root);
+  if (any_root) fmt::print("  * needs root here: run it with sudo\n");
+  auto sudo_for = [&](int number) {
+    return sudo_prefix(std::find(need_root.begin(), need_root.end(), number) != need_root.end());
+  };
+  const std::string sudo_any = sudo_prefix(any_root || !need_root.empty());
   int first = files.front().number;
-  int start = 1;
-  if (std::none_of(files.begin(), files.end(),
-                   [](const lessons::LessonFile& f) { return f.number == 1; }))
-    start = first;
-  fmt::print("\nStart with:\n");
-  fmt::print(
-      "  {}nslab lesson {}             guided: Enter for the next step, s for a shell in "
-      "the box\n",
-      sudo, start);
+  int start = std::any_of(files.begin(), files.end(),
+                          [](const lessons::LessonFile& f) { return f.number == 1; })
+                  ? 1
+                  : first;
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {fmt::format("{}nslab lesson {}", sudo_for(start), start), "guided, one step at a time"}};
   if (first < start)
-    fmt::print("  {}nslab lesson {}             or first the baseline, with no isolation at all\n",
-               sudo, first);
-  fmt::print("  {}nslab lesson N --auto       plays by itself (--speed 2: twice as fast)\n", sudo);
-  fmt::print("  {}nslab lesson N --record F.cast   a recording for asciinema play F.cast\n", sudo);
-  fmt::print("  {}nslab check                 runs every lesson unattended and checks it\n", sudo);
-  fmt::print("  nslab --help                 every command (run, explain, ps, enter, doctor...)\n");
+    rows.push_back({fmt::format("{}nslab lesson {}", sudo_for(first), first),
+                    "or first the baseline: no isolation at all"});
+  rows.push_back({sudo_any + "nslab lesson N --auto", "plays by itself (--speed 2: faster)"});
+  rows.push_back(
+      {sudo_any + "nslab lesson N --record F.cast", "a recording for asciinema play F.cast"});
+  rows.push_back({sudo_any + "nslab check", "checks every lesson, unattended"});
+  rows.push_back({"nslab --help", "every command (run, explain, doctor, ...)"});
+  size_t widest = 0;
+  for (const auto& r : rows) widest = std::max(widest, r.first.size());
+  fmt::print("\nStart with:\n");
+  for (const auto& r : rows) fmt::print("  {:<{}}   {}\n", r.first, widest, r.second);
+  fmt::print("\nIn a lesson: Enter for the next step, s for a shell in the box, q to stop.\n");
   return 0;
 }
 

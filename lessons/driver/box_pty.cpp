@@ -144,6 +144,18 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   modes.c_oflag = OPOST | ONLCR;
   modes.c_lflag = ISIG | ICANON | IEXTEN;
   modes.c_cflag |= CS8 | CREAD;
+  // The control characters a login terminal has (stty sane): without them Ctrl-C would be an
+  // ordinary key under a running command, and a student in the live shell could not stop one.
+  modes.c_cc[VINTR] = 0x03;  // Ctrl-C
+  modes.c_cc[VQUIT] = 0x1c;  // Ctrl-backslash
+  modes.c_cc[VERASE] = 0x7f;
+  modes.c_cc[VKILL] = 0x15;  // Ctrl-U
+  modes.c_cc[VEOF] = 0x04;   // Ctrl-D
+  modes.c_cc[VSUSP] = 0x1a;  // Ctrl-Z
+  modes.c_cc[VWERASE] = 0x17;
+  modes.c_cc[VLNEXT] = 0x16;
+  modes.c_cc[VMIN] = 1;
+  modes.c_cc[VTIME] = 0;
   winsize size{};
   size.ws_row = 40;
   size.ws_col = 120;
@@ -273,13 +285,21 @@ sandbox::Result<Typed> BoxSession::type(const std::string& command,
 }
 
 sandbox::Status BoxSession::resync(std::chrono::milliseconds timeout) {
-  int n = next_marker_++;
-  // At a prompt the line editor reads Ctrl-C as a key and drops the line; under a running
-  // command the terminal turns it into SIGINT for that command. Either way the marker runs next.
-  send("\x03" + fmt::format("echo ::nslab:\"{}\":$?\r", n));
-  auto answered = await_marker(n, "the shell's prompt after the live shell", timeout);
-  if (!answered) return answered.error();
-  return sandbox::ok();
+  // Ctrl-C: at a prompt the line editor reads it as a key and drops the line; under a running
+  // command the terminal turns it into SIGINT for that command and, as termios(3) says without
+  // NOFLSH, throws away the input that came with it. So the marker is typed again until one is
+  // answered; those that were not thrown away answer first, before the last one.
+  send("\x03");
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int n = next_marker_++;
+    send(fmt::format("echo ::nslab:\"{}\":$?\r", n));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto answered = await_marker(n, "the shell's prompt after the live shell",
+                                 std::max(1ms, std::min(left, std::chrono::milliseconds(500))));
+    if (answered) return sandbox::ok();
+    if (Clock::now() >= deadline) return answered.error();
+  }
 }
 
 sandbox::Result<int> BoxSession::finish(std::chrono::milliseconds timeout) {

@@ -1,0 +1,510 @@
+// Guided and auto modes: the pure parts (prose wrapping, the prompt read back from the box's
+// terminal, the live shell's way back, host script prompts, colors, pacing), then `nslab
+// lesson 1` on a pseudo-terminal as a student would take it (root): steps, a live shell and
+// back, the challenge done by hand or left undone, Ctrl-C; and without a terminal.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "guided.h"
+#include "process.h"
+#include "terminal_out.h"
+
+using namespace nslab::lessons;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// `nslab` on a pseudo-terminal of its own, 100x40, as a student's terminal emulator would run
+// it (like tests/support/pty_session.h, plus the terminal's modes, to see that they come back).
+class Student {
+ public:
+  explicit Student(const std::vector<std::string>& args) {
+    winsize ws{};
+    ws.ws_row = 40;
+    ws.ws_col = 100;
+    pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+      ::setenv("TERM", "xterm", 1);
+      std::vector<std::string> argv = {testing::bin("nslab")};
+      argv.insert(argv.end(), args.begin(), args.end());
+      std::vector<char*> c;
+      for (auto& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      ::execv(c[0], c.data());
+      ::_exit(127);
+    }
+    ::fcntl(master_, F_SETFD, FD_CLOEXEC);
+  }
+  ~Student() {
+    if (!reaped_) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    ::close(master_);
+  }
+
+  void press(std::string_view keys) {
+    while (!keys.empty()) {
+      ssize_t n = ::write(master_, keys.data(), keys.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      keys.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  // Waits until `text` appears (colors aside) after what the last call found.
+  bool sees(std::string_view text, std::chrono::milliseconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      size_t at = screen_.find(text, matched_);
+      if (at != std::string::npos) {
+        matched_ = at + text.size();
+        return true;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      pump(50ms);
+    }
+  }
+
+  // Waits for `prefix` followed by a number and the end of its line; the number.
+  std::optional<int> sees_number_after(const std::string& prefix,
+                                       std::chrono::milliseconds timeout = 20s) {
+    std::regex pattern(prefix + "([0-9]+)\r");
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      std::smatch m;
+      std::string rest = screen_.substr(matched_);
+      if (std::regex_search(rest, m, pattern)) {
+        matched_ += static_cast<size_t>(m.position(0) + m.length(0));
+        return std::stoi(m[1]);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      pump(50ms);
+    }
+  }
+  const std::string& screen() const { return screen_; }
+
+  int exit_status(std::chrono::milliseconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!reaped_) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
+      pump(20ms);
+    }
+    pump(0ms);
+    return status_;
+  }
+
+  // The modes of the terminal (the master end reports those of its line discipline).
+  tcflag_t local_modes() const {
+    termios t{};
+    ::tcgetattr(master_, &t);
+    return t.c_lflag;
+  }
+
+ private:
+  void pump(std::chrono::milliseconds timeout) {
+    pollfd p = {master_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;
+    char buf[4096];
+    ssize_t n = ::read(master_, buf, sizeof buf);
+    if (n <= 0) return;
+    raw_.append(buf, static_cast<size_t>(n));
+    screen_ = without_sgr(raw_);  // what the student reads, colors aside
+  }
+
+  int master_ = -1;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = -1;
+  std::string raw_;
+  std::string screen_;
+  size_t matched_ = 0;
+};
+
+// In the live shell of a lesson 1 box (no PID namespace): its shell's PID on the host.
+pid_t ask_box_pid(Student& s) {
+  s.press("echo box'-'pid $$\r");
+  auto pid = s.sees_number_after("box-pid ");
+  REQUIRE(pid);
+  return *pid;
+}
+
+}  // namespace
+
+// --- Pure parts ---------------------------------------------------------------------------------
+
+TEST_CASE(
+    "prose is wrapped to the width; list items hang; tables and code blocks stay as written") {
+  std::string md =
+      "A UTS namespace holds two strings: the host name and the NIS domain name, nothing else "
+      "at all.\n"
+      "\n"
+      "- What you saw: the same `hostname` probe answered differently inside and outside the "
+      "box.\n"
+      "- Short.\n"
+      "\n"
+      "| probe | reads |\n"
+      "|-------|-------|\n"
+      "\n"
+      "```text\n"
+      "a line in a documentation block that is longer than forty columns, kept\n"
+      "```\n";
+  std::string out = wrap_prose(md, 40, false);
+  auto lines = lines_of(out);
+  INFO(out);
+  for (const auto& l : lines) {
+    if (l.rfind("    a line", 0) == 0) continue;  // the block, as written
+    CHECK(text_columns(l) <= 40);
+  }
+  CHECK(lines[0] == "A UTS namespace holds two strings: the");
+  CHECK(out.find("\n- What you saw: the same `hostname`\n  probe") != std::string::npos);
+  CHECK(out.find("\n- Short.\n") != std::string::npos);
+  CHECK(out.find("\n| probe | reads |\n|-------|-------|\n") != std::string::npos);
+  CHECK(out.find("\n    a line in a documentation block that is longer than forty columns, "
+                 "kept\n") != std::string::npos);
+  CHECK(out.find("```") == std::string::npos);
+  // Paragraphs stay apart by one blank line.
+  CHECK(out.find("at all.\n\n- What") != std::string::npos);
+}
+
+TEST_CASE("on a color terminal code is shown in color without its backticks; plain keeps them") {
+  std::string md = "Run `nslab run --uts` and **look** at it.";
+  std::string plain = wrap_prose(md, 80, false);
+  CHECK(plain == "Run `nslab run --uts` and **look** at it.\n");
+  std::string color = wrap_prose(md, 80, true);
+  CHECK(color.find('`') == std::string::npos);
+  CHECK(color.find("**") == std::string::npos);
+  CHECK(color.find(std::string(sgr::cyan) + "nslab") != std::string::npos);
+  CHECK(without_sgr(color) == "Run nslab run --uts and look at it.\n");
+  // Widths count what is shown, not the marks: this fits 35 columns in color only.
+  CHECK(lines_of(wrap_prose(md, 35, true)).size() == 1);
+  CHECK(lines_of(wrap_prose(md, 35, false)).size() == 2);
+}
+
+TEST_CASE("the prompt of the newest command is read between the last two marker answers") {
+  // What tinysh draws: the marker answer, the prompt, the line editor's redraw while the keys
+  // arrive, the output, the next prompt with the typed marker command, its answer.
+  std::string raw =
+      "tinysh: type 'help'\r\nroot@tinyhost:/# \rroot@tinyhost:/# echo ::nslab:\"0\":$?\x1b[K\r\n"
+      "::nslab:0:0\r\n"
+      "root@tinyhost:/# \rroot@tinyhost:/# h\x1b[K\r\x1b[18C"
+      "\rroot@tinyhost:/# hostname\x1b[K\r\x1b[25C\r\n"
+      "tinyhost\r\n"
+      "root@tinyhost:/# \rroot@tinyhost:/# echo ::nslab:\"1\":$?\x1b[K\r\n"
+      "::nslab:1:0\r\n"
+      "root@tinyhost:/# ";
+  auto line = last_prompt_line(raw, "hostname");
+  CHECK(line.prompt == "root@tinyhost:/# ");
+  CHECK(line.command == "hostname");
+
+  // After a rename, the next command's prompt says so.
+  std::string next = raw +
+                     "\rroot@tinyhost:/# hostname classroom\x1b[K\r\n"
+                     "root@classroom:/# \rroot@classroom:/# echo ::nslab:\"2\":$?\x1b[K\r\n"
+                     "::nslab:2:0\r\n"
+                     "root@classroom:/# \rroot@classroom:/# hostname\x1b[K\r\n"
+                     "classroom\r\n"
+                     "root@classroom:/# \rroot@classroom:/# echo ::nslab:\"3\":$?\x1b[K\r\n"
+                     "::nslab:3:0\r\n";
+  CHECK(last_prompt_line(next, "hostname").prompt == "root@classroom:/# ");
+
+  // Controls: the typed marker line is no answer (it has quotes), and a line that does not end
+  // with the command gives no prompt.
+  CHECK(last_prompt_line("root@x:/# echo ::nslab:\"1\":$?\r\n::nslab:1:0\r\n", "hostname")
+            .prompt.empty());
+  CHECK(last_prompt_line(raw, "ls").prompt.empty());
+}
+
+TEST_CASE(
+    "the way back from the live shell: Ctrl-], exit alone on its line, Ctrl-D on an empty one") {
+  CHECK(WayBack().feed("\x1d") == 0);
+  CHECK(WayBack().feed("ls\x1d") == 2);
+  CHECK(WayBack().feed("exit\r") == 4);
+  CHECK(WayBack().feed("  exit 3\r") == 8);
+  CHECK(WayBack().feed("\x04") == 0);
+  {
+    WayBack w;  // typed in two reads
+    CHECK(w.feed("ex") == std::string_view::npos);
+    CHECK(w.feed("it\r") == 2);
+  }
+  {
+    WayBack w;  // corrected with backspace
+    CHECK(w.feed("exix\x7ft\r") == 6);
+  }
+  {
+    WayBack w;  // a whole line with Enter, then exit
+    CHECK(w.feed("hostname classroom\r") == std::string_view::npos);
+    CHECK(w.feed("exit\r") == 4);
+  }
+}
+
+TEST_CASE("keys that are not the way back all go to the box") {
+  auto npos = std::string_view::npos;
+  CHECK(WayBack().feed("echo exit\r") == npos);
+  CHECK(WayBack().feed("exitcode\r") == npos);
+  CHECK(WayBack().feed("ls\x04") == npos);    // Ctrl-D on a line with text deletes a character
+  CHECK(WayBack().feed("\x1b[A\r") == npos);  // history: whatever it recalled runs in the box
+  {
+    WayBack w;  // after an arrow the line is unknown, so exit is the shell's own
+    CHECK(w.feed("ls\x1b[Dexit\r") == npos);
+    // Ctrl-C drops the line: known again
+    CHECK(w.feed("abc\x03"
+                 "exit\r") == 8);
+  }
+}
+
+TEST_CASE("host script lines that continue a command are shown after > instead of host$") {
+  CHECK(continuation_lines("hostname\ncat /proc/sys/kernel/hostname\n") ==
+        std::vector<bool>{false, false});
+  CHECK(continuation_lines("for ns in uts mnt; do\n  echo $ns\ndone\nhostname\n") ==
+        std::vector<bool>{false, true, true, false});
+  CHECK(continuation_lines("if true; then\n  echo a\nfi\n") ==
+        std::vector<bool>{false, true, true});
+  CHECK(continuation_lines("ls | \\\n  wc -l\n") == std::vector<bool>{false, true});
+  CHECK(continuation_lines("for x in a b; do echo $x; done\nid\n") ==
+        std::vector<bool>{false, false});
+}
+
+TEST_CASE("colors only on a terminal without NO_COLOR; the plain text loses only the colors") {
+  CHECK(color_wanted(true, nullptr));
+  CHECK(color_wanted(true, ""));
+  CHECK_FALSE(color_wanted(true, "1"));
+  CHECK_FALSE(color_wanted(false, nullptr));
+  CHECK(without_sgr("\x1b[1m\x1b[32m✓\x1b[0m ok") == "✓ ok");
+  CHECK(without_sgr("\x1b[K kept") == "\x1b[K kept");  // not a color: left alone
+  CHECK(with_crlf("a\nb\r\nc\n") == "a\r\nb\r\nc\r\n");
+}
+
+TEST_CASE("the typing pace is about 60 ms a key, varies from key to key, and never at random") {
+  std::vector<long> delays;
+  for (size_t i = 0; i < 20; ++i) delays.push_back(Pacing::key_delay(i, "x").count());
+  for (long d : delays) {
+    CHECK(d >= 36);
+    CHECK(d <= 84);
+  }
+  CHECK(std::count(delays.begin(), delays.end(), delays.front()) < 20);
+  for (size_t i = 0; i < 20; ++i) CHECK(Pacing::key_delay(i, "x").count() == delays[i]);
+  CHECK(Pacing::key_delay(3, " ") > Pacing::key_delay(3, "x"));
+
+  TerminalOut::Options unpaced;
+  unpaced.to_stdout = false;
+  TerminalOut guided(unpaced, nullptr);
+  guided.type("hostname");
+  guided.pause(1000ms);
+  CHECK(guided.seconds() == 0);  // guided mode does not pace
+}
+
+// --- nslab lesson on a terminal (root) -----------------------------------------------------------
+
+TEST_CASE("guided lesson 1: steps on Enter, a live shell and back, the challenge done by hand") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    return;
+  }
+  Student s({"lesson", "1"});
+  REQUIRE(s.sees("Lesson 1 · UTS namespace"));
+  REQUIRE(s.sees("Enter: start"));
+  CHECK((s.local_modes() & ICANON) == 0);  // waiting for one key, not a line
+  s.press("\r");
+  REQUIRE(s.sees("Step 1 of 3"));
+  REQUIRE(s.sees("root@tinyhost"));
+  REQUIRE(s.sees("inside the box"));  // the box's output beside the host's
+  REQUIRE(s.sees("✓ the box's output contains \"tinyhost\""));
+  REQUIRE(s.sees("Enter: next step · s: shell in the box"));
+
+  s.press("s");
+  REQUIRE(s.sees("The box's shell is yours"));
+  REQUIRE(s.sees("root@tinyhost"));
+  pid_t box = ask_box_pid(s);
+  CHECK(box > 1);
+  // Ctrl-C in the live shell goes to the box's command, not to the lesson.
+  s.press("echo sleep'ing'; sleep 30\r");
+  REQUIRE(s.sees("sleeping"));
+  s.press("\x03");
+  REQUIRE(s.sees("root@tinyhost", 5s));  // the prompt again: sleep 30 was interrupted
+  s.press("echo after'-'sleep\r");
+  REQUIRE(s.sees("after-sleep"));
+  // Leaving while a command runs: the lesson interrupts it and finds the prompt again.
+  s.press("echo sleep'ing'; sleep 30\r");
+  REQUIRE(s.sees("sleeping"));
+  s.press("\x1d");
+  REQUIRE(s.sees("Back in the lesson", 5s));
+  REQUIRE(s.sees("Enter: next step"));
+  s.press("s");
+  REQUIRE(s.sees("root@tinyhost"));
+  s.press("exit\r");
+  REQUIRE(s.sees("Back in the lesson"));
+  auto state = testing::proc_state(box);  // `exit` brought the student back; the box lives on
+  CHECK((state && *state != 'Z'));
+  REQUIRE(s.sees("Enter: next step"));
+
+  s.press("\r");
+  REQUIRE(s.sees("Step 2 of 3"));
+  REQUIRE(s.sees("root@tinyhost"));  // the driver's next command runs at a fresh prompt
+  REQUIRE(s.sees("✓ the box prints something else than the host"));
+  REQUIRE(s.sees("Enter: next step"));
+  s.press("\r");
+  REQUIRE(s.sees("Step 3 of 3"));
+  REQUIRE(s.sees("Enter: the challenge"));
+  s.press("\r");
+  REQUIRE(s.sees("Challenge"));
+  REQUIRE(s.sees("The box's shell is yours: do the challenge"));
+  REQUIRE(s.sees("root@renamed-inside"));
+  s.press("hostname classroom\r");
+  REQUIRE(s.sees("root@classroom"));
+  s.press("\x1d");  // Ctrl-]
+  REQUIRE(s.sees("The check:"));
+  REQUIRE(s.sees("✓ the box's output contains \"classroom\""));
+  REQUIRE(s.sees("Challenge passed."));
+  REQUIRE(s.sees("Recap"));
+  REQUIRE(s.sees("Next: "));
+  REQUIRE(s.sees("nslab lesson 2"));
+  CHECK(s.exit_status() == 0);
+  CHECK(s.screen().find("Not done yet") == std::string::npos);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(box); }, 10s));
+  CHECK((s.local_modes() & (ICANON | ECHO)) == (ICANON | ECHO));
+}
+
+TEST_CASE("guided lesson 1: a challenge left undone is not passed, and the driver says so") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    return;
+  }
+  Student s({"lesson", "1"});
+  for (auto key :
+       {"Enter: start", "Enter: next step", "Enter: next step", "Enter: the challenge"}) {
+    REQUIRE(s.sees(key));
+    s.press("\r");
+  }
+  REQUIRE(s.sees("The box's shell is yours: do the challenge"));
+  REQUIRE(s.sees("root@renamed-inside"));
+  s.press("hostname");  // typed, never run: Ctrl-] drops the half-typed line
+  s.press("\x1d");
+  REQUIRE(s.sees("✗ the box's output contains \"classroom\""));
+  REQUIRE(s.sees("Not done yet. The check wants: the box's output contains \"classroom\""));
+  REQUIRE(s.sees("Enter: try again · s: show the solution · q: move on"));
+  s.press("s");
+  REQUIRE(s.sees("hostname classroom"));
+  REQUIRE(s.sees("Enter: try again"));
+  s.press("q");
+  REQUIRE(s.sees("The challenge is still open"));
+  CHECK(s.exit_status() == 1);
+  CHECK(s.screen().find("Challenge passed") == std::string::npos);
+}
+
+TEST_CASE("Ctrl-C at a pause ends the lesson with 130, ends the box and restores the terminal") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    return;
+  }
+  Student s({"lesson", "1"});
+  REQUIRE(s.sees("Enter: start"));
+  s.press("\r");
+  REQUIRE(s.sees("Enter: next step"));
+  s.press("s");
+  REQUIRE(s.sees("root@tinyhost"));
+  pid_t box = ask_box_pid(s);
+  s.press("\x1d");
+  REQUIRE(s.sees("Enter: next step"));
+  // The control: while nslab waits for a key the terminal is not in its usual mode.
+  CHECK((s.local_modes() & (ICANON | ECHO)) != (ICANON | ECHO));
+  s.press("\x03");
+  REQUIRE(s.sees("Interrupted; the box is gone."));
+  CHECK(s.exit_status() == 130);
+  CHECK((s.local_modes() & (ICANON | ECHO)) == (ICANON | ECHO));
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(box); }, 10s));
+}
+
+TEST_CASE("Ctrl-C during --auto ends the lesson with 130 and the box with it") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    return;
+  }
+  Student s({"lesson", "1", "--auto", "--speed", "4"});
+  REQUIRE(s.sees("Step 1 of 3"));
+  REQUIRE(s.sees("root@tinyhost"));
+  s.press("\x03");
+  REQUIRE(s.sees("Interrupted; the box is gone."));
+  CHECK(s.exit_status() == 130);
+  CHECK(s.screen().find("Step 2 of 3") == std::string::npos);
+}
+
+TEST_CASE("guided mode without a terminal exits 2 at once and says what to use instead") {
+  auto started = std::chrono::steady_clock::now();
+  auto r = testing::run({testing::bin("nslab"), "lesson", "1"}, {.timeout = 10s});
+  CHECK(r.status() == 2);
+  CHECK(r.err.find("stdin is not a terminal") != std::string::npos);
+  CHECK(r.err.find("nslab lesson 1 --auto") != std::string::npos);
+  CHECK(r.err.find("nslab check 1") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
+}
+
+TEST_CASE("--auto without a terminal plays the whole lesson, in plain text") {
+  if (!testing::is_root()) {
+    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    return;
+  }
+  auto r = testing::run({testing::bin("nslab"), "lesson", "1", "--auto", "--speed", "50"},
+                        {.timeout = 60s});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 0);
+  CHECK(r.out.find("Challenge passed.") != std::string::npos);
+  CHECK(r.out.find("root@tinyhost:") != std::string::npos);
+  CHECK(r.out.find("host$ hostname") != std::string::npos);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("nslab with no arguments lists the lessons and the command to start") {
+  auto r = testing::run({testing::bin("nslab")}, {.timeout = 10s});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 0);
+  CHECK(r.out.find("UTS namespace: a hostname of its own") != std::string::npos);
+  CHECK(r.out.find("No isolation") != std::string::npos);
+  CHECK(r.out.find("nslab lesson 1 ") != std::string::npos);
+  CHECK(r.out.find("--auto") != std::string::npos);
+  CHECK(r.out.find("--record") != std::string::npos);
+  // The control: a subcommand that does not exist is still an error.
+  CHECK(testing::run({testing::bin("nslab"), "no-such-command"}).status() == 2);
+}
+
+TEST_CASE("a lesson that does not exist is refused with the way to list them") {
+  auto r = testing::run({testing::bin("nslab"), "lesson", "99", "--auto"}, {.timeout = 10s});
+  CHECK(r.status() == 2);
+  CHECK(r.err.find("there is no lesson 99") != std::string::npos);
+  CHECK(r.err.find("nslab lessons") != std::string::npos);
+}
