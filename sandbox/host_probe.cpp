@@ -1,7 +1,9 @@
 #include "host_probe.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -153,8 +155,11 @@ std::optional<unsigned long long> effective_caps(std::string_view status) {
   return std::nullopt;
 }
 
-void probe_user_namespaces(const std::string& root, HostFacts& facts) {
+// The namespaces of `kinds` (all when empty), and the switches for user namespaces.
+void probe_user_namespaces(const std::string& root, HostFacts& facts,
+                           const std::vector<std::string_view>& kinds = {}) {
   for (auto kind : kNamespaceKinds) {
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;
     if (exists(under(root, fmt::format("/proc/self/ns/{}", kind))))
       facts.namespaces.emplace_back(kind);
     if (auto max = read_long(under(root, fmt::format("/proc/sys/user/max_{}_namespaces", kind))))
@@ -194,10 +199,10 @@ std::vector<std::string> disabled_controllers(std::string_view proc_cgroups) {
   return off;
 }
 
-void probe_cgroups(const std::string& root, const std::vector<MountLine>& mount_lines,
-                   HostFacts& facts) {
+void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
+                   const std::vector<MountLine>& mount_lines, HostFacts& facts) {
   auto proc_cgroup = read_text(under(root, "/proc/self/cgroup"));
-  auto mountinfo = read_text(under(root, "/proc/self/mountinfo"));
+  std::optional<std::string> mountinfo = mountinfo_text;
   if (!proc_cgroup) facts.cgroup_problem = "cannot read /proc/self/cgroup";
 
   // The layout: which kinds of cgroup filesystem are mounted.
@@ -267,6 +272,19 @@ void probe_cgroups(const std::string& root, const std::vector<MountLine>& mount_
       files.push_back(dir + (c.home == ControllerHome::V1 ? "/tasks" : "/cgroup.subtree_control"));
       c.delegated = std::all_of(files.begin(), files.end(),
                                 [&](const std::string& f) { return owner_of(f) == me; });
+      // v2 outside the root: a cgroup with processes of its own cannot hand the controller down.
+      bool v2_root = place && place->directory == place->mount_point;
+      if (c.home == ControllerHome::V2 && !v2_root) {
+        auto subtree = read_text(dir + "/cgroup.subtree_control").value_or("");
+        auto enabled = split(trim(subtree), ' ');
+        if (std::find(enabled.begin(), enabled.end(), name) == enabled.end())
+          for (auto pid : split(read_text(dir + "/cgroup.procs").value_or(""), '\n')) {
+            pid_t value = 0;
+            pid = trim(pid);
+            auto [end, ec] = std::from_chars(pid.data(), pid.data() + pid.size(), value);
+            if (ec == std::errc() && value != facts.who.pid) c.sharing.push_back(value);
+          }
+      }
     }
     facts.controllers.push_back(std::move(c));
   }
@@ -290,6 +308,7 @@ Identity current_identity() {
   Identity who;
   who.uid = ::getuid();
   who.euid = ::geteuid();
+  who.pid = ::getpid();
   if (const char* sudo = std::getenv("SUDO_UID")) {
     std::string_view s = sudo;
     uid_t uid = 0;
@@ -311,18 +330,27 @@ const ControllerFacts* HostFacts::controller(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+void probe_caps(const std::string& root, HostFacts& facts) {
+  // Without /proc/self/status, assume what euid 0 normally holds: every capability.
+  auto caps = effective_caps(read_text(under(root, "/proc/self/status")).value_or(""));
+  auto has_cap = [&](int bit) { return caps ? ((*caps >> bit) & 1) != 0 : facts.who.euid == 0; };
+  facts.cap_sys_admin = has_cap(kCapSysAdmin);
+  facts.cap_net_admin = has_cap(kCapNetAdmin);
+}
+
+}  // namespace
+
 HostFacts probe_host(const std::string& root, const Identity& who) {
   HostFacts facts;
   facts.who = who;
-  // Without /proc/self/status, assume what euid 0 normally holds: every capability.
-  auto caps = effective_caps(read_text(under(root, "/proc/self/status")).value_or(""));
-  auto has_cap = [&](int bit) { return caps ? ((*caps >> bit) & 1) != 0 : who.euid == 0; };
-  facts.cap_sys_admin = has_cap(kCapSysAdmin);
-  facts.cap_net_admin = has_cap(kCapNetAdmin);
+  probe_caps(root, facts);
   probe_user_namespaces(root, facts);
-  auto mount_lines = parse_mountinfo(read_text(under(root, "/proc/self/mountinfo")).value_or(""));
+  auto mountinfo = read_text(under(root, "/proc/self/mountinfo")).value_or("");
+  auto mount_lines = parse_mountinfo(mountinfo);
   probe_root_mount(mount_lines, facts);
-  probe_cgroups(root, mount_lines, facts);
+  probe_cgroups(root, mountinfo, mount_lines, facts);
   facts.veth_driver = probe_veth(root, who.kernel_release);
   return facts;
 }
@@ -436,10 +464,8 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
   if (c->on_host_only) {
     std::string because = fmt::format(
         "cgroup v2 has {} at its root, but not in this process's cgroup {}", name, c->directory);
-    if (facts.privileged())
-      return wont(because, fmt::format("enable it on the way down: echo +{} > "
-                                       "cgroup.subtree_control of each parent cgroup",
-                                       name));
+    // As root, nslab puts the box's cgroup under the root cgroup instead (cgroup_v2.cpp).
+    if (facts.privileged()) return works(because + ": as root, boxes go under the root cgroup");
     return wont(because, fmt::format("have systemd delegate it: a drop-in for user@.service with "
                                      "Delegate=pids memory cpu, then systemd-run --user --scope -p "
                                      "Delegate=yes nslab ...; {}",
@@ -462,6 +488,13 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
         fmt::format("the {} cgroup filesystem is mounted read-only (in a container?)", name),
         "run nslab on the host, or in a container with a writable cgroup filesystem");
   if (facts.who.euid == 0) return works();
+  if (c->delegated && !c->sharing.empty())
+    return wont(fmt::format("the {} cgroup ({}) is delegated to uid {}, but holds other processes "
+                            "too, so cgroup v2 will not hand {} down from it (the "
+                            "no-internal-processes rule)",
+                            name, version, facts.who.euid, name),
+                "start nslab in a cgroup of its own: systemd-run --user --scope -p Delegate=yes "
+                "nslab ...");
   if (c->delegated)
     return rootless(fmt::format("{} ({}) is delegated to uid {}: {}", name, version, facts.who.euid,
                                 c->directory));
@@ -534,6 +567,102 @@ Answer meet(const HostFacts& facts, Need need) {
     default:
       return meet_namespace(facts, namespace_kind(need));
   }
+}
+
+HostFacts probe_host(const std::string& root, const Identity& who, const std::vector<Need>& needs) {
+  HostFacts facts;
+  facts.who = who;
+  if (needs.empty()) return facts;
+  auto needed = [&](std::initializer_list<Need> any) {
+    return std::any_of(needs.begin(), needs.end(),
+                       [&](Need n) { return std::find(any.begin(), any.end(), n) != any.end(); });
+  };
+  probe_caps(root, facts);
+  // Every namespace is made in a user namespace when not root: its switches matter too.
+  std::vector<std::string_view> kinds;
+  for (Need need : needs)
+    if (auto kind = namespace_kind(need); !kind.empty()) kinds.push_back(kind);
+  if (!facts.privileged() && !kinds.empty()) kinds.push_back("user");
+  if (!kinds.empty()) probe_user_namespaces(root, facts, kinds);
+  bool limits = needed({Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit});
+  // The initramfs is a ramfs or tmpfs: any other / is not it, and needs no mountinfo.
+  struct statfs root_fs {};
+  bool maybe_initramfs = ::statfs(under(root, "/").c_str(), &root_fs) != 0 ||
+                         root_fs.f_type == RAMFS_MAGIC || root_fs.f_type == TMPFS_MAGIC;
+  if (limits || (needed({Need::PivotRoot}) && maybe_initramfs)) {
+    auto mountinfo = read_text(under(root, "/proc/self/mountinfo")).value_or("");
+    auto mount_lines = parse_mountinfo(mountinfo);
+    probe_root_mount(mount_lines, facts);
+    if (limits) probe_cgroups(root, mountinfo, mount_lines, facts);
+  }
+  if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, who.kernel_release);
+  return facts;
+}
+
+std::vector<Need> box_needs(const Spec& spec) {
+  std::vector<Need> needs;
+  auto add = [&](bool on, Need need) {
+    if (on) needs.push_back(need);
+  };
+  add(spec.uts || spec.hostname.has_value(), Need::UtsNamespace);
+  add(spec.mount, Need::MountNamespace);
+  add(spec.pivot || spec.rootfs_dir.has_value(), Need::PivotRoot);
+  add(spec.pid, Need::PidNamespace);
+  add(spec.user, Need::UserNamespace);
+  add(spec.limits.pids_max.has_value(), Need::PidsLimit);
+  add(spec.limits.memory_bytes.has_value(), Need::MemoryLimit);
+  add(spec.limits.cpu.has_value(), Need::CpuLimit);
+  add(spec.net || spec.veth, Need::NetNamespace);
+  add(spec.veth, Need::Veth);
+  add(spec.ipc, Need::IpcNamespace);
+  add(spec.cgroup, Need::CgroupNamespace);
+  add(spec.time, Need::TimeNamespace);
+  return needs;
+}
+
+std::string_view need_flag(Need need) {
+  switch (need) {
+    case Need::UtsNamespace:
+      return "--uts";
+    case Need::MountNamespace:
+      return "--mount";
+    case Need::PivotRoot:
+      return "--pivot";
+    case Need::PidNamespace:
+      return "--pid";
+    case Need::IpcNamespace:
+      return "--ipc";
+    case Need::UserNamespace:
+      return "--user";
+    case Need::CgroupNamespace:
+      return "--cgroup";
+    case Need::TimeNamespace:
+      return "--time";
+    case Need::PidsLimit:
+      return "--pids";
+    case Need::MemoryLimit:
+      return "--memory";
+    case Need::CpuLimit:
+      return "--cpus";
+    case Need::NetNamespace:
+      return "--net";
+    case Need::Veth:
+      return "--veth";
+  }
+  return "?";
+}
+
+Status precheck(const HostFacts& facts, const std::vector<Need>& needs) {
+  for (Need need : needs) {
+    Answer answer = meet(facts, need);
+    if (answer.verdict != Verdict::Wont) continue;
+    Error e =
+        plain_error(fmt::format("{} cannot work on this host: {}", need_flag(need), answer.because),
+                    answer.fix);
+    e.step = "pre-check";
+    return e;
+  }
+  return ok();
 }
 
 std::vector<Need> lesson_needs(int lesson) {

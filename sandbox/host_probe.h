@@ -28,6 +28,9 @@
 #include <string_view>
 #include <vector>
 
+#include "result.h"
+#include "spec.h"
+
 namespace sandbox {
 
 // Who is asking: the part of the facts no file under the root prefix holds.
@@ -36,6 +39,7 @@ struct Identity {
   uid_t euid = 0;                 // effective uid: the one file permissions are checked against
   std::optional<uid_t> sudo_uid;  // SUDO_UID, when run under sudo
   std::string kernel_release;     // uname -r
+  pid_t pid = 0;                  // this process (it is in its own cgroup, and does not count)
 };
 Identity current_identity();
 
@@ -61,6 +65,9 @@ struct ControllerFacts {
   bool read_only = false;         // its cgroup filesystem is mounted read-only
   std::optional<uid_t> owner;     // owner of the directory
   bool delegated = false;         // the directory and the files that move processes are ours
+  // v2: other processes in this process's cgroup, which lacks the controller in its
+  // cgroup.subtree_control: it cannot hand the controller down (the no-internal-processes rule)
+  std::vector<pid_t> sharing;
 };
 
 struct HostFacts {
@@ -123,6 +130,21 @@ struct Answer {
 };
 
 Answer meet(const HostFacts& facts, Need need);
+
+// Only the facts that `needs` depend on (the rest stay empty): what `nslab run` reads before
+// every box, so it costs a few small files, not the whole probe.
+HostFacts probe_host(const std::string& root, const Identity& who, const std::vector<Need>& needs);
+
+// --- Before a box starts: what its flags need of this host ------------------------------------
+
+// The needs of a box with these flags, in the order of the lessons. Pure.
+std::vector<Need> box_needs(const Spec& spec);
+// The flag a need comes from: "--pids", "--veth", "--pivot".
+std::string_view need_flag(Need need);
+// The first need the host does not meet, as an error whose call says the flag and why, and whose
+// hint is the fix; ok when every need is met (rootless counts as met: plan() says what a user
+// must add). Pure.
+Status precheck(const HostFacts& facts, const std::vector<Need>& needs);
 
 // Everything a lesson's boxes use: the path is cumulative, 7 is `--all` plus limits and a veth.
 std::vector<Need> lesson_needs(int lesson);

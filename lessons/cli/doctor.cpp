@@ -134,6 +134,9 @@ std::string controller_fact(const HostFacts& f, const sandbox::ControllerFacts& 
   if (f.who.euid != 0)
     text += c.delegated ? ", delegated to you"
                         : fmt::format(", not yours (owner uid {})", c.owner ? int(*c.owner) : -1);
+  if (!c.sharing.empty())
+    text += fmt::format(", shared with {} other process{}", c.sharing.size(),
+                        c.sharing.size() == 1 ? "" : "es");
   return text;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cgroup.h"
+#include "host_probe.h"
 #include "launch.h"
 #include "plan.h"
 #include "supervise.h"
@@ -34,6 +35,14 @@ int run_run(const RunOptions& options) {
   auto spec = to_spec(options.box, find_tinysh());
   if (!spec) {
     fmt::print(stderr, "nslab: {}\n", spec.error().message());
+    return 2;
+  }
+  // What the flags need of this host, from the same facts as `nslab doctor`: a box this host
+  // cannot give is refused here, with the reason and the fix, not halfway through its setup.
+  auto needs = sandbox::box_needs(*spec);
+  auto facts = sandbox::probe_host("/", sandbox::current_identity(), needs);
+  if (auto met = sandbox::precheck(facts, needs); !met) {
+    fmt::print(stderr, "nslab: {}\n", met.error().message());
     return 2;
   }
   sandbox::Caller caller = sandbox::current_caller();

@@ -625,3 +625,132 @@ TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed on
   CHECK(has(nslab::cli::doctor_report(probe_host(host.root(), who), false).text,
             "through sudo from uid 1234"));
 }
+
+// --- The pre-check of nslab run ------------------------------------------------------------------
+
+namespace {
+
+Spec spec_for(bool pivot, bool limits, bool veth) {
+  Spec s;
+  s.uts = s.mount = s.pid = s.proc = s.ipc = true;
+  s.pivot = pivot;
+  if (limits) {
+    s.limits.pids_max = 64;
+    s.limits.memory_bytes = 64u << 20;
+    s.limits.cpu = cgroup::CpuQuota{50000, 100000};
+  }
+  s.net = s.veth = veth;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a box's flags map to what they need of the host, in the order of the lessons") {
+  CHECK(box_needs(Spec{}).empty());
+  CHECK(box_needs(spec_for(true, true, true)) ==
+        std::vector<Need>{Need::UtsNamespace, Need::MountNamespace, Need::PivotRoot,
+                          Need::PidNamespace, Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit,
+                          Need::NetNamespace, Need::Veth, Need::IpcNamespace});
+  Spec all;
+  all.user = all.cgroup = all.time = true;
+  all.hostname = "tinyhost";
+  all.rootfs_dir = "/srv/rootfs";
+  CHECK(box_needs(all) == std::vector<Need>{Need::UtsNamespace, Need::PivotRoot,
+                                            Need::UserNamespace, Need::CgroupNamespace,
+                                            Need::TimeNamespace});
+  CHECK(need_flag(Need::PidsLimit) == "--pids");
+  CHECK(need_flag(Need::Veth) == "--veth");
+}
+
+TEST_CASE("pre-check: a host without a pids controller refuses --pids, naming it and the fix") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  host.file("/proc/self/cgroup", "4:memory:/process_api/27dd88fb\n1:cpu:/\n0::/\n");
+  Spec spec = spec_for(true, true, false);
+  auto needs = box_needs(spec);
+  auto refused = precheck(probe_host(host.root(), as_root(), needs), needs);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().step == "pre-check");
+  CHECK(has(refused.error().call, "--pids cannot work on this host: no pids controller"));
+  CHECK(has(refused.error().hint, "mount -t cgroup -o pids"));
+  // Control: the same host takes a box without --pids.
+  spec.limits.pids_max.reset();
+  needs = box_needs(spec);
+  auto met = precheck(probe_host(host.root(), as_root(), needs), needs);
+  CHECK_MESSAGE(met.ok(), (met.ok() ? "" : met.error().message()));
+}
+
+TEST_CASE("pre-check: the facts read for a box give the verdicts the whole probe gives") {
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  host.file("/proc/sys/user/max_ipc_namespaces", "0\n");  // one namespace switched off
+  auto full = probe_host(host.root(), as_user(other_uid()));
+  for (Need need : box_needs(spec_for(true, true, true))) {
+    CAPTURE(need_flag(need));
+    auto part = probe_host(host.root(), as_user(other_uid()), {need});
+    CHECK(meet(part, need).verdict == meet(full, need).verdict);
+    CHECK(meet(part, need).because == meet(full, need).because);
+  }
+  auto needs = box_needs(spec_for(false, false, false));
+  auto refused = precheck(probe_host(host.root(), as_root(), needs), needs);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(has(refused.error().call, "--ipc cannot work on this host: user.max_ipc_namespaces is 0"));
+}
+
+TEST_CASE("pre-check: rootless namespaces pass, a veth as a normal user does not") {
+  FakeHost host;
+  host.kernel(false);
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  Spec spec;
+  spec.user = spec.map_root = spec.uts = spec.mount = spec.pivot = true;
+  auto needs = box_needs(spec);
+  CHECK(precheck(probe_host(host.root(), as_user(other_uid()), needs), needs).ok());
+  spec.veth = spec.net = true;
+  needs = box_needs(spec);
+  auto refused = precheck(probe_host(host.root(), as_user(other_uid()), needs), needs);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(has(refused.error().call, "--veth cannot work on this host"));
+  CHECK(has(refused.error().call, "CAP_NET_ADMIN"));
+}
+
+TEST_CASE("v2: a delegated cgroup shared with other processes won't take limits, one alone will") {
+  FakeHost host;
+  host.kernel(false);
+  std::string own = "/user.slice/user-1000.slice/user@1000.service/app.slice/vte.scope";
+  pure_v2(host, own, "cpu memory pids", own_uid());
+  host.file("/sys/fs/cgroup" + own + "/cgroup.procs", "4242\n77\n");
+  Identity who = as_user(own_uid());
+  who.pid = 4242;
+  auto shared = probe_host(host.root(), who);
+  CHECK(shared.controller("pids")->sharing == std::vector<pid_t>{77});
+  CHECK(meet(shared, Need::PidsLimit).verdict == X);
+  CHECK(has(meet(shared, Need::PidsLimit).fix, "systemd-run --user --scope -p Delegate=yes"));
+  // Control: the runner alone in its delegated cgroup (the fix above) moves itself aside.
+  host.file("/sys/fs/cgroup" + own + "/cgroup.procs", "4242\n");
+  auto alone = probe_host(host.root(), who);
+  CHECK(alone.controller("pids")->sharing.empty());
+  CHECK(meet(alone, Need::PidsLimit).verdict == R);
+}
+
+TEST_CASE("v2 as root: a controller not offered to the runner's cgroup works from the root") {
+  FakeHost host;
+  host.kernel(true);
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "memory pids");
+  auto facts = probe_host(host.root(), as_root());
+  CHECK(facts.controller("cpu")->on_host_only);
+  CHECK(meet(facts, Need::CpuLimit).verdict == W);
+}
+
+TEST_CASE("pre-check: this host accepts every flag nslab has, as root") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: not root (CI runs as root); as a user the refusals are the point");
+    return;
+  }
+  Spec spec = spec_for(true, true, true);
+  spec.user = spec.map_root = spec.cgroup = spec.time = true;
+  auto needs = box_needs(spec);
+  auto met = precheck(probe_host("/", current_identity(), needs), needs);
+  CHECK_MESSAGE(met.ok(), (met.ok() ? "" : met.error().message()));
+}
