@@ -75,15 +75,18 @@ void Keyboard::raw() {
   ::tcsetattr(fd_, TCSANOW, &t);
 }
 
+void Keyboard::single_keys() {
+  if (!have_saved_) return;
+  termios t = saved_;
+  t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+  t.c_lflag |= ISIG;
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  ::tcsetattr(fd_, TCSANOW, &t);
+}
+
 char Keyboard::key() {
-  if (have_saved_) {
-    termios t = saved_;
-    t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
-    t.c_lflag |= ISIG;
-    t.c_cc[VMIN] = 1;
-    t.c_cc[VTIME] = 0;
-    ::tcsetattr(fd_, TCSANOW, &t);
-  }
+  single_keys();
   char c = 0;
   for (;;) {
     ssize_t n = ::read(fd_, &c, 1);
@@ -497,6 +500,7 @@ void LessonObserver::sync_to(const Action* a) {
 }
 
 char LessonObserver::choose(std::string_view hint, std::string_view keys) {
+  keys_->single_keys();  // before the hint: a key pressed as soon as it shows is not echoed
   write("\n" + styled(sgr::dim, hint));
   for (;;) {
     char k = keys_->key();

@@ -62,6 +62,8 @@ class Keyboard {
   // One key, not echoed: '\n' for Enter, 'q' when the input ends. Ctrl-C still raises SIGINT,
   // which ends the lesson (LessonStopped).
   char key();
+  // Keys one at a time, not echoed, signals on: what key() reads in.
+  void single_keys();
   // Every key as it is typed, nothing interpreted (Ctrl-C included): for the live shell.
   void raw();
   // The terminal's modes as they were.

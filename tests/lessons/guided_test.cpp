@@ -169,7 +169,7 @@ pid_t ask_box_pid(Student& s) {
 // --- Pure parts ---------------------------------------------------------------------------------
 
 TEST_CASE(
-    "prose is wrapped to the width; list items hang; tables and code blocks stay as written") {
+    "prose is wrapped to the width, list items hang, tables and code blocks stay as written") {
   std::string md =
       "A UTS namespace holds two strings: the host name and the NIS domain name, nothing else "
       "at all.\n"
@@ -202,7 +202,8 @@ TEST_CASE(
   CHECK(out.find("at all.\n\n- What") != std::string::npos);
 }
 
-TEST_CASE("on a color terminal code is shown in color without its backticks; plain keeps them") {
+TEST_CASE(
+    "on a color terminal code is shown in color without its backticks and plain text keeps them") {
   std::string md = "Run `nslab run --uts` and **look** at it.";
   std::string plain = wrap_prose(md, 80, false);
   CHECK(plain == "Run `nslab run --uts` and **look** at it.\n");
@@ -251,7 +252,8 @@ TEST_CASE("the prompt of the newest command is read between the last two marker 
 }
 
 TEST_CASE(
-    "the way back from the live shell: Ctrl-], exit alone on its line, Ctrl-D on an empty one") {
+    "the way back from the live shell: its escape key, exit alone on its line, Ctrl-D on an empty "
+    "one") {
   CHECK(WayBack().feed("\x1d") == 0);
   CHECK(WayBack().feed("ls\x1d") == 2);
   CHECK(WayBack().feed("exit\r") == 4);
@@ -300,7 +302,7 @@ TEST_CASE("host script lines that continue a command are shown after > instead o
         std::vector<bool>{false, false});
 }
 
-TEST_CASE("colors only on a terminal without NO_COLOR; the plain text loses only the colors") {
+TEST_CASE("colors only on a terminal without NO_COLOR, and the plain text loses only the colors") {
   CHECK(color_wanted(true, nullptr));
   CHECK(color_wanted(true, ""));
   CHECK_FALSE(color_wanted(true, "1"));
