@@ -3,10 +3,7 @@
 // The layout-specific writes are in cgroup_v1.cpp and cgroup_v2.cpp; cgroup.h tells the story.
 #include "cgroup.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,7 +11,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -40,7 +36,9 @@ bool contains(const std::vector<std::string>& words, std::string_view word) {
 
 std::vector<std::string> words_of_file(const std::string& path) {
   std::vector<std::string> words;
-  std::ifstream in(path);
+  auto text = sys::read_file(path);
+  if (!text) return words;
+  std::istringstream in(*text);
   std::string word;
   while (in >> word) words.push_back(word);
   return words;
@@ -63,39 +61,31 @@ std::string file_name(const std::string& path) {
 }
 
 Status make_dir(const std::string& path, bool may_exist, bool& created) {
-  created = false;
-  if (::mkdir(path.c_str(), 0755) == 0) {
-    created = true;
-    return ok();
-  }
-  if (errno == EEXIST && may_exist) return ok();
-  return cgroup_error(make_error(fmt::format("mkdir(\"{}\")", path), errno), "mkdir");
+  Status made = sys::mkdir(path, 0755);
+  created = made.ok();
+  if (made || (made.error().err == EEXIST && may_exist)) return ok();
+  return cgroup_error(made.error(), "mkdir");
 }
 
 // rmdir of a cgroup, retried while the kernel still counts a task that is being torn down.
 Status remove_dir(const std::string& path) {
-  int err = 0;
+  Status removed = ok();
   bool settled = detail::poll_until(
       [&] {
-        err = ::rmdir(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
-        return err != EBUSY;  // anything but EBUSY will not change by waiting
+        removed = sys::rmdir(path);
+        // Anything but EBUSY will not change by waiting.
+        return removed || removed.error().err != EBUSY;
       },
       5000);
-  if (settled && err == 0) return ok();
-  return cgroup_error(make_error(fmt::format("rmdir(\"{}\")", path), err), "rmdir");
+  if (removed || (settled && removed.error().err == ENOENT)) return ok();
+  return cgroup_error(removed.error(), "rmdir");
 }
 
+// The cgroups directly under `dir`, as paths ({} when it cannot be listed).
 std::vector<std::string> child_dirs(const std::string& dir) {
   std::vector<std::string> children;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return children;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (e->d_type == DT_DIR) children.push_back(dir + "/" + name);
-  }
-  ::closedir(d);
-  std::sort(children.begin(), children.end());
+  if (auto names = sys::subdirectories(dir))
+    for (const std::string& name : *names) children.push_back(dir + "/" + name);
   return children;
 }
 
@@ -119,8 +109,7 @@ std::vector<std::string> sweep_parents(const Layout& layout) {
   for (const Placement& p : layout.placements) {
     if (p.version != Version::V2 || p.mount_point.empty()) continue;
     std::string at_root = p.mount_point + "/" + std::string(kV2ParentName);
-    if (!contains(parents, at_root) && ::access(at_root.c_str(), W_OK) == 0)
-      parents.push_back(at_root);
+    if (!contains(parents, at_root) && sys::access(at_root, W_OK)) parents.push_back(at_root);
   }
   return parents;
 }
@@ -399,12 +388,12 @@ Result<Layout> detect_layout(const std::vector<Controller>& wanted) {
 Status check_access(const Layout& layout) {
   for (const Placement& p : layout.placements) {
     // The box's directory is made in parent_dir, which on v2 nslab may have to make in own_dir.
-    std::string where = ::access(p.parent_dir.c_str(), F_OK) == 0 ? p.parent_dir : p.own_dir;
-    if (::faccessat(AT_FDCWD, where.c_str(), W_OK, AT_EACCESS) != 0)
+    std::string where = sys::access(p.parent_dir, F_OK) ? p.parent_dir : p.own_dir;
+    if (Status writable = sys::access(where, W_OK); !writable)
       return plain_error(
           fmt::format("--{}: cannot make a cgroup in {}: {}",
                       p.controller == Controller::Cpu ? "cpus" : controller_name(p.controller),
-                      where, std::strerror(errno)),
+                      where, std::strerror(writable.error().err)),
           kNeedRoot);
   }
   return ok();
@@ -510,7 +499,9 @@ Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, 
         if (w.may_exist) box.v2_parents_.push_back(w.path);
         continue;
       }
-      if (w.if_present && ::access(w.path.c_str(), F_OK) != 0 && errno == ENOENT) continue;
+      if (w.if_present)
+        if (Status present = sys::access(w.path, F_OK); !present && present.error().err == ENOENT)
+          continue;
       failed = sys::write_file(w.path, w.text);
       if (!failed) {
         failed = cgroup_error(failed.error(), file_name(w.path));
@@ -557,7 +548,7 @@ Status BoxCgroup::remove() {
     if (!status && first) first = status;
   }
   // Shared with other runners: an rmdir that fails because another box is inside is fine.
-  for (const std::string& parent : v2_parents_) ::rmdir(parent.c_str());
+  for (const std::string& parent : v2_parents_) (void)sys::rmdir(parent);
   return first;
 }
 
@@ -594,8 +585,8 @@ Verdict judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
 
 bool live_runner(pid_t pid) {
   if (pid == ::getpid()) return false;
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text = sys::read_file(fmt::format("/proc/{}/stat", pid));
+  std::string stat = text ? *text : std::string();
   // "PID (COMM) STATE ...": COMM may hold blanks and parentheses, so look after the last ')'.
   auto paren = stat.rfind(')');
   if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
@@ -749,7 +740,9 @@ namespace detail {
 
 std::vector<pid_t> procs_of(const std::string& dir) {
   std::vector<pid_t> pids;
-  std::ifstream in(dir + "/cgroup.procs");
+  auto text = sys::read_file(dir + "/cgroup.procs");
+  if (!text) return pids;
+  std::istringstream in(*text);
   pid_t pid;
   while (in >> pid) pids.push_back(pid);
   return pids;

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "cgroup.h"
+#include "sys.h"
 
 namespace sandbox::cgroup::detail {
 
@@ -54,7 +55,7 @@ Status v1_kill_all(const std::string& dir) {
   bool empty = poll_until(
       [&] {
         auto pids = procs_of(dir);
-        for (pid_t pid : pids) ::kill(pid, SIGKILL);
+        for (pid_t pid : pids) (void)sys::kill(pid, SIGKILL);
         return pids.empty();
       },
       5000);

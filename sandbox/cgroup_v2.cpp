@@ -79,7 +79,7 @@ void v2_writes(const Layout& layout, const BoxDir& dir, const Limits& limits,
 
 Status v2_kill_all(const std::string& dir) {
   std::string kill_file = dir + "/cgroup.kill";
-  if (::access(kill_file.c_str(), F_OK) != 0) return v1_kill_all(dir);
+  if (!sys::access(kill_file, F_OK)) return v1_kill_all(dir);
   if (!procs_of(dir).empty()) SANDBOX_TRY(sys::write_file(kill_file, "1"));
   // cgroup.kill returns once every task is signalled; they leave cgroup.procs as they exit.
   if (!poll_until([&] { return procs_of(dir).empty(); }, 5000))

@@ -1,5 +1,6 @@
 #include "sys.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -280,6 +282,47 @@ Result<std::string> read_file(const std::string& path) {
     text.append(buf, static_cast<size_t>(n));
   }
   return text;
+}
+
+Status mkdir(const std::string& path, unsigned mode) {
+  return checked(fmt::format("mkdir(\"{}\", {:04o})", path, mode),
+                 [&] { return ::mkdir(path.c_str(), mode); });
+}
+
+Status rmdir(const std::string& path) {
+  return checked(fmt::format("rmdir(\"{}\")", path), [&] { return ::rmdir(path.c_str()); });
+}
+
+Status kill(pid_t pid, int signal) {
+  return checked(fmt::format("kill({}, SIG{})", pid, sigabbrev_np(signal)),
+                 [&] { return ::kill(pid, signal); });
+}
+
+Status access(const std::string& path, int mode) {
+  std::string how = mode == F_OK   ? "F_OK"
+                    : mode == W_OK ? "W_OK"
+                    : mode == R_OK ? "R_OK"
+                                   : std::to_string(mode);
+  return checked(fmt::format("faccessat(\"{}\", {}, AT_EACCESS)", path, how),
+                 [&] { return ::faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS); });
+}
+
+Result<std::vector<std::string>> subdirectories(const std::string& path) {
+  std::string text = fmt::format("opendir(\"{}\")", path);
+  if (int err = injected("opendir")) return make_error(text, err);
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return make_error(text, errno);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != ".." && entry->d_type == DT_DIR) names.push_back(name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err) return make_error(fmt::format("readdir(\"{}\")", path), err);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<unsigned long> mount_flags_of(const std::string& path) {

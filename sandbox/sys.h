@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fd.h"
 #include "result.h"
@@ -52,6 +53,15 @@ Status make_dir(const std::string& path, unsigned mode);
 Status make_symlink(const std::string& target, const std::string& link);
 Result<Fd> open(const std::string& path, int flags, unsigned mode = 0);
 Result<std::string> read_file(const std::string& path);
+
+// Directories and processes, as the cgroup code uses them: mkdir(2) that fails on EEXIST too (a
+// cgroup directory is made by exactly one runner), rmdir(2), kill(2), access(2) with the
+// effective ids (faccessat AT_EACCESS), and the subdirectories of a directory, sorted.
+Status mkdir(const std::string& path, unsigned mode);
+Status rmdir(const std::string& path);
+Status kill(pid_t pid, int signal);
+Status access(const std::string& path, int mode);
+Result<std::vector<std::string>> subdirectories(const std::string& path);
 // The per-mount flags (MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC and atime flags) of the mount that
 // holds `path`, from statvfs(3). In a user namespace a bind remount must keep these: the kernel
 // locks them (mount_namespaces(7), "restrictions").

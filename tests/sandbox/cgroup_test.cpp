@@ -696,3 +696,52 @@ TEST_CASE("with v2 beside v1 hierarchies, v2 goes to /sys/fs/cgroup/unified in t
   CHECK(view.mounts[1].target == "/sys/fs/cgroup/unified");
   CHECK(view.mounts[1].version == Version::V2);
 }
+
+// --- The system calls the cgroup code makes, through sys.h ---------------------------------------
+
+TEST_CASE("the cgroup code's system calls name themselves in their errors, and faults reach them") {
+  FakeTree tree;
+  tree.dir("b");
+  tree.dir("a");
+  tree.file("not-a-dir", "");
+  auto listed = sys::subdirectories(tree.root());
+  REQUIRE(listed.ok());
+  CHECK(*listed == std::vector<std::string>{"a", "b"});  // sorted, directories only
+
+  auto again = sys::mkdir(tree.at("a"), 0755);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().err == EEXIST);
+  CHECK(again.error().call == "mkdir(\"" + tree.at("a") + "\", 0755)");
+
+  auto gone = sys::rmdir(tree.at("nothing"));
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().err == ENOENT);
+  CHECK(gone.error().call == "rmdir(\"" + tree.at("nothing") + "\")");
+
+  CHECK(sys::access(tree.at("a"), F_OK).ok());
+  auto missing = sys::access(tree.at("nothing"), F_OK);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(contains(missing.error().call, "faccessat(\"" + tree.at("nothing") + "\", F_OK"));
+
+  // A child that has been reaped is no process at all.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  auto nobody = sys::kill(child, SIGKILL);
+  REQUIRE_FALSE(nobody.ok());
+  CHECK(nobody.error().err == ESRCH);
+  CHECK(nobody.error().call == "kill(" + std::to_string(child) + ", SIGKILL)");
+
+  // Injected faults reach them, as they do the other wrappers; control: the call works after.
+  sys::clear_faults();
+  sys::inject_fault("rmdir", EBUSY);
+  auto busy = sys::rmdir(tree.at("b"));
+  sys::clear_faults();
+  REQUIRE_FALSE(busy.ok());
+  CHECK(busy.error().err == EBUSY);
+  CHECK(contains(busy.error().hint, "still has processes"));
+  CHECK(stdfs::exists(tree.at("b")));
+  CHECK(sys::rmdir(tree.at("b")).ok());
+  CHECK_FALSE(stdfs::exists(tree.at("b")));
+}
