@@ -574,7 +574,6 @@ void LessonObserver::step_started(const Step& step) {
 void LessonObserver::box_started(const Action& a, const BoxSession& box) {
   check_stop();
   box_ = &box;
-  if (quiet_) return;
   sync_to(&a);
   std::string flags = a.flags.empty() ? "" : " " + fmt::format("{}", fmt::join(a.flags, " "));
   write("\n" + styled(sgr::dim, "A new box: nslab run" + flags) + "\n");
@@ -639,7 +638,7 @@ bool LessonObserver::host_block_follows(const Step& step, size_t index) {
 
 void LessonObserver::typed(const std::string& command, const Typed& t) {
   check_stop();
-  if (quiet_ || !step_ || !box_) return;
+  if (!step_ || !box_) return;
   // The command belongs to the action being typed, or to the next box or solution block.
   size_t k = action_;
   auto is_typing = [&](size_t i) {
@@ -691,7 +690,6 @@ void LessonObserver::show_host(const Action& a, const HostRun& run) {
 
 void LessonObserver::host_ran(const Action& a, const HostRun& run) {
   check_stop();
-  if (quiet_) return;
   sync_to(&a);
   show_host(a, run);
 }
@@ -709,7 +707,7 @@ void LessonObserver::show_verdict(const Verdict& v) {
 void LessonObserver::judged(const Step& step, const Expectation& e, const Verdict& v) {
   check_stop();
   if (!v.passed) missed_lines_.push_back(e.line);
-  if (quiet_ || &step != step_) return;
+  if (&step != step_) return;
   for (const auto& a : step.actions) {
     if (a.kind != Action::Kind::Expect || a.expectations.empty()) continue;
     if (&e >= &a.expectations.front() && &e <= &a.expectations.back()) {
@@ -815,11 +813,12 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
                                                                 const DriverConfig& config) {
   CheckResult result;
   Observed seen;
-  std::vector<std::string> env = {
-      fmt::format("BOX_PID={}", box.box_pid()),
-      fmt::format("RUNNER_PID={}", box.runner_pid()),
-      "TINYSH=" + config.tinysh,
-      "NSLAB=" + config.nslab,
+  std::vector<std::string> env = host_env(&box, config);
+  auto stopped = [&](const Action& a, std::string what, std::string problem) {
+    result.ran = false;
+    result.problem = problem;
+    result.checked.misses.push_back({challenge.title, a.line, std::move(what), {}, problem});
+    return result;
   };
   for (size_t i = after; i < challenge.actions.size(); ++i) {
     const Action& a = challenge.actions[i];
@@ -830,11 +829,9 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
         write("\n");
         for (const auto& command : a.commands) {
           auto typed = box.type(command, config.command_timeout);
-          if (!typed) {
-            result.ran = false;
-            result.problem = typed.error().message();
-            return result;
-          }
+          if (!typed)
+            return stopped(a, fmt::format("the box stopped answering after `{}`", command),
+                           typed.error().message());
           bool hold = &command == &a.commands.back() && host_block_follows(challenge, i);
           show_typed(command, *typed, box, hold ? Output::HoldForHost : Output::Show);
           if (!seen.box.empty() && !typed->output.empty()) seen.box += '\n';
@@ -845,11 +842,7 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
       }
       case Action::Kind::RunOnHost: {
         auto ran = run_on_host(a.script, env, 2 * config.command_timeout);
-        if (!ran) {
-          result.ran = false;
-          result.problem = ran.error().message();
-          return result;
-        }
+        if (!ran) return stopped(a, "the host block did not finish", ran.error().message());
         show_host(a, *ran);
         seen.host = ran->output;
         seen.host_status = ran->status;
@@ -861,8 +854,12 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
         for (const auto& e : a.expectations) {
           Verdict v = judge(e, seen);
           show_verdict(v);
-          if (!v.passed) {
+          if (v.passed) {
+            ++result.checked.checks_passed;
+          } else {
             result.missed.push_back(v);
+            result.checked.misses.push_back(
+                {challenge.title, e.line, e.source, v.expected, v.seen});
             missed_lines_.push_back(e.line);
           }
         }
@@ -880,6 +877,8 @@ bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solu
   box_ = &box;
   size_t after = static_cast<size_t>(&solution - &challenge.actions.front()) + 1;
   sync_to(&solution);
+  const std::string passed =
+      styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.");
   if (settings_.mode == Mode::Auto) {
     write("\n");
     for (const auto& command : solution.commands) {
@@ -889,40 +888,34 @@ bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solu
     }
     write("\n" + styled(sgr::dim, "The check:") + "\n");
     auto result = run_challenge_check(challenge, after, box, config);
+    checked_ = result.checked;
     challenge_passed_ = result.ran && result.missed.empty();
     write("\n" +
-          (challenge_passed_
-               ? styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.")
-               : styled(std::string(sgr::bold) + std::string(sgr::red),
-                        "The challenge is not done.")) +
+          (challenge_passed_ ? passed
+                             : styled(std::string(sgr::bold) + std::string(sgr::red),
+                                      "The solution did not pass the check.")) +
           "\n");
-    quiet_ = true;
     return true;
   }
   for (;;) {
     enter_live_shell(box, "do the challenge, then come back to have it checked");
     write("\n" + styled(sgr::dim, "The check:") + "\n");
     auto result = run_challenge_check(challenge, after, box, config);
+    checked_ = result.checked;
     if (!result.ran) {
       write(styled(sgr::red, "The check could not run: ") + result.problem + "\n");
-      quiet_ = true;
       return true;
     }
     if (result.missed.empty()) {
       challenge_passed_ = true;
-      write("\n" + styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.") +
-            "\n");
-      quiet_ = true;
+      write("\n" + passed + "\n");
       return true;
     }
     write("\n" + styled(std::string(sgr::bold) + std::string(sgr::yellow), "Not done yet.") +
           " The check wants: " + result.missed.front().expected + "\n");
     for (bool again = false; !again;) {
       char k = choose("Enter: try again · s: show the solution · q: move on", "\nsSqQ");
-      if (k == 'q' || k == 'Q') {
-        quiet_ = true;  // run_lesson() checks once more, and the outcome keeps the misses
-        return true;
-      }
+      if (k == 'q' || k == 'Q') return true;
       if (k == 's' || k == 'S') {
         write(styled(sgr::dim, "A solution, to type in the box:") + "\n");
         for (const auto& command : solution.commands)
@@ -934,10 +927,14 @@ bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solu
   }
 }
 
+std::optional<StepObserver::ChallengeChecked> LessonObserver::challenge_checked() {
+  return checked_;
+}
+
 void LessonObserver::finish(const LessonOutcome& outcome) {
   check_stop();
   show_held_output();
-  if (!quiet_) prose_up_to(step_ ? step_->actions.size() : 0);
+  prose_up_to(step_ ? step_->actions.size() : 0);
   // Expectations were shown with their ✗ as they were judged; what else went wrong (a box that
   // did not start or stopped answering, a host block that hung) is said here.
   std::vector<const Miss*> problems;
@@ -959,7 +956,6 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
   }
   if (recap_) {
     if (settings_.mode == Mode::Guided && !challenge_seen_ && problems.empty()) {
-      quiet_ = false;
       between_steps("the recap");
     } else if (settings_.mode == Mode::Auto) {
       out_.pause(Pacing::before_step);

@@ -145,6 +145,7 @@ class LessonObserver : public StepObserver {
   void judged(const Step& step, const Expectation& e, const Verdict& v) override;
   bool attempt_challenge(const Step& challenge, const Action& solution, BoxSession& box,
                          const DriverConfig& config) override;
+  std::optional<ChallengeChecked> challenge_checked() override;
 
   bool challenge_passed() const { return challenge_passed_; }
 
@@ -173,6 +174,7 @@ class LessonObserver : public StepObserver {
     std::vector<Verdict> missed;
     bool ran = true;  // false: the box or the host script failed before every check ran
     std::string problem;
+    ChallengeChecked checked;  // for run_lesson()'s outcome
   };
   CheckResult run_challenge_check(const Step& challenge, size_t after, BoxSession& box,
                                   const DriverConfig& config);
@@ -193,7 +195,7 @@ class LessonObserver : public StepObserver {
   const BoxSession* box_ = nullptr;
   std::optional<std::string> held_box_output_;
   bool probes_shown_ = false;
-  bool quiet_ = false;  // the challenge's check was run and shown already
+  std::optional<ChallengeChecked> checked_;  // the challenge's last check
   bool challenge_seen_ = false;
   bool challenge_passed_ = false;
   std::vector<int> missed_lines_;  // of the expectations shown with a ✗

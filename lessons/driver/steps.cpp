@@ -25,18 +25,7 @@ struct Walk {
   }
 
   std::vector<std::string> host_env() const {
-    std::vector<std::string> env = {
-        fmt::format("BOX_PID={}", box ? box->box_pid() : -1),
-        fmt::format("RUNNER_PID={}", box ? box->runner_pid() : -1),
-        "TINYSH=" + config.tinysh,
-        "NSLAB=" + config.nslab,
-    };
-    // With --veth: the two ends of the box's cable, so host blocks talk to this box only.
-    VethLine veth = box && box->veth() ? *box->veth() : VethLine{};
-    env.push_back("BOX_ADDR=" + veth.box_address);
-    env.push_back("HOST_ADDR=" + veth.host_address);
-    env.push_back("HOST_VETH=" + veth.host_link);
-    return env;
+    return lessons::host_env(box ? &*box : nullptr, config);
   }
 
   // Runs one action. `judge_only` collects verdicts into `verdicts` instead of the outcome (for
@@ -135,12 +124,32 @@ struct Walk {
       miss(step, solution.line, "the challenge was not attempted");
       return;
     }
+    if (auto checked = observer.challenge_checked()) {
+      outcome.checks_passed += checked->checks_passed;
+      for (auto& m : checked->misses) outcome.misses.push_back(std::move(m));
+      return;
+    }
     seen = {};
     for (size_t k = at + 1; k < step.actions.size(); ++k) act(step, step.actions[k]);
   }
 };
 
 }  // namespace
+
+std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& config) {
+  std::vector<std::string> env = {
+      fmt::format("BOX_PID={}", box ? box->box_pid() : -1),
+      fmt::format("RUNNER_PID={}", box ? box->runner_pid() : -1),
+      "TINYSH=" + config.tinysh,
+      "NSLAB=" + config.nslab,
+  };
+  // With --veth: the two ends of the box's cable, so host blocks talk to this box only.
+  VethLine veth = box && box->veth() ? *box->veth() : VethLine{};
+  env.push_back("BOX_ADDR=" + veth.box_address);
+  env.push_back("HOST_ADDR=" + veth.host_address);
+  env.push_back("HOST_VETH=" + veth.host_link);
+  return env;
+}
 
 bool type_solution(const Action& solution, BoxSession& box, const DriverConfig& config,
                    StepObserver& observer) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,20 @@ class StepObserver {
   // Returns false when the challenge could not be attempted (the shell was left, ...).
   virtual bool attempt_challenge(const Step& challenge, const Action& solution, BoxSession& box,
                                  const DriverConfig& config) = 0;
+  // An observer that ran the challenge's check itself during attempt_challenge() (guided mode,
+  // where the student may try again) gives its result here, and run_lesson() does not run the
+  // check a second time: a check may use up what it looks at (a server that answers once, a
+  // directory it removes). nullopt: run_lesson() runs the check.
+  struct ChallengeChecked {
+    int checks_passed = 0;
+    std::vector<Miss> misses;
+  };
+  virtual std::optional<ChallengeChecked> challenge_checked() { return std::nullopt; }
 };
+
+// The environment of a host block: BOX_PID, RUNNER_PID, TINYSH, NSLAB, and with --veth
+// BOX_ADDR, HOST_ADDR and HOST_VETH (lessons/README.md).
+std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& config);
 
 // Runs the whole lesson; every miss is collected, and a step whose box cannot be started or
 // whose shell stops answering ends the lesson there.
