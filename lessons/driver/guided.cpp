@@ -358,6 +358,21 @@ std::vector<bool> continuation_lines(std::string_view script) {
   return more;
 }
 
+bool runs_same_command(std::string_view box_command, std::string_view host_script) {
+  std::string_view host = trim(host_script);
+  if (host.empty() || host.find('\n') != std::string_view::npos) return false;
+  for (std::string_view tinysh : {"\"$TINYSH\" -c ", "$TINYSH -c "}) {
+    if (starts_with(host, tinysh)) {
+      host = trim(host.substr(tinysh.size()));
+      if (host.size() >= 2 && (host.front() == '"' || host.front() == '\'') &&
+          host.back() == host.front())
+        host = host.substr(1, host.size() - 2);
+      break;
+    }
+  }
+  return host == trim(box_command);
+}
+
 size_t WayBack::feed(std::string_view keys) {
   for (size_t i = 0; i < keys.size(); ++i) {
     char c = keys[i];
@@ -576,7 +591,22 @@ void LessonObserver::box_started(const Action& a, const BoxSession& box) {
   box_ = &box;
   sync_to(&a);
   std::string flags = a.flags.empty() ? "" : " " + fmt::format("{}", fmt::join(a.flags, " "));
-  write("\n" + styled(sgr::dim, "A new box: nslab run" + flags) + "\n");
+  write("\n" + styled(sgr::dim, wrap_prose("A new box: nslab run" + flags, out_.width(), false)));
+  if (box.veth()) {
+    // The driver typed `export BOX_ADDR=... HOST_ADDR=...` as the box started; the lesson says
+    // so, and the student sees it as it was typed.
+    std::string screen = screen_text(box.raw());
+    size_t at = screen.rfind("export BOX_ADDR=");
+    if (at != std::string::npos) {
+      size_t begin = screen.rfind('\n', at);
+      begin = begin == std::string::npos ? 0 : begin + 1;
+      size_t end = screen.find('\n', at);
+      write("\n" + styled(std::string(sgr::bold) + std::string(sgr::green),
+                          screen.substr(begin, at - begin)));
+      out_.type(screen.substr(at, end == std::string::npos ? std::string::npos : end - at));
+      write("\n");
+    }
+  }
   if (!probes_shown_ && settings_.probes) {
     probes_shown_ = true;
     // The box belongs to run_lesson(), which lends it as const so observers do not end it; the
@@ -633,7 +663,19 @@ void LessonObserver::show_held_output() {
 }
 
 bool LessonObserver::host_block_follows(const Step& step, size_t index) {
-  return index + 1 < step.actions.size() && step.actions[index + 1].kind == Action::Kind::RunOnHost;
+  if (index + 1 >= step.actions.size()) return false;
+  const Action& box = step.actions[index];
+  const Action& host = step.actions[index + 1];
+  if (box.kind != Action::Kind::TypeInBox || host.kind != Action::Kind::RunOnHost) return false;
+  if (!box.commands.empty() && runs_same_command(box.commands.back(), host.script)) return true;
+  // Or the expectations below compare the two outputs.
+  for (size_t k = index + 2; k < step.actions.size(); ++k) {
+    const Action& a = step.actions[k];
+    if (a.kind != Action::Kind::Expect) break;
+    for (const auto& e : a.expectations)
+      if (e.kind == CheckKind::DiffersFromHost || e.kind == CheckKind::SameAsHost) return true;
+  }
+  return false;
 }
 
 void LessonObserver::typed(const std::string& command, const Typed& t) {

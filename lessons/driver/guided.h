@@ -99,6 +99,10 @@ PromptLine last_prompt_line(std::string_view raw, const std::string& command);
 // for/while/if/case/{ } or after a trailing \, | or &&): shown after "> " instead of "host$ ".
 std::vector<bool> continuation_lines(std::string_view script);
 
+// Whether a one-line host script runs the box's command on the host (`hostname`, or
+// `"$TINYSH" -c hostname`): then the two outputs are the same probe, shown side by side.
+bool runs_same_command(std::string_view box_command, std::string_view host_script);
+
 // The live shell's way back to the lesson: Ctrl-], or Enter on a line that is `exit` (or
 // `exit N`), or Ctrl-D on an empty line. Follows what the student types into the line editor;
 // after keys it cannot follow (arrows, history), it lets `exit` through to the shell.
@@ -166,6 +170,8 @@ class LessonObserver : public StepObserver {
   enum class Output { Show, HoldForHost };
   void show_typed(const std::string& command, const Typed& t, const BoxSession& box, Output output);
   void show_held_output();
+  // A box block at `index` whose output is to be compared with the host block right after it:
+  // the same command on both sides, or an expectation below that compares them.
   static bool host_block_follows(const Step& step, size_t index);
   void show_probes(BoxSession& box);
   void show_host(const Action& a, const HostRun& run);

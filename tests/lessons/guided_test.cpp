@@ -302,6 +302,15 @@ TEST_CASE("host script lines that continue a command are shown after > instead o
         std::vector<bool>{false, false});
 }
 
+TEST_CASE("a box command and a host script are the same probe only when the host runs it too") {
+  CHECK(runs_same_command("hostname", "\"$TINYSH\" -c hostname\n"));
+  CHECK(runs_same_command("ls /", "ls /\n"));
+  CHECK(runs_same_command("ns", "$TINYSH -c 'ns'"));
+  CHECK_FALSE(runs_same_command("hostname renamed", "hostname\n"));
+  CHECK_FALSE(runs_same_command("hostname", "hostname\ncat /proc/sys/kernel/hostname\n"));
+  CHECK_FALSE(runs_same_command("tcp listen 7000 &", "\"$TINYSH\" -c \"tcp connect x 7000\""));
+}
+
 TEST_CASE("colors only on a terminal without NO_COLOR, and the plain text loses only the colors") {
   CHECK(color_wanted(true, nullptr));
   CHECK(color_wanted(true, ""));
@@ -489,6 +498,18 @@ TEST_CASE("--auto without a terminal plays the whole lesson, in plain text") {
   CHECK(r.out.find("root@tinyhost:") != std::string::npos);
   CHECK(r.out.find("host$ hostname") != std::string::npos);
   CHECK(r.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("the challenge's check runs once, so a check that removes what it found still passes") {
+  // Lesson 0's check looks for a directory the box made on the host and removes it: a second
+  // run of the check would find nothing and fail the lesson.
+  auto r = testing::run({testing::bin("nslab"), "lesson", "0", "--auto", "--speed", "50"},
+                        {.timeout = 60s});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 0);
+  size_t passed = r.out.find("Challenge passed.");
+  CHECK(passed != std::string::npos);
+  CHECK(r.out.find("The check:") == r.out.rfind("The check:"));
 }
 
 TEST_CASE("nslab with no arguments lists the lessons and the command to start") {
