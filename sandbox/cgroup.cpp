@@ -601,6 +601,10 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
       if (parent.starts_with(p.mount_point.empty() ? p.parent_dir : p.mount_point))
         version = p.version;
     for (const std::string& dir : child_dirs(parent)) {
+      // Other cgroups (a systemd slice may hold hundreds below it) are judged by name alone,
+      // and boxes of live runners by their runner: only a stale box's tree is read.
+      auto runner = runner_of(file_name(dir));
+      if (!runner || runner_alive(*runner)) continue;
       std::vector<pid_t> procs = procs_in_tree(dir);
       switch (judge_leftover(file_name(dir), procs, runner_alive)) {
         case Verdict::NotOurs:

@@ -199,8 +199,10 @@ std::vector<std::string> disabled_controllers(std::string_view proc_cgroups) {
   return off;
 }
 
+// The cgroup layout, and the controllers in `only` (pids, memory and cpu when empty).
 void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
-                   const std::vector<MountLine>& mount_lines, HostFacts& facts) {
+                   const std::vector<MountLine>& mount_lines, HostFacts& facts,
+                   const std::vector<std::string_view>& only = {}) {
   auto proc_cgroup = read_text(under(root, "/proc/self/cgroup"));
   std::optional<std::string> mountinfo = mountinfo_text;
   if (!proc_cgroup) facts.cgroup_problem = "cannot read /proc/self/cgroup";
@@ -238,6 +240,7 @@ void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
   uid_t me = facts.who.euid;
 
   for (auto name : kLimitControllers) {
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     ControllerFacts c;
     c.name = std::string(name);
     c.disabled_at_boot = contains(off, name);
@@ -593,7 +596,11 @@ HostFacts probe_host(const std::string& root, const Identity& who, const std::ve
     auto mountinfo = read_text(under(root, "/proc/self/mountinfo")).value_or("");
     auto mount_lines = parse_mountinfo(mountinfo);
     probe_root_mount(mount_lines, facts);
-    if (limits) probe_cgroups(root, mountinfo, mount_lines, facts);
+    std::vector<std::string_view> controllers;
+    if (needed({Need::PidsLimit})) controllers.push_back("pids");
+    if (needed({Need::MemoryLimit})) controllers.push_back("memory");
+    if (needed({Need::CpuLimit})) controllers.push_back("cpu");
+    if (limits) probe_cgroups(root, mountinfo, mount_lines, facts, controllers);
   }
   if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, who.kernel_release);
   return facts;
