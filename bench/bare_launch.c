@@ -3,12 +3,23 @@
 // as bare system calls with no checks beyond their return values. nslab's launch time is
 // reported as a ratio to this one (bench/run-launch.sh).
 //
-//   bare_launch [--no-user] [--no-net] ROOTFS PROGRAM [ARGS...]
+//   bare_launch [--no-user] [--no-net] [--cgroup DIR]... [--pids N] [--memory BYTES] [--veth]
+//               ROOTFS PROGRAM [ARGS...]
+//       runner: with --cgroup: mkdir DIR/nslab-bench-PID in each DIR, and in each the limit
+//               files it has: pids.max, memory.max or memory.limit_in_bytes, and no swap
+//               (memory.swap.max 0, memory.memsw.limit_in_bytes = the limit) when present
 //       clone(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET)
-//       runner: write uid_map and gid_map ("0 0 1": root inside is root outside), then release
-//       box:    make / private, bind ROOTFS onto itself, mount proc on ROOTFS/proc,
+//       runner: write the child into each cgroup.procs; write uid_map and gid_map ("0 0 1":
+//               root inside is root outside); with --veth, over rtnetlink: a veth pair
+//               nsb-PID / eth0 with eth0 born in the box's namespace, the host end's address
+//               (10.214.0.0/16, a /30 per runner pid: apart from nslab's 10.213.0.0/16), up;
+//               then release
+//       box:    with --veth: lo up, eth0's address, eth0 up;
+//               make / private, bind ROOTFS onto itself, mount proc on ROOTFS/proc,
 //               pivot_root(".", "."), detach the old root, execve(PROGRAM)
-//       runner: waitpid(), exit with the box's status
+//       runner: waitpid(), rmdir the cgroups (retried while the kernel still counts the last
+//               task), exit with the box's status; the kernel deletes the veth pair with the
+//               box's network namespace
 //
 //   bare_launch --time ROUNDS COMMAND_FILE
 //       The timer of the benchmark. COMMAND_FILE holds one command a line, words split on
@@ -23,8 +34,15 @@
 //
 // Written in plain C so the yardstick carries no C++ runtime start-up.
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -33,6 +51,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,12 +72,192 @@ static void write_file(const char* path, const char* text) {
   close(fd);
 }
 
+// ---- cgroups: a directory per hierarchy, its limits, the child's pid --------------------------
+
+enum { kMaxCgroups = 8 };
+static char cgroup_dirs[kMaxCgroups][4096];
+static int cgroups;
+
+static int exists(const char* path) {
+  return access(path, F_OK) == 0;
+}
+
+// Writes TEXT into DIR/FILE when the file is there.
+static int write_if_present(const char* dir, const char* file, const char* text) {
+  char path[4200];
+  if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) die("path too long");
+  if (!exists(path)) return 0;
+  write_file(path, text);
+  return 1;
+}
+
+static void make_cgroups(char parents[][4096], int count, const char* pids, const char* memory) {
+  for (int i = 0; i < count; i++) {
+    char* dir = cgroup_dirs[cgroups++];
+    if (snprintf(dir, sizeof cgroup_dirs[0], "%s/nslab-bench-%d", parents[i], (int)getpid()) >=
+        (int)sizeof cgroup_dirs[0])
+      die("path too long");
+    if (mkdir(dir, 0755) < 0) die(dir);
+    if (pids) write_if_present(dir, "pids.max", pids);
+    if (memory) {
+      if (write_if_present(dir, "memory.max", memory)) {
+        write_if_present(dir, "memory.swap.max", "0");
+      } else if (write_if_present(dir, "memory.limit_in_bytes", memory)) {
+        write_if_present(dir, "memory.memsw.limit_in_bytes", memory);
+      }
+    }
+  }
+}
+
+static void join_cgroups(pid_t pid) {
+  char text[32];
+  snprintf(text, sizeof text, "%d", (int)pid);
+  for (int i = 0; i < cgroups; i++) write_if_present(cgroup_dirs[i], "cgroup.procs", text);
+}
+
+static void remove_cgroups(void) {
+  for (int i = 0; i < cgroups; i++) {
+    // The box's last tasks may still be leaving: EBUSY for a moment (bounded: 5 s).
+    for (int tries = 0; rmdir(cgroup_dirs[i]) < 0; tries++) {
+      if (errno != EBUSY || tries == 5000) die(cgroup_dirs[i]);
+      struct timespec one_ms = {0, 1000000};
+      nanosleep(&one_ms, NULL);
+    }
+  }
+}
+
+// ---- the veth, over rtnetlink --------------------------------------------------------------
+
+struct request {
+  struct nlmsghdr header;
+  char body[1024];
+};
+
+static struct rtattr* add_attr(struct request* r, unsigned short type, const void* data,
+                               size_t length) {
+  struct rtattr* attr = (struct rtattr*)((char*)r + NLMSG_ALIGN(r->header.nlmsg_len));
+  attr->rta_type = type;
+  attr->rta_len = (unsigned short)RTA_LENGTH(length);
+  if (length) memcpy(RTA_DATA(attr), data, length);
+  r->header.nlmsg_len = NLMSG_ALIGN(r->header.nlmsg_len) + RTA_ALIGN(attr->rta_len);
+  return attr;
+}
+
+static void end_nest(struct request* r, struct rtattr* nest) {
+  nest->rta_len = (unsigned short)((char*)r + r->header.nlmsg_len - (char*)nest);
+}
+
+// Sends the request and waits for the kernel's acknowledgement.
+static void talk(int sock, struct request* r, const char* what) {
+  r->header.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  if (send(sock, r, r->header.nlmsg_len, 0) < 0) die(what);
+  char reply[4096];
+  ssize_t n = recv(sock, reply, sizeof reply, 0);
+  if (n < 0) die(what);
+  struct nlmsghdr* h = (struct nlmsghdr*)reply;
+  if (h->nlmsg_type == NLMSG_ERROR) {
+    int err = ((struct nlmsgerr*)NLMSG_DATA(h))->error;
+    if (err) {
+      errno = -err;
+      die(what);
+    }
+  }
+}
+
+static int netlink_socket(void) {
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) die("socket(NETLINK_ROUTE)");
+  return sock;
+}
+
+static void start(struct request* r, unsigned short type, unsigned short flags) {
+  memset(r, 0, sizeof *r);
+  r->header.nlmsg_type = type;
+  r->header.nlmsg_flags = flags;
+}
+
+static void link_up(int sock, int index) {
+  struct request r;
+  start(&r, RTM_NEWLINK, 0);
+  struct ifinfomsg* info = NLMSG_DATA(&r.header);
+  info->ifi_family = AF_UNSPEC;
+  info->ifi_index = index;
+  info->ifi_flags = info->ifi_change = IFF_UP;
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof *info);
+  talk(sock, &r, "RTM_NEWLINK(up)");
+}
+
+static void add_address(int sock, int index, uint32_t address) {
+  struct request r;
+  start(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+  struct ifaddrmsg* addr = NLMSG_DATA(&r.header);
+  addr->ifa_family = AF_INET;
+  addr->ifa_prefixlen = 30;
+  addr->ifa_index = (unsigned)index;
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof *addr);
+  uint32_t net = htonl(address);
+  add_attr(&r, IFA_LOCAL, &net, sizeof net);
+  add_attr(&r, IFA_ADDRESS, &net, sizeof net);
+  talk(sock, &r, "RTM_NEWADDR");
+}
+
+// 10.214.0.0/16 cut in /30s, one per runner pid: .1 the host end, .2 the box's.
+static uint32_t subnet_base(pid_t runner) {
+  return (10u << 24 | 214u << 16) + ((unsigned)runner % 16384u) * 4u;
+}
+
+static void plug_veth(pid_t box_pid, pid_t runner) {
+  char name[IFNAMSIZ];
+  snprintf(name, sizeof name, "nsb-%d", (int)runner);
+  int sock = netlink_socket();
+  struct request r;
+  start(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  struct ifinfomsg* info = NLMSG_DATA(&r.header);
+  info->ifi_family = AF_UNSPEC;
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof *info);
+  add_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+  struct rtattr* linkinfo = add_attr(&r, IFLA_LINKINFO, NULL, 0);
+  add_attr(&r, IFLA_INFO_KIND, "veth", 5);
+  struct rtattr* data = add_attr(&r, IFLA_INFO_DATA, NULL, 0);
+  struct rtattr* peer = add_attr(&r, VETH_INFO_PEER, NULL, 0);
+  // The peer's ifinfomsg, then its attributes.
+  r.header.nlmsg_len += sizeof(struct ifinfomsg);
+  add_attr(&r, IFLA_IFNAME, "eth0", 5);
+  uint32_t ns_pid = (uint32_t)box_pid;
+  add_attr(&r, IFLA_NET_NS_PID, &ns_pid, sizeof ns_pid);
+  end_nest(&r, peer);
+  end_nest(&r, data);
+  end_nest(&r, linkinfo);
+  talk(sock, &r, "RTM_NEWLINK(veth)");
+  int index = (int)if_nametoindex(name);
+  if (index == 0) die("if_nametoindex(host end)");
+  add_address(sock, index, subnet_base(runner) + 1);
+  link_up(sock, index);
+  close(sock);
+}
+
+static void configure_box_network(pid_t runner) {
+  int sock = netlink_socket();
+  link_up(sock, 1);  // lo is always 1 in a new network namespace
+  int index = (int)if_nametoindex("eth0");
+  if (index == 0) die("if_nametoindex(eth0)");
+  add_address(sock, index, subnet_base(runner) + 2);
+  link_up(sock, index);
+  close(sock);
+}
+
+// ---- the box -------------------------------------------------------------------------------
+
+static int with_veth;
+static pid_t runner_pid;
+
 // The box's side: everything between the clone and the exec.
 static void box(int sync_fd, const char* rootfs, char** argv) {
   char go;
   // Wait until the runner has written the id maps: before that, root inside maps to nobody
   // and may not mount.
   if (read(sync_fd, &go, 1) != 1) _exit(125);
+  if (with_veth) configure_box_network(runner_pid);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount(/, MS_PRIVATE)");
   // pivot_root needs the new root to be a mount point: a bind of the directory onto itself.
   if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("mount(ROOTFS, MS_BIND)");
@@ -76,21 +276,40 @@ static void box(int sync_fd, const char* rootfs, char** argv) {
 }
 
 static int launch(int argc, char** argv) {
-  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-              CLONE_NEWNET;
+  int flags =
+      CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
   int i = 1;
+  char parents[kMaxCgroups][4096];
+  int parent_count = 0;
+  const char* pids = NULL;
+  const char* memory = NULL;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-    if (strcmp(argv[i], "--no-user") == 0) flags &= ~CLONE_NEWUSER;
-    else if (strcmp(argv[i], "--no-net") == 0) flags &= ~CLONE_NEWNET;
-    else break;
+    if (strcmp(argv[i], "--no-user") == 0)
+      flags &= ~CLONE_NEWUSER;
+    else if (strcmp(argv[i], "--no-net") == 0)
+      flags &= ~CLONE_NEWNET;
+    else if (strcmp(argv[i], "--veth") == 0)
+      with_veth = 1;
+    else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc && parent_count < kMaxCgroups)
+      snprintf(parents[parent_count++], sizeof parents[0], "%s", argv[++i]);
+    else if (strcmp(argv[i], "--pids") == 0 && i + 1 < argc)
+      pids = argv[++i];
+    else if (strcmp(argv[i], "--memory") == 0 && i + 1 < argc)
+      memory = argv[++i];
+    else
+      break;
   }
-  if (argc - i < 2) {
-    fprintf(stderr, "usage: bare_launch [--no-user] [--no-net] ROOTFS PROGRAM [ARGS...]\n"
-                    "       bare_launch --time ROUNDS COMMAND_FILE\n");
+  if (argc - i < 2 || (with_veth && !(flags & CLONE_NEWNET))) {
+    fprintf(stderr,
+            "usage: bare_launch [--no-user] [--no-net] [--cgroup DIR]... [--pids N] "
+            "[--memory BYTES] [--veth] ROOTFS PROGRAM [ARGS...]\n"
+            "       bare_launch --time ROUNDS COMMAND_FILE\n");
     return 2;
   }
   const char* rootfs = argv[i];
   char** program = argv + i + 1;
+  runner_pid = getpid();
+  make_cgroups(parents, parent_count, pids, memory);
 
   int sync_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) < 0) die("pipe2");
@@ -102,6 +321,7 @@ static int launch(int argc, char** argv) {
     box(sync_pipe[0], rootfs, program);
   }
   close(sync_pipe[0]);
+  join_cgroups(pid);
   if (flags & CLONE_NEWUSER) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
@@ -109,12 +329,14 @@ static int launch(int argc, char** argv) {
     snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
     write_file(path, "0 0 1");
   }
+  if (with_veth) plug_veth(pid, runner_pid);
   if (write(sync_pipe[1], "g", 1) != 1) die("write(sync)");
   close(sync_pipe[1]);
 
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) die("waitpid");
+  remove_cgroups();
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
 }

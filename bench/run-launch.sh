@@ -5,10 +5,14 @@
 #   six namespaces (user, mnt, pid, uts, ipc, net), root switched to a busybox-static rootfs
 #   directory, /proc mounted, /bin/true, exit.
 #
+# and a second pair, nslab and bare only: the same box with a cgroup (pids 64, memory 64 MiB,
+# no swap) and a veth pair with addresses on both ends (nslab --pids 64 --memory 64M --veth).
+#
 # Every tool runs in the same interleaved rounds (bare_launch --time), so a busy moment of the
 # machine slows all of them alike; the table shows medians and the ratio to the bare program.
 # Then: the runner's memory while a box idles, and 50 boxes started at once, with a check that
-# nothing is left behind (processes, mounts).
+# nothing is left behind (processes, mounts; and for boxes with limits and a veth, their cgroups
+# and veth pairs).
 #
 # It only reports: a slow machine or a missing peer is printed, never an exit status.
 #   bench/run-launch.sh BIN_DIR
@@ -40,6 +44,7 @@ cleanup() {
   # Boxes still running here were started by this script (a watchdog fired): end them first.
   # shellcheck disable=SC2086 # a list of pids
   [ -n "${stray_pids:-}" ] && kill -KILL $stray_pids 2>/dev/null
+  [ -n "${v2_parent:-}" ] && rmdir "$v2_parent" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -122,6 +127,44 @@ fi
 add_tool "nslab" "$bare_for_nslab" "nslab run ${nslab_net:-(no --net)}" \
   "$nslab" run --user --map-root --mount --rootfs "$root" --pid --proc --uts --ipc $nslab_net \
   -- /bin/true
+# The second pair: a cgroup with pids and memory limits and a veth. The bare program makes its
+# cgroup directories next to this shell's own cgroups (as nslab makes the box's next to the
+# runner's): the pids and memory hierarchies on v1; on v2 a parent of its own under the root
+# cgroup, with the two controllers handed down (made here, removed at the end).
+cgroup_parent() {  # CONTROLLER -> this shell's v1 cgroup directory for it, or nothing
+  local line path mount_point
+  line=$(grep -E "^[0-9]+:([^:]*,)?$1(,[^:]*)?:" /proc/self/cgroup) || return 0
+  path=${line#*:*:}
+  mount_point=$(awk -v c="$1" '$(NF-2) == "cgroup" {
+      n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c && $4 == "/") print $5 }' \
+    /proc/self/mountinfo | head -n 1)
+  [ -n "$mount_point" ] && echo "$mount_point${path%/}"
+}
+limits_parents=()
+pids_parent=$(cgroup_parent pids)
+memory_parent=$(cgroup_parent memory)
+v2_root=$(awk '$(NF-2) == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [ -n "$pids_parent" ] && [ -n "$memory_parent" ]; then
+  limits_parents=(--cgroup "$pids_parent" --cgroup "$memory_parent")
+elif [ -n "$v2_root" ] && [[ " $(cat "$v2_root/cgroup.controllers" 2>/dev/null) " == *" pids "* ]] &&
+  [[ " $(cat "$v2_root/cgroup.controllers" 2>/dev/null) " == *" memory "* ]]; then
+  v2_parent=$v2_root/nslab-bench.$$
+  if echo "+pids +memory" >"$v2_root/cgroup.subtree_control" && mkdir "$v2_parent" &&
+    echo "+pids +memory" >"$v2_parent/cgroup.subtree_control"; then
+    limits_parents=(--cgroup "$v2_parent")
+  fi
+fi
+limits_bare=-1
+if [ ${#limits_parents[@]} -eq 0 ]; then
+  echo "  no pids and memory cgroups found here: the row with limits and a veth is left out"
+elif [ -n "$nslab_net" ]; then
+  limits_bare=${#names[@]}
+  add_tool "bare +cg+veth" "" "+ cgroup: mkdir, pids.max, memory, join, rmdir; veth, 2 addresses" \
+    "$bare" "${limits_parents[@]}" --pids 64 --memory 67108864 --veth "$root" /bin/true
+  add_tool "nslab +cg+veth" "$limits_bare" "nslab run --net --pids 64 --memory 64M --veth" \
+    "$nslab" run --user --map-root --mount --rootfs "$root" --pid --proc --uts --ipc --net \
+    --pids 64 --memory 64M --veth -- /bin/true
+fi
 if command -v unshare >/dev/null && command -v chroot >/dev/null; then
   add_tool "unshare" 0 "util-linux; chroot, no /proc" "$(command -v unshare)" --user \
     --map-root-user --mount --pid --fork --uts --ipc --net "$(command -v chroot)" "$root" /bin/true
@@ -309,6 +352,15 @@ if [ "$nslab_line" -ge 0 ]; then
   [ -z "$nslab_net" ] && verdict="$verdict (five namespaces: no --net yet)"
   echo "  goal: nslab <= 1.3x bare -> $verdict"
 fi
+if [ "$limits_bare" -ge 0 ] && [ "${index_of[$((limits_bare + 1))]}" -ge 0 ] &&
+  [ "${index_of[$limits_bare]}" -ge 0 ]; then
+  a=${index_of[$((limits_bare + 1))]} b=${index_of[$limits_bare]}
+  verdict=$(awk -v a="$(median_of "$a")" -v b="$(median_of "$b")" \
+    -v c="$(cpu_of "$a")" -v d="$(cpu_of "$b")" 'BEGIN {
+      printf "%.2fx wall: %s; %.2fx CPU: %s", a / b, a / b <= 1.3 ? "met" : "MISSED",
+        c / d, c / d <= 1.3 ? "met" : "MISSED" }')
+  echo "  goal: nslab with cgroup and veth <= 1.3x bare with the same -> $verdict"
+fi
 # Left over by the OCI runtimes if a run was cut short: removed, and said.
 for runtime in crun runc; do
   command -v $runtime >/dev/null || continue
@@ -383,13 +435,42 @@ leftover_processes() {
 }
 mounts_now() { cut -d' ' -f5- /proc/self/mountinfo | sort; }
 
-burst() {  # LABEL COMMAND...   starts 50 boxes at once, waits for all; prints the timing
-  local label=$1 i pids=() t0 t1 failed=0 status
-  shift
+# The cgroups and veth pairs of boxes with limits and a veth, from their runners' pids and what
+# the runners printed: "nslab-box-PID" (nslab) or "nslab-bench-PID" (bare) in each cgroup parent,
+# and the host ends "nslab-N" (printed by nslab) or "nsb-PID" (bare). The kernel deletes a veth
+# with its network namespace, a moment after the box: polled for up to a second.
+leftover_cgroups_and_veths() {  # PIDS_FILE ERR_DIR
+  local pid parent name link deadline i links=()
+  while read -r pid; do
+    for ((i = 1; i < ${#limits_parents[@]}; i += 2)); do
+      parent=${limits_parents[$i]}
+      for name in "nslab-box-$pid" "nslab-bench-$pid"; do
+        [ -d "$parent/$name" ] && echo "cgroup $parent/$name"
+      done
+    done
+    links+=("nsb-$pid")
+  done <"$1"
+  for link in $(cat "$2"/*.err 2>/dev/null | sed -n 's/^nslab: veth \(nslab-[0-9]*\):.*/\1/p'); do
+    links+=("$link")
+  done
+  deadline=$(($(now_ms) + 1000))
+  while :; do
+    local present=()
+    for link in "${links[@]}"; do [ -e "/sys/class/net/$link" ] && present+=("$link"); done
+    if [ ${#present[@]} -eq 0 ] || (($(now_ms) >= deadline)); then break; fi
+    sleep 0.01  # polling for the kernel's deferred deletion, bounded by the deadline above
+  done
+  for link in "${present[@]}"; do echo "veth $link"; done
+}
+
+burst() {  # LABEL KIND COMMAND...   KIND: plain, or limits (cgroups and veths checked too)
+  local label=$1 kind=$2 i pids=() t0 t1 failed=0 status
+  shift 2
   mounts_now >"$work/mounts-before"
+  rm -rf "$work/burst" && mkdir "$work/burst"
   t0=$(date +%s%N)
   for ((i = 0; i < 50; i++)); do
-    env "$marker" "$@" >/dev/null 2>&1 &
+    env "$marker" "$@" >/dev/null 2>"$work/burst/$i.err" &
     pids+=($!)
   done
   stray_pids="${pids[*]}"
@@ -414,17 +495,27 @@ burst() {  # LABEL COMMAND...   starts 50 boxes at once, waits for all; prints t
   local total_ms=$(((t1 - t0) / 1000000))
   printf '  %-8s all 50 exited after %5d ms: %.2f ms a box%s\n' "$label" "$total_ms" \
     "$(awk -v t="$total_ms" 'BEGIN { print t / 50 }')" \
-    "$( ((failed > 0)) && echo ", $failed FAILED")"
+    "$( ((failed > 0)) && echo ", $failed FAILED: $(cat "$work"/burst/*.err | head -c 200 | tr '\n' ' ')")"
   local left
   left=$(leftover_processes)
   mounts_now >"$work/mounts-after"
   local new_mounts
   new_mounts=$(comm -13 "$work/mounts-before" "$work/mounts-after")
-  if [ -z "$left" ] && [ -z "$new_mounts" ]; then
-    echo "           left behind: nothing (no box or runner process, no new mount on the host)"
+  local kept=
+  if [ "$kind" = limits ]; then
+    printf '%s\n' "${pids[@]}" >"$work/burst/pids"
+    kept=$(leftover_cgroups_and_veths "$work/burst/pids" "$work/burst")
+  fi
+  if [ -z "$left" ] && [ -z "$new_mounts" ] && [ -z "$kept" ]; then
+    if [ "$kind" = limits ]; then
+      echo "           left behind: nothing (no process, no new mount, no cgroup, no veth)"
+    else
+      echo "           left behind: nothing (no box or runner process, no new mount on the host)"
+    fi
   else
     [ -n "$left" ] && echo "           LEFT BEHIND, processes: $(echo "$left" | tr '\n' ';')"
     [ -n "$new_mounts" ] && echo "           LEFT BEHIND, mounts: $(echo "$new_mounts" | tr '\n' ';')"
+    [ -n "$kept" ] && echo "           LEFT BEHIND: $(echo "$kept" | tr '\n' ';')"
   fi
 }
 echo
@@ -440,6 +531,31 @@ else
 fi
 if [ -n "${control_box:-}" ]; then kill -KILL "$control_box"; else kill -KILL "$control"; fi
 wait "$control" 2>/dev/null
-burst nslab "$nslab" run "${box_flags[@]}" -- /bin/true
-burst bare "$bare" $bare_net "$root" /bin/true
+burst nslab plain "$nslab" run "${box_flags[@]}" -- /bin/true
+burst bare plain "$bare" $bare_net "$root" /bin/true
+
+if [ "$limits_bare" -ge 0 ]; then
+  echo
+  echo "== 50 boxes with a cgroup (pids 64, memory 64M) and a veth, started at once"
+  limit_flags=(--pids 64 --memory 64M --veth)
+  # Control: the check sees the cgroup and the veth of a box that is still running.
+  "$nslab" run "${box_flags[@]}" "${limit_flags[@]}" -- /bin/sleep 30 >/dev/null 2>"$work/control.err" &
+  control=$!
+  if child_named "$control" sleep >/dev/null; then
+    echo "$control" >"$work/control.pids"
+    seen=$(leftover_cgroups_and_veths "$work/control.pids" "$work" 2>/dev/null)
+    if [[ $seen == *"cgroup "*"nslab-box-$control"* ]] && [[ $seen == *"veth nslab-"* ]]; then
+      echo "  (control: the check sees a running box's cgroups and veth)"
+    else
+      echo "  (control FAILED: the check did not see a running box's cgroup and veth: $seen)"
+    fi
+  else
+    echo "  (control FAILED: the box with limits did not reach /bin/sleep)"
+  fi
+  control_box=$(child_named "$control" sleep)
+  if [ -n "$control_box" ]; then kill -KILL "$control_box"; else kill -KILL "$control"; fi
+  wait "$control" 2>/dev/null
+  burst nslab limits "$nslab" run "${box_flags[@]}" "${limit_flags[@]}" -- /bin/true
+  burst bare limits "$bare" "${limits_parents[@]}" --pids 64 --memory 67108864 --veth "$root" /bin/true
+fi
 exit 0
