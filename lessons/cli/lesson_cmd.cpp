@@ -82,21 +82,17 @@ bool parse_size(const std::string& text, int& width, int& height) {
 }
 
 CLI::App* setup_lesson(CLI::App& app, LessonOptions& options) {
-  CLI::App* cmd = app.add_subcommand(
-      "lesson",
-      "take a lesson: it waits for Enter between steps, s opens a shell in the box, and the "
-      "challenge is yours to do");
-  cmd->add_option("number", options.number, "the lesson (default 1; `nslab lessons` lists them)")
+  CLI::App* cmd =
+      app.add_subcommand("lesson", "take a lesson: step by step, with a shell in the box");
+  cmd->add_option("number", options.number, "the lesson (default 1; `nslab` lists them)")
       ->type_name("N");
   cmd->add_flag("--auto", options.auto_play, "play by itself at a typing pace, for a demo");
   cmd->add_option("--speed", options.speed, "with --auto or --record: 2 plays twice as fast")
       ->type_name("X")
       ->check(CLI::Range(0.1, 50.0));
-  cmd->add_option("--record", options.record,
-                  "write an asciicast v2 recording (plays by itself; asciinema play FILE)")
+  cmd->add_option("--record", options.record, "write an asciicast v2 recording (plays by itself)")
       ->type_name("FILE");
-  cmd->add_option("--size", options.size,
-                  "the recording's terminal, e.g. 100x30 (default 80x24, or this terminal's)")
+  cmd->add_option("--size", options.size, "the recording's size (default 80x24, or bigger)")
       ->type_name("WxH");
   cmd->add_option("--dir", options.dir, "read the lessons from DIR instead")->type_name("DIR");
   cmd->add_option("--timeout", options.timeout_s, "seconds a typed command may take")

@@ -629,11 +629,10 @@ void LessonObserver::show_probes(BoxSession& box) {
     if (previous) before = std::move(*previous);
   }
   mark_changes(*now, before ? &*before : nullptr);
-  std::string heading = before
-                            ? fmt::format("The standard probes in this box and on the host ({}):",
-                                          "» what changed since the previous lesson")
-                            : std::string("The standard probes in this box and on the host:");
-  write("\n" + heading + "\n" + render_probe_table(*now, {out_.width(), out_.color()}));
+  std::string heading = std::string("The standard probes, in this box and on the host") +
+                        (before ? " (» what changed since the previous lesson):" : ":");
+  write("\n" + wrap_prose(heading, out_.width(), false) +
+        render_probe_table(*now, {out_.width(), out_.color()}));
   out_.pause(Pacing::reading(heading) + Pacing::after_output);
   check_stop();
 }
