@@ -221,11 +221,13 @@ int run_lesson_command(const LessonOptions& options) {
   lessons::LessonObserver observer(lesson, settings, config, out, keys ? &*keys : nullptr);
 
   int status = 0;
+  bool to_the_end = false;
   try {
     observer.introduce();
     auto outcome = lessons::run_lesson(lesson, config, observer);
     observer.finish(outcome);
     status = outcome.passed() ? 0 : 1;
+    to_the_end = true;
   } catch (const lessons::LessonStopped& stopped) {
     // run_lesson() has unwound: its box is ended. The terminal comes back as it was.
     if (keys) keys->restore();
@@ -246,8 +248,14 @@ int run_lesson_command(const LessonOptions& options) {
                  closed.error().message());
       return status ? status : 1;
     }
-    fmt::print("\nRecorded {} seconds of lesson {} to {}. Play it with: asciinema play {}\n",
-               static_cast<int>(seconds + 0.5), file.number, options.record, options.record);
+    if (to_the_end)
+      fmt::print("\nRecorded {} seconds of lesson {} to {}. Play it with: asciinema play {}\n",
+                 static_cast<int>(seconds + 0.5), file.number, options.record, options.record);
+    else
+      fmt::print(
+          "The recording stopped with the lesson: {} holds its first {} seconds "
+          "(asciinema play {}).\n",
+          options.record, static_cast<int>(seconds + 0.5), options.record);
   }
   return status;
 }

@@ -75,27 +75,24 @@ void Keyboard::raw() {
   ::tcsetattr(fd_, TCSANOW, &t);
 }
 
-void Keyboard::single_keys() {
+void Keyboard::single_keys(Typeahead typeahead) {
   if (!have_saved_) return;
   termios t = saved_;
   t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
   t.c_lflag |= ISIG;
   t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
-  ::tcsetattr(fd_, TCSANOW, &t);
+  ::tcsetattr(fd_, typeahead == Typeahead::Discard ? TCSAFLUSH : TCSANOW, &t);
 }
 
 char Keyboard::key() {
-  single_keys();
   char c = 0;
   for (;;) {
     ssize_t n = ::read(fd_, &c, 1);
     if (n < 0 && errno == EINTR) {
-      restore();
       StopSignals::throw_if_caught();
       continue;
     }
-    restore();
     if (n <= 0 || c == '\x04') return 'q';  // end of input, Ctrl-D
     if (c == '\r' || c == '\n') return '\n';
     return c;
@@ -515,7 +512,9 @@ void LessonObserver::sync_to(const Action* a) {
 }
 
 char LessonObserver::choose(std::string_view hint, std::string_view keys) {
-  keys_->single_keys();  // before the hint: a key pressed as soon as it shows is not echoed
+  // Before the hint shows: keys pressed while the step ran (a second Enter) are dropped, so
+  // none of them skips a step the student has not seen.
+  keys_->single_keys(Keyboard::Typeahead::Discard);
   write("\n" + styled(sgr::dim, hint));
   for (;;) {
     char k = keys_->key();
@@ -549,6 +548,9 @@ void LessonObserver::between_steps(std::string_view next) {
 }
 
 void LessonObserver::introduce() {
+  // For the whole lesson keys are read one by one and not echoed, so a key pressed while a
+  // step runs does not land in the middle of its output. Keyboard's destructor restores.
+  if (keys_) keys_->single_keys(Keyboard::Typeahead::Keep);
   write(styled(std::string(sgr::bold) + std::string(sgr::underline), lesson_.title) + "\n");
   show_prose(lesson_.intro);
   if (settings_.mode == Mode::Guided) {
@@ -784,10 +786,10 @@ ShellEnd live_shell(BoxSession& box, Keyboard& keys) {
   if (::ioctl(keys.fd(), TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
     ::ioctl(term, TIOCSWINSZ, &size);
   keys.raw();
-  struct Restore {
+  struct BackToSingleKeys {
     Keyboard& keys;
-    ~Restore() { keys.restore(); }
-  } restore{keys};
+    ~BackToSingleKeys() { keys.single_keys(Keyboard::Typeahead::Keep); }
+  } back{keys};
   // Ctrl-U (cut to the start of an empty line) makes the line editor draw its prompt again.
   write_all(term, "\x15");
   WayBack way_back;

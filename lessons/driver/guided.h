@@ -59,11 +59,13 @@ class Keyboard {
   Keyboard(const Keyboard&) = delete;
   Keyboard& operator=(const Keyboard&) = delete;
 
-  // One key, not echoed: '\n' for Enter, 'q' when the input ends. Ctrl-C still raises SIGINT,
-  // which ends the lesson (LessonStopped).
+  // Keys one at a time, not echoed, signals on (Ctrl-C ends the lesson): the mode key() reads
+  // in. Discard drops what was typed before.
+  enum class Typeahead { Keep, Discard };
+  void single_keys(Typeahead typeahead);
+  // The next key (in single_keys mode): '\n' for Enter, 'q' when the input ends or for Ctrl-D.
+  // Throws LessonStopped when a stop signal came (Ctrl-C).
   char key();
-  // Keys one at a time, not echoed, signals on: what key() reads in.
-  void single_keys();
   // Every key as it is typed, nothing interpreted (Ctrl-C included): for the live shell.
   void raw();
   // The terminal's modes as they were.

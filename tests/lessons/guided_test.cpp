@@ -525,6 +525,33 @@ TEST_CASE("nslab with no arguments lists the lessons and the command to start") 
   CHECK(testing::run({testing::bin("nslab"), "no-such-command"}).status() == 2);
 }
 
+TEST_CASE("without root a lesson whose boxes need it says so and how to run it") {
+  if (!testing::is_root() || !testing::have_program("setpriv")) {
+    MESSAGE("skipped: needs root to become another user, with setpriv");
+    return;
+  }
+  auto as_nobody = [](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                     testing::bin("nslab")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run(argv, {.timeout = 20s});
+  };
+  auto r = as_nobody({"lesson", "1", "--auto"});
+  if (r.status() == 126 || r.status() == 127) {
+    MESSAGE("skipped: nobody cannot run " << testing::bin("nslab") << " here");
+    return;
+  }
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.err.find("lesson 1 needs root") != std::string::npos);
+  CHECK(r.err.find("sudo " + testing::bin("nslab") + " lesson 1") != std::string::npos);
+  CHECK(r.out.empty());
+  // The control: lesson 0 turns nothing on, so nobody may take it.
+  auto zero = as_nobody({"lesson", "0", "--auto", "--speed", "50"});
+  CHECK(zero.err.find("needs root") == std::string::npos);
+  CHECK(zero.out.find("Lesson 0") != std::string::npos);
+}
+
 TEST_CASE("a lesson that does not exist is refused with the way to list them") {
   auto r = testing::run({testing::bin("nslab"), "lesson", "99", "--auto"}, {.timeout = 10s});
   CHECK(r.status() == 2);
