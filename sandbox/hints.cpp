@@ -81,8 +81,9 @@ constexpr Hint kHints[] = {
      "than 340 lines"},
     {"setgroups", EPERM, "setgroups can only be set before gid_map is written"},
     {"timens_offsets", EACCES,
-     "a time namespace's offsets freeze once a process has entered it: write them after "
-     "unshare(CLONE_NEWTIME), before exec"},
+     "a time namespace's offsets freeze once a process has entered it (write them after "
+     "unshare(CLONE_NEWTIME), before exec), and an undumpable process cannot open its own "
+     "/proc files (prctl(PR_SET_DUMPABLE, 1) after changing ids)"},
     {"timens_offsets", EPERM,
      "setting time offsets needs CAP_SYS_TIME in the box's user namespace"},
     {"setns", EPERM, "joining a namespace needs CAP_SYS_ADMIN in its user namespace"},

@@ -118,8 +118,11 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
                         "done"});
   if (plan.has(Action::WriteUidMap) || plan.has(Action::WriteGidMap))
     plan.steps.push_back(
-        {Action::BecomeRootInside, Side::Box, "setresgid(0, 0, 0); setresuid(0, 0, 0)",
-         "become root of the new user namespace, so files the box creates belong to its root"});
+        {Action::BecomeRootInside, Side::Box,
+         "setresgid(0, 0, 0); setresuid(0, 0, 0); prctl(PR_SET_DUMPABLE, 1)",
+         "become root of the new user namespace, so files the box creates belong to its root; "
+         "the change of ids made the box undumpable, which hands its /proc files to the host's "
+         "root, so give them back"});
   append(plan, *network_steps, Action::EmptyNetwork);         // nothing: lo, down
   append(plan, *network_steps, Action::ConfigureBoxNetwork);  // lo and eth0 up
   SANDBOX_TRY(plan_cgroup_namespace(spec, plan));             // unshare(CLONE_NEWCGROUP)

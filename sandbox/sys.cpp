@@ -178,6 +178,10 @@ Status set_parent_death_signal(int signal) {
                  [&] { return ::prctl(PR_SET_PDEATHSIG, signal); });
 }
 
+Status set_dumpable() {
+  return checked("prctl(PR_SET_DUMPABLE, 1)", [&] { return ::prctl(PR_SET_DUMPABLE, 1); });
+}
+
 Status cloexec_from(unsigned first) {
   return checked(fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first),
                  [&] { return ::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC); });

@@ -32,6 +32,8 @@ Status umount2(const char* target, int flags);
 Status pivot_root(const char* new_root, const char* put_old);
 Status chdir(const char* path);
 Status set_parent_death_signal(int signal);
+// Makes the process dumpable again (prctl(PR_SET_DUMPABLE, 1)), which a change of ids clears.
+Status set_dumpable();
 // Marks every fd from `first` up close-on-exec (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)).
 Status cloexec_from(unsigned first);
 

@@ -120,7 +120,13 @@ Status become_root_inside(const BoxSetup& box) {
   }
   if (maps_inside_root(plan.uid_map) && ::setresuid(0, 0, 0) < 0)
     return make_error("setresuid(0, 0, 0)", errno);
-  // Changing ids clears the parent-death signal (prctl(2)): arm it again, then make sure the
+  // Changing ids also clears the "dumpable" flag (prctl(2)), and while it is clear proc(5) makes
+  // every /proc/PID file of the box owned by the host's root. When the map does not cover the
+  // host's root (--map-uid 0:100000:65536), the box's root then cannot open its own
+  // /proc/self/timens_offsets (EACCES, seen with --time) or /proc/self/uid_map for writing.
+  // The box is an ordinary process of its mapped user: let it own its /proc files again.
+  SANDBOX_TRY(sys::set_dumpable());
+  // The change of ids cleared the parent-death signal too: arm it again, then make sure the
   // runner did not die in between.
   SANDBOX_TRY(sys::set_parent_death_signal(SIGKILL));
   if (!runner_alive(box)) return plain_error("the runner exited during the box's setup");

@@ -146,6 +146,21 @@ TEST_CASE("--time moves the box's uptime 1000 days ahead, without it the clocks 
   CHECK(first_number(control.out) - host < 60.0);
 }
 
+TEST_CASE("--time works when the map leaves the host's root out") {
+  if (!have_root()) return;
+  // Root inside is uid 100000 outside: switching to it clears the dumpable flag, which would
+  // leave the box's /proc/self files owned by the unmapped host root until exec, and the offsets
+  // are written before exec (EACCES before nslab set the flag again).
+  const std::vector<std::string> range = {"--user", "--map-uid", "0:100000:65536", "--map-gid",
+                                          "0:100000:65536"};
+  std::vector<std::string> flags = range;
+  flags.insert(flags.end(), {"--mount", "--pid", "--time", "-c", "cat /proc/uptime"});
+  auto r = nslab_run(flags);
+  CAPTURE(r.err);
+  REQUIRE(r.status() == 0);
+  CHECK(first_number(r.out) - first_number(testing::read_file("/proc/uptime")) > 999.0 * 86400);
+}
+
 TEST_CASE("--cgroup makes the box's own cgroup the root of its view") {
   if (!have_root()) return;
   auto r = nslab_run({"--cgroup", "-c", "cat /proc/self/cgroup"});
