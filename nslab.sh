@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two commands, on a fresh Debian 12 / Ubuntu 22.04+ machine:
-#   ./nslab.sh         install what is missing, build, and start nslab
+#   ./nslab.sh         install what is missing, build, and start lesson 1
 #   ./nslab.sh test    install what is missing, build, and run every test
 # Packages are installed with apt-get (through sudo when not root); nothing else is downloaded.
 set -euo pipefail
@@ -43,9 +43,12 @@ build_main() {
 case "${1:-start}" in
   start)
     build_main
-    echo "nslab: a box with every isolation nslab has (nslab run --all); 'help' inside, 'exit' to leave."
-    echo "nslab: 'build/bin/nslab explain --all' shows the system calls that made it."
-    exec build/bin/nslab run --all
+    # Lesson 1 makes namespaces that need root; through sudo, root inside a box still maps to you.
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "nslab: the lessons need root: starting lesson 1 with sudo."
+      exec sudo build/bin/nslab lesson 1
+    fi
+    exec build/bin/nslab lesson 1
     ;;
   test)
     # The fuzz build is a second build with clang, holding only the parsers and their targets;
