@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "namespaces.h"
+#include "text.h"
 
 namespace nslab::cli {
 
@@ -21,8 +22,7 @@ constexpr std::string_view kLegend =
 
 // Columns on a terminal: UTF-8 continuation bytes take none.
 size_t columns(std::string_view text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return nslab::text::code_points(text);
 }
 
 // At most `width` columns; a cut ends in "..." so it is seen as one.

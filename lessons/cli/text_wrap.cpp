@@ -1,4 +1,5 @@
 #include "text_wrap.h"
+#include "text.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -14,12 +15,8 @@ bool continuation_byte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
-// Display columns of `s`: one per code point.
 size_t columns(std::string_view s) {
-  size_t n = 0;
-  for (char c : s)
-    if (!continuation_byte(c)) ++n;
-  return n;
+  return text::code_points(s);
 }
 
 // The byte offset of column `col` in `s` (s.size() when the text is shorter).

@@ -16,6 +16,7 @@
 #include "probes.h"
 #include "screen.h"
 #include "side_by_side.h"
+#include "text.h"
 
 namespace nslab::lessons {
 
@@ -102,36 +103,14 @@ char Keyboard::key() {
 // --- Pure parts ---------------------------------------------------------------------------------
 
 int text_columns(std::string_view text) {
-  int n = 0;
-  for (char c : text)
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  return n;
+  return static_cast<int>(text::code_points(text));
 }
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
+using text::split_lines;
+using text::starts_with;
+using text::trim;
 
 // The marker of a list item ("- ", "* ", "12. ") at the start of `line`, or 0.
 size_t list_marker(std::string_view line) {

@@ -1,4 +1,5 @@
 #include "lesson.h"
+#include "text.h"
 
 #include <algorithm>
 #include <regex>
@@ -10,16 +11,9 @@ namespace nslab::lessons {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
+using text::split_lines;
+using text::starts_with;
+using text::trim;
 
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> words;
@@ -35,18 +29,6 @@ std::string_view next_word(std::string_view& rest) {
   std::string_view word = rest.substr(0, end);
   rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   return word;
-}
-
-// Lines of a file, without their line ends; a final line end adds no empty line.
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
 }
 
 // A Markdown fence: three or more backticks (or tildes), optionally followed by an info string.

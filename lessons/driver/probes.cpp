@@ -1,4 +1,5 @@
 #include "probes.h"
+#include "text.h"
 
 #include <fmt/format.h>
 
@@ -24,12 +25,7 @@ const std::vector<Probe> kProbes = {
 
 // ---- text helpers ---------------------------------------------------------------------------
 
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
+using text::trim;
 
 // The non-blank lines of `text`, trimmed.
 std::vector<std::string_view> lines_of(std::string_view text) {
