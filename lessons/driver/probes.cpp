@@ -14,7 +14,6 @@ namespace {
 
 constexpr std::string_view kHighlight = "\x1b[1;33m";  // bold yellow: changed in this lesson
 constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kReset = "\x1b[0m";
 constexpr std::string_view kSeparator = " │ ";
 constexpr int kNarrowestTable = 40;
 
@@ -207,18 +206,6 @@ std::vector<Interface> parse_ifaces(std::string_view output) {
 }
 
 // ---- tables ---------------------------------------------------------------------------------
-
-std::string styled(std::string_view text, std::string_view style, bool color) {
-  if (!color || style.empty() || text.empty()) return std::string(text);
-  return std::string(style) + std::string(text) + std::string(kReset);
-}
-
-// `text` cut to `width` and padded to it, styled without the padding.
-std::string table_cell(std::string_view text, int width, std::string_view style, bool color) {
-  std::string shown = fit(text, width);
-  return styled(shown, style, color) +
-         std::string(static_cast<size_t>(std::max(width - display_width(shown), 0)), ' ');
-}
 
 std::string repeat(std::string_view piece, int times) {
   std::string out;
@@ -521,8 +508,8 @@ std::string render_probe_table(const ProbeTable& table, const Columns& columns) 
   }
   TableLayout t = lay_out(c.width, first, left, right);
 
-  std::string out = "  " + table_cell("probe", t.first, kBold, c.color) + "  " +
-                    table_cell("inside the box", t.left, kBold, c.color) + std::string(kSeparator) +
+  std::string out = "  " + cell("probe", t.first, kBold, c.color) + "  " +
+                    cell("inside the box", t.left, kBold, c.color) + std::string(kSeparator) +
                     styled("on the host", kBold, c.color) + "\n";
   out += rule(t);
   bool any_changed = false, any_differs = false;
@@ -533,10 +520,10 @@ std::string render_probe_table(const ProbeTable& table, const Columns& columns) 
     // Changed rows stand out whole; rows that already differed show the box's side in bold.
     std::string_view row_style = r.changed ? kHighlight : std::string_view{};
     std::string_view inside_style = r.changed ? kHighlight : r.differs ? kBold : std::string_view{};
-    std::string line =
-        styled(marker, row_style, c.color) + table_cell(r.probe, t.first, row_style, c.color) +
-        "  " + table_cell(r.inside, t.left, inside_style, c.color) + std::string(kSeparator) +
-        styled(fit(r.outside, t.right), row_style, c.color);
+    std::string line = styled(marker, row_style, c.color) +
+                       cell(r.probe, t.first, row_style, c.color) + "  " +
+                       cell(r.inside, t.left, inside_style, c.color) + std::string(kSeparator) +
+                       styled(fit(r.outside, t.right), row_style, c.color);
     out += rstrip(std::move(line)) + "\n";
   }
   std::string legend;
@@ -582,9 +569,9 @@ std::string render_change_history(const std::vector<LessonProbes>& lessons,
 
   auto row = [&](std::string_view probe, std::string_view when, std::string_view inside,
                  std::string_view outside, std::string_view style, std::string_view when_style) {
-    std::string line = "  " + table_cell(probe, probe_width, style, c.color) + "  " +
-                       table_cell(when, when_width, when_style, c.color) + "  " +
-                       table_cell(inside, inside_width, style, c.color);
+    std::string line = "  " + cell(probe, probe_width, style, c.color) + "  " +
+                       cell(when, when_width, when_style, c.color) + "  " +
+                       cell(inside, inside_width, style, c.color);
     if (with_host) line += std::string(kSeparator) + styled(outside, style, c.color);
     return rstrip(std::move(line)) + "\n";
   };

@@ -86,18 +86,6 @@ std::string rstrip(std::string s) {
   return s;
 }
 
-std::string styled(std::string_view text, std::string_view style, bool color) {
-  if (!color || style.empty() || text.empty()) return std::string(text);
-  return std::string(style) + std::string(text) + std::string(kReset);
-}
-
-// A cell `width` columns wide holding `text` (cut to fit), styled without the padding.
-std::string cell(std::string_view text, int width, std::string_view style, bool color) {
-  std::string shown = fit(text, width);
-  int used = display_width(shown);
-  return styled(shown, style, color) + std::string(static_cast<size_t>(width - used), ' ');
-}
-
 // The lines a person would read: the screen replay drops control sequences and carriage
 // returns; trailing blank lines are dropped.
 std::vector<std::string> lines_of(std::string_view text) {
@@ -240,6 +228,17 @@ std::string side_by_side(std::string_view box, std::string_view host, const Colu
   c.width = std::max(c.width, kNarrowestWidth);
   Sides sides = compare(box, host);
   return c.width >= kSideBySideMinWidth ? render_wide(sides, c) : render_stacked(sides, c);
+}
+
+std::string styled(std::string_view text, std::string_view style, bool color) {
+  if (!color || style.empty() || text.empty()) return std::string(text);
+  return std::string(style) + std::string(text) + std::string(kReset);
+}
+
+std::string cell(std::string_view text, int width, std::string_view style, bool color) {
+  std::string shown = fit(text, width);
+  int used = display_width(shown);
+  return styled(shown, style, color) + std::string(static_cast<size_t>(width - used), ' ');
 }
 
 }  // namespace nslab::lessons

@@ -39,4 +39,10 @@ std::string pad(std::string_view text, int width);
 // gets the rest; otherwise half each. Returns the left cell's width.
 int split_width(int width, int left, int right);
 
+// `text` between an escape sequence `style` and a reset, when `color` is on and there is a style.
+std::string styled(std::string_view text, std::string_view style, bool color);
+
+// A cell `width` columns wide holding `text` (cut to fit), styled without the padding.
+std::string cell(std::string_view text, int width, std::string_view style, bool color);
+
 }  // namespace nslab::lessons

@@ -22,23 +22,14 @@
 #include "guided.h"
 #include "process.h"
 #include "terminal_out.h"
+#include "text_lines.h"
 
 using namespace nslab::lessons;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
+using testing::split_lines;
 
 // `nslab` on a pseudo-terminal of its own, 100x40, as a student's terminal emulator would run
 // it (like tests/support/pty_session.h, plus the terminal's modes, to see that they come back).
@@ -185,7 +176,7 @@ TEST_CASE(
       "a line in a documentation block that is longer than forty columns, kept\n"
       "```\n";
   std::string out = wrap_prose(md, 40, false);
-  auto lines = lines_of(out);
+  auto lines = split_lines(out);
   INFO(out);
   for (const auto& l : lines) {
     if (l.rfind("    a line", 0) == 0) continue;  // the block, as written
@@ -213,8 +204,8 @@ TEST_CASE(
   CHECK(color.find(std::string(sgr::cyan) + "nslab") != std::string::npos);
   CHECK(without_sgr(color) == "Run nslab run --uts and look at it.\n");
   // Widths count what is shown, not the marks: this fits 35 columns in color only.
-  CHECK(lines_of(wrap_prose(md, 35, true)).size() == 1);
-  CHECK(lines_of(wrap_prose(md, 35, false)).size() == 2);
+  CHECK(split_lines(wrap_prose(md, 35, true)).size() == 1);
+  CHECK(split_lines(wrap_prose(md, 35, false)).size() == 2);
 }
 
 TEST_CASE("the prompt of the newest command is read between the last two marker answers") {

@@ -9,34 +9,14 @@
 
 #include "probes.h"
 #include "process.h"
+#include "text_lines.h"
 
 using namespace nslab::lessons;
 
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-std::string without_colors(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\x1b') {
-      i = text.find('m', i);
-      continue;
-    }
-    out += text[i];
-  }
-  return out;
-}
+using testing::split_lines;
+using testing::without_colors;
 
 int widest_line(const std::string& text) {
   int w = 0;

@@ -6,37 +6,14 @@
 #include <vector>
 
 #include "side_by_side.h"
+#include "text_lines.h"
 
 using namespace nslab::lessons;
 
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-// The text without its color sequences (ESC [ ... m).
-std::string without_colors(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
-      size_t m = text.find('m', i);
-      REQUIRE(m != std::string::npos);
-      i = m;
-      continue;
-    }
-    out += text[i];
-  }
-  return out;
-}
+using testing::split_lines;
+using testing::without_colors;
 
 int widest_line(const std::string& text) {
   int w = 0;
