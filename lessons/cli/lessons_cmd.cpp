@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "catalog.h"
+#include "host_probe.h"
 
 namespace nslab::cli {
 
@@ -16,6 +17,17 @@ CLI::App* setup_lessons(CLI::App& app, LessonsOptions& options) {
   return cmd;
 }
 
+namespace {
+
+// "Lesson 5 · Cgroups: limits..." -> "Cgroups: limits...": the number is in its own column.
+std::string_view without_number(std::string_view title) {
+  size_t dot = title.find(" · ");
+  return title.starts_with("Lesson ") && dot != std::string_view::npos ? title.substr(dot + 4)
+                                                                       : title;
+}
+
+}  // namespace
+
 int run_lessons(const LessonsOptions& options) {
   std::string dir = options.dir.empty() ? lessons::default_lessons_dir() : options.dir;
   auto files = lessons::list_lessons(dir);
@@ -23,26 +35,40 @@ int run_lessons(const LessonsOptions& options) {
     fmt::print(stderr, "nslab: no lessons (NN-name.md) in {}\n", dir);
     return 2;
   }
+  // What this host can do for each lesson: the doctor's answers, from the files they depend on.
+  std::vector<sandbox::Need> every_need;
+  for (int n = 0; n < sandbox::kLessonCount; ++n)
+    for (sandbox::Need need : sandbox::lesson_needs(n)) every_need.push_back(need);
+  auto rows = sandbox::readiness(sandbox::probe_host("/", sandbox::current_identity(), every_need));
+
   const bool root = ::geteuid() == 0;
   int broken = 0;
   for (const auto& file : files) {
     auto loaded = lessons::load_lesson(file);
     if (!loaded.lesson) {
       ++broken;
-      fmt::print("{:>2}  {:<44} cannot be read:\n{}", file.number, file.name, loaded.problem);
+      fmt::print("{:>2}  {} cannot be read:\n{}", file.number, file.name, loaded.problem);
       continue;
     }
     const auto& lesson = *loaded.lesson;
-    bool needs_root = lessons::needs_root(lesson);
-    std::string needs = !needs_root ? "runs as any user"
-                        : root      ? "needs root: you are"
-                                    : "needs root: run it with sudo";
-    fmt::print("{:>2}  {:<44} {}\n", file.number, lesson.title, needs);
-    auto flags = lesson.first_flags();
-    fmt::print("    nslab run {}\n",
-               flags.empty() ? "(no flags)" : fmt::format("{}", fmt::join(flags, " ")));
+    fmt::print("{:>2}  {}\n", file.number, without_number(lesson.title));
+    std::string who = !lessons::needs_root(lesson) ? "runs as any user"
+                      : root                       ? "needs root (you are)"
+                             : "needs root: sudo nslab lesson " + std::to_string(file.number);
+    std::vector<std::string> uses;
+    for (sandbox::Need need : sandbox::lesson_needs(file.number))
+      if (auto flag = sandbox::need_flag(need); !flag.empty()) uses.emplace_back(flag);
+    std::string here;
+    if (file.number >= 0 && file.number < static_cast<int>(rows.size())) {
+      const auto& answer = rows[static_cast<size_t>(file.number)].answer;
+      here = answer.verdict == sandbox::Verdict::Wont
+                 ? fmt::format("won't work here: {}; fix: {}", answer.because, answer.fix)
+                 : "works here";
+    }
+    fmt::print("    {} · {}\n", who, here);
+    if (!uses.empty()) fmt::print("    uses {}\n", fmt::join(uses, " "));
   }
-  fmt::print("\nRun one with: nslab check N   (checks it without you)\n");
+  fmt::print("\nStart one with: nslab lesson N   (nslab check N checks it without you)\n");
   return broken ? 1 : 0;
 }
 

@@ -373,6 +373,10 @@ bool needs_root(const Lesson& lesson) {
       if (a.kind != Action::Kind::StartBox) continue;
       // Any id map but "root inside = me outside" is written by root only (or newuidmap).
       if (has(a.flags, "--map-uid") || has(a.flags, "--map-gid")) return true;
+      // A user namespace does not give cgroup limits (a cgroup must be delegated to the user,
+      // which nslab does not assume) nor a veth, whose host end lives in the host's namespace.
+      for (const char* flag : {"--pids", "--memory", "--cpus", "--veth"})
+        if (has(a.flags, flag)) return true;
       bool isolates = false;
       for (const auto& w : a.flags) isolates |= starts_with(w, "--") && w != "--map-root";
       // Without a user namespace of its own, creating any other namespace needs CAP_SYS_ADMIN.

@@ -22,6 +22,11 @@ std::string last_line(const std::string& out) {
   return t.substr(t.rfind('\n') + 1);
 }
 
+// The start of lesson N's row in `nslab lessons`: its number, right-aligned in two columns.
+std::string fmt_row(int n) {
+  return (n < 10 ? " " : "") + std::to_string(n) + "  ";
+}
+
 }  // namespace
 
 TEST_CASE("a false expectation fails the lesson and the report says lesson, step, expected, seen") {
@@ -90,4 +95,22 @@ TEST_CASE("a lesson number that does not exist is a usage error") {
   auto r = check({"9"});
   CHECK(r.status() == 2);
   CHECK(r.err.find("there is no lesson 9") != std::string::npos);
+}
+
+TEST_CASE("nslab lessons lists every lesson with who may run it and whether this host can") {
+  const std::string lessons_dir = std::string(FIXTURES_DIR) + "/../../../lessons";
+  auto r = testing::run({testing::bin("nslab"), "lessons", "--dir", lessons_dir});
+  INFO(r.out, r.err);
+  REQUIRE(r.status() == 0);
+  for (int n = 0; n <= 7; ++n) CHECK(r.out.find(fmt_row(n)) != std::string::npos);
+  // Every lesson gets this host's answer.
+  size_t answers = 0;
+  for (size_t at = r.out.find(" here"); at != std::string::npos; at = r.out.find(" here", at + 1))
+    ++answers;
+  CHECK(answers == 8);
+  // Lesson 0 turns nothing on; lesson 7's limits and veth need root even with a user namespace.
+  size_t zero = r.out.find(fmt_row(0)), one = r.out.find(fmt_row(1));
+  CHECK(r.out.substr(zero, one - zero).find("runs as any user") != std::string::npos);
+  CHECK(r.out.substr(r.out.find(fmt_row(7))).find("needs root") != std::string::npos);
+  CHECK(r.out.substr(r.out.find(fmt_row(7))).find("--veth") != std::string::npos);
 }

@@ -291,7 +291,9 @@ TEST_CASE("judging: contains, lacks, matches per line, comparisons and statuses"
   CHECK(v.seen == "vm");
 }
 
-TEST_CASE("lessons that need root: any namespace without a user namespace, or a range map") {
+TEST_CASE(
+    "lessons that need root: any namespace without a user namespace, a range map, limits or a "
+    "veth") {
   auto flags = [](const std::string& f) {
     std::string text = kValid;
     return *parse_lesson(replace(text, "--uts --hostname tinyhost", f)).lesson;
@@ -300,6 +302,10 @@ TEST_CASE("lessons that need root: any namespace without a user namespace, or a 
   CHECK(needs_root(flags("--uts")));
   CHECK_FALSE(needs_root(flags("--user --map-root --uts --mount --pivot")));
   CHECK(needs_root(flags("--user --map-uid 0:100000:65536")));
+  // Limits and a veth need root even with a user namespace; the same box without them does not.
+  CHECK(needs_root(flags("--all --pids 10")));
+  CHECK(needs_root(flags("--all --veth")));
+  CHECK_FALSE(needs_root(flags("--all")));
 }
 
 TEST_CASE("the screen replay keeps what a person reads of tinysh's line editor") {
