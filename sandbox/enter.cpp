@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "boxes.h"
+#include "isolation.h"
 #include "namespaces.h"
 #include "supervise.h"
 #include "sys.h"
@@ -143,7 +144,6 @@ std::vector<std::string> box_cgroup_dirs(std::string_view box_cgroup,
 
 namespace {
 
-
 // The hint for a failed open of /proc/BOX/...: what the errno means for entering a box.
 Error box_open_error(Error e, pid_t box_pid) {
   e.step = "open the box's namespaces";
@@ -259,18 +259,6 @@ Status join_namespaces(const Opened& opened) {
     }
   }
   return ok();
-}
-
-std::vector<std::string> box_environment(bool own_root) {
-  std::vector<std::string> env;
-  if (!own_root) {
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    return env;
-  }
-  env.emplace_back("PATH=/bin:/sbin:/usr/bin:/usr/sbin");
-  env.emplace_back("HOME=/root");
-  if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
-  return env;
 }
 
 bool parent_gone(int alive_fd) {

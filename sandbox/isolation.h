@@ -42,6 +42,10 @@ Status wait_for_release(const BoxSetup& box);
 bool runner_alive(const BoxSetup& box);
 // Only returns on failure.
 Error exec_command(const BoxSetup& box);
+// The environment a box's program starts with: the runner's, or with a root of the box's own
+// (where the host's PATH and HOME mean nothing) a PATH, HOME and TERM of its own. Also what
+// `nslab enter` gives the shell it starts in a box.
+std::vector<std::string> box_environment(bool own_root);
 
 // user.cpp — user namespace and id maps (user_namespaces(7)).
 Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);

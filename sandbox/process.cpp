@@ -50,10 +50,11 @@ std::string argv_text(const std::vector<std::string>& argv) {
   return text + "]";
 }
 
-// The environment of a box with its own root: the host's PATH and HOME mean nothing there.
-std::vector<std::string> box_environment(const Spec& spec) {
+}  // namespace
+
+std::vector<std::string> box_environment(bool own_root) {
   std::vector<std::string> env;
-  if (spec.rootfs() == RootfsKind::Host) {
+  if (!own_root) {
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     return env;
   }
@@ -62,8 +63,6 @@ std::vector<std::string> box_environment(const Spec& spec) {
   if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
   return env;
 }
-
-}  // namespace
 
 Status plan_process(const Spec& spec, Plan& plan) {
   auto names = namespace_names(plan.clone_flags);
@@ -163,7 +162,7 @@ bool runner_alive(const BoxSetup& box) {
 Error exec_command(const BoxSetup& box) {
   const Spec& spec = box.plan.spec;
   auto argv = box_argv(spec);
-  auto env = box_environment(spec);
+  auto env = box_environment(spec.rootfs() != RootfsKind::Host);
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);

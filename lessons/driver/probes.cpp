@@ -207,17 +207,8 @@ std::vector<Interface> parse_ifaces(std::string_view output) {
 
 // ---- tables ---------------------------------------------------------------------------------
 
-std::string repeat(std::string_view piece, int times) {
-  std::string out;
-  for (int i = 0; i < times; ++i) out += piece;
-  return out;
-}
-
-std::string rstrip(std::string s) {
-  size_t end = s.find_last_not_of(' ');
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  return s;
-}
+using text::repeat;
+using text::rstrip;
 
 // A table of a first column and two compared columns, as the probe table and lesson 7's
 // history draw it: "  first  left │ right", each cut to the width.

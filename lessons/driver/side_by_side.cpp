@@ -1,4 +1,5 @@
 #include "side_by_side.h"
+#include "text.h"
 
 #include <algorithm>
 #include <vector>
@@ -74,17 +75,8 @@ Glyph glyph_at(std::string_view s, size_t i) {
   return {n, codepoint_width(cp)};
 }
 
-std::string repeat(std::string_view piece, int times) {
-  std::string out;
-  for (int i = 0; i < times; ++i) out += piece;
-  return out;
-}
-
-std::string rstrip(std::string s) {
-  size_t end = s.find_last_not_of(' ');
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  return s;
-}
+using text::repeat;
+using text::rstrip;
 
 // The lines a person would read: the screen replay drops control sequences and carriage
 // returns; trailing blank lines are dropped.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,6 +39,20 @@ inline size_t code_points(std::string_view s) {
   for (char c : s)
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   return n;
+}
+
+// `piece` `times` times over.
+inline std::string repeat(std::string_view piece, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+// `s` without trailing spaces.
+inline std::string rstrip(std::string s) {
+  size_t end = s.find_last_not_of(' ');
+  s.erase(end == std::string::npos ? 0 : end + 1);
+  return s;
 }
 
 }  // namespace nslab::text

@@ -12,6 +12,7 @@ using namespace nslab::lessons;
 
 namespace {
 
+using testing::line_with;
 using testing::split_lines;
 using testing::without_colors;
 
@@ -19,13 +20,6 @@ int widest_line(const std::string& text) {
   int w = 0;
   for (const auto& l : split_lines(without_colors(text))) w = std::max(w, display_width(l));
   return w;
-}
-
-// The line of `text` that holds `part`, or "" when none does.
-std::string line_with(const std::string& text, const std::string& part) {
-  for (const auto& l : split_lines(text))
-    if (l.find(part) != std::string::npos) return l;
-  return {};
 }
 
 bool valid_utf8(const std::string& s) {

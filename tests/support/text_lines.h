@@ -34,4 +34,11 @@ inline std::string without_colors(const std::string& text) {
   return out;
 }
 
+// The first line of `text` that holds `part`, or "" when none does.
+inline std::string line_with(const std::string& text, const std::string& part) {
+  for (const auto& l : split_lines(text))
+    if (l.find(part) != std::string::npos) return l;
+  return {};
+}
+
 }  // namespace testing
