@@ -657,10 +657,11 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
                                      std::string_view name) {
   std::vector<StepText> steps;
   std::vector<std::string> parents = sweep_parents(layout);
+  for (std::string& parent : parents) parent += "/nslab-box-PID";
   steps.push_back({Phase::Sweep, Side::Runner,
-                   fmt::format("rmdir {}/nslab-box-PID (only those whose runner PID is gone and "
-                               "whose cgroup.procs is empty)",
-                               join_words(parents, "/, ")),
+                   fmt::format("rmdir {} (only those whose runner PID is gone and whose "
+                               "cgroup.procs is empty)",
+                               join_words(parents, ", ")),
                    "a runner killed with SIGKILL could not remove its box's cgroup; the next "
                    "start does"});
 

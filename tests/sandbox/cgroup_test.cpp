@@ -596,6 +596,13 @@ TEST_CASE(
   auto steps = describe_steps(*v1, limits, "nslab-box-<pid>");
   REQUIRE(steps.size() == 4);
   CHECK(steps[0].phase == Phase::Sweep);
+  // Every hierarchy's stale boxes are named whole: two parents, two box paths.
+  size_t box_paths = 0;
+  for (size_t at = steps[0].calls.find("/nslab-box-PID"); at != std::string::npos;
+       at = steps[0].calls.find("/nslab-box-PID", at + 1))
+    ++box_paths;
+  CHECK(box_paths == 2);
+  CHECK_FALSE(contains(steps[0].calls, "/,"));
   CHECK(steps[1].phase == Phase::Create);
   CHECK(steps[2].phase == Phase::Join);
   CHECK(steps[3].phase == Phase::Remove);
