@@ -25,7 +25,11 @@
 // Without --pivot the host's /sys/fs/cgroup is there, and already shows the box's cgroup at its
 // path; only a cgroup namespace breaks that match ("/" would read the host's root cgroup), so
 // then the host's cgroup mounts are detached and the view mounted in their place, in the box's
-// mount namespace only. A --rootfs DIR gets the
+// mount namespace only. In a user namespace the kernel refuses the detach (EINVAL: mounts that
+// came from a more privileged mount namespace are locked together), and on a pure v2 host the
+// fresh cgroup2 mount would then land on the root of a mount of the same hierarchy, which the
+// kernel refuses with EBUSY (seen on Debian's 6.1 and 6.12 with systemd's layout). So on the
+// host's root a small tmpfs covers whatever is left there first, and the view goes on top of it. A --rootfs DIR gets the
 // view only if it has /sys/fs/cgroup as real directories; without one, `cgroup` inside says how
 // to mount it.
 #include <sys/mount.h>
@@ -104,6 +108,8 @@ std::string describe_view(const cgroup::View& view, const std::string& root) {
       for (const auto& m : view.mounts) dirs += (dirs.empty() ? "" : " ") + root + m.target;
       return dirs;
     }()));
+  else if (root.empty())
+    calls.push_back(fmt::format("mount(\"nslab-cgroup\", \"{}\", \"tmpfs\")", base));
   for (const cgroup::ViewMount& m : view.mounts) {
     std::string target = root + m.target;
     if (!m.bind_from.empty())
@@ -177,6 +183,11 @@ Status mount_cgroup_view(const BoxSetup& box) {
       // user namespace the kernel locks them to their parent (EINVAL), and they are only covered.
       Status detached = sys::umount2(base.c_str(), MNT_DETACH);
       if (!detached && detached.error().err != EINVAL) return detached.error();
+      // What could not be detached is covered, so that no view mount stacks on a host mount of
+      // its own hierarchy (EBUSY on pure v2). With a holder tmpfs that tmpfs is the cover.
+      if (!view.holder_tmpfs)
+        SANDBOX_TRY(sys::mount("nslab-cgroup", base.c_str(), "tmpfs",
+                               MS_NOSUID | MS_NODEV | MS_NOEXEC, kHolderOptions));
       break;
     }
   }

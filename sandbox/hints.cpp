@@ -87,6 +87,7 @@ constexpr Hint kHints[] = {
     {"timens_offsets", EPERM,
      "setting time offsets needs CAP_SYS_TIME in the box's user namespace"},
     {"setns", EPERM, "joining a namespace needs CAP_SYS_ADMIN in its user namespace"},
+    {"setns", EUSERS, "only a process with a single thread may enter a time namespace"},
     {"execve", ENOENT,
      "no such program inside the box: it is looked up in the box's own root and PATH"},
     {"execve", EACCES, "the program is not executable, or sits on a noexec mount"},

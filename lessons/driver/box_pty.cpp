@@ -210,6 +210,7 @@ BoxSession::BoxSession(BoxSession&& o) noexcept
       runner_(o.runner_),
       box_(o.box_),
       reaped_(o.reaped_),
+      terminal_closed_(o.terminal_closed_),
       next_marker_(o.next_marker_),
       consumed_(o.consumed_),
       raw_(std::move(o.raw_)),
@@ -245,7 +246,10 @@ bool BoxSession::read_until(const std::function<bool()>& found, std::chrono::mil
     char buf[4096];
     ssize_t n = ::read(master_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return found();  // EIO: every process holding the terminal is gone
+    if (n <= 0) {  // EIO: every process holding the terminal is gone
+      terminal_closed_ = true;
+      return found();
+    }
     raw_.append(buf, static_cast<size_t>(n));
   }
   return true;
@@ -263,9 +267,25 @@ sandbox::Result<Typed> BoxSession::await_marker(int n, const std::string& what,
       timeout);
   if (!ok) {
     std::string tail = screen_text(std::string_view(raw_).substr(consumed_));
+    std::string shown = tail.empty() ? "the box printed nothing" : "the screen shows:\n" + tail;
+    // The terminal also closes when the runner is gone: a box that failed at its start (or died)
+    // is not one that is slow to answer, so say how it ended instead of naming the timeout.
+    // The runner closes the terminal as it exits, a moment before it can be reaped.
+    if (!reaped_ && runner_ > 0 && terminal_closed_) {
+      if (auto status = reap_within(runner_, 5s)) {
+        reaped_ = true;
+        return sandbox::plain_error(
+            fmt::format("the box ended while nslab waited for {}: `nslab run` exited with "
+                        "status {}",
+                        what, *status),
+            shown);
+      }
+    }
+    if (reaped_)
+      return sandbox::plain_error(fmt::format("the box had already ended before {}", what), shown);
     return sandbox::plain_error(
         fmt::format("no answer from the box while waiting for {} ({} ms)", what, timeout.count()),
-        tail.empty() ? "the box printed nothing" : "the screen shows:\n" + tail);
+        shown);
   }
   Typed typed;
   typed.output = command_output(

@@ -94,6 +94,7 @@ class BoxSession {
   pid_t runner_ = -1;
   pid_t box_ = -1;
   bool reaped_ = false;
+  bool terminal_closed_ = false;  // a read said EIO: no process holds the box's terminal any more
   int next_marker_ = 0;
   size_t consumed_ = 0;  // raw_ up to here belongs to earlier commands
   std::string raw_;

@@ -8,6 +8,8 @@
 # reach the host. Everything ends with the namespaces.
 #
 # usage: negative_control.sh NSLAB LESSONS_DIR N 'FLAGS TO REMOVE' 'FLAGS TO ADD' 'STEP TITLE'
+# The word "unsolved" among the flags to remove empties the challenge's solution block instead:
+# the student did nothing, and the challenge's check must say so.
 set -u
 nslab=$1 lessons=$2 n=$3 remove=$4 add=$5 step=$6
 
@@ -33,6 +35,9 @@ copy="$work/$(basename "$source")"
 # Inside ```flags blocks only: drop each word of $remove, then add $add on a line of its own.
 awk -v remove="$remove" -v add="$add" '
   BEGIN { n = split(remove, drop, " "); for (i = 1; i <= n; i++) gone[drop[i]] = 1 }
+  /^```solution/ && ("unsolved" in gone) { print; print "echo the challenge was left undone"; insolution = 1; next }
+  insolution && /^```/ { insolution = 0; print; next }
+  insolution { next }
   /^```flags/ { print; if (add != "") print add; inflags = 1; next }
   inflags && /^```/ { inflags = 0; print; next }
   inflags {
