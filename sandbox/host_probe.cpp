@@ -394,9 +394,14 @@ std::string_view namespace_kind(Need need) {
     case Need::NetNamespace:
     case Need::Veth:
       return "net";
-    default:
+    case Need::PidsLimit:
+    case Need::MemoryLimit:
+    case Need::CpuLimit:
+    case Need::RootNamespaces:
+    case Need::IdRanges:
       return "";
   }
+  return "";
 }
 
 // Does the kernel have this kind of namespace, and has nobody switched it off?
@@ -547,9 +552,7 @@ void combine(Answer& into, const Answer& next) {
   append(into.fix, next.fix);
 }
 
-constexpr std::string_view kLessonTitles[kLessonCount] = {
-    "no isolation", "UTS",     "mount + pivot_root", "PID + /proc", "user namespace",
-    "cgroups",      "network", "all together"};
+
 
 }  // namespace
 
@@ -567,9 +570,26 @@ Answer meet(const HostFacts& facts, Need need) {
       return meet_controller(facts, "cpu");
     case Need::Veth:
       return meet_veth(facts);
-    default:
+    case Need::RootNamespaces:
+      if (facts.privileged()) return works();
+      return wont(fmt::format("namespaces made without --user need root (CAP_SYS_ADMIN), and "
+                              "nslab runs as uid {}",
+                              facts.who.euid),
+                  "run it as root (sudo nslab ...); a box of your own adds --user --map-root");
+    case Need::IdRanges:
+      if (facts.privileged()) return works();
+      return wont("an id map of more than one id is written by root only (or newuidmap(1))",
+                  "run it as root (sudo nslab ...), or map only yourself: --map-root");
+    case Need::UtsNamespace:
+    case Need::MountNamespace:
+    case Need::PidNamespace:
+    case Need::IpcNamespace:
+    case Need::CgroupNamespace:
+    case Need::TimeNamespace:
+    case Need::NetNamespace:
       return meet_namespace(facts, namespace_kind(need));
   }
+  return works();
 }
 
 HostFacts probe_host(const std::string& root, const Identity& who, const std::vector<Need>& needs) {
@@ -624,6 +644,14 @@ std::vector<Need> box_needs(const Spec& spec) {
   add(spec.ipc, Need::IpcNamespace);
   add(spec.cgroup, Need::CgroupNamespace);
   add(spec.time, Need::TimeNamespace);
+  bool any_namespace = spec.uts || spec.hostname || spec.mount || spec.pid || spec.ipc ||
+                       spec.cgroup || spec.time || spec.net || spec.veth;
+  add(any_namespace && !spec.user, Need::RootNamespaces);
+  auto ranges = [](const IdMap& map) {
+    return map.size() > 1 || std::any_of(map.begin(), map.end(),
+                                         [](const IdRange& r) { return r.count > 1; });
+  };
+  add(spec.user && (ranges(spec.uid_map) || ranges(spec.gid_map)), Need::IdRanges);
   return needs;
 }
 
@@ -655,6 +683,10 @@ std::string_view need_flag(Need need) {
       return "--net";
     case Need::Veth:
       return "--veth";
+    case Need::RootNamespaces:
+      return "namespaces without --user";
+    case Need::IdRanges:
+      return "--map-uid/--map-gid ranges";
   }
   return "?";
 }
@@ -672,37 +704,12 @@ Status precheck(const HostFacts& facts, const std::vector<Need>& needs) {
   return ok();
 }
 
-std::vector<Need> lesson_needs(int lesson) {
-  // Each lesson keeps what the one before turned on (the path is cumulative up to 3); 4 adds a
-  // user namespace; 5 and 6 add limits and a network to the box of lesson 3; 7 is all of it.
-  std::vector<Need> needs;
-  if (lesson >= 1) needs.push_back(Need::UtsNamespace);
-  if (lesson >= 2) needs.insert(needs.end(), {Need::MountNamespace, Need::PivotRoot});
-  if (lesson >= 3) needs.push_back(Need::PidNamespace);
-  if (lesson == 4 || lesson == 7) needs.push_back(Need::UserNamespace);
-  if (lesson == 5 || lesson == 7)
-    needs.insert(needs.end(), {Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit});
-  if (lesson == 6 || lesson == 7) needs.insert(needs.end(), {Need::NetNamespace, Need::Veth});
-  if (lesson == 7)
-    needs.insert(needs.end(), {Need::IpcNamespace, Need::CgroupNamespace, Need::TimeNamespace});
-  return needs;
-}
-
-std::vector<LessonRow> readiness(const HostFacts& facts) {
-  std::vector<LessonRow> rows;
-  for (int lesson = 0; lesson < kLessonCount; ++lesson) {
-    LessonRow row{lesson, kLessonTitles[lesson], works()};
-    for (Need need : lesson_needs(lesson)) combine(row.answer, meet(facts, need));
-    // A plain "works" needs no reason, even if a step on the way had a remark.
-    if (row.answer.verdict == Verdict::Works) row.answer.because.clear();
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-bool every_lesson_runs(const std::vector<LessonRow>& rows) {
-  return std::none_of(rows.begin(), rows.end(),
-                      [](const LessonRow& r) { return r.answer.verdict == Verdict::Wont; });
+Answer meet_all(const HostFacts& facts, const std::vector<Need>& needs) {
+  Answer answer = works();
+  for (Need need : needs) combine(answer, meet(facts, need));
+  // A plain "works" needs no reason, even if a step on the way had a remark.
+  if (answer.verdict == Verdict::Works) answer.because.clear();
+  return answer;
 }
 
 std::string_view verdict_label(Verdict verdict) {

@@ -121,6 +121,11 @@ enum class Need {
   CpuLimit,
   NetNamespace,
   Veth,
+  // Who makes the box, rather than a kernel feature: namespaces without a user namespace of the
+  // box's own are made with the caller's CAP_SYS_ADMIN, and id maps of more than one id are
+  // written by root (or newuidmap(1)): plan() refuses both for a normal user.
+  RootNamespaces,
+  IdRanges,
 };
 
 struct Answer {
@@ -146,19 +151,9 @@ std::string_view need_flag(Need need);
 // must add). Pure.
 Status precheck(const HostFacts& facts, const std::vector<Need>& needs);
 
-// Everything a lesson's boxes use: the path is cumulative, 7 is `--all` plus limits and a veth.
-std::vector<Need> lesson_needs(int lesson);
-
-struct LessonRow {
-  int lesson = 0;
-  std::string_view title;
-  Answer answer;
-};
-inline constexpr int kLessonCount = 8;  // 0 to 7
-
-std::vector<LessonRow> readiness(const HostFacts& facts);
-// True when no row is Wont.
-bool every_lesson_runs(const std::vector<LessonRow>& rows);
+// Every need at once: the worst answer, with the reasons of that kind each once (a plain
+// "works" carries none). Pure; the doctor and `nslab lessons` judge a lesson's needs with it.
+Answer meet_all(const HostFacts& facts, const std::vector<Need>& needs);
 
 std::string_view verdict_label(Verdict verdict);
 std::string_view layout_name(CgroupLayout layout);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog.h"
 #include "cgroup.h"
 
 namespace nslab::cli {
@@ -19,7 +20,8 @@ using sandbox::Verdict;
 
 constexpr size_t kWidth = 80;
 constexpr size_t kFactLabel = 14;    // "  user        " then the value
-constexpr size_t kLessonLabel = 26;  // "  3  PID + /proc        " then the verdict
+constexpr size_t kLessonLabel = 38;  // "  3  PID namespace and /proc      " then the verdict
+constexpr size_t kReasonIndent = 5;  // a lesson's reasons and fixes, below its row
 
 // Breaks `text` into lines of at most `width` characters at blanks; a word longer than that (a
 // deep cgroup path) is cut after a '/' where it can be.
@@ -58,6 +60,14 @@ void put(std::string& out, std::string_view label, size_t label_width, std::stri
     std::string head = i == 0 ? fmt::format("  {}", label) : std::string();
     out += fmt::format("{:<{}}{}{}{}\n", head, label_width, color_on, lines[i], color_off);
   }
+}
+
+// "Lesson 3 · PID namespace and /proc: the box's own process tree" -> "PID namespace and /proc".
+std::string short_title(std::string_view title) {
+  if (size_t dot = title.find(" · "); title.starts_with("Lesson ") && dot != std::string_view::npos)
+    title.remove_prefix(dot + std::string_view(" · ").size());
+  if (size_t colon = title.find(':'); colon != std::string_view::npos) title = title.substr(0, colon);
+  return std::string(title);
 }
 
 std::string join(const std::vector<std::string>& words, std::string_view sep = " ") {
@@ -177,7 +187,8 @@ bool use_color(std::string_view mode, bool on_terminal, const char* no_color) {
   return on_terminal && !(no_color && *no_color);
 }
 
-DoctorReport doctor_report(const HostFacts& f, bool color) {
+DoctorReport doctor_report(const HostFacts& f, const std::vector<LessonNeeds>& lessons,
+                           bool color) {
   std::string out = "This host\n";
   put(out, "user", kFactLabel, user_fact(f));
   put(out, "kernel", kFactLabel, f.who.kernel_release.empty() ? "unknown" : f.who.kernel_release);
@@ -191,21 +202,26 @@ DoctorReport doctor_report(const HostFacts& f, bool color) {
   put(out, "veth", kFactLabel, veth_fact(f));
 
   out += "\nLessons\n";
-  auto rows = sandbox::readiness(f);
-  for (const auto& row : rows) {
+  bool all = true;
+  for (const auto& lesson : lessons) {
+    sandbox::Answer answer = judge(f, lesson);
+    all = all && answer.verdict != Verdict::Wont;
     std::string_view on, off;
     if (color) {
       off = "\x1b[0m";
-      on = row.answer.verdict == Verdict::Works           ? "\x1b[32m"
-           : row.answer.verdict == Verdict::WorksRootless ? "\x1b[33m"
-                                                          : "\x1b[31m";
+      on = answer.verdict == Verdict::Works           ? "\x1b[32m"
+           : answer.verdict == Verdict::WorksRootless ? "\x1b[33m"
+                                                      : "\x1b[31m";
     }
-    put(out, fmt::format("{}  {}", row.lesson, row.title), kLessonLabel,
-        sandbox::verdict_label(row.answer.verdict), on, off);
-    if (!row.answer.because.empty()) put(out, "", kLessonLabel, "because " + row.answer.because);
-    if (!row.answer.fix.empty()) put(out, "", kLessonLabel, "fix: " + row.answer.fix);
+    put(out, fmt::format("{}  {}", lesson.number, short_title(lesson.title)), kLessonLabel,
+        sandbox::verdict_label(answer.verdict), on, off);
+    if (!answer.because.empty()) put(out, "", kReasonIndent, "because " + answer.because);
+    if (!answer.fix.empty()) put(out, "", kReasonIndent, "fix: " + answer.fix);
   }
-  bool all = sandbox::every_lesson_runs(rows);
+  if (lessons.empty()) {
+    all = false;
+    out += "  no lessons found: set NSLAB_LESSONS to the lessons folder\n";
+  }
   out += all ? "\nEvery lesson can run here.\n" : "\nSome lessons cannot run here yet: see fix.\n";
   return {out, all ? 0 : 1};
 }
@@ -223,6 +239,8 @@ CLI::App* setup_doctor(CLI::App& app, DoctorOptions& options) {
   doctor->add_option("--root", options.root, "read the host's files under this directory")
       ->check(CLI::ExistingDirectory)
       ->group("");
+  doctor->add_option("--dir", options.lessons, "the lessons to judge (default: as nslab lesson)")
+      ->type_name("DIR");
   doctor->footer("Exit status: 0 when every lesson can run here, 1 when at least one cannot.");
   return doctor;
 }
@@ -237,7 +255,9 @@ int run_doctor(const DoctorOptions& options) {
   }
   auto facts = sandbox::probe_host(options.root, sandbox::current_identity());
   bool color = use_color(options.color, ::isatty(STDOUT_FILENO), std::getenv("NO_COLOR"));
-  auto report = doctor_report(facts, color);
+  auto lessons = needs_of_lessons(options.lessons.empty() ? lessons::default_lessons_dir()
+                                                         : options.lessons);
+  auto report = doctor_report(facts, lessons, color);
   fmt::print("{}", report.text);
   std::fflush(stdout);
   return report.status;

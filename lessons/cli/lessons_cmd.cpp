@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "catalog.h"
 #include "host_probe.h"
+#include "lesson_needs.h"
 
 namespace nslab::cli {
 
@@ -35,11 +38,12 @@ int run_lessons(const LessonsOptions& options) {
     fmt::print(stderr, "nslab: no lessons (NN-name.md) in {}\n", dir);
     return 2;
   }
-  // What this host can do for each lesson: the doctor's answers, from the files they depend on.
+  // What this host can do for each lesson: the doctor's answers, from the lessons' own flags and
+  // the files those needs depend on.
+  auto needs = needs_of_lessons(dir);
   std::vector<sandbox::Need> every_need;
-  for (int n = 0; n < sandbox::kLessonCount; ++n)
-    for (sandbox::Need need : sandbox::lesson_needs(n)) every_need.push_back(need);
-  auto rows = sandbox::readiness(sandbox::probe_host("/", sandbox::current_identity(), every_need));
+  for (const auto& lesson : needs) every_need.insert(every_need.end(), lesson.needs.begin(), lesson.needs.end());
+  auto facts = sandbox::probe_host("/", sandbox::current_identity(), every_need);
 
   const bool root = ::geteuid() == 0;
   int broken = 0;
@@ -55,12 +59,15 @@ int run_lessons(const LessonsOptions& options) {
     std::string who = !lessons::needs_root(lesson) ? "runs as any user"
                       : root                       ? "needs root (you are)"
                              : "needs root: sudo nslab lesson " + std::to_string(file.number);
+    auto mine = std::find_if(needs.begin(), needs.end(),
+                             [&](const LessonNeeds& n) { return n.number == file.number; });
     std::vector<std::string> uses;
-    for (sandbox::Need need : sandbox::lesson_needs(file.number))
-      if (auto flag = sandbox::need_flag(need); !flag.empty()) uses.emplace_back(flag);
     std::string here;
-    if (file.number >= 0 && file.number < static_cast<int>(rows.size())) {
-      const auto& answer = rows[static_cast<size_t>(file.number)].answer;
+    if (mine != needs.end()) {
+      for (sandbox::Need need : mine->needs)
+        if (auto flag = sandbox::need_flag(need); flag.starts_with("--") && flag.find(' ') == flag.npos)
+          uses.emplace_back(flag);
+      sandbox::Answer answer = judge(facts, *mine);
       here = answer.verdict == sandbox::Verdict::Wont
                  ? fmt::format("won't work here: {}; fix: {}", answer.because, answer.fix)
                  : "works here";

@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -146,15 +147,47 @@ void pure_v1(FakeHost& host) {
   host.cgroup_dir("/sys/fs/cgroup/cpu,cpuacct/user.slice", "");
 }
 
+// A path through the kernel features in the lessons' order, as boxes that make their namespaces
+// in a user namespace when the caller is not root would need them: these tests are about what
+// the facts answer for each feature. What the real lessons need is read from their files (the
+// tests at the end of this file).
+std::vector<nslab::cli::LessonNeeds> feature_path() {
+  std::vector<nslab::cli::LessonNeeds> path;
+  for (int lesson = 0; lesson < 8; ++lesson) {
+    std::vector<Need> needs;
+    if (lesson >= 1) needs.push_back(Need::UtsNamespace);
+    if (lesson >= 2) needs.insert(needs.end(), {Need::MountNamespace, Need::PivotRoot});
+    if (lesson >= 3) needs.push_back(Need::PidNamespace);
+    if (lesson == 4 || lesson == 7) needs.push_back(Need::UserNamespace);
+    if (lesson == 5 || lesson == 7)
+      needs.insert(needs.end(), {Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit});
+    if (lesson == 6 || lesson == 7) needs.insert(needs.end(), {Need::NetNamespace, Need::Veth});
+    if (lesson == 7)
+      needs.insert(needs.end(), {Need::IpcNamespace, Need::CgroupNamespace, Need::TimeNamespace});
+    path.push_back({lesson, "Lesson " + std::to_string(lesson) + " · step", needs, ""});
+  }
+  return path;
+}
+
+std::vector<Answer> readiness(const HostFacts& facts) {
+  std::vector<Answer> out;
+  for (const auto& lesson : feature_path()) out.push_back(nslab::cli::judge(facts, lesson));
+  return out;
+}
+
 std::vector<Verdict> verdicts(const HostFacts& facts) {
   std::vector<Verdict> out;
-  for (const auto& row : readiness(facts)) out.push_back(row.answer.verdict);
+  for (const auto& answer : readiness(facts)) out.push_back(answer.verdict);
   return out;
 }
 
 std::string row_text(const HostFacts& facts, int lesson) {
-  Answer a = readiness(facts).at(lesson).answer;
+  Answer a = readiness(facts).at(lesson);
   return "because " + a.because + " fix: " + a.fix;
+}
+
+nslab::cli::DoctorReport report_of(const HostFacts& facts, bool color) {
+  return nslab::cli::doctor_report(facts, feature_path(), color);
 }
 
 // Does `text` hold `part`, once the report's line wrapping is undone?
@@ -403,7 +436,7 @@ TEST_CASE("a shared / is found with its peer group, a private / is not called sh
   CHECK(shared.root_mount_found);
   CHECK(shared.root_shared);
   CHECK(shared.root_peer_group == "1");
-  auto report = nslab::cli::doctor_report(shared, false).text;
+  auto report = report_of(shared, false).text;
   CHECK(has(report, "shared (peer group 1)"));
   CHECK(has(report, "private in the box"));
 
@@ -437,7 +470,7 @@ TEST_CASE("the report fits 80 columns and its status follows the rows") {
   pure_v2(host, "/user.slice/user-1000.slice/user@1000.service/app.slice/a-long-name.scope",
           "memory pids");
   auto facts = probe_host(host.root(), as_user(other_uid()));
-  auto report = nslab::cli::doctor_report(facts, false);
+  auto report = report_of(facts, false);
   CHECK(report.status == 1);
   std::istringstream lines(report.text);
   int count = 0;
@@ -450,7 +483,7 @@ TEST_CASE("the report fits 80 columns and its status follows the rows") {
   FakeHost good;
   good.kernel(true);
   hybrid(good);
-  CHECK(nslab::cli::doctor_report(probe_host(good.root(), as_root()), false).status == 0);
+  CHECK(report_of(probe_host(good.root(), as_root()), false).status == 0);
 }
 
 TEST_CASE("verdicts are colored only when asked, and rootless rows say so") {
@@ -458,10 +491,10 @@ TEST_CASE("verdicts are colored only when asked, and rootless rows say so") {
   host.kernel(false);
   pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
   auto facts = probe_host(host.root(), as_user(other_uid()));
-  auto colored = nslab::cli::doctor_report(facts, true).text;
+  auto colored = report_of(facts, true).text;
   CHECK(has(colored, "\x1b[31mwon't\x1b[0m"));
   CHECK(has(colored, "\x1b[33mworks rootless (via a user namespace)\x1b[0m"));
-  CHECK_FALSE(has(nslab::cli::doctor_report(facts, false).text, "\x1b["));
+  CHECK_FALSE(has(report_of(facts, false).text, "\x1b["));
 }
 
 TEST_CASE(
@@ -587,9 +620,11 @@ TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
     return;
   }
   auto facts = probe_host("/", current_identity());
-  for (const auto& row : readiness(facts))
-    CHECK_MESSAGE(row.answer.verdict == Verdict::Works,
-                  "lesson " << row.lesson << ": " << row.answer.because << " / " << row.answer.fix);
+  for (const auto& lesson : nslab::cli::needs_of_lessons(NSLAB_SOURCE_DIR "/lessons")) {
+    Answer answer = nslab::cli::judge(facts, lesson);
+    CHECK_MESSAGE(answer.verdict == Verdict::Works,
+                  "lesson " << lesson.number << ": " << answer.because << " / " << answer.fix);
+  }
   // This machine has each limit controller on v1 and cgroup2 with none (see the hybrid test).
   for (const auto& c : facts.controllers) CHECK(c.home == ControllerHome::V1);
 
@@ -601,7 +636,9 @@ TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
 
   // Negative control: the same facts without CAP_NET_ADMIN fail lesson 6 and the status.
   facts.cap_net_admin = false;
-  CHECK(nslab::cli::doctor_report(facts, false).status == 1);
+  CHECK(nslab::cli::doctor_report(facts, nslab::cli::needs_of_lessons(NSLAB_SOURCE_DIR "/lessons"),
+                                  false)
+            .status == 1);
 }
 
 TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed one is ignored") {
@@ -622,7 +659,7 @@ TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed on
   hybrid(host);
   Identity who = as_root();
   who.sudo_uid = 1234;
-  CHECK(has(nslab::cli::doctor_report(probe_host(host.root(), who), false).text,
+  CHECK(has(report_of(probe_host(host.root(), who), false).text,
             "through sudo from uid 1234"));
 }
 
@@ -650,7 +687,8 @@ TEST_CASE("a box's flags map to what they need of the host, in the order of the 
   CHECK(box_needs(spec_for(true, true, true)) ==
         std::vector<Need>{Need::UtsNamespace, Need::MountNamespace, Need::PivotRoot,
                           Need::PidNamespace, Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit,
-                          Need::NetNamespace, Need::Veth, Need::IpcNamespace});
+                          Need::NetNamespace, Need::Veth, Need::IpcNamespace,
+                          Need::RootNamespaces});
   Spec all;
   all.user = all.cgroup = all.time = true;
   all.hostname = "tinyhost";
@@ -660,6 +698,13 @@ TEST_CASE("a box's flags map to what they need of the host, in the order of the 
                                             Need::TimeNamespace});
   CHECK(need_flag(Need::PidsLimit) == "--pids");
   CHECK(need_flag(Need::Veth) == "--veth");
+  // Who may make it: a range map is root's; a map of one id is anyone's (control).
+  Spec ranges;
+  ranges.user = true;
+  ranges.uid_map = {{0, 100000, 65536}};
+  CHECK(box_needs(ranges) == std::vector<Need>{Need::UserNamespace, Need::IdRanges});
+  ranges.uid_map = {{0, 1000, 1}};
+  CHECK(box_needs(ranges) == std::vector<Need>{Need::UserNamespace});
 }
 
 TEST_CASE("pre-check: a host without a pids controller refuses --pids, naming it and the fix") {
@@ -753,4 +798,75 @@ TEST_CASE("pre-check: this host accepts every flag nslab has, as root") {
   auto needs = box_needs(spec);
   auto met = precheck(probe_host("/", current_identity(), needs), needs);
   CHECK_MESSAGE(met.ok(), (met.ok() ? "" : met.error().message()));
+}
+
+// --- The real lessons' needs, read from their flags blocks -------------------------------------
+
+namespace {
+
+const nslab::cli::LessonNeeds& real_lesson(const std::vector<nslab::cli::LessonNeeds>& all, int n) {
+  for (const auto& lesson : all)
+    if (lesson.number == n) return lesson;
+  FAIL("no lesson " << n << " in " << NSLAB_SOURCE_DIR "/lessons");
+  return all.front();
+}
+
+bool needs(const nslab::cli::LessonNeeds& lesson, Need need) {
+  return std::find(lesson.needs.begin(), lesson.needs.end(), need) != lesson.needs.end();
+}
+
+}  // namespace
+
+TEST_CASE("a lesson's needs come from its own flags blocks, challenge included") {
+  auto all = nslab::cli::needs_of_lessons(NSLAB_SOURCE_DIR "/lessons");
+  REQUIRE(all.size() >= 8);
+  for (const auto& lesson : all) CHECK_MESSAGE(lesson.problem.empty(), lesson.problem);
+  CHECK(real_lesson(all, 0).needs.empty());
+  CHECK(needs(real_lesson(all, 1), Need::UtsNamespace));
+  CHECK(needs(real_lesson(all, 1), Need::RootNamespaces));   // no --user: root makes them
+  CHECK_FALSE(needs(real_lesson(all, 1), Need::PivotRoot));  // control: lesson 2's
+  CHECK(needs(real_lesson(all, 4), Need::IdRanges));         // --map-uid 0:100000:65536
+  // Lesson 5 puts the box in a cgroup namespace (its last step and challenge): the doctor must
+  // judge that too, not only the limits.
+  CHECK(needs(real_lesson(all, 5), Need::CgroupNamespace));
+  CHECK(needs(real_lesson(all, 5), Need::PidsLimit));
+  CHECK(needs(real_lesson(all, 6), Need::Veth));
+  CHECK(needs(real_lesson(all, 7), Need::TimeNamespace));
+}
+
+TEST_CASE("the real lessons on pure v2: root runs them all, a user in a session lesson 0 only") {
+  auto all = nslab::cli::needs_of_lessons(NSLAB_SOURCE_DIR "/lessons");
+  FakeHost host;
+  host.kernel(true);
+  pure_v2(host, "/user.slice/user-1000.slice/session-3.scope", "cpu memory pids");
+  auto root = probe_host(host.root(), as_root());
+  for (const auto& lesson : all)
+    CHECK_MESSAGE(nslab::cli::judge(root, lesson).verdict == W, "lesson " << lesson.number);
+  CHECK(nslab::cli::doctor_report(root, all, false).status == 0);
+
+  host.kernel(false);
+  auto user = probe_host(host.root(), as_user(other_uid()));
+  CHECK(nslab::cli::judge(user, real_lesson(all, 0)).verdict == W);
+  Answer one = nslab::cli::judge(user, real_lesson(all, 1));
+  CHECK(one.verdict == X);
+  CHECK(has(one.because, "without --user need root"));
+  CHECK(has(one.fix, "sudo"));
+  CHECK(has(nslab::cli::judge(user, real_lesson(all, 4)).because, "more than one id"));
+  auto report = nslab::cli::doctor_report(user, all, false);
+  CHECK(report.status == 1);
+  CHECK(has(report.text, "UTS namespace"));
+}
+
+TEST_CASE("a lesson whose flags block is malformed is named as broken, not judged") {
+  nslab::cli::LessonNeeds broken{3, "Lesson 3 · x", {}, "line 9: flags `--pids`: missing value"};
+  FakeHost host;
+  host.kernel(true);
+  hybrid(host);
+  Answer a = nslab::cli::judge(probe_host(host.root(), as_root()), broken);
+  CHECK(a.verdict == X);
+  CHECK(has(a.because, "line 9"));
+  auto spec = nslab::cli::spec_from_words({"--uts", "--no-such-flag"});
+  REQUIRE_FALSE(spec.ok());
+  CHECK(has(spec.error().message(), "--no-such-flag"));
+  CHECK(nslab::cli::spec_from_words({"--uts", "--hostname", "tinyhost"}).ok());  // control
 }
