@@ -160,7 +160,7 @@ struct Opened {
   pid_t box_pid = 0;
   std::vector<std::pair<NamespaceToJoin, Fd>> namespaces;
   Fd root;                       // /proc/BOX/root: the box's root directory
-  Fd tinysh;                     // O_PATH, for execveat
+  Fd tinysh;                     // a sealed copy in memory, for execveat
   std::vector<Fd> cgroup_procs;  // opened for writing
   bool own_root = false;         // the box's root is not ours: give it a box's environment
   bool user_namespace = false;   // we join the box's user namespace
@@ -205,14 +205,25 @@ Result<Opened> open_box(const EnterRequest& request) {
     opened.own_root = box_root.st_dev != host_root.st_dev || box_root.st_ino != host_root.st_ino;
 
   if (request.command.kind != CommandKind::Program) {
-    auto tinysh = sys::open(request.tinysh_path, O_PATH);
+    auto tinysh = sys::open(request.tinysh_path, O_RDONLY);
     if (!tinysh) {
       Error e = tinysh.error();
       e.step = "find tinysh";
       e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
       return e;
     }
-    opened.tinysh = std::move(*tinysh);
+    // The shell that enters runs from a sealed copy in memory, made here on the host's side.
+    // Run from the host's file, it would hand the box that file: a process of the box that
+    // opens /proc/PID/exe (O_PATH) while the entered shell lives can reopen it for writing once
+    // it has exited, and change the tinysh every later box runs (CVE-2019-5736, runc's exec).
+    // The copy costs one sendfile of the binary per enter.
+    auto copy = sys::sealed_copy(tinysh->get(), "tinysh");
+    if (!copy) {
+      Error e = copy.error();
+      e.step = "copy tinysh";
+      return e;
+    }
+    opened.tinysh = std::move(*copy);
   }
 
   // The box's own cgroups (its limits): the new shell joins them, so `spawn` or `hog` run from it
@@ -321,9 +332,10 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
     ::execvp(args[0], args.data());
     return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
   }
-  // The host's tinysh through the fd opened before entering: the box's root need not hold it.
+  // The sealed copy made before entering: the box's root need not hold tinysh, and gets no path
+  // to the host's file.
   ::execveat(opened.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
-  return make_error("execveat(tinysh_fd, \"\", AT_EMPTY_PATH)", errno);
+  return make_error("execveat(memfd:tinysh, \"\", AT_EMPTY_PATH)", errno);
 }
 
 // A child process that is killed and reaped unless it was waited for.

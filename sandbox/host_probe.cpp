@@ -578,7 +578,8 @@ Answer meet(const HostFacts& facts, Need need) {
                   "run it as root (sudo nslab ...); a box of your own adds --user --map-root");
     case Need::IdRanges:
       if (facts.privileged()) return works();
-      return wont("an id map of more than one id is written by root only (or newuidmap(1))",
+      return wont("a normal user can map only its own uid, one id; a map of more ids is written "
+                  "by root only (or newuidmap(1))",
                   "run it as root (sudo nslab ...), or map only yourself: --map-root");
     case Need::UtsNamespace:
     case Need::MountNamespace:

@@ -24,7 +24,7 @@ struct BoxSetup {
   pid_t runner_pid = 0;
   int release_fd = -1;  // read end of the sync pipe; the runner holds the write end until exec
   int network_fd = -1;  // --veth: read end of the pipe that brings the box its subnet
-  Fd tinysh;            // O_PATH fd on the tinysh binary (reopened in the box's mount namespace)
+  Fd tinysh;            // the host's tinysh, open for reading: the box copies it, never runs it
   Fd rootfs_dir;        // O_PATH fd on --rootfs DIR (likewise)
   sigset_t original_mask{};  // the runner's signal mask before it blocked signals for itself
 };

@@ -3,7 +3,7 @@
 //   runner                                   box (first process)
 //   ──────                                   ───────────────────
 //   sweep stale cgroups, make the box's cgroup
-//   open tinysh (O_PATH), pipes
+//   open tinysh (to copy it), pipes
 //   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
 //   join the cgroup, write uid_map,           read(sync)  … waits …
 //   setgroups, gid_map, plug the veth
@@ -267,7 +267,8 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   // own mount namespace.
   Fd tinysh, rootfs_dir;
   if (spec.rootfs() != RootfsKind::Host || runs_tinysh) {
-    auto fd = sys::open(spec.tinysh_path, O_PATH);
+    // Read, not O_PATH: the box runs a copy of it, never the host's file (see rootfs.cpp).
+    auto fd = sys::open(spec.tinysh_path, O_RDONLY);
     if (!fd) {
       Error e = fd.error();
       e.step = "find tinysh";

@@ -107,9 +107,12 @@ Status plan_exec(const Spec& spec, Plan& plan) {
     case RootfsKind::Host:
       plan.steps.push_back(
           {Action::Exec, Side::Box,
-           fmt::format("execve(\"{}\", {})", spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path,
-                       argv_text(argv)),
-           "become tinysh; with --pid it is PID 1 and must reap orphans"});
+           fmt::format("memfd_create(\"tinysh\") + sendfile({}) + F_SEAL_WRITE...; "
+                       "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
+                       spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path, argv_text(argv)),
+           "become tinysh, run from a sealed copy in memory: its /proc/PID/exe is not the "
+           "host's file, which a process of the box could otherwise write; with --pid it is "
+           "PID 1 and must reap orphans"});
       break;
     case RootfsKind::Embedded:
       plan.steps.push_back({Action::Exec, Side::Box,
@@ -120,9 +123,12 @@ Status plan_exec(const Spec& spec, Plan& plan) {
     case RootfsKind::Directory:
       plan.steps.push_back(
           {Action::Exec, Side::Box,
-           fmt::format("execveat(tinysh_fd, \"\", {}, AT_EMPTY_PATH)", argv_text(argv)),
-           "become tinysh through the fd opened before pivot_root: the rootfs directory need not "
-           "contain it"});
+           fmt::format("memfd_create(\"tinysh\") + sendfile + F_SEAL_WRITE...; "
+                       "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
+                       argv_text(argv)),
+           "become tinysh from a sealed copy in memory, made from the fd opened before "
+           "pivot_root: the rootfs directory need not contain it, and the box never gets a path "
+           "to the host's file"});
       break;
   }
   return ok();
@@ -179,15 +185,18 @@ Error exec_command(const BoxSetup& box) {
     return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
   }
   switch (spec.rootfs()) {
-    case RootfsKind::Host:
-      ::execve(spec.tinysh_path.c_str(), args.data(), envp.data());
-      return make_error(fmt::format("execve(\"{}\")", spec.tinysh_path), errno);
     case RootfsKind::Embedded:
       ::execve("/bin/tinysh", args.data(), envp.data());
       return make_error("execve(\"/bin/tinysh\")", errno);
-    case RootfsKind::Directory:
-      ::execveat(box.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
-      return make_error("execveat(tinysh_fd, \"\", AT_EMPTY_PATH)", errno);
+    case RootfsKind::Host:
+    case RootfsKind::Directory: {
+      // A sealed copy: the box's /proc/1/exe then names a file in memory that nobody can
+      // write, not the host's tinysh (CVE-2019-5736 was runc's binary overwritten that way).
+      auto copy = sys::sealed_copy(box.tinysh.get(), "tinysh");
+      if (!copy) return copy.error();
+      ::execveat(copy->get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
+      return make_error("execveat(memfd:tinysh, \"\", AT_EMPTY_PATH)", errno);
+    }
   }
   return plain_error("exec: unknown command kind");
 }

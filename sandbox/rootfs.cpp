@@ -6,8 +6,13 @@
 // disk, and it disappears with the namespace when the box's last process exits.
 //
 // The embedded rootfs is a second tmpfs at /tmp/root holding:
-//   /bin/tinysh, /bin/sh  read-only, nosuid bind mounts of the host's tinysh (not copies:
-//                         a bind costs microseconds, a copy of the binary about a millisecond)
+//   /bin/tinysh           a copy of the host's tinysh, and /bin/sh a link to it. Not a bind of
+//                         the host's file, though a bind costs microseconds where a copy of the
+//                         ~1 MB binary costs a fraction of a millisecond: the box made that bind
+//                         in its own mount namespace, so its root could remount it read-write
+//                         (even in a user namespace: nothing is locked in a mount one makes
+//                         oneself) and write into the host's tinysh, which the next box, maybe
+//                         a root one, would run. A copy in the box's tmpfs is the box's to spoil.
 //   /etc                  passwd, group (root, nobody, the invoking user), hostname, motd
 //   /NSLAB-ROOTFS         a marker, so `ls /` is unmistakable
 //   /tmp, /root, /proc    directories; /proc is mounted only with --proc
@@ -37,18 +42,6 @@ namespace {
 
 std::string fd_path(int fd) {
   return fmt::format("/proc/self/fd/{}", fd);
-}
-
-// A read-only, nosuid bind of the host's tinysh onto `target` (an empty file made here). Keeps
-// the flags the kernel locks on the source mount in a user namespace.
-Status bind_tinysh(const BoxSetup& box, const std::string& target) {
-  SANDBOX_TRY(sys::create_file(target, 0755));
-  std::string source = fd_path(box.tinysh.get());
-  SANDBOX_TRY(sys::mount(source.c_str(), target.c_str(), nullptr, MS_BIND));
-  auto locked = sys::mount_flags_of(target);
-  if (!locked) return locked.error();
-  return sys::mount(nullptr, target.c_str(), nullptr,
-                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | *locked);
 }
 
 // Opens `path` as an O_PATH fd in the box's own mount namespace. (An fd opened by the runner
@@ -121,11 +114,11 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
           {Action::MountRootfsTmpfs, Side::Box,
            "mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
            "mount(\"nslab-rootfs\", \"/tmp/root\", \"tmpfs\", MS_NOSUID|MS_NODEV); "
-           "mount(tinysh, \"/tmp/root/bin/tinysh\", NULL, MS_BIND) + remount MS_RDONLY|MS_NOSUID; "
+           "sendfile(tinysh -> \"/tmp/root/bin/tinysh\"); symlink(\"tinysh\", \"/tmp/root/bin/sh\"); "
            "write /etc/passwd /etc/group /etc/hostname /etc/motd /NSLAB-ROOTFS",
-           "build the box's root in memory, over /tmp in its own mount namespace only: tinysh "
-           "bound "
-           "read-only (not copied), a few files in /etc; nothing is written to the host's disk"});
+           "build the box's root in memory, over /tmp in its own mount namespace only: a copy of "
+           "tinysh (never the host's file, which the box could otherwise reach), a few files in "
+           "/etc; nothing is written to the host's disk"});
       break;
     case RootfsKind::Directory:
       plan.steps.push_back(
@@ -150,7 +143,6 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
 
 Status build_embedded_rootfs(BoxSetup& box) {
   const Plan& plan = box.plan;
-  SANDBOX_TRY(reopen_here(box.tinysh, plan.spec.tinysh_path, 0));
   SANDBOX_TRY(mount_staging());
   SANDBOX_TRY(
       sys::mount("nslab-rootfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"));
@@ -174,12 +166,11 @@ Status build_embedded_rootfs(BoxSetup& box) {
   ::gethostname(name, sizeof name - 1);
   SANDBOX_TRY(sys::create_file(root + "/etc/hostname", 0644, std::string(name) + "\n"));
 
-  SANDBOX_TRY(bind_tinysh(box, root + "/bin/tinysh"));
-  return bind_tinysh(box, root + "/bin/sh");
+  SANDBOX_TRY(sys::copy_file(box.tinysh.get(), root + "/bin/tinysh", 0555));
+  return sys::make_symlink("tinysh", root + "/bin/sh");
 }
 
 Status bind_rootfs_dir(BoxSetup& box) {
-  SANDBOX_TRY(reopen_here(box.tinysh, box.plan.spec.tinysh_path, 0));
   SANDBOX_TRY(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY));
   SANDBOX_TRY(mount_staging());
   std::string source = fd_path(box.rootfs_dir.get());
@@ -188,14 +179,9 @@ Status bind_rootfs_dir(BoxSetup& box) {
   if (!locked) return locked.error();
   SANDBOX_TRY(sys::mount(nullptr, kNewRoot, nullptr,
                          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | *locked));
-  // tinysh for the box, from outside the rootfs: a read-only bind in the staging tmpfs, which is
-  // detached with the old root; the box execs it through an fd (execveat), so the directory need
-  // not contain tinysh and the box gets no path to the host's file.
-  std::string staged = std::string(kStagingDir) + "/tinysh";
-  SANDBOX_TRY(bind_tinysh(box, staged));
-  auto fd = sys::open(staged, O_PATH);
-  if (!fd) return fd.error();
-  box.tinysh = std::move(*fd);
+  // tinysh for the box comes from outside the rootfs: exec_command() runs a sealed copy in
+  // memory through its fd (execveat), so the directory need not contain tinysh and the box gets
+  // no path to the host's file.
 
   std::string tmp = std::string(kNewRoot) + "/tmp";
   auto has_tmp = real_directory(tmp);

@@ -6,7 +6,9 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -258,6 +260,55 @@ Status create_file(const std::string& path, unsigned mode, std::string_view text
   // The umask must not narrow the modes the rootfs asks for (/tmp 1777, files 0644).
   if (::fchmod(owner.get(), mode) < 0) return make_error("fchmod " + path, errno);
   return write_all(owner.get(), text, what);
+}
+
+namespace {
+
+// Every byte of `from` (read from its start) into `to`, with sendfile(2): no trip through user
+// memory.
+Status copy_bytes(int from, int to, const std::string& what) {
+  struct stat st {};
+  if (::fstat(from, &st) < 0) return make_error("fstat " + what, errno);
+  off_t offset = 0;
+  while (offset < st.st_size) {
+    ssize_t n = ::sendfile(to, from, &offset, static_cast<size_t>(st.st_size - offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("sendfile " + what, errno);
+    if (n == 0) break;  // the file shrank under us: copy what there is
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status copy_file(int from, const std::string& path, unsigned mode) {
+  if (int err = injected("copy_file")) return make_error("create " + path, err);
+  long fd = retry([&] {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  });
+  if (fd < 0) return make_error("create " + path, errno);
+  Fd owner(static_cast<int>(fd));
+  SANDBOX_TRY(copy_bytes(from, owner.get(), path));
+  if (::fchmod(owner.get(), mode) < 0) return make_error("fchmod " + path, errno);
+  return ok();
+}
+
+Result<Fd> sealed_copy(int from, const char* name) {
+  std::string text = fmt::format("memfd_create(\"{}\", MFD_CLOEXEC|MFD_ALLOW_SEALING)", name);
+  if (int err = injected("memfd_create")) return make_error(text, err);
+  int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return make_error(text, errno);
+  Fd owner(fd);
+  SANDBOX_TRY(copy_bytes(from, owner.get(), fmt::format("into memfd:{}", name)));
+  if (::fchmod(owner.get(), 0555) < 0) return make_error(fmt::format("fchmod memfd:{}", name), errno);
+  // No more writes, no change of size, and no way to lift the seals: a process that gets hold
+  // of this file (through /proc/PID/exe) can read it and nothing else.
+  if (::fcntl(owner.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    return make_error(fmt::format("fcntl(memfd:{}, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|"
+                                  "F_SEAL_GROW|F_SEAL_WRITE)",
+                                  name),
+                      errno);
+  return owner;
 }
 
 Status make_dir(const std::string& path, unsigned mode) {

@@ -52,6 +52,12 @@ Status drop_supplementary_groups();
 Status write_file(const std::string& path, std::string_view text);
 Status create_file(const std::string& path, unsigned mode, std::string_view text = {});
 Status make_dir(const std::string& path, unsigned mode);
+// A copy of the file open at `from` as a new file `path` (O_EXCL) with `mode`.
+Status copy_file(int from, const std::string& path, unsigned mode);
+// A copy of the file open at `from` in memory (memfd_create(2)), sealed against every change
+// (F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK|F_SEAL_SEAL, fcntl(2)), for execveat(): a program run
+// from it has a /proc/PID/exe that nobody can write, unlike the host's file it came from.
+Result<Fd> sealed_copy(int from, const char* name);
 Status make_symlink(const std::string& target, const std::string& link);
 Result<Fd> open(const std::string& path, int flags, unsigned mode = 0);
 Result<std::string> read_file(const std::string& path);

@@ -4,6 +4,7 @@
 //   tinysh -c 'COMMANDS'    run COMMANDS and exit with the status of the last one
 //   tinysh FILE             run the commands in FILE
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +42,16 @@ constexpr std::string_view kUsage =
 
 int main(int argc, char** argv) {
   using namespace tinysh;
+  // nslab runs tinysh from a sealed copy in memory (execveat on a memfd), and the kernel then
+  // names the process after that file ("memfd:tinysh" on 6.18) or after the fd's number ("3" on
+  // 6.1). ps should show the name it was started as.
+  if (argc >= 1 && argv[0] && *argv[0]) {
+    std::string_view name = argv[0];
+    if (size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    char comm[16] = {};
+    name.copy(comm, sizeof comm - 1);
+    ::prctl(PR_SET_NAME, comm);
+  }
   Shell sh;
   sh.vars = Vars::from_environ(environ);
   if (!sh.vars.get("PATH")) sh.vars.set_exported("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");

@@ -851,7 +851,7 @@ TEST_CASE("the real lessons on pure v2: root runs them all, a user in a session 
   CHECK(one.verdict == X);
   CHECK(has(one.because, "without --user need root"));
   CHECK(has(one.fix, "sudo"));
-  CHECK(has(nslab::cli::judge(user, real_lesson(all, 4)).because, "more than one id"));
+  CHECK(has(nslab::cli::judge(user, real_lesson(all, 4)).because, "a map of more ids"));
   auto report = nslab::cli::doctor_report(user, all, false);
   CHECK(report.status == 1);
   CHECK(has(report.text, "UTS namespace"));

@@ -152,7 +152,7 @@ TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embed
   CHECK(p.has(Action::BindRootfsDir));
   CHECK_FALSE(p.has(Action::MountRootfsTmpfs));
   CHECK(p.has(Action::PivotRoot));
-  CHECK(p.steps.back().calls.starts_with("execveat(tinysh_fd"));
+  CHECK(p.steps.back().calls.starts_with("memfd_create(\"tinysh\")"));
 }
 
 TEST_CASE("a root box without a user namespace protects /proc, a user-namespace box does not") {

@@ -1,0 +1,202 @@
+// The classic ways out of a container, tried against nslab's boxes from the host's side, each
+// beside a negative control that shows the same attack working where the protection is missing.
+//
+// CVE-2019-5736 (runc): a process of the box opens /proc/PID/exe of a program that came from the
+// host (O_PATH, while it runs), waits for it to exit (until then the kernel answers ETXTBSY), then
+// reopens that fd for writing through /proc/self/fd and rewrites the host's binary. nslab never
+// runs the host's tinysh in a box: the box's first process and `nslab enter` run a sealed copy in
+// memory, and the embedded root holds a copy of its own.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "box_harness.h"
+
+using namespace boxtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+// What the attacker gets: an O_PATH fd on /proc/PID/exe, taken while the process runs.
+struct HeldExe {
+  int fd = -1;
+  std::string target;  // readlink of /proc/PID/exe at that moment
+  ~HeldExe() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+HeldExe hold_exe(pid_t pid) {
+  HeldExe held;
+  std::string link = fmt::format("/proc/{}/exe", pid);
+  held.fd = ::open(link.c_str(), O_PATH | O_CLOEXEC);
+  char buf[4096] = {};
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n > 0) held.target.assign(buf, static_cast<size_t>(n));
+  return held;
+}
+
+// Once the process is gone: reopen the held file for writing and append to it. 0 when it
+// worked, else the errno of the step that failed.
+int write_through(const HeldExe& held) {
+  std::string path = fmt::format("/proc/self/fd/{}", held.fd);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = 0;
+  if (::write(fd, "#", 1) != 1) err = errno;
+  ::close(fd);
+  return err;
+}
+
+std::string contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+pid_t spawn(const std::vector<std::string>& argv) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::close_range(3, ~0U, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Kills `pid` and every process below it (tinysh forks for `sleep`, and a child keeps the same
+// executable open), and waits until each is a zombie or gone: only then is the file released.
+void kill_tree(pid_t pid) {
+  std::vector<pid_t> all = {pid};
+  for (size_t i = 0; i < all.size(); ++i)
+    for (pid_t c : testing::children_of(all[i])) all.push_back(c);
+  for (pid_t p : all) ::kill(p, SIGKILL);
+  for (pid_t p : all) testing::wait_until([&] { return testing::zombie_or_gone(p); }, 10s);
+}
+
+int reap(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+std::string comm_of(pid_t pid) {
+  std::string comm = testing::read_file(fmt::format("/proc/{}/comm", pid));
+  while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  return comm;
+}
+
+// The first process below `parent` (children, then theirs) named `comm`; -1 on timeout.
+pid_t descendant_named(pid_t parent, const std::string& comm) {
+  pid_t found = -1;
+  testing::wait_until(
+      [&] {
+        std::vector<pid_t> level = {parent};
+        while (!level.empty()) {
+          std::vector<pid_t> next;
+          for (pid_t p : level)
+            for (pid_t c : testing::children_of(p)) {
+              if (comm_of(c) == comm) {
+                found = c;
+                return true;
+              }
+              next.push_back(c);
+            }
+          level = next;
+        }
+        return false;
+      },
+      10s);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("control: a program run from a plain file can be rewritten through its /proc/PID/exe") {
+  if (!have_root()) return;
+  TempDir dir;
+  std::string copy = dir.path() + "/tinysh";
+  fs::copy_file(testing::bin("tinysh"), copy);
+  pid_t pid = spawn({copy, "-c", "sleep 30"});
+  REQUIRE(testing::wait_until([&] { return comm_of(pid) == "tinysh"; }, 10s));
+  HeldExe held = hold_exe(pid);
+  REQUIRE(held.fd >= 0);
+  CHECK(held.target == copy);
+  CHECK(write_through(held) == ETXTBSY);  // not while it runs...
+  kill_tree(pid);
+  reap(pid);
+  auto before = fs::file_size(copy);
+  CHECK(write_through(held) == 0);  // ...but once it has exited
+  CHECK(fs::file_size(copy) == before + 1);
+}
+
+TEST_CASE("a box's first process on the host's root runs a sealed copy of tinysh") {
+  if (!have_root()) return;
+  std::string host_tinysh = contents(testing::bin("tinysh"));
+  LiveBox box({"--mount", "--pid", "-c", "sleep 30"});
+  pid_t pid = box.wait_for_box();
+  REQUIRE(pid > 0);
+  HeldExe held = hold_exe(pid);
+  REQUIRE(held.fd >= 0);
+  CHECK(held.target.starts_with("/memfd:tinysh"));
+  ::kill(box.runner(), SIGTERM);
+  box.wait_exit();
+  CHECK(write_through(held) == EPERM);  // F_SEAL_WRITE
+  CHECK(contents(testing::bin("tinysh")) == host_tinysh);
+}
+
+TEST_CASE("the embedded root holds a copy of tinysh: writing it leaves the host's alone") {
+  if (!have_root()) return;
+  std::string host_tinysh = contents(testing::bin("tinysh"));
+  // Root without a user namespace, the strongest box: it may remount anything in its mount table.
+  auto r = nslab_run({"--mount", "--pivot", "--pid", "--proc", "-c",
+                      "mount -o remount,rw /; mount -o remount,rw /bin/tinysh; rm /bin/tinysh; "
+                      "echo '#!/bin/sh' > /bin/tinysh; echo replaced"});
+  CHECK(r.out.find("replaced") != std::string::npos);
+  CHECK(contents(testing::bin("tinysh")) == host_tinysh);
+  // The file the box's PID 1 ran lived in the box's own tmpfs.
+  LiveBox live({"--mount", "--pivot", "--pid", "--proc", "-c", "sleep 30"});
+  pid_t pid = live.wait_for_box();
+  REQUIRE(pid > 0);
+  HeldExe held = hold_exe(pid);
+  CHECK(held.target == "/bin/tinysh");
+  struct stat box_file {}, host_file{};
+  REQUIRE(::fstat(held.fd, &box_file) == 0);
+  REQUIRE(::stat(testing::bin("tinysh").c_str(), &host_file) == 0);
+  CHECK_FALSE((box_file.st_dev == host_file.st_dev && box_file.st_ino == host_file.st_ino));
+}
+
+TEST_CASE("nslab enter runs a sealed copy of tinysh: the box cannot rewrite it after it exits") {
+  if (!have_root()) return;
+  std::string host_tinysh = contents(testing::bin("tinysh"));
+  LiveBox box({"--uts", "--mount", "--pivot", "--pid", "--proc", "-c", "sleep 30"});
+  REQUIRE(box.wait_for_box() > 0);
+  pid_t enter = spawn({testing::bin("nslab"), "enter", fmt::format("box-{}", box.runner()), "-c",
+                       "sleep 30"});
+  pid_t shell = descendant_named(enter, "tinysh");
+  REQUIRE(shell > 0);
+  HeldExe held = hold_exe(shell);
+  REQUIRE(held.fd >= 0);
+  CHECK(held.target.starts_with("/memfd:tinysh"));
+  kill_tree(shell);
+  reap(enter);
+  CHECK(write_through(held) == EPERM);
+  CHECK(contents(testing::bin("tinysh")) == host_tinysh);
+}
