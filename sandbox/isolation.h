@@ -101,6 +101,14 @@ Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan);
 Status mount_proc(const BoxSetup& box);
 Status protect_proc(const BoxSetup& box);
 
+// caps.cpp — capabilities (capabilities(7)): what a root box without --user may not keep.
+Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan);
+Status drop_capabilities(const BoxSetup& box);
+// The capabilities such a box drops (pure; CAP_SYS_BOOT too without a PID namespace), and their
+// names joined with "|".
+std::vector<int> host_wide_capabilities(const Spec& spec);
+std::string capability_names(const std::vector<int>& caps);
+
 // timens.cpp — time namespace (time_namespaces(7)).
 Status plan_time(const Spec& spec, Plan& plan);
 Status enter_time_namespace(const BoxSetup& box);

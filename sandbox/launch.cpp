@@ -102,6 +102,8 @@ Status run_box_step(BoxSetup& box, const Step& step) {
       return pivot_into(box);
     case Action::EnterTimeNamespace:
       return enter_time_namespace(box);
+    case Action::DropCapabilities:
+      return drop_capabilities(box);
     case Action::Exec:
       return exec_command(box);
     default:

@@ -133,6 +133,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_cgroup_view(spec, caller, plan));          // its cgroup, read-only
   SANDBOX_TRY(plan_time(spec, plan));                         // unshare(CLONE_NEWTIME), offsets
   SANDBOX_TRY(plan_pivot(spec, plan));                        // pivot_root, detach the old root
+  SANDBOX_TRY(plan_capabilities(spec, caller, plan));         // root without --user: drop some
   SANDBOX_TRY(plan_exec(spec, plan));                         // execve
   append(plan, *cgroup_steps, Action::RemoveCgroup);          // after the box's end
   return plan;
@@ -194,6 +195,8 @@ std::string_view action_label(Action action) {
       return "pivot_root";
     case Action::EnterTimeNamespace:
       return "time namespace";
+    case Action::DropCapabilities:
+      return "drop capabilities";
     case Action::Exec:
       return "exec";
   }

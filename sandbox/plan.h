@@ -53,6 +53,7 @@ enum class Action {
   MountCgroupView,  // the box's own cgroup, read-only at /sys/fs/cgroup
   PivotRoot,
   EnterTimeNamespace,
+  DropCapabilities,  // a root box without --user: the host-wide capabilities go
   Exec,
   RemoveCgroup,  // runner, after the box ended: kill what is left, rmdir
 };

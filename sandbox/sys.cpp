@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -309,6 +310,27 @@ Result<Fd> sealed_copy(int from, const char* name) {
                                   name),
                       errno);
   return owner;
+}
+
+Status drop_bounding_capability(int cap) {
+  return checked(fmt::format("prctl(PR_CAPBSET_DROP, {})", cap),
+                 [&] { return ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); });
+}
+
+Status drop_capabilities(const std::vector<int>& caps) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  SANDBOX_TRY(checked("capget()", [&] { return ::syscall(SYS_capget, &header, data); }));
+  for (int cap : caps) {
+    auto bit = 1u << (cap % 32);
+    auto& word = data[cap / 32];
+    word.effective &= ~bit;
+    word.permitted &= ~bit;
+    word.inheritable &= ~bit;
+  }
+  SANDBOX_TRY(checked("capset()", [&] { return ::syscall(SYS_capset, &header, data); }));
+  return checked("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)",
+                 [&] { return ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); });
 }
 
 Status make_dir(const std::string& path, unsigned mode) {

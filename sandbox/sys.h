@@ -34,6 +34,11 @@ Status chdir(const char* path);
 Status set_parent_death_signal(int signal);
 // Makes the process dumpable again (prctl(PR_SET_DUMPABLE, 1)), which a change of ids clears.
 Status set_dumpable();
+// prctl(PR_CAPBSET_DROP, cap): no program this process runs can gain `cap` again.
+Status drop_bounding_capability(int cap);
+// capset(2): `caps` out of the effective, permitted and inheritable sets (capget(2) first), and
+// the ambient set cleared.
+Status drop_capabilities(const std::vector<int>& caps);
 // Marks every fd from `first` up close-on-exec (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)).
 Status cloexec_from(unsigned first);
 

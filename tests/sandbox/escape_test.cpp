@@ -6,8 +6,12 @@
 // reopens that fd for writing through /proc/self/fd and rewrites the host's binary. nslab never
 // runs the host's tinysh in a box: the box's first process and `nslab enter` run a sealed copy in
 // memory, and the embedded root holds a copy of its own.
+//
+// A box that root makes without --user keeps root's capabilities in the host's user namespace:
+// nslab takes away those that act on the whole machine (sandbox/caps.cpp).
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -199,4 +204,61 @@ TEST_CASE("nslab enter runs a sealed copy of tinysh: the box cannot rewrite it a
   reap(enter);
   CHECK(write_through(held) == EPERM);
   CHECK(contents(testing::bin("tinysh")) == host_tinysh);
+}
+
+namespace {
+
+// The CapBnd line of /proc/PID/status, as a number.
+std::uint64_t bounding_set_of(pid_t pid) {
+  std::istringstream status(testing::read_file(fmt::format("/proc/{}/status", pid)));
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("CapBnd:")) return std::stoull(line.substr(7), nullptr, 16);
+  return 0;
+}
+
+constexpr std::uint64_t bit(int cap) {
+  return std::uint64_t{1} << cap;
+}
+
+}  // namespace
+
+TEST_CASE("a root box without --user loses the capabilities that act on the whole machine") {
+  if (!have_root()) return;
+  const std::uint64_t host_wide = bit(CAP_SYS_MODULE) | bit(CAP_SYS_RAWIO) | bit(CAP_MKNOD) |
+                                  bit(CAP_DAC_READ_SEARCH) | bit(CAP_SYS_PTRACE) |
+                                  bit(CAP_SYS_TIME) | bit(CAP_BPF);
+  {
+    LiveBox box({"--uts", "--mount", "--pivot", "--pid", "--proc", "-c", "sleep 30"});
+    pid_t pid = box.wait_for_box();
+    REQUIRE(pid > 0);
+    std::uint64_t bounding = bounding_set_of(pid);
+    CHECK((bounding & host_wide) == 0);
+    CHECK((bounding & bit(CAP_SYS_BOOT)) != 0);  // reboot(2) in its own PID namespace ends the box
+    CHECK((bounding & bit(CAP_SYS_ADMIN)) != 0);  // kept: lessons mount /proc and set hostnames
+  }
+  {
+    LiveBox box({"--uts", "--mount", "--pivot", "-c", "sleep 30"});  // no PID namespace
+    pid_t pid = box.wait_for_box();
+    REQUIRE(pid > 0);
+    CHECK((bounding_set_of(pid) & bit(CAP_SYS_BOOT)) == 0);
+  }
+  // What is kept still works: a hostname, a /proc mounted by hand.
+  auto r = nslab_run({"--uts", "--mount", "--pivot", "--pid", "-c",
+                      "hostname kept; hostname; mount -t proc proc /proc; echo mounted $?"});
+  CHECK(r.out.find("kept") != std::string::npos);
+  CHECK(r.out.find("mounted 0") != std::string::npos);
+}
+
+TEST_CASE("control: a box with no namespace, and a --user box, keep the caller's bounding set") {
+  if (!have_root()) return;
+  std::uint64_t mine = bounding_set_of(::getpid());
+  REQUIRE((mine & bit(CAP_SYS_MODULE)) != 0);  // the test runs as full root
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"-c", "sleep 30"},
+        std::vector<std::string>{"--user", "--map-root", "--uts", "-c", "sleep 30"}}) {
+    LiveBox box(flags);
+    pid_t pid = box.wait_for_box();
+    REQUIRE(pid > 0);
+    CHECK((bounding_set_of(pid) & bit(CAP_SYS_MODULE)) != 0);
+  }
 }

@@ -391,7 +391,8 @@ TEST_CASE("limits and a veth put their steps around the clone and the release, i
                            Action::SweepStaleCgroups, Action::CreateCgroup, Action::Clone,
                            Action::DieWithRunner, Action::CloseInheritedFds, Action::WaitForRelease,
                            Action::JoinCgroup, Action::PlugVeth, Action::Release,
-                           Action::ConfigureBoxNetwork, Action::Exec, Action::RemoveCgroup});
+                           Action::ConfigureBoxNetwork, Action::DropCapabilities, Action::Exec,
+                           Action::RemoveCgroup});
   const Step& create = p->steps[1];
   CHECK(create.side == Side::Runner);
   CHECK(create.calls.find("/sys/fs/cgroup/pids/nslab-box-RUNNER_PID/pids.max \"10\"") !=
@@ -510,4 +511,28 @@ TEST_CASE("no cgroup view without limits or --cgroup, without --mount, or on the
   CHECK_FALSE(noted.has(Action::MountCgroupView));
   REQUIRE(noted.notes.size() == 1);
   CHECK(noted.notes[0].find("--mount") != std::string::npos);
+}
+
+TEST_CASE("a root box without --user drops the host-wide capabilities; --user and no namespace keep them") {
+  Spec spec = spec_with_tinysh();
+  spec.uts = spec.pid = true;
+  auto root = plan(spec, root_caller());
+  REQUIRE(root.ok());
+  REQUIRE(root->has(Action::DropCapabilities));
+  const Step& drop = root->steps[root->steps.size() - 2];  // just before exec
+  CHECK(drop.action == Action::DropCapabilities);
+  CHECK(drop.calls.find("CAP_SYS_MODULE") != std::string::npos);
+  CHECK(drop.calls.find("CAP_SYS_BOOT") == std::string::npos);  // its own PID namespace
+  spec.pid = false;
+  auto no_pid = plan(spec, root_caller());
+  REQUIRE(no_pid.ok());
+  for (const Step& s : no_pid->steps)
+    if (s.action == Action::DropCapabilities) CHECK(s.calls.find("CAP_SYS_BOOT") != std::string::npos);
+  spec.user = spec.map_root = true;
+  auto user = plan(spec, root_caller());
+  REQUIRE(user.ok());
+  CHECK_FALSE(user->has(Action::DropCapabilities));
+  auto none = plan(spec_with_tinysh(), root_caller());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has(Action::DropCapabilities));
 }
