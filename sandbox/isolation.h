@@ -92,6 +92,8 @@ Status mount_dev(const BoxSetup& box);
 // Whether `path` inside a --rootfs directory is a real directory: false when absent, an error
 // when it is a symlink (never followed out of the rootfs) or something else.
 Result<bool> real_directory(const std::string& path);
+// The mount points of /proc/self/mountinfo text strictly below `dir` (pure, for tests too).
+std::vector<std::string> mounts_below(std::string_view mountinfo, const std::string& dir);
 // The text of /etc/passwd and /etc/group in the embedded rootfs (pure, for tests too).
 std::string rootfs_passwd(const Caller& caller);
 std::string rootfs_group(const Caller& caller);

@@ -287,6 +287,26 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
       return e;
     }
     rootfs_dir = std::move(*fd);
+    // Mounts under the directory: overlayfs (rootfs.cpp) cannot take such a tree in a user
+    // namespace, where they are locked to it, and nowhere would the box see them. Refused, by
+    // name, rather than half hidden.
+    auto real = sys::read_link(fmt::format("/proc/self/fd/{}", rootfs_dir.get()));
+    auto mountinfo = sys::read_file("/proc/self/mountinfo");
+    if (real && mountinfo) {
+      auto below = mounts_below(*mountinfo, *real);
+      if (!below.empty()) {
+        std::string list;
+        for (const auto& m : below) list += (list.empty() ? "" : ", ") + m;
+        Error e = plain_error(
+            fmt::format("--rootfs {}: it has mounts under it ({}), which the box's read-only "
+                        "root would hide or, in a user namespace, cannot be separated from",
+                        *spec.rootfs_dir, list),
+            fmt::format("unmount them first (umount -R {}), or copy the tree elsewhere",
+                        below.front()));
+        e.step = "open the rootfs";
+        return e;
+      }
+    }
   }
 
   int sync_pipe[2], report_pipe[2];

@@ -18,6 +18,20 @@
 //   /tmp, /root, /proc    directories; /proc is mounted only with --proc
 //   /dev                  see mount_dev()
 //
+// A --rootfs directory becomes the box's root through an overlay of it with no upper layer
+// (overlayfs(5) takes that only with two lower layers: the directory, and an empty one). Such an
+// overlay has nothing it could write to, so the kernel refuses even root's `mount -o
+// remount,rw` (EROFS: "write-protected"), which a read-only bind would have granted a root box
+// without --user, and granted any box the mount it made itself. Overlay layers do not cross
+// mount points, so mounts under the directory on the host (a chroot's /proc, an rbind of /sys)
+// never reach the box: it sees the directories beneath them. The directory comes in through a
+// bind at /tmp/lower on the staging tmpfs, so mountinfo names no host path. (A recursive one: in
+// a user namespace the kernel refuses to bind a directory without the mounts locked on it, since
+// that would uncover what they hide, EINVAL.) Its
+// /tmp gets a tmpfs of 64 MiB, and /dev/shm one of 16 MiB: without a size, a tmpfs may grow to
+// half the host's memory, and its pages are charged to the box's memory cgroup where no process
+// owns them, so the OOM killer would take the box's PID 1 for them.
+//
 // Device nodes: mknod(2) is refused in a user namespace, and a node on a tmpfs mounted there
 // would not work anyway (such tmpfs is implicitly nodev). So /dev holds empty files with the
 // host's /dev/null, /dev/zero, ... bind-mounted over them, as bubblewrap and runc do.
@@ -61,11 +75,64 @@ Status mount_staging() {
   return sys::make_dir(kNewRoot, 0755);
 }
 
+// Only one id is mapped each way (--map-root, or maps of count 1).
+bool single_ids(const Spec& spec) {
+  auto one = [](const IdMap& map) {
+    return map.empty() || (map.size() == 1 && map.front().count == 1);
+  };
+  return one(spec.uid_map) && one(spec.gid_map);
+}
+
 bool is_plain_user(uid_t uid) {
   return uid != 0 && uid != 65534;
 }
 
 }  // namespace
+
+std::vector<std::string> mounts_below(std::string_view mountinfo, const std::string& dir) {
+  // proc(5): the 5th field is the mount point, with blanks and backslashes as octal escapes.
+  auto unescape = [](std::string_view text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\\' && i + 3 < text.size()) {
+        int value = 0;
+        bool octal = true;
+        for (size_t k = 1; k <= 3; ++k) {
+          char c = text[i + k];
+          octal = octal && c >= '0' && c <= '7';
+          value = value * 8 + (c - '0');
+        }
+        if (octal) {
+          out += static_cast<char>(value);
+          i += 3;
+          continue;
+        }
+      }
+      out += text[i];
+    }
+    return out;
+  };
+  std::string prefix = dir.ends_with('/') ? dir : dir + "/";
+  std::vector<std::string> below;
+  size_t start = 0;
+  while (start < mountinfo.size()) {
+    size_t end = mountinfo.find('\n', start);
+    if (end == std::string_view::npos) end = mountinfo.size();
+    std::string_view line = mountinfo.substr(start, end - start);
+    start = end + 1;
+    size_t field = 0, pos = 0;
+    std::string_view point;
+    while (pos <= line.size() && field < 5) {
+      size_t blank = line.find(' ', pos);
+      if (blank == std::string_view::npos) blank = line.size();
+      if (++field == 5) point = line.substr(pos, blank - pos);
+      pos = blank + 1;
+    }
+    std::string path = unescape(point);
+    if (path.starts_with(prefix) && path.size() > prefix.size()) below.push_back(path);
+  }
+  return below;
+}
 
 // Refuses a mount target inside a user's rootfs that is a symlink: following it would mount
 // over a path outside the rootfs (on the host, for a root box). Returns false when it is absent.
@@ -124,18 +191,28 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
       plan.steps.push_back(
           {Action::BindRootfsDir, Side::Box,
            fmt::format("mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
-                       "mount(\"{}\", \"/tmp/root\", NULL, MS_BIND|MS_REC) + remount "
-                       "MS_RDONLY; mount(\"tmpfs\", \"/tmp/root/tmp\")",
+                       "mount(\"{}\", \"/tmp/lower\", NULL, MS_BIND|MS_REC); "
+                       "mount(\"nslab-rootfs\", \"/tmp/root\", \"overlay\", MS_RDONLY|MS_NOSUID, "
+                       "\"lowerdir=/tmp/lower:/tmp/empty\"); "
+                       "mount(\"nslab-tmp\", \"/tmp/root/tmp\", \"tmpfs\", \"size=64m\")",
                        *spec.rootfs_dir),
-           "use the directory as the box's root, read-only, so the box cannot change the host's "
-           "copy; its /dev, /proc and /tmp must be real directories, never symlinks"});
+           "use the directory as the box's root through an overlay with no layer to write to: "
+           "even root in the box cannot remount it writable, and mounts under the directory "
+           "stay on the host; its /dev, /proc and /tmp must be real directories, never "
+           "symlinks"});
+      if (spec.user && single_ids(spec))
+        plan.notes.push_back(
+            "a distribution's root has users and groups besides root (apt's _apt, daemon, "
+            "...): with one id mapped, su and apt-get fail in setgroups or setuid (Invalid "
+            "argument); as root, map a range: --map-uid 0:100000:65536 --map-gid 0:100000:65536");
       break;
   }
   plan.steps.push_back(
       {Action::MountDev, Side::Box,
        "mount(\"nslab-dev\", \"/tmp/root/dev\", \"tmpfs\"); bind /dev/{null,zero,full,random,"
-       "urandom,tty}; mount(\"devpts\", \"/dev/pts\", \"devpts\", \"newinstance,ptmxmode=0666\"); "
-       "mount(\"tmpfs\", \"/dev/shm\"); symlinks fd, stdin, stdout, stderr, ptmx",
+       "urandom,tty}; mount(\"devpts\", \"/dev/pts\", \"devpts\", "
+       "\"newinstance,ptmxmode=0666,mode=0620\"); mount(\"tmpfs\", \"/dev/shm\", \"size=16m\"); "
+       "symlinks fd, stdin, stdout, stderr, ptmx",
        "a minimal /dev: the host's device nodes bound one by one (mknod is refused in a user "
        "namespace), a private pty instance, and no access to the host's disks"});
   return ok();
@@ -173,12 +250,22 @@ Status build_embedded_rootfs(BoxSetup& box) {
 Status bind_rootfs_dir(BoxSetup& box) {
   SANDBOX_TRY(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY));
   SANDBOX_TRY(mount_staging());
+  std::string lower = std::string(kStagingDir) + "/lower";
+  std::string empty = std::string(kStagingDir) + "/empty";
+  SANDBOX_TRY(sys::make_dir(lower, 0755));
+  SANDBOX_TRY(sys::make_dir(empty, 0755));
   std::string source = fd_path(box.rootfs_dir.get());
-  SANDBOX_TRY(sys::mount(source.c_str(), kNewRoot, nullptr, MS_BIND | MS_REC));
-  auto locked = sys::mount_flags_of(kNewRoot);
-  if (!locked) return locked.error();
-  SANDBOX_TRY(sys::mount(nullptr, kNewRoot, nullptr,
-                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | *locked));
+  SANDBOX_TRY(sys::mount(source.c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC));
+  std::string layers = fmt::format("lowerdir={}:{}", lower, empty);
+  Status overlay =
+      sys::mount("nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID, layers.c_str());
+  if (!overlay) {
+    Error e = overlay.error();
+    e.hint = "the box's root is a read-only overlay of the directory: overlayfs must be there "
+             "(sudo modprobe overlay), in a user namespace only since Linux 5.11, and the "
+             "directory on a filesystem overlayfs reads (ext4, xfs, btrfs, tmpfs; not NFS)";
+    return e;
+  }
   // tinysh for the box comes from outside the rootfs: exec_command() runs a sealed copy in
   // memory through its fd (execveat), so the directory need not contain tinysh and the box gets
   // no path to the host's file.
@@ -187,7 +274,8 @@ Status bind_rootfs_dir(BoxSetup& box) {
   auto has_tmp = real_directory(tmp);
   if (!has_tmp) return has_tmp.error();
   if (*has_tmp)
-    SANDBOX_TRY(sys::mount("nslab-tmp", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+    SANDBOX_TRY(sys::mount("nslab-tmp", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                           "mode=1777,size=64m"));
   return ok();
 }
 
@@ -214,7 +302,7 @@ Status mount_dev(const BoxSetup& box) {
   SANDBOX_TRY(sys::make_symlink("pts/ptmx", dev + "/ptmx"));
   SANDBOX_TRY(sys::make_dir(dev + "/shm", 01777));
   SANDBOX_TRY(sys::mount("nslab-shm", (dev + "/shm").c_str(), "tmpfs",
-                         MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"));
+                         MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m"));
   SANDBOX_TRY(sys::make_symlink("/proc/self/fd", dev + "/fd"));
   SANDBOX_TRY(sys::make_symlink("/proc/self/fd/0", dev + "/stdin"));
   SANDBOX_TRY(sys::make_symlink("/proc/self/fd/1", dev + "/stdout"));

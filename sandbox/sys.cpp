@@ -333,6 +333,14 @@ Status drop_capabilities(const std::vector<int>& caps) {
                  [&] { return ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); });
 }
 
+Result<std::string> read_link(const std::string& path) {
+  std::string buf(4096, '\0');
+  ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+  if (n < 0) return make_error(fmt::format("readlink(\"{}\")", path), errno);
+  buf.resize(static_cast<size_t>(n));
+  return buf;
+}
+
 Status make_dir(const std::string& path, unsigned mode) {
   if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST)
     return make_error(fmt::format("mkdir(\"{}\", {:04o})", path, mode), errno);

@@ -66,6 +66,8 @@ Result<Fd> sealed_copy(int from, const char* name);
 Status make_symlink(const std::string& target, const std::string& link);
 Result<Fd> open(const std::string& path, int flags, unsigned mode = 0);
 Result<std::string> read_file(const std::string& path);
+// readlink(2), whole.
+Result<std::string> read_link(const std::string& path);
 
 // Directories and processes, as the cgroup code uses them: mkdir(2) that fails on EEXIST too (a
 // cgroup directory is made by exactly one runner), rmdir(2), kill(2), access(2) with the

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "box_harness.h"
+#include "isolation.h"
 
 using namespace boxtest;
 namespace fs = std::filesystem;
@@ -53,13 +55,26 @@ HeldExe hold_exe(pid_t pid) {
 
 // Once the process is gone: reopen the held file for writing and append to it. 0 when it
 // worked, else the errno of the step that failed.
-int write_through(const HeldExe& held) {
+int write_once(const HeldExe& held) {
   std::string path = fmt::format("/proc/self/fd/{}", held.fd);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return errno;
   int err = 0;
   if (::write(fd, "#", 1) != 1) err = errno;
   ::close(fd);
+  return err;
+}
+
+// The kernel lets go of a program's file (ETXTBSY until then) when the last user of its memory
+// does, which may be a moment after the process is reaped: ask again for a while.
+int write_through(const HeldExe& held) {
+  int err = ETXTBSY;
+  testing::wait_until(
+      [&] {
+        err = write_once(held);
+        return err != ETXTBSY;
+      },
+      5s);
   return err;
 }
 
@@ -144,7 +159,7 @@ TEST_CASE("control: a program run from a plain file can be rewritten through its
   HeldExe held = hold_exe(pid);
   REQUIRE(held.fd >= 0);
   CHECK(held.target == copy);
-  CHECK(write_through(held) == ETXTBSY);  // not while it runs...
+  CHECK(write_once(held) == ETXTBSY);  // not while it runs...
   kill_tree(pid);
   reap(pid);
   auto before = fs::file_size(copy);
@@ -261,4 +276,97 @@ TEST_CASE("control: a box with no namespace, and a --user box, keep the caller's
     REQUIRE(pid > 0);
     CHECK((bounding_set_of(pid) & bit(CAP_SYS_MODULE)) != 0);
   }
+}
+
+// --- A --rootfs directory: read-only all the way down -------------------------------------------
+
+namespace {
+
+// A root directory for --rootfs in a temporary directory: etc/file holds "original"; with
+// `with_mount`, mnt has a tmpfs of the host's mounted on it (as a chroot's /proc or /sys would
+// be), unmounted at the end.
+struct RootfsDir {
+  TempDir dir;
+  std::string mnt;
+  explicit RootfsDir(bool with_mount = false) {
+    for (const char* sub : {"/etc", "/mnt", "/tmp", "/dev", "/proc", "/bin"})
+      fs::create_directories(dir.path() + sub);
+    std::ofstream(dir.path() + "/etc/file") << "original\n";
+    ::chmod(dir.path().c_str(), 0755);
+    if (!with_mount) return;
+    mnt = dir.path() + "/mnt";
+    if (::mount("host-sub", mnt.c_str(), "tmpfs", 0, "size=64k") == 0)
+      std::ofstream(mnt + "/host-only") << "the host's\n";
+    else
+      mnt.clear();
+  }
+  ~RootfsDir() {
+    if (!mnt.empty()) ::umount2(mnt.c_str(), MNT_DETACH);
+  }
+  std::string file() const { return contents(dir.path() + "/etc/file"); }
+};
+
+}  // namespace
+
+TEST_CASE("control: a read-only bind is made writable again by root in a box without --user") {
+  if (!have_root()) return;
+  RootfsDir root;
+  const std::string& d = root.dir.path();
+  auto r = nslab_run({"--mount", "--pid", "-c",
+                      fmt::format("mount --bind {0} {0}; mount -o remount,bind,ro {0}; "
+                                  "mount -o remount,bind,rw {0}; echo changed > {0}/etc/file",
+                                  d)});
+  CHECK(root.file() == "changed\n");  // the host's directory was written through it
+}
+
+TEST_CASE("a --rootfs box cannot remount its root writable, even as root without --user") {
+  if (!have_root()) return;
+  RootfsDir root;
+  for (const std::vector<std::string>& who :
+       {std::vector<std::string>{}, std::vector<std::string>{"--user", "--map-root"}}) {
+    std::vector<std::string> args = who;
+    for (const char* a : {"--mount", "--pid", "--proc", "--rootfs"}) args.emplace_back(a);
+    args.push_back(root.dir.path());
+    args.insert(args.end(), {"-c", "mount -o remount,rw /; mount -o remount,bind,rw /; "
+                                   "echo changed > /etc/file; echo done"});
+    auto r = nslab_run(args);
+    CAPTURE(r.out);
+    CAPTURE(r.err);
+    CHECK(r.out.find("done") != std::string::npos);  // control: the commands ran
+    CHECK(root.file() == "original\n");
+  }
+}
+
+TEST_CASE("a --rootfs directory with mounts under it is refused, naming them") {
+  if (!have_root()) return;
+  RootfsDir root(true);
+  REQUIRE_FALSE(root.mnt.empty());
+  auto r = nslab_run({"--mount", "--pid", "--proc", "--rootfs", root.dir.path(), "-c", "ls /mnt"});
+  CHECK(r.status() != 0);
+  CHECK(r.out.find("host-only") == std::string::npos);
+  CHECK(r.err.find(root.mnt) != std::string::npos);
+  CHECK(r.err.find("umount -R") != std::string::npos);
+}
+
+TEST_CASE("mount points below a directory are read from mountinfo, escapes undone") {
+  std::string info =
+      "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "30 22 0:40 / /srv/root/proc rw - proc proc rw\n"
+      "31 22 0:41 / /srv/root\\040two/sys rw - sysfs sysfs rw\n"
+      "32 22 0:42 / /srv/rootless rw - tmpfs t rw\n"
+      "33 22 0:43 / /srv/root rw - tmpfs t rw\n";
+  CHECK(sandbox::mounts_below(info, "/srv/root") == std::vector<std::string>{"/srv/root/proc"});
+  CHECK(sandbox::mounts_below(info, "/srv/root two") ==
+        std::vector<std::string>{"/srv/root two/sys"});
+  CHECK(sandbox::mounts_below(info, "/srv/elsewhere").empty());
+}
+
+TEST_CASE("a --rootfs box's /tmp and /dev/shm have a size") {
+  if (!have_root()) return;
+  RootfsDir root;
+  auto r = nslab_run({"--mount", "--pid", "--proc", "--rootfs", root.dir.path(), "-c",
+                      "cat /proc/self/mountinfo"});
+  CHECK(r.out.find(" /tmp rw,nosuid,nodev") != std::string::npos);
+  CHECK(r.out.find("size=65536k") != std::string::npos);
+  CHECK(r.out.find("size=16384k") != std::string::npos);
 }
