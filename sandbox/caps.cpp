@@ -97,6 +97,12 @@ Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
        "capabilities that act on the whole machine (modules, raw devices and I/O, file handles, "
        "tracing, the clock"
        + std::string(spec.pid ? "" : ", reboot") + "); the rest stays for mounts and hostnames"});
+  plan.notes.push_back(
+      "without --user, root in the box is the host's root to the kernel, even with the "
+      "capabilities above gone: with CAP_SYS_ADMIN it can mount a fresh /proc or a cgroup v1 "
+      "hierarchy and change settings of the whole machine through them (core_pattern, "
+      "release_agent). Run nothing untrusted in it; --user --map-root gives a root that is root "
+      "only inside");
   return ok();
 }
 
