@@ -114,3 +114,13 @@ TEST_CASE("nslab lessons lists every lesson with who may run it and whether this
   CHECK(r.out.substr(r.out.find(fmt_row(7))).find("needs root") != std::string::npos);
   CHECK(r.out.substr(r.out.find(fmt_row(7))).find("--veth") != std::string::npos);
 }
+
+TEST_CASE("a box that ends at once is reported with its exit status and its message, not a timeout") {
+  auto r = check({"5"});
+  INFO(r.out, r.err);
+  CHECK(r.status() == 1);
+  CHECK(r.out.find("`nslab run` exited with status ") != std::string::npos);
+  CHECK(r.out.find("nonexistent/nslab-fixture-root") != std::string::npos);
+  CHECK(r.out.find("no answer") == std::string::npos);
+  CHECK(last_line(r.out) == "0 passed, 1 failed");
+}
