@@ -508,7 +508,17 @@ Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, 
         break;
       }
     }
-    if (failed) return box;
+    if (failed) {
+      for (const Placement& p : layout.placements) {
+        if (!p.move_runner) continue;
+        if (!box.runner_home_)
+          box.runner_home_ = RunnerHome{p.own_dir, p.parent_dir,
+                                        p.parent_dir + "/" + runner_leaf_name(name), {}, {}};
+        box.runner_home_->parent_enabled.emplace_back(controller_name(p.controller));
+        if (p.enable_above) box.runner_home_->home_enabled.emplace_back(controller_name(p.controller));
+      }
+      return box;
+    }
     bool parent_vanished = failed.error().err == ENOENT && !box.v2_parents_.empty() &&
                            failed.error().call.starts_with("mkdir");
     if (!parent_vanished || attempt == 3) return failed.error();
@@ -520,6 +530,7 @@ BoxCgroup::BoxCgroup(BoxCgroup&& other) noexcept
     : dirs_(std::move(other.dirs_)),
       made_(std::move(other.made_)),
       v2_parents_(std::move(other.v2_parents_)),
+      runner_home_(std::move(other.runner_home_)),
       limits_(other.limits_),
       removed_(std::exchange(other.removed_, true)) {}
 
@@ -547,9 +558,23 @@ Status BoxCgroup::remove() {
     Status status = remove_tree(*it, dir != dirs_.end() ? dir->version : Version::V1);
     if (!status && first) first = status;
   }
+  if (runner_home_) go_home();
   // Shared with other runners: an rmdir that fails because another box is inside is fine.
   for (const std::string& parent : v2_parents_) (void)sys::rmdir(parent);
   return first;
+}
+
+// The way in, backwards: nslab/ stops handing controllers down, its parent (the runner's own
+// cgroup) stops too for those nslab enabled there, so that it may hold a process again (the
+// no-internal-processes rule); the runner moves back into it, and its leaf can go.
+void BoxCgroup::go_home() const {
+  const RunnerHome& h = *runner_home_;
+  for (const auto& c : h.parent_enabled)
+    (void)sys::write_file(h.parent + "/cgroup.subtree_control", "-" + c);
+  for (const auto& c : h.home_enabled)
+    (void)sys::write_file(h.home + "/cgroup.subtree_control", "-" + c);
+  if (sys::write_file(h.home + "/cgroup.procs", std::to_string(::getpid())))
+    (void)sys::rmdir(h.leaf);
 }
 
 std::optional<std::uint64_t> BoxCgroup::oom_kills() const {
@@ -733,6 +758,14 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
                                                     "{}/cgroup.procs",
                                                     dir.path),
                                   dir.path));
+  for (const Placement& p : layout.placements)
+    if (p.move_runner) {
+      removes.push_back(fmt::format(
+          "write {0}/cgroup.subtree_control \"-CONTROLLERS\" (and in {1}); write "
+          "{1}/cgroup.procs \"RUNNER_PID\"; rmdir {0}/{2} {0}",
+          p.parent_dir, p.own_dir, runner_leaf_name(name)));
+      break;
+    }
   steps.push_back({Phase::Remove, Side::Runner, join_words(removes, "; "),
                    "nothing of the box outlives it: its last processes, then its cgroup; the "
                    "OOM count is read first (memory.events or memory.oom_control oom_kill)"});

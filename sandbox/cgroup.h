@@ -185,6 +185,14 @@ class BoxCgroup {
   std::vector<BoxDir> dirs_;
   std::vector<std::string> made_;        // directories this object created, in order
   std::vector<std::string> v2_parents_;  // nslab's shared v2 parents: removed when empty
+  // A runner that moved itself into a leaf of nslab/ (Placement::move_runner) goes home again
+  // when the box is gone, and takes back what it enabled there, so that nothing is left.
+  struct RunnerHome {
+    std::string home, parent, leaf;
+    std::vector<std::string> parent_enabled, home_enabled;  // "pids", "memory", ...
+  };
+  std::optional<RunnerHome> runner_home_;
+  void go_home() const;
   Limits limits_;
   bool removed_ = false;
 };
