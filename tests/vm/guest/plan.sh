@@ -1,0 +1,1 @@
+echo "NSLAB-VM: plan placeholder"
