@@ -137,6 +137,7 @@ for who in root student; do
     v=$(verdict /tmp/doctor-$who $n)
     if [ $v = wont ]; then
       # Not run: the doctor must say why, and what would fix it.
+      echo "NSLAB-VM: note: $who: lesson $n: the doctor says it cannot run for $who, and why"
       reasons /tmp/doctor-$who $n > /tmp/out
       grep -q because /tmp/out && grep -q 'fix:' /tmp/out
       status=$?

@@ -4,11 +4,14 @@
 #
 # usage: run.sh LINE NSLAB TINYSH LESSONS_DIR OUT       LINE: 6.1 | 6.12
 # KVM when /dev/kvm can be opened, software emulation (TCG) otherwise: slower, the same guest.
-# The kernels are cached in $NSLAB_KERNEL_CACHE (default /var/cache/nslab-kernels).
+# The kernels are cached in $NSLAB_KERNEL_CACHE (default /var/cache/nslab-kernels for root,
+# ~/.cache/nslab-kernels for others).
 set -eu
 line=$1 nslab=$2 tinysh=$3 lessons=$4 out=$5
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${NSLAB_KERNEL_CACHE:-/var/cache/nslab-kernels}
+default_cache=/var/cache/nslab-kernels
+[ "$(id -u)" = 0 ] || default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/nslab-kernels
+cache=${NSLAB_KERNEL_CACHE:-$default_cache}
 command -v qemu-system-x86_64 >/dev/null ||
   { echo "run.sh: qemu-system-x86_64 is needed (Debian: qemu-system-x86)"; exit 1; }
 mkdir -p "$out"
