@@ -195,6 +195,32 @@ limits() {  # WHO NSLAB_FLAGS...
 limits root --pid --mount
 limits student --user --map-root --pid --mount
 
+# Lesson 5's challenge makes a child cgroup: it must pass, and fail when left undone (its check
+# must not pass by accident), with nsdelegate as systemd mounts cgroup2 and without it.
+undone=/tmp/undone
+mkdir -p $undone
+awk '/^```solution/ {print; print "echo the challenge was left undone"; skip=1; next}
+     skip && /^```/ {skip=0; print; next}
+     skip {next}
+     {print}' $lessons/05-*.md > $undone/05-cgroups.md
+challenge() {  # LABEL
+  timeout 600 /as-root ./nslab check 5 > /tmp/out 2>&1
+  result "root: lesson 5 $1" $? /tmp/out
+  timeout 600 /as-root ./nslab check --dir $undone 5 > /tmp/out 2>&1
+  status=$?
+  [ $status = 1 ] && grep -q 'step "Challenge"' /tmp/out
+  result "root: lesson 5 $1, challenge left undone, fails" $? /tmp/out
+}
+challenge "with nsdelegate"
+# Remounted from the initial cgroup namespace, cgroup2 takes new options for every mount of it.
+if mount -o remount,memory_recursiveprot cgroup2 $cg && ! grep -q nsdelegate /proc/self/mountinfo; then
+  challenge "without nsdelegate"
+else
+  echo "NSLAB-VM: root: lesson 5 without nsdelegate FAIL"
+  echo "    could not remount cgroup2 without nsdelegate"
+fi
+mount -o remount,nsdelegate,memory_recursiveprot cgroup2 $cg
+
 # Nothing left: no cgroup of nslab's, no veth, no mount, no tinysh. The kernel deletes a veth
 # with its namespace a moment later, so that is polled for.
 : > /tmp/left
