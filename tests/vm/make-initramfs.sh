@@ -105,11 +105,21 @@ EOF
 cat > "$root/etc/group" <<'EOF'
 root:x:0:
 tty:x:5:
+shadow:x:42:
 student:x:1000:
 nogroup:x:65534:
 EOF
+# As on Debian: root's and the student's passwords locked, the file readable by root and the
+# shadow group only (init sets the group). Lesson 4 reads it from boxes with and without a map.
+cat > "$root/etc/shadow" <<'EOF'
+root:*:19000:0:99999:7:::
+student:*:19000:0:99999:7:::
+nobody:*:19000:0:99999:7:::
+EOF
+chmod 0640 "$root/etc/shadow"
 echo 'passwd: files' > "$root/etc/nsswitch.conf"
 echo 'group: files' >> "$root/etc/nsswitch.conf"
+echo 'shadow: files' >> "$root/etc/nsswitch.conf"
 echo nslab-vm > "$root/etc/hostname"
 touch "$root/etc/fstab"
 
