@@ -8,8 +8,9 @@
 #   modules/order      their names, in an order insmod accepts (what each needs comes first)
 #
 # usage: fetch-kernel.sh LINE        LINE: 6.1 (Debian 12's default) or 6.12 (its newer line)
-# The cache is $NSLAB_VM_CACHE, default /var/cache/nslab-vm: outside the source tree and the
-# build, so a new build or a fresh clone does not download the kernels again.
+# The cache is $NSLAB_VM_CACHE, default /var/cache/nslab-vm (~/.cache/nslab-vm for a user who
+# is not root): outside the source tree and the build, so a new build or a fresh clone does not
+# download the kernels again.
 #
 # The package is found through the meta-package that names today's build of the line
 # (linux-image-amd64 depends on linux-image-6.1.0-N-amd64), fetched with `apt-get download` and
@@ -17,7 +18,9 @@
 set -eu
 
 line=${1:?usage: fetch-kernel.sh LINE (6.1 or 6.12)}
-cache=${NSLAB_VM_CACHE:-/var/cache/nslab-vm}
+default_cache=/var/cache/nslab-vm
+[ "$(id -u)" = 0 ] || default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/nslab-vm
+cache=${NSLAB_VM_CACHE:-$default_cache}
 
 case "$line" in
   6.1) meta=linux-image-amd64 ;;

@@ -20,7 +20,9 @@ set -eu
 
 kernel=$1 nslab=$2 tinysh=$3 lessons=$4 run_conf=$5 script=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${NSLAB_VM_CACHE:-/var/cache/nslab-vm}
+default_cache=/var/cache/nslab-vm
+[ "$(id -u)" = 0 ] || default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/nslab-vm
+cache=${NSLAB_VM_CACHE:-$default_cache}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-vm-root.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -27,7 +27,8 @@
 # 1 when it did not (hung, panicked, timed out), 2 for a usage error; with --script, the
 # script's own status.
 #
-# Kernels and the guest's userland are cached in $NSLAB_VM_CACHE (default /var/cache/nslab-vm).
+# Kernels and the guest's userland are cached in $NSLAB_VM_CACHE (default /var/cache/nslab-vm,
+# or ~/.cache/nslab-vm for a user who is not root). No root needed otherwise.
 # KVM when /dev/kvm can be opened, else software emulation (TCG): a few times slower, the same
 # guest.
 set -eu
