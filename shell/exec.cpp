@@ -380,6 +380,8 @@ void reap(Shell& sh) {
   }
 }
 
+// What the shell does with a signal it read from its signalfd; the table in init.h says it in
+// words.
 void handle_signal(Shell& sh, const ReceivedSignal& sig) {
   switch (sig.signo) {
     case SIGCHLD:
@@ -388,20 +390,28 @@ void handle_signal(Shell& sh, const ReceivedSignal& sig) {
     case SIGTTOU:
       return;  // reaping happens next; stops never apply to the shell itself
   }
+  // The kernel's answer to a write of our own (a closed pipe, a file past RLIMIT_FSIZE): it is
+  // addressed to the writer, and the failed write has been reported already.
+  if ((sig.signo == SIGPIPE || sig.signo == SIGXFSZ) && sig.sender == sh.pid) return;
   if (Job* fg = job_by_id(sh, sh.foreground_job)) {
-    // The job gets what was meant for it: Ctrl-C in -c mode, or the host's SIGTERM.
+    // A terminal that changed size told its foreground process group itself: the job's group
+    // when we are interactive, the group the job shares with us otherwise. Again would be twice.
+    if (sig.signo == SIGWINCH && sig.code == SI_KERNEL) return;
+    // The job gets what was meant for it: Ctrl-C in -c mode, or the host's SIGTERM or SIGUSR1.
     signal_job(*fg, sig.signo);
     return;
   }
+  // No job: a signal whose default action ends nothing (a resize, SIGCONT) has nothing to do.
+  if (!ends_process_by_default(sig.signo)) return;
   // Who sent it decides. A sender that has no PID here (0: a process outside our PID namespace,
   // such as the host, or the kernel on a terminal hang-up) or the process that started us (the
   // runner) means "stop". Anyone else — a `kill` typed in the box — cannot stop PID 1 or an
-  // interactive shell: only an explicit `exit` ends those.
+  // interactive shell: only an explicit `exit` ends those. SIGINT and SIGQUIT come from the
+  // terminal's keys, which at the prompt the line editor reads as keys: ignored whoever sent them.
   bool from_outside = sig.sender == 0 || sig.sender == ::getppid();
-  bool ignore = false;
-  if (sig.signo == SIGINT || sig.signo == SIGQUIT) ignore = sh.interactive || sh.pid == 1;
-  if (sig.signo == SIGTERM || sig.signo == SIGHUP)
-    ignore = !from_outside && (sh.interactive || sh.pid == 1);
+  bool protected_shell = sh.interactive || sh.pid == 1;
+  bool ignore = (sig.signo == SIGINT || sig.signo == SIGQUIT) ? protected_shell
+                                                               : protected_shell && !from_outside;
   if (ignore || sh.exit_requested) return;
   if (sig.signo == SIGHUP)  // the terminal is gone: so are the jobs started from it
     for (const Job& j : sh.jobs) {

@@ -2,12 +2,15 @@
 // /dev/full (ENOSPC at every write), and as root a cgroup's pids.max, which opens for writing and
 // then rejects a value that is not a number in write(2) itself.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "process.h"
+#include "temp_dir.h"
 
 using testing::bin;
 
@@ -63,6 +66,61 @@ TEST_CASE("control: a builtin in a child process writing into /dev/null succeeds
   auto r = sh("true | echo hi > /dev/null; echo status=$?");
   CHECK(r.out == "status=0\n");
   CHECK(r.err.empty());
+}
+
+TEST_CASE("a write cut short by RLIMIT_FSIZE is reported, and its SIGXFSZ does not end the shell") {
+  // The file may grow to the limit: the first write(2) stores that much and returns a short
+  // count, the next fails with EFBIG and the kernel sends the writer SIGXFSZ, whose default
+  // action would kill the shell.
+  testing::TempDir dir;
+  std::string file = dir / "big";
+  std::string word(3000, 'x');
+  auto r = testing::run({"sh", "-c", "ulimit -f 1 && exec \"$0\" -c \"$1\"", bin("tinysh"),
+                         "echo " + word + " > " + file + "; echo status=$?"});
+  CHECK(r.status() == 0);
+  CHECK(r.out == "status=1\n");
+  CHECK(r.err == "echo: write " + file + ": File too large\n");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK(st.st_size > 0);  // a short write came first: part of the text is in the file
+  CHECK(st.st_size < static_cast<off_t>(word.size()));
+}
+
+TEST_CASE("a builtin writing into a pipe nobody reads reports EPIPE, and the shell goes on") {
+  // stdout is a pipe whose read end is closed before tinysh starts: every write fails with EPIPE
+  // and makes a SIGPIPE for the shell, which is its own doing and must not end it — nor the
+  // program `exec` puts in its place right after (`||`: no pause to read signals in between).
+  int out[2], err[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+  ::close(out[0]);
+  std::string tinysh = bin("tinysh");
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::execl(tinysh.c_str(), "tinysh", "-c",
+            "echo a; echo status=$? >&2; echo b; echo status=$? >&2; "
+            "echo c || exec sh -c 'echo exec-ran >&2'",
+            nullptr);
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(err[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(err[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(text ==
+        "echo: write stdout: Broken pipe\nstatus=1\n"
+        "echo: write stdout: Broken pipe\nstatus=1\n"
+        "echo: write stdout: Broken pipe\nexec-ran\n");
 }
 
 TEST_CASE("echo into a cgroup's pids.max: a value the kernel refuses is status 1, a number is 0") {
