@@ -12,6 +12,7 @@
 
 using namespace std::chrono_literals;
 using testing::bin;
+using testing::signal_blocked;
 
 namespace {
 
@@ -75,15 +76,6 @@ pid_t descendant_named(pid_t root, const std::string& comm) {
     level = next;
   }
   return 0;
-}
-
-// Whether `sig` is in the blocked mask (SigBlk) of /proc/PID/status.
-bool signal_blocked(pid_t pid, int sig) {
-  std::string status = testing::read_file("/proc/" + std::to_string(pid) + "/status");
-  auto at = status.find("\nSigBlk:");
-  if (at == std::string::npos) return false;
-  unsigned long long mask = std::strtoull(status.c_str() + at + 8, nullptr, 16);
-  return (mask >> (sig - 1)) & 1;
 }
 
 // The signals pending for `pid` (SigPnd, for its thread, and ShdPnd, for the process).
