@@ -14,8 +14,44 @@
 
 namespace sandbox {
 
-// The signals a process may send nslab that it passes on to the box.
-inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+// The signals a process may send nslab that it passes on to the box's first process, and why.
+//
+// Forwarded: what a process sends to tell the program in the box something.
+//   SIGTERM SIGINT SIGHUP SIGQUIT  stop (from `kill`, a service manager, `timeout`)
+//   SIGUSR1 SIGUSR2                the program's own meaning (reopen logs, dump state, ...)
+//   SIGALRM                        `timeout -s ALRM`; the runner sets no alarm of its own
+//   SIGPWR                         a power daemon's notice, meant for an init
+//   SIGWINCH                       a resize a program announces; the terminal's own resize goes
+//                                  to its foreground process group, which is the box's
+//   SIGSTKFLT                      unused by Linux: better the box decides than the runner dies
+//   SIGRTMIN..SIGRTMAX             the real-time signals, e.g. SIGRTMIN+3, which asks a systemd
+//                                  running as init to halt (not in this list: glibc computes
+//                                  their numbers at run time; forwarded_signals() adds them)
+// Not forwarded, on purpose:
+//   SIGCHLD                        the runner's own news: its box ended
+//   SIGTSTP SIGTTIN SIGTTOU        job control belongs to the terminal: Ctrl-Z reaches the box's
+//                                  foreground group directly, and `kill -TSTP nslab` stops the
+//                                  runner alone, as it would any program
+//   SIGCONT                        continues the runner after a stop that was the runner's alone;
+//                                  passed on, it could wake a job the box's shell keeps stopped
+//   SIGPIPE SIGXFSZ SIGXCPU        about the runner's own writes, limits, timers and sockets
+//   SIGVTALRM SIGPROF SIGIO SIGURG
+//   SIGABRT                        asks for the runner's own core dump
+//   SIGSEGV SIGBUS SIGILL SIGFPE   faults of the runner itself: never blocked, they must be
+//   SIGTRAP SIGSYS                 delivered on the spot
+//   SIGKILL SIGSTOP                cannot be caught; SIGKILL ends the box too (parent-death signal)
+// Each is forwarded only when a process sent it, never when the terminal did (see supervise.cpp).
+inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP,  SIGQUIT,  SIGUSR1,
+                                     SIGUSR2, SIGALRM, SIGPWR, SIGWINCH, SIGSTKFLT};
+
+// kForwarded and every real-time signal, as a set.
+inline sigset_t forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwarded) sigaddset(&set, sig);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+  return set;
+}
 
 // While nslab waits for a box (run) or an entered shell (enter): the signals it takes one by one
 // with sigwaitinfo(2) are blocked, and the terminal-stop signals ignored while the box has the
@@ -23,9 +59,8 @@ inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 class SignalState {
  public:
   SignalState() {
-    sigemptyset(&waited_);
+    waited_ = forwarded_signals();
     sigaddset(&waited_, SIGCHLD);
-    for (int sig : kForwarded) sigaddset(&waited_, sig);
     ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
   }
   ~SignalState() {
@@ -66,15 +101,16 @@ struct BoxExit {
 };
 
 // Takes the signals nslab blocked one by one until `poll_exit` (called on each SIGCHLD) gives a
-// wait status (>= 0). Meanwhile SIGTERM, SIGINT, SIGHUP and SIGQUIT that a process sends nslab
-// are passed on to `pid`; the same signals from the terminal are not, because the terminal
-// already sent them to the foreground process group. Shared by `run` and `enter`.
+// wait status (>= 0). Meanwhile the forwarded signals (kForwarded, the real-time ones) that a
+// process sends nslab are passed on to `pid`; the same signals from the terminal are not,
+// because the terminal already sent them to the foreground process group. Shared by `run` and
+// `enter`.
 Result<int> wait_forwarding(const SignalState& signals, pid_t pid,
                             const std::function<int()>& poll_exit);
 
-// Launches the plan and waits for the box's first process to end. While it runs, SIGTERM,
-// SIGINT, SIGHUP and SIGQUIT that a process sends to the runner are forwarded to the box's first
-// process; the same signals from the terminal (Ctrl-C) are not, because the terminal already sent
+// Launches the plan and waits for the box's first process to end. While it runs, the forwarded
+// signals (SIGTERM, SIGUSR1, ... see kForwarded) that a process sends to the runner are passed on
+// to the box's first process; the same signals from the terminal (Ctrl-C) are not, because the terminal already sent
 // them to the box's process group. `on_start`, if given, is called with the box (its host pid,
 // cgroup, veth subnet, notes) once it runs its command. The box's cgroup is removed before this
 // returns.

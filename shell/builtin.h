@@ -43,8 +43,15 @@ std::vector<const Builtin*> all_builtins();
 const Builtin* find_builtin(std::string_view name);
 
 // Output helpers. Builtins write with write(2) on fds 1 and 2 (no stdio buffers to flush before a
-// fork or lose on _exit).
-void write_all(int fd, std::string_view text);
+// fork or lose on _exit). write_all retries partial writes and returns false when the kernel took
+// only part of the text or none: a full disk, a closed pipe, or a cgroup file that refuses the
+// value (kernfs checks it in write(2), after open(2) succeeded). The first such failure on fd 1
+// is also kept for the executor, which turns it into status 1 and one line naming the file; so a
+// builtin need not check each write, only stop a loop that would go on writing in vain.
+bool write_all(int fd, std::string_view text);
+
+// The errno of the first write to fd 1 that failed since the last call, or 0; clears it.
+int take_output_error();
 
 template <typename... T>
 void out(fmt::format_string<T...> format, T&&... args) {

@@ -46,40 +46,89 @@ std::vector<std::string> expand_words(const Shell& sh, const std::vector<Word>& 
 
 // ---- redirections ---------------------------------------------------------------------------
 
-// fds that a redirection replaced in the shell itself, to put back when the builtin is done.
-class SavedFds {
+// A command's redirections, applied in order. Besides moving fds it remembers what each one now
+// leads to ("/mnt/pids.max"), so that a refused write can name the file, and which fds hold a
+// file it opened for writing, so that the builtin's output can be closed with close(2) checked:
+// some file systems (NFS, FUSE) report a failed write only there. For a builtin running inside
+// the shell (Restore::Yes) it also keeps a copy of every fd it replaces and puts them back when
+// it goes out of scope; a child (Restore::No) simply keeps what it was given.
+class Redirections {
  public:
-  SavedFds() = default;
-  SavedFds(const SavedFds&) = delete;
-  SavedFds& operator=(const SavedFds&) = delete;
-  ~SavedFds() {
+  enum class Restore { Yes, No };
+  explicit Redirections(Restore restore) : restore_(restore) {}
+  Redirections(const Redirections&) = delete;
+  Redirections& operator=(const Redirections&) = delete;
+  ~Redirections() {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second >= 0) {
-        ::dup2(it->second, it->first);
-        ::close(it->second);
+      if (it->copy >= 0) {
+        ::dup2(it->copy, it->fd);
+        ::close(it->copy);
       } else {
-        ::close(it->first);
+        ::close(it->fd);
       }
     }
   }
-  void remember(int fd) {
-    for (const auto& s : saved_)
-      if (s.first == fd) return;
-    // A copy above the range users name in redirections, closed on exec.
-    saved_.emplace_back(fd, ::fcntl(fd, F_DUPFD_CLOEXEC, 10));
+
+  bool apply(const Shell& sh, const std::vector<Redirect>& redirects);
+
+  // What `fd` leads to, for messages: the redirection's target, or "stdout" for an fd 1 that the
+  // command line left as the shell had it.
+  std::string name_of(int fd) const {
+    for (const Target& t : targets_)
+      if (t.fd == fd) return t.name;
+    if (fd == 0) return "stdin";
+    if (fd == 1) return "stdout";
+    if (fd == 2) return "stderr";
+    return fmt::format("fd {}", fd);
+  }
+
+  // Closes `fd` when it holds a file these redirections opened for writing; returns close(2)'s
+  // errno, or 0 (also when there was nothing of ours to close).
+  int close_output(int fd) {
+    for (Target& t : targets_) {
+      if (t.fd != fd || !t.written) continue;
+      t.written = false;
+      return ::close(fd) == 0 || errno == EINTR ? 0 : errno;  // EINTR: Linux closed it anyway
+    }
+    return 0;
   }
 
  private:
-  std::vector<std::pair<int, int>> saved_;  // (fd, copy of what it was, or -1 if it was closed)
+  struct Saved {
+    int fd;
+    int copy;  // what fd was before, or -1 when it was closed
+  };
+  struct Target {
+    int fd;
+    std::string name;
+    bool written;  // holds a file opened here for writing
+  };
+
+  void remember(int fd) {
+    if (restore_ == Restore::No) return;
+    for (const Saved& s : saved_)
+      if (s.fd == fd) return;
+    // A copy above the range users name in redirections, closed on exec.
+    saved_.push_back({fd, ::fcntl(fd, F_DUPFD_CLOEXEC, 10)});
+  }
+  void set_target(int fd, std::string name, bool written) {
+    for (Target& t : targets_)
+      if (t.fd == fd) {
+        t = {fd, std::move(name), written};
+        return;
+      }
+    targets_.push_back({fd, std::move(name), written});
+  }
+
+  Restore restore_;
+  std::vector<Saved> saved_;
+  std::vector<Target> targets_;
 };
 
-// Applies a command's redirections in order. With `saved`, the shell's own fds are remembered
-// first (a builtin running in the shell); without, they are simply replaced (a child).
-bool apply_redirects(const Shell& sh, const std::vector<Redirect>& redirects, SavedFds* saved) {
+bool Redirections::apply(const Shell& sh, const std::vector<Redirect>& redirects) {
   ExpandContext ctx = expand_context(sh);
   for (const Redirect& r : redirects) {
     std::string target = expand(r.target, ctx);
-    int fd = -1;
     if (r.kind == Redirect::Kind::Duplicate) {
       int from = -1;
       bool digits = !target.empty() && target.size() < 5 &&
@@ -89,8 +138,12 @@ bool apply_redirects(const Shell& sh, const std::vector<Redirect>& redirects, Sa
         write_all(2, fmt::format("tinysh: {}>&{}: bad file descriptor\n", r.fd, target));
         return false;
       }
-      if (saved) saved->remember(r.fd);
+      remember(r.fd);
       ::dup2(from, r.fd);
+      bool written = false;
+      for (const Target& t : targets_)
+        if (t.fd == from) written = t.written;
+      set_target(r.fd, name_of(from), written);
       continue;
     }
     int flags = O_CLOEXEC;
@@ -100,20 +153,35 @@ bool apply_redirects(const Shell& sh, const std::vector<Redirect>& redirects, Sa
       case Redirect::Kind::Append: flags |= O_WRONLY | O_CREAT | O_APPEND; break;
       case Redirect::Kind::Duplicate: break;
     }
-    fd = ::open(target.c_str(), flags, 0666);
+    int fd = ::open(target.c_str(), flags, 0666);
     if (fd < 0) {
       write_all(2, fmt::format("tinysh: {}: {}\n", target, errno_text(errno)));
       return false;
     }
-    if (saved) saved->remember(r.fd);
+    remember(r.fd);
     if (fd != r.fd) {
       ::dup2(fd, r.fd);  // dup2 clears close-on-exec on the new fd
       ::close(fd);
     } else {
       ::fcntl(fd, F_SETFD, 0);
     }
+    set_target(r.fd, target, r.kind != Redirect::Kind::Input);
   }
   return true;
+}
+
+// After a builtin ran: a write to fd 1 that the kernel refused (write_all kept its errno), or a
+// failed close(2) of the file fd 1 was redirected to, becomes one line naming the file and the
+// reason — "echo: write /mnt/pids.max: Invalid argument" — and status 1 unless the builtin had
+// failed already. A shell that stayed silent here would tell a student their limit was set.
+int finish_output(std::string_view builtin, Redirections& redirections, int status) {
+  int write_error = take_output_error();
+  int close_error = redirections.close_output(1);
+  int err = write_error ? write_error : close_error;
+  if (!err) return status;
+  write_all(2, fmt::format("{}: {} {}: {}\n", builtin, write_error ? "write" : "close",
+                           redirections.name_of(1), errno_text(err)));
+  return status ? status : 1;
 }
 
 // ---- starting programs ----------------------------------------------------------------------
@@ -242,7 +310,8 @@ struct ChildPlan {
   }
   if (plan.stdin_fd >= 0) ::dup2(plan.stdin_fd, 0);
   if (plan.stdout_fd >= 0) ::dup2(plan.stdout_fd, 1);
-  if (!apply_redirects(sh, cmd.redirects, nullptr)) _exit(1);
+  Redirections redirections(Redirections::Restore::No);
+  if (!redirections.apply(sh, cmd.redirects)) _exit(1);
   std::vector<std::string> words = expand_words(sh, cmd.words);
   if (words.empty()) _exit(0);
   sh.interactive = false;  // a builtin in a child must not act on the terminal or the jobs
@@ -250,7 +319,9 @@ struct ChildPlan {
   if (const Builtin* b = find_builtin(words[0])) {
     for (const Assignment& a : cmd.assignments)
       sh.vars.set_exported(a.name, expand(a.value, expand_context(sh)));
-    _exit(b->run(sh, words) & 0xff);
+    take_output_error();
+    int status = b->run(sh, words);
+    _exit(finish_output(b->name, redirections, status) & 0xff);
   }
   exec_program(sh, words, child_environment(sh, cmd));
 }
@@ -309,6 +380,8 @@ void reap(Shell& sh) {
   }
 }
 
+// What the shell does with a signal it read from its signalfd; the table in init.h says it in
+// words.
 void handle_signal(Shell& sh, const ReceivedSignal& sig) {
   switch (sig.signo) {
     case SIGCHLD:
@@ -317,20 +390,28 @@ void handle_signal(Shell& sh, const ReceivedSignal& sig) {
     case SIGTTOU:
       return;  // reaping happens next; stops never apply to the shell itself
   }
+  // The kernel's answer to a write of our own (a closed pipe, a file past RLIMIT_FSIZE): it is
+  // addressed to the writer, and the failed write has been reported already.
+  if ((sig.signo == SIGPIPE || sig.signo == SIGXFSZ) && sig.sender == sh.pid) return;
   if (Job* fg = job_by_id(sh, sh.foreground_job)) {
-    // The job gets what was meant for it: Ctrl-C in -c mode, or the host's SIGTERM.
+    // A terminal that changed size told its foreground process group itself: the job's group
+    // when we are interactive, the group the job shares with us otherwise. Again would be twice.
+    if (sig.signo == SIGWINCH && sig.code == SI_KERNEL) return;
+    // The job gets what was meant for it: Ctrl-C in -c mode, or the host's SIGTERM or SIGUSR1.
     signal_job(*fg, sig.signo);
     return;
   }
+  // No job: a signal whose default action ends nothing (a resize, SIGCONT) has nothing to do.
+  if (!ends_process_by_default(sig.signo)) return;
   // Who sent it decides. A sender that has no PID here (0: a process outside our PID namespace,
   // such as the host, or the kernel on a terminal hang-up) or the process that started us (the
   // runner) means "stop". Anyone else — a `kill` typed in the box — cannot stop PID 1 or an
-  // interactive shell: only an explicit `exit` ends those.
+  // interactive shell: only an explicit `exit` ends those. SIGINT and SIGQUIT come from the
+  // terminal's keys, which at the prompt the line editor reads as keys: ignored whoever sent them.
   bool from_outside = sig.sender == 0 || sig.sender == ::getppid();
-  bool ignore = false;
-  if (sig.signo == SIGINT || sig.signo == SIGQUIT) ignore = sh.interactive || sh.pid == 1;
-  if (sig.signo == SIGTERM || sig.signo == SIGHUP)
-    ignore = !from_outside && (sh.interactive || sh.pid == 1);
+  bool protected_shell = sh.interactive || sh.pid == 1;
+  bool ignore = (sig.signo == SIGINT || sig.signo == SIGQUIT) ? protected_shell
+                                                               : protected_shell && !from_outside;
   if (ignore || sh.exit_requested) return;
   if (sig.signo == SIGHUP)  // the terminal is gone: so are the jobs started from it
     for (const Job& j : sh.jobs) {
@@ -393,8 +474,8 @@ std::string and_or_text(const AndOr& item) {
 
 int run_builtin_here(Shell& sh, const Builtin& b, const Command& cmd,
                      const std::vector<std::string>& words) {
-  SavedFds saved;
-  if (!apply_redirects(sh, cmd.redirects, &saved)) return 1;
+  Redirections redirections(Redirections::Restore::Yes);
+  if (!redirections.apply(sh, cmd.redirects)) return 1;
   // `NAME=value builtin`: the assignment holds while the builtin runs.
   std::vector<std::pair<std::string, std::optional<std::string>>> previous;
   ExpandContext ctx = expand_context(sh);
@@ -402,7 +483,8 @@ int run_builtin_here(Shell& sh, const Builtin& b, const Command& cmd,
     previous.emplace_back(a.name, sh.vars.get(a.name));
     sh.vars.set(a.name, expand(a.value, ctx));
   }
-  int status = b.run(sh, words);
+  take_output_error();
+  int status = finish_output(b.name, redirections, b.run(sh, words));
   for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
     if (it->second) sh.vars.set(it->first, *it->second);
     else sh.vars.unset(it->first);
@@ -413,8 +495,8 @@ int run_builtin_here(Shell& sh, const Builtin& b, const Command& cmd,
 // A command with no words: `A=1 B=2` sets shell variables; `>file` alone creates the file.
 int run_assignments(Shell& sh, const Command& cmd) {
   {
-    SavedFds saved;
-    if (!apply_redirects(sh, cmd.redirects, &saved)) return 1;
+    Redirections redirections(Redirections::Restore::Yes);
+    if (!redirections.apply(sh, cmd.redirects)) return 1;
   }
   ExpandContext ctx = expand_context(sh);
   for (const Assignment& a : cmd.assignments) sh.vars.set(a.name, expand(a.value, ctx));

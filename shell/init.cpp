@@ -11,20 +11,34 @@
 
 #include "builtin.h"
 #include "shell.h"
+#include "signals.h"
 
 namespace tinysh {
 
 namespace {
 
-constexpr int kHandled[] = {SIGCHLD, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU};
-
 int g_signal_fd = -1;
 
+// Every signal tinysh takes through its signalfd: all that can be blocked but the fault signals.
+// Signals 32 and 33 are not in it: glibc keeps them for its threads, and SIGRTMIN starts after.
 sigset_t handled_set() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : kHandled) sigaddset(&set, s);
+  for (int s = 1; s <= SIGRTMAX; ++s) {
+    if (s == SIGKILL || s == SIGSTOP || raised_by_a_fault(s)) continue;
+    if (s > 31 && s < SIGRTMIN) continue;
+    sigaddset(&set, s);
+  }
   return set;
+}
+
+// Puts every catchable signal back to its default action. Ignored signals stay ignored across
+// execve(2), so one the launcher ignored would otherwise leak into the programs we start.
+void default_actions() {
+  for (int s = 1; s <= SIGRTMAX; ++s) {
+    if (s == SIGKILL || s == SIGSTOP || (s > 31 && s < SIGRTMIN)) continue;
+    ::signal(s, SIG_DFL);
+  }
 }
 
 // close_range(2) with CLOSE_RANGE_CLOEXEC (Linux 5.11); a loop over /proc/self/fd would need
@@ -41,17 +55,19 @@ void mark_inherited_fds_cloexec() {
 void init_process(Shell& sh) {
   sh.pid = ::getpid();
   mark_inherited_fds_cloexec();
-  // Actions inherited as "ignore" survive execve(2); put the handled ones back to default so
-  // nothing the launcher ignored leaks into the programs we start (blocking overrides them here).
-  for (int s : kHandled) ::signal(s, SIG_DFL);
+  // Blocked first: a signal that comes before we read our signalfd waits there, instead of
+  // killing a shell that is not PID 1 or being dropped by the kernel for one that is.
   sigset_t set = handled_set();
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  // Default actions: for the blocked signals they matter only in the children; for the fault
+  // signals they make a fault in the shell an ordinary crash.
+  default_actions();
   // Called again after a failed `exec`: reuse the fd we have.
   g_signal_fd = ::signalfd(g_signal_fd, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (g_signal_fd < 0)
     write_all(2, fmt::format("tinysh: signalfd: {}\n", errno_text(errno)));
-  // A closed pipe must give a write error, not kill a builtin running inside the shell.
-  ::signal(SIGPIPE, SIG_IGN);
+  // SIGPIPE is blocked too: a write to a closed pipe by a builtin running inside the shell then
+  // fails with EPIPE and is reported, instead of killing the shell.
 }
 
 int signal_fd() { return g_signal_fd; }
@@ -63,7 +79,8 @@ std::vector<ReceivedSignal> read_signals(bool block) {
     signalfd_siginfo info;
     ssize_t n = ::read(g_signal_fd, &info, sizeof info);
     if (n == static_cast<ssize_t>(sizeof info)) {
-      got.push_back({static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid)});
+      got.push_back({static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid),
+                     info.ssi_code});
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -76,8 +93,12 @@ std::vector<ReceivedSignal> read_signals(bool block) {
 }
 
 void reset_signals_for_child() {
-  for (int s : kHandled) ::signal(s, SIG_DFL);
-  ::signal(SIGPIPE, SIG_DFL);
+  // A SIGPIPE or SIGXFSZ that a failed write of the shell left pending would kill the program
+  // `exec` starts (pending signals survive execve(2)). Setting "ignore" discards a pending signal
+  // (sigaction(2)); a forked child starts with none pending anyway.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);
+  default_actions();
   sigset_t empty;
   sigemptyset(&empty);
   ::sigprocmask(SIG_SETMASK, &empty, nullptr);

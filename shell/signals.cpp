@@ -52,4 +52,32 @@ std::string signal_name(int signo) {
   return "signal " + std::to_string(signo);
 }
 
+bool ends_process_by_default(int signo) {
+  switch (signo) {
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH:
+    case SIGCONT:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return false;
+  }
+  return signo >= 1 && signo <= SIGRTMAX;
+}
+
+bool raised_by_a_fault(int signo) {
+  switch (signo) {
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGILL:
+    case SIGFPE:
+    case SIGTRAP:
+    case SIGSYS:
+      return true;
+  }
+  return false;
+}
+
 }  // namespace tinysh

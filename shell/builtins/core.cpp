@@ -123,6 +123,20 @@ int cmd_exit(Shell& sh, Args args) {
   return status & 0xff;
 }
 
+// What tinysh does with the signals sent to it, for `help kill`; init.h has the whole table.
+void print_signal_rules() {
+  out("  signals sent to tinysh itself (SIGTERM, SIGUSR1, SIGRTMIN+3, ...):\n"
+      "    while a foreground job runs: passed on to the job\n"
+      "    with none: from outside (the host, nslab) the shell ends with status 128+N\n"
+      "      ({}: {}); from inside the box, PID 1 and a shell at its prompt\n"
+      "      ignore them\n"
+      "    Ctrl-C, Ctrl-\\, Ctrl-Z on the terminal: for the foreground job only\n"
+      "    a window resize (SIGWINCH), SIGCONT, SIGURG: never end the shell\n"
+      "    as PID 1: SIGKILL from the host ends the box; kill -9 1 inside does nothing\n"
+      "  by number too: kill -USR1 1 is kill -{} 1; the real-time signals are {} to {}\n",
+      signal_name(SIGUSR1), 128 + SIGUSR1, SIGUSR1, SIGRTMIN, SIGRTMAX);
+}
+
 int cmd_help(Shell&, Args args) {
   if (args.size() == 2) {
     const Builtin* b = find_builtin(args[1]);
@@ -131,12 +145,15 @@ int cmd_help(Shell&, Args args) {
     out("{}\n  {}\n", b->usage, b->summary);
     if (!b->reads.empty()) out("  reads: {}\n", b->reads);
     if (b->runs_in == RunsIn::Child) out("  runs in a child process, so the shell is never harmed\n");
+    if (b->name == "kill") print_signal_rules();
     return 0;
   }
   if (args.size() > 2) return usage_error(args);
   out("tinysh builtins (help NAME for more; other commands run from PATH):\n");
   for (const Builtin* b : all_builtins()) out("  {:<8} {}\n", b->name, b->summary);
   out("syntax: ; && || | & < > >> 2> 2>&1 'quotes' \"$VAR\" NAME=value # comments\n");
+  out("signals: 'help kill' says what tinysh does with the signals sent to it\n");
+  out("output: a write the kernel refuses (disk full, cgroup file) is status 1\n");
   return 0;
 }
 

@@ -28,14 +28,14 @@ FileText read_whole_file(const std::string& path) {
   }
 }
 
-int copy_to_stdout(int fd) {
+Copied copy_to_stdout(int fd) {
   char buf[65536];
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    if (n == 0) return 0;
-    write_all(1, std::string_view(buf, static_cast<size_t>(n)));
+    if (n < 0) return {.read_error = errno};
+    if (n == 0) return {};
+    if (!write_all(1, std::string_view(buf, static_cast<size_t>(n)))) return {.write_failed = true};
   }
 }
 

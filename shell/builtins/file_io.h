@@ -46,8 +46,13 @@ struct FileText {
 // stat(2) reports as 0.
 FileText read_whole_file(const std::string& path);
 
-// Copies everything from `fd` to fd 1. Returns 0, or the errno of the read that failed.
-int copy_to_stdout(int fd);
+// Copies everything from `fd` to fd 1, stopping at the first write that fails (write_all keeps
+// its errno for the executor to report: `cat /dev/zero > /dev/full` must end).
+struct Copied {
+  int read_error = 0;  // the errno of the read that failed, or 0
+  bool write_failed = false;
+};
+Copied copy_to_stdout(int fd);
 
 // The words after a builtin's name, split into single-letter flags and operands. Flags may come
 // anywhere (`ls dir -l` works, as users expect from GNU tools) and combine (`-la`); "--" ends

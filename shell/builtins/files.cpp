@@ -239,18 +239,20 @@ int run_cat(Shell&, Args args) {
   if (files.empty()) files.push_back("-");
   int status = 0;
   for (const std::string& file : files) {
-    if (file == "-") {
-      if (int err = file_io::copy_to_stdout(0)) status = fail(args, "stdin: {}", errno_text(err));
-      continue;
+    Fd opened;
+    if (file != "-") {
+      opened = Fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+      if (!opened) {
+        status = fail(args, "{}: {}", file, errno_text(errno));
+        continue;
+      }
     }
-    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-      status = fail(args, "{}: {}", file, errno_text(errno));
-      continue;
-    }
+    file_io::Copied copied = file_io::copy_to_stdout(file == "-" ? 0 : opened.get());
+    // Output that is refused stays refused: the executor names the file and errno's text.
+    if (copied.write_failed) return 1;
     // A directory opens fine and fails on read(2) with EISDIR; that is reported here.
-    if (int err = file_io::copy_to_stdout(fd.get()))
-      status = fail(args, "{}: {}", file, errno_text(err));
+    if (copied.read_error)
+      status = fail(args, "{}: {}", file == "-" ? "stdin" : file, errno_text(copied.read_error));
   }
   return status;
 }

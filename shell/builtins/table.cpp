@@ -22,13 +22,31 @@ const Builtin* find_builtin(std::string_view name) {
   return nullptr;
 }
 
-void write_all(int fd, std::string_view text) {
+namespace {
+
+int g_output_error = 0;  // see take_output_error()
+
+}  // namespace
+
+bool write_all(int fd, std::string_view text) {
   while (!text.empty()) {
     ssize_t n = ::write(fd, text.data(), text.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a closed pipe or a full disk: nothing useful left to do
+    if (n <= 0) {
+      // A short write is followed by one more try, which gives the reason (ENOSPC, EFBIG, EPIPE);
+      // a write that takes nothing without saying why is counted as an I/O error.
+      if (fd == 1 && g_output_error == 0) g_output_error = n < 0 ? errno : EIO;
+      return false;
+    }
     text.remove_prefix(static_cast<size_t>(n));
   }
+  return true;
+}
+
+int take_output_error() {
+  int err = g_output_error;
+  g_output_error = 0;
+  return err;
 }
 
 int usage_error(Args args) {

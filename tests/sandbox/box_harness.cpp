@@ -107,6 +107,7 @@ int LiveBox::wait_exit(std::chrono::milliseconds timeout) {
       testing::wait_until([&] { return ::waitpid(runner_, &status, WNOHANG) == runner_; }, timeout);
   if (!done) return -1;
   reaped_ = true;
+  killed_by_signal_ = WIFSIGNALED(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
 }

@@ -46,12 +46,16 @@ class LiveBox {
   pid_t wait_for_box(const std::string& comm = "tinysh", std::chrono::milliseconds timeout = 10s);
   // Waits for the runner to end; returns its status as a shell's $? or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout = 10s);
+  // After wait_exit: whether the runner itself was killed by a signal (status 128+N), rather
+  // than exiting with a status (such as the 138 of a box that ended on SIGUSR1).
+  bool killed_by_signal() const { return killed_by_signal_; }
   std::string output() const;  // stdout and stderr of the runner so far
 
  private:
   pid_t runner_ = -1;
   pid_t box_ = -1;
   bool reaped_ = false;
+  bool killed_by_signal_ = false;
   std::string log_path_;
 };
 

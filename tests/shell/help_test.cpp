@@ -49,3 +49,24 @@ TEST_CASE("help NAME shows the usage, the summary and the kernel interface it re
   CHECK(c.status == 1);
   CHECK(c.err.find("no builtin called 'nope'") != std::string::npos);
 }
+
+TEST_CASE("help kill says what tinysh does with the signals sent to it, within 80 columns") {
+  Shell sh;
+  std::vector<std::string> args{"help", "kill"};
+  auto c = testing::capture([&] { return find_builtin("help")->run(sh, args); });
+  CHECK(c.status == 0);
+  CHECK(c.out.find("passed on to the job") != std::string::npos);
+  CHECK(c.out.find("128+N\n      (SIGUSR1: 138)") != std::string::npos);
+  CHECK(c.out.find("never end the shell") != std::string::npos);
+  size_t start = 0;
+  while (start < c.out.size()) {
+    size_t end = c.out.find('\n', start);
+    if (end == std::string::npos) end = c.out.size();
+    CHECK_MESSAGE(end - start <= 80, c.out.substr(start, end - start));
+    start = end + 1;
+  }
+  // The control: another builtin's help has no such paragraph.
+  std::vector<std::string> echo{"help", "echo"};
+  c = testing::capture([&] { return find_builtin("help")->run(sh, echo); });
+  CHECK(c.out.find("signals sent to tinysh") == std::string::npos);
+}

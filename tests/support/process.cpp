@@ -126,6 +126,14 @@ bool zombie_or_gone(pid_t pid) {
   return !state || *state == 'Z' || *state == 'X';
 }
 
+bool signal_blocked(pid_t pid, int sig) {
+  std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  auto at = status.find("\nSigBlk:");
+  if (at == std::string::npos) return false;
+  unsigned long long mask = std::strtoull(status.c_str() + at + 8, nullptr, 16);
+  return (mask >> (sig - 1)) & 1;
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {

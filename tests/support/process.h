@@ -44,6 +44,11 @@ bool have_program(const std::string& name);  // on PATH
 std::optional<char> proc_state(pid_t pid);
 bool zombie_or_gone(pid_t pid);
 
+// Whether `sig` is in the blocked mask (SigBlk) of /proc/PID/status. A test that signals a
+// namespace's init waits for this first: before init blocks or handles a signal, the kernel
+// drops it instead of queueing it (pid_namespaces(7)).
+bool signal_blocked(pid_t pid, int sig);
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,13 @@ PtySession::~PtySession() {
     while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
   }
   if (master_ >= 0) ::close(master_);
+}
+
+bool PtySession::resize(unsigned short rows, unsigned short columns) {
+  struct winsize ws = {};
+  ws.ws_row = rows;
+  ws.ws_col = columns;
+  return ::ioctl(master_, TIOCSWINSZ, &ws) == 0;
 }
 
 void PtySession::send(std::string_view keys) {

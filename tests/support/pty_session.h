@@ -22,6 +22,10 @@ class PtySession {
 
   void send(std::string_view keys);
 
+  // Sets the terminal's size, as a terminal window being resized does; the kernel then sends
+  // SIGWINCH to the terminal's foreground process group. False when the ioctl failed.
+  bool resize(unsigned short rows, unsigned short columns);
+
   // Waits until `text` appears in the output after the last match; false on timeout.
   bool expect(std::string_view text,
               std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
