@@ -20,10 +20,13 @@ cg=/sys/fs/cgroup
 service=$cg/user.slice/user-1000.slice/user@1000.service
 student_scope=$service/app.slice/nslab-test.scope
 limit=${NSLAB_VM_COMMAND_TIMEOUT:-300}
+# nslab check's own wait for each command (run.sh raises it under emulation).
+check_timeout=${NSLAB_VM_CHECK_TIMEOUT:+--timeout $NSLAB_VM_CHECK_TIMEOUT}
 work=/run/nslab-vm
 mkdir -p $work
 cd /root
 plan_start=$(date +%s)
+[ -z "$check_timeout" ] || echo "NSLAB-VM: note: nslab check runs with $check_timeout (emulation is slow)"
 
 # The lessons, found as nslab finds them: NN-name.md; their numbers without the leading zero.
 numbers=$(ls "$NSLAB_LESSONS" | sed -n 's/^\([0-9][0-9]\)-.*\.md$/\1/p' | sed 's/^0\([0-9]\)$/\1/')
@@ -128,7 +131,8 @@ report "$layout guest: systemd's cgroup layout" "$(pass_if $status)" $work/layou
 report "$layout guest: veth, overlay and ss" "$(pass_if $?)" $work/modules
 
 # What a clean machine has mounted: compared at the end.
-awk '{ print $5, $9 }' /proc/self/mountinfo | sort > $work/mounts-before
+awk '{ print $5, $9 }' /proc/self/mountinfo | sort > $work/mounts-before.tmp
+mv $work/mounts-before.tmp $work/mounts-before
 
 # --- one user's doctor, lessons and checks --------------------------------------------------
 
@@ -152,7 +156,7 @@ lessons_as() {
   : > $work/agree
   for n in $numbers; do
     v=$(verdict $doctor $n)
-    run $work/check "$@" nslab check $n
+    run $work/check "$@" nslab check $check_timeout $n
     check_status=$?
     case "$v:$check_status" in
       works:0 | rootless:0) outcome=PASS ;;
@@ -201,7 +205,8 @@ report "$root_who: nslab lessons" "$(pass_if $status)" $work/lessons
 # As root from the root cgroup, where a process may live beside enabled controllers (the one
 # cgroup exempt from "no internal processes"): the cgroup lesson only.
 if [ -n "$(ls "$NSLAB_LESSONS"/05-*.md 2>/dev/null)" ]; then
-  run $work/check sh -c 'echo $$ > /sys/fs/cgroup/cgroup.procs && exec nslab check 5'
+  run $work/check sh -c 'echo $$ > /sys/fs/cgroup/cgroup.procs && exec "$@"' sh \
+    nslab check $check_timeout 5
   report "$root_who (root cgroup): nslab check 5" "$(pass_if $?)" $work/check
 fi
 
@@ -269,25 +274,57 @@ limits "$student_who" as-student -- --user --map-root
 
 # --- nothing left -----------------------------------------------------------------------------
 
-# After every box of the plan: no cgroup of nslab's (the student's own nslab-test.scope aside),
-# no veth, no mount beyond the machine's own, no tinysh, no nslab, no nslab files in /tmp.
+# leftovers OUT WAIT: what nslab may leave on a machine, listed in OUT (empty when there is
+# none): a cgroup of nslab's (the student's own nslab-test.scope aside), a veth, a mount the
+# machine did not have before the plan, a tinysh or nslab process, an nslab file in /tmp.
+# A veth goes with its network namespace, which the kernel frees in the background: one is
+# waited for, up to WAIT seconds.
+leftovers() {
+  : > $1
+  deadline=$(($(date +%s) + $2))
+  while [ -n "$(ip -o link show type veth)" ] && [ "$(date +%s)" -lt $deadline ]; do sleep 0.1; done
+  ip -brief link show type veth | sed 's/^/veth left: /' >> $1
+  find $cg -type d -name 'nslab*' ! -path "$student_scope" | sed 's/^/cgroup left: /' >> $1
+  awk '{ print $5, $9 }' /proc/self/mountinfo | sort > $work/mounts-after
+  grep -vxF -f $work/mounts-before $work/mounts-after | sed 's/^/mount added: /' >> $1
+  grep -vxF -f $work/mounts-after $work/mounts-before | sed 's/^/mount gone: /' >> $1
+  # Processes by name and by program (a box's tinysh runs from a sealed copy, /memfd:...).
+  ps -e -o pid=,comm=,args= | awk '$2 ~ /tinysh|nslab/ || $3 ~ /tinysh|(^|\/)nslab$/' |
+    sed 's/^ */process left: /' >> $1
+  find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname '*tinysh*' -o -lname '*/nslab' \) \
+    -printf 'process left: %h runs %l\n' 2> /dev/null >> $1
+  ls -d /tmp/nslab* 2> /dev/null | sed 's/^/file left: /' >> $1
+}
+
 t0=$(date +%s)
-out=$work/left
-: > $out
-# A veth goes with its network namespace, which the kernel frees in the background.
-i=0
-while [ -n "$(ip -o link show type veth)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-ip -o link show type veth | sed 's/^/veth left: /' >> $out
-find $cg -type d -name 'nslab*' ! -path "$student_scope" | sed 's/^/cgroup left: /' >> $out
-awk '{ print $5, $9 }' /proc/self/mountinfo | sort > $work/mounts-after
-diff $work/mounts-before $work/mounts-after | grep '^[<>]' | sed 's/^>/mount added:/; s/^</mount gone:/' >> $out
-# Processes by name and by program (a box's tinysh runs from a sealed copy, /memfd:...).
-ps -e -o pid=,comm=,args= | awk '$2 ~ /tinysh|nslab/ || $3 ~ /tinysh|(^|\/)nslab$/' |
-  sed 's/^ */process left: /' >> $out
-ls -l /proc/[0-9]*/exe 2> /dev/null | grep -E 'tinysh|/nslab$' | sed 's/^/process left: /' >> $out
-ls -d /tmp/nslab* 2> /dev/null | sed 's/^/file left: /' >> $out
+leftovers $work/left 10
 seconds=$(($(date +%s) - t0))
-[ -s $out ] && status=1 || status=0
-report "$layout: nothing left" "$(pass_if $status)" $out
+[ -s $work/left ] && status=1 || status=0
+report "$layout: nothing left" "$(pass_if $status)" $work/left
+
+# The control: one of each kind left behind on purpose must be seen, so the check above cannot
+# pass by looking in the wrong place. Then it is all taken away again.
+t0=$(date +%s)
+mkdir $cg/nslab-left-on-purpose
+ip link add nslab-left0 type veth peer name nslab-left1
+mount -t tmpfs left-on-purpose /mnt
+cp /usr/local/bin/tinysh /run/tinysh
+/run/tinysh -c 'sleep 300' < /dev/null > /dev/null 2>&1 &
+control=$!
+touch /tmp/nslab-left-on-purpose
+leftovers $work/control 0
+status=0
+for kind in "veth left: nslab-left" "cgroup left: $cg/nslab-left-on-purpose" "mount added: /mnt tmpfs" \
+            "process left: /proc/$control runs /run/tinysh" "file left: /tmp/nslab-left-on-purpose"; do
+  grep -q "^$kind" $work/control || { status=1; echo "(not seen: $kind)" >> $work/control; }
+done
+kill $control
+wait $control
+umount /mnt
+ip link delete nslab-left0
+rmdir $cg/nslab-left-on-purpose
+rm -f /run/tinysh /tmp/nslab-left-on-purpose
+seconds=$(($(date +%s) - t0))
+report "$layout: nothing left, its control sees what was left on purpose" "$(pass_if $status)" $work/control
 
 echo "NSLAB-VM: plan took $(($(date +%s) - plan_start)) s"
