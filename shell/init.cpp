@@ -93,12 +93,15 @@ std::vector<ReceivedSignal> read_signals(bool block) {
 }
 
 void reset_signals_for_child() {
-  // A SIGPIPE or SIGXFSZ that a failed write of the shell left pending would kill the program
-  // `exec` starts (pending signals survive execve(2)). Setting "ignore" discards a pending signal
-  // (sigaction(2)); a forked child starts with none pending anyway.
-  ::signal(SIGPIPE, SIG_IGN);
-  ::signal(SIGXFSZ, SIG_IGN);
-  default_actions();
+  // The actions are the defaults already: init_process set them and the shell never changes
+  // them, so a child inherits them. Only SIGPIPE and SIGXFSZ are touched: one that a failed write
+  // of the shell left pending would kill the program `exec` starts (pending signals survive
+  // execve(2)), and setting "ignore" discards a pending signal (sigaction(2)). A forked child
+  // starts with none pending anyway.
+  for (int sig : {SIGPIPE, SIGXFSZ}) {
+    ::signal(sig, SIG_IGN);
+    ::signal(sig, SIG_DFL);
+  }
   sigset_t empty;
   sigemptyset(&empty);
   ::sigprocmask(SIG_SETMASK, &empty, nullptr);

@@ -56,12 +56,14 @@ int count_zombies(pid_t init) {
 }
 
 // A shell inside the namespace that starts 20 short sleeps in the background and exits at once:
-// the sleeps become orphans, and the kernel gives them to the namespace's PID 1.
-const std::string kMakeOrphans =
-    "tinysh -c 'sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
-    "sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
-    "sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & sleep 0.1 & "
-    "sleep 0.1 &'";
+// the sleeps become orphans, and the kernel gives them to the namespace's PID 1. One second is
+// long enough that on a busy machine they are still alive when the negative control's PID 1 has
+// become `sleep` (with 0.1 s the first PID 1 sometimes reaped a few of them before its exec).
+const std::string kMakeOrphans = [] {
+  std::string commands;
+  for (int i = 0; i < 20; ++i) commands += "sleep 1 & ";
+  return "tinysh -c '" + commands + "'";
+}();
 
 // A process below `root` (up to three generations down) whose command name is `comm`.
 pid_t descendant_named(pid_t root, const std::string& comm) {

@@ -166,7 +166,11 @@ TEST_CASE("negative control: SIGPIPE, which the runner does not forward, ends th
   if (!have_root()) return;
   // The same check as above fails for a signal nslab keeps to itself: nslab dies of it (its
   // default action), the box goes with it through the parent-death signal, and no job reports.
+  // nslab inherits its SIGPIPE action from this process, where testing::run() ignores SIGPIPE:
+  // the default is put back for the fork, then the action this process had.
+  auto previous = ::signal(SIGPIPE, SIG_DFL);
   LiveBox box({"--mount", "--pid", "--proc", "-c", "sleep 100; echo after=$?"});
+  ::signal(SIGPIPE, previous);
   pid_t pid = box.wait_for_box();
   REQUIRE(pid > 0);
   REQUIRE(testing::wait_until([&] { return children_of(pid).size() == 1; }, 10s));
