@@ -120,9 +120,16 @@ grep -q '^  /sys/fs/cgroup cgroup2 .*nsdelegate' $work/layout &&
   status=1
 report "$layout guest: systemd's cgroup layout" "$(pass_if $status)" $work/layout shown
 
-# The kernel modules: a veth pair can be made, overlay is known, ss can ask the kernel.
+# The kernel modules: each one init loaded is there (ss would fall back to /proc/net without
+# the socket-diagnostics ones, and pass unnoticed), a veth pair can be made, overlay is known.
+not_loaded=""
+for module in $(cat /lib/modules/order); do
+  [ -d /sys/module/$module ] || not_loaded="$not_loaded $module"
+done
 {
-  ip link add nslab-vm-a type veth peer name nslab-vm-b &&
+  if [ -n "$not_loaded" ]; then echo "not loaded:$not_loaded"; false; fi &&
+    echo "loaded: $(cat /lib/modules/order)" &&
+    ip link add nslab-vm-a type veth peer name nslab-vm-b &&
     ip -brief link show type veth &&
     ip link delete nslab-vm-a &&
     grep -w overlay /proc/filesystems &&
