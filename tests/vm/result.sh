@@ -22,7 +22,7 @@ block=$(awk -v prefix="NSLAB-VM: $name " '
   on && /^    / { print; next }
   { on = 0 }' "$results")
 status=$(printf '%s\n' "$block" | head -n 1 | sed -n 's/^NSLAB-VM: .* \(PASS\|FAIL\|SKIP\) (.*)$/\1/p')
-printf '%s\n' "$block"
+[ -z "$block" ] || printf '%s\n' "$block"
 case "$status" in
   PASS) exit 0 ;;
   SKIP) exit 77 ;;
