@@ -31,8 +31,8 @@ esac
 # What the guest loads, with what each needs (found by depmod): veth pairs (lessons 6 and 7),
 # overlay (--rootfs), dummy and bridge (interfaces for exploring), and the socket-diagnostics
 # modules that ss(8) asks the kernel through (lesson 6 lists listening sockets with ss).
-# Debian's config builds all of these as modules; a name the kernel has built in, or lacks,
-# is skipped.
+# Debian's config builds all of these as modules (Debian 12's 6.1 ships them as plain .ko, the
+# 6.12 line as .ko.xz); a name the kernel has built in, or lacks, is skipped.
 wanted="veth overlay dummy bridge inet_diag tcp_diag udp_diag raw_diag unix_diag netlink_diag af_packet_diag"
 
 resolve() {
