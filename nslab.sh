@@ -15,9 +15,9 @@ packages=(
   util-linux iproute2 procps           # unshare, ip, ps: the tests check the kernel with them
   asciinema                            # plays back the recordings of nslab lesson --record
 )
-# Only for the tests: the lessons on Debian's own kernels under qemu (tests/kernels, tests/vm)
-# need the emulator, the guest's init and tools, and what unpacks the kernel's modules; tests/vm
-# also copies into its guest ps (procps), ip and ss (iproute2), nsenter and setpriv (util-linux).
+# Only for the tests: the lessons on Debian's own kernels under qemu (tests/kernels) need the
+# emulator, the guest's init and tools, and what unpacks the kernel's modules; the guest also
+# gets this machine's ps and ss (procps, iproute2), nsenter and setpriv (util-linux) and dash.
 if [ "${1:-start}" = test ]; then
   packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash)
 fi

@@ -145,7 +145,7 @@ for who in root student; do
       [ $status = 0 ] || agree=1
       continue
     fi
-    timeout 600 $as ./nslab check $n > /tmp/out 2>&1
+    timeout 600 $as ./nslab check --timeout 30 $n > /tmp/out 2>&1
     status=$?
     result "$who: lesson $n" $status /tmp/out
     if [ $status != 0 ] || [ $v = missing ]; then
@@ -204,9 +204,9 @@ awk '/^```solution/ {print; print "echo the challenge was left undone"; skip=1; 
      skip {next}
      {print}' $lessons/05-*.md > $undone/05-cgroups.md
 challenge() {  # LABEL
-  timeout 600 /as-root ./nslab check 5 > /tmp/out 2>&1
+  timeout 600 /as-root ./nslab check --timeout 30 5 > /tmp/out 2>&1
   result "root: lesson 5 $1" $? /tmp/out
-  timeout 600 /as-root ./nslab check --dir $undone 5 > /tmp/out 2>&1
+  timeout 600 /as-root ./nslab check --timeout 30 --dir $undone 5 > /tmp/out 2>&1
   status=$?
   [ $status = 1 ] && grep -q 'step "Challenge"' /tmp/out
   result "root: lesson 5 $1, challenge left undone, fails" $? /tmp/out

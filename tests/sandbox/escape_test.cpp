@@ -100,14 +100,29 @@ pid_t spawn(const std::vector<std::string>& argv) {
   return pid;
 }
 
-// Kills `pid` and every process below it (tinysh forks for `sleep`, and a child keeps the same
-// executable open), and waits until each is a zombie or gone: only then is the file released.
-void kill_tree(pid_t pid) {
-  std::vector<pid_t> all = {pid};
-  for (size_t i = 0; i < all.size(); ++i)
-    for (pid_t c : testing::children_of(all[i])) all.push_back(c);
-  for (pid_t p : all) ::kill(p, SIGKILL);
-  for (pid_t p : all) testing::wait_until([&] { return testing::zombie_or_gone(p); }, 10s);
+// Kills every process that runs the file `held` names (a shell and the children it forked, even
+// one forked while we looked), until none is left or 10 s passed: only then does the kernel let
+// go of the file.
+void kill_runners_of(const HeldExe& held) {
+  struct stat file {};
+  if (::fstat(held.fd, &file) != 0) return;
+  testing::wait_until(
+      [&] {
+        bool any = false;
+        for (const auto& entry : fs::directory_iterator("/proc")) {
+          const std::string name = entry.path().filename();
+          if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+          struct stat exe {};
+          if (::stat((entry.path() / "exe").c_str(), &exe) != 0) continue;
+          if (exe.st_dev != file.st_dev || exe.st_ino != file.st_ino) continue;
+          pid_t pid = std::stoi(name);
+          if (testing::zombie_or_gone(pid)) continue;
+          ::kill(pid, SIGKILL);
+          any = true;
+        }
+        return !any;
+      },
+      10s);
 }
 
 int reap(pid_t pid) {
@@ -160,7 +175,7 @@ TEST_CASE("control: a program run from a plain file can be rewritten through its
   REQUIRE(held.fd >= 0);
   CHECK(held.target == copy);
   CHECK(write_once(held) == ETXTBSY);  // not while it runs...
-  kill_tree(pid);
+  kill_runners_of(held);
   reap(pid);
   auto before = fs::file_size(copy);
   CHECK(write_through(held) == 0);  // ...but once it has exited
@@ -215,7 +230,7 @@ TEST_CASE("nslab enter runs a sealed copy of tinysh: the box cannot rewrite it a
   HeldExe held = hold_exe(shell);
   REQUIRE(held.fd >= 0);
   CHECK(held.target.starts_with("/memfd:tinysh"));
-  kill_tree(shell);
+  kill_runners_of(held);
   reap(enter);
   CHECK(write_through(held) == EPERM);
   CHECK(contents(testing::bin("tinysh")) == host_tinysh);
