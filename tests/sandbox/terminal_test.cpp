@@ -1,7 +1,8 @@
 // An interactive box on a terminal, driven over a pty as a person would: tinysh takes the
-// terminal's foreground, Ctrl-C reaches only its foreground job, and the runner gets the
-// terminal back when the box ends.
+// foreground of the box's own terminal, Ctrl-C reaches only its foreground job, and the outer
+// shell has its terminal when the box ends.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -61,14 +62,18 @@ TEST_CASE(
 
 TEST_CASE("after the box ends, the runner's process group has the terminal again") {
   if (!have_root()) return;
-  // tinysh (the outer shell, on the pty) runs nslab as a foreground job; the box's tinysh takes
-  // the foreground; when the box ends, nslab must take it back so the outer shell's next job
-  // is not stopped by SIGTTIN.
+  // tinysh (the outer shell, on the pty) runs nslab as a foreground job; when the box ends, the
+  // outer shell's next job must not be stopped by SIGTTIN.
   testing::PtySession outer({testing::bin("tinysh")});
   REQUIRE_MESSAGE(outer.expect("# "), outer.output());  // root's prompt
   outer.send(testing::bin("nslab") + " run --uts --hostname inner\n");
   REQUIRE_MESSAGE(outer.expect("@inner:"), outer.output());
   outer.send("exit 0\n");
+  // Keys typed while the box runs are the box's (the runner relays them to the box's terminal):
+  // the next line waits for the outer shell's prompt.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  REQUIRE_MESSAGE(outer.expect(fmt::format("@{}:", host)), outer.output());
   outer.send("echo back=$?\n");
   CHECK_MESSAGE(outer.expect("back=0"), outer.output());
   outer.send("exit 0\n");
