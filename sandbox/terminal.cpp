@@ -261,9 +261,12 @@ TerminalRelay::~TerminalRelay() {
 
 // Keys are taken only while nslab is in its terminal's foreground: started in the background
 // (`nslab run ... &`), it shows the box's output but leaves the keys, and the modes, to the job
-// in the foreground, until a SIGCONT finds it in the foreground (`fg`).
+// in the foreground, until a SIGCONT finds it in the foreground (`fg`). A terminal that is not
+// nslab's controlling terminal (ENOTTY: `setsid nslab run`, `< /dev/pts/5`) has no foreground
+// for nslab to be in: job control does not apply, and nslab reads it as any file.
 void TerminalRelay::take_keys() {
-  reading_keys_ = ::tcgetpgrp(keys_) == ::getpgrp();
+  pid_t foreground = ::tcgetpgrp(keys_);
+  reading_keys_ = foreground == ::getpgrp() || (foreground < 0 && errno == ENOTTY);
   if (!reading_keys_ || !have_modes_) return;
   struct termios raw = saved_;
   ::cfmakeraw(&raw);
