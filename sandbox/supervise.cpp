@@ -2,9 +2,9 @@
 //
 // Signals: the runner blocks the signals it cares about and reads them one by one from a
 // signalfd(2), polled together with the box's terminal when it relays one, so none is lost
-// between the clone and the wait. SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the box's
-// first process whoever sent them — `kill`, a service manager, or nslab's own terminal (Ctrl-C
-// when nslab's stdin is not that terminal, a hangup). None of them reaches the box another way:
+// between the clone and the wait. Those of kForwarded (SIGTERM, SIGINT, ...) are forwarded to the
+// box's first process whoever sent them — `kill`, a service manager, or nslab's own terminal
+// (Ctrl-C when nslab's stdin is not that terminal, a hangup). None reaches the box another way:
 // the box runs in a session of its own (terminal.cpp), outside the process group a terminal
 // signals. On a terminal, the relay puts nslab's terminal in raw mode, so Ctrl-C there is a byte
 // for the box's own terminal, which signals the box's foreground job itself.

@@ -17,12 +17,14 @@ namespace sandbox {
 
 // The signals a process may send nslab that it passes on to the box.
 inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
-// The signals of nslab's own terminal while it relays the box's: SIGWINCH (the window changed
-// size) and SIGCONT (nslab was stopped and continued, maybe in the foreground again).
-inline constexpr int kTerminalSignals[] = {SIGWINCH, SIGCONT};
 
 // While nslab waits for a box (run) or an entered shell (enter), the signals it takes one by one
-// from a signalfd(2) are blocked. Restores the signal mask when nslab is done.
+// from a signalfd(2) are blocked: SIGCHLD, kForwarded, and kTerminalSignals. Restores the signal
+// mask when nslab is done.
+//
+// kTerminalSignals are those of nslab's own terminal while it relays the box's: SIGWINCH (the
+// window changed size) and SIGCONT (nslab was stopped and continued, maybe in the foreground).
+inline constexpr int kTerminalSignals[] = {SIGWINCH, SIGCONT};
 class SignalState {
  public:
   SignalState() {
@@ -54,18 +56,18 @@ struct BoxExit {
 };
 
 // Takes the signals nslab blocked one by one until `poll_exit` (called on each SIGCHLD) gives a
-// wait status (>= 0). Meanwhile SIGTERM, SIGINT, SIGHUP and SIGQUIT are passed on to `pid`,
-// whoever sent them: the box has a session of its own, so no terminal signals it along with
-// nslab. With a `relay`, the box's pty is relayed at the same time, and drained at the end.
-// Shared by `run` and `enter`.
+// wait status (>= 0). Meanwhile the signals in kForwarded are passed on to `pid`, whoever sent
+// them: the box has a session of its own, so no terminal signals it along with nslab. With a
+// `relay`, the box's pty is relayed at the same time, and drained at the end. Shared by `run`
+// and `enter`.
 Result<int> wait_forwarding(const SignalState& signals, pid_t pid,
                             const std::function<int()>& poll_exit, TerminalRelay* relay = nullptr);
 
 // Launches the plan and waits for the box's first process to end, relaying its pty when nslab
-// is on a terminal. While it runs, SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to the runner are
-// forwarded to the box's first process. `on_start`, if given, is called with the box (its host
-// pid, cgroup, veth subnet, notes) once it runs its command, before nslab's terminal turns raw.
-// The box's cgroup is removed, and nslab's terminal has its modes back, before this returns.
+// is on a terminal. While it runs, the signals in kForwarded sent to the runner are forwarded to
+// the box's first process. `on_start`, if given, is called with the box (its host pid, cgroup,
+// veth subnet, notes) once it runs its command, before nslab's terminal turns raw. The box's
+// cgroup is removed, and nslab's terminal has its modes back, before this returns.
 Result<BoxExit> run_box(const Plan& plan, const std::function<void(const Box&)>& on_start = {});
 
 }  // namespace sandbox
