@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,6 +22,7 @@
 #include "namespaces.h"
 #include "supervise.h"
 #include "sys.h"
+#include "terminal.h"
 
 extern char** environ;
 
@@ -280,7 +283,8 @@ bool parent_gone(int alive_fd) {
 
 // Step 5, in the child (already in the box's namespaces). Returns only on failure.
 Error become_box_process(const EnterRequest& request, const Opened& opened, int alive_fd,
-                         const sigset_t& original_mask) {
+                         const sigset_t& original_mask, int terminal,
+                         const std::array<bool, 3>& stdio_terminals) {
   // The box's cgroups: "0" is the writer itself (cgroups(7)). The fds were opened on the host.
   for (const auto& procs : opened.cgroup_procs) {
     if (::write(procs.get(), "0", 1) != 1) {
@@ -306,6 +310,9 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
   }
   if (parent_gone(alive_fd)) return plain_error("nslab exited while the shell was starting");
   ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  // A session of its own, as a box's first process has: nslab's terminal is out of its reach
+  // (TIOCSTI), and on a terminal the shell has a pty of its own (terminal.cpp).
+  if (auto s = start_session(terminal, stdio_terminals); !s) return s.error();
   if (auto s = sys::cloexec_from(3); !s) return s.error();
 
   auto env = box_environment(opened.own_root);
@@ -384,8 +391,27 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   auto opened = open_box(request);
   if (!opened) return opened.error();
 
+  // On a terminal, the new shell gets a pty of its own. In a box with a root of its own, from the
+  // box's devpts instance (opened from the host through /proc/BOX/root), so that its name,
+  // /dev/pts/N, exists in the box: the box's /dev/console is its first process's terminal, and
+  // a name in the host's devpts means nothing there. Otherwise, or if the box has no usable
+  // devpts, from the host's /dev/ptmx, as `nslab run` does.
+  std::array<bool, 3> stdio_terminals{};
+  for (int fd = 0; fd < 3; ++fd) stdio_terminals[static_cast<size_t>(fd)] = ::isatty(fd);
+  std::optional<Pty> pty;
+  if (stdio_terminals[0]) {
+    auto own = opened->own_root ? open_pty_under(opened->root.get(), STDIN_FILENO)
+                                : Result<Pty>(plain_error("no root of its own"));
+    auto made = own ? std::move(own) : open_host_pty(STDIN_FILENO);
+    if (!made) {
+      Error e = made.error();
+      e.step = "open a terminal for the shell";
+      return e;
+    }
+    pty.emplace(std::move(*made));
+  }
+
   SignalState signals;
-  bool had_terminal = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
   // The child reports a failure before exec on `report`; `alive` tells it whether nslab is
   // still there. Both are close-on-exec, so a successful exec closes the child's ends.
   int report_pipe[2], alive_pipe[2];
@@ -408,7 +434,8 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   if (*forked == 0) {
     report_read.reset();
     alive_write.reset();
-    Error e = become_box_process(request, *opened, alive_read.get(), signals.original_mask());
+    Error e = become_box_process(request, *opened, alive_read.get(), signals.original_mask(),
+                                 pty ? pty->slave.get() : -1, stdio_terminals);
     if (e.step.empty()) e.step = "become a process of the box";
     // The fields cross as "step\ncall\nerrno\nhint".
     std::string text = fmt::format("{}\n{}\n{}\n{}", e.step, e.call, e.err, e.hint);
@@ -421,6 +448,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   Child child(*forked);
   report_write.reset();
   alive_read.reset();
+  if (pty) pty->slave.reset();  // the shell holds it: the master reads EIO once it is done
   // Blocks until the child has exec'd (EOF, nothing written) or reported why it could not.
   std::string report = read_all(report_read.get());
   if (!report.empty()) {
@@ -443,13 +471,14 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
     return e;
   }
   alive_write.reset();
-  signals.ignore_terminal_stops();
+  std::optional<TerminalRelay> relay;
+  if (pty) relay.emplace(std::move(pty->master), stdio_terminals);
 
-  // Step 6: wait, forwarding what a process (not the terminal) sends nslab.
-  auto waited = wait_forwarding(signals, child.pid(), [&child] { return child.wait(WNOHANG); });
+  // Step 6: wait, forwarding signals and relaying the shell's terminal.
+  auto waited = wait_forwarding(
+      signals, child.pid(), [&child] { return child.wait(WNOHANG); }, relay ? &*relay : nullptr);
   if (!waited) return waited.error();
   int status = *waited;
-  if (had_terminal) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
 
   BoxExit exit;
   if (WIFEXITED(status)) exit.exit_code = WEXITSTATUS(status);

@@ -13,8 +13,10 @@
 //      the new shell gets a new PID inside the box, and the box's `ps` shows it.
 //   5. in the child: join the box's own cgroups (its limits count the new shell too), take the
 //      box's root (fchdir + chroot "."), become the box's root user when there is a user
-//      namespace, restore the signal mask, mark inherited fds close-on-exec, exec.
-//   6. in nslab: hand the terminal over and wait, as `nslab run` does (supervise.cpp); the
+//      namespace, restore the signal mask, start a session of its own (on a terminal with a pty
+//      of its own, opened on the host before step 3: see enter_box), mark inherited fds
+//      close-on-exec, exec.
+//   6. in nslab: relay the shell's pty and wait, as `nslab run` does (supervise.cpp); the
 //      shell's exit status is nslab's.
 //
 // What setns(CLONE_NEWNS) does to the root: the kernel sets the caller's root and working

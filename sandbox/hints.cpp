@@ -22,11 +22,12 @@ constexpr std::string_view kCgroupNeedsRoot =
     "Delegate=yes ...); see nslab doctor";
 
 // Sources: the ERRORS sections of pivot_root(2), mount(2), clone(2), unshare(2),
-// user_namespaces(7) and time_namespaces(7), rtnetlink(7); for cgroups, cgroups(7),
-// cgroup-v2.rst ("no internal process constraint", "delegation"), cgroup-v1/memory.rst and
-// scheduler/sched-bwc.rst; and what each errno meant when we met it. Cgroup files and netlink
-// messages are keyed by their name: "pids.max" for `write /sys/fs/cgroup/.../pids.max`,
-// "RTM_NEWLINK" for `RTM_NEWLINK(...)`.
+// user_namespaces(7) and time_namespaces(7), rtnetlink(7), setsid(2), ioctl_tty(2) and pty(7);
+// for cgroups, cgroups(7), cgroup-v2.rst ("no internal process constraint", "delegation"),
+// cgroup-v1/memory.rst and scheduler/sched-bwc.rst; and what each errno meant when we met it.
+// Cgroup files and netlink messages are keyed by their name: "pids.max" for
+// `write /sys/fs/cgroup/.../pids.max`, "RTM_NEWLINK" for `RTM_NEWLINK(...)`; ioctls by their
+// request: "TIOCSCTTY" for `ioctl(0, TIOCSCTTY, 0)`.
 constexpr Hint kHints[] = {
     {"clone", EPERM,
      "creating namespaces needs root (CAP_SYS_ADMIN); as a normal user add --user --map-root; "
@@ -92,6 +93,20 @@ constexpr Hint kHints[] = {
      "no such program inside the box: it is looked up in the box's own root and PATH"},
     {"execve", EACCES, "the program is not executable, or sits on a noexec mount"},
     {"prctl", EINVAL, "this kernel does not know that prctl option"},
+    // The box's terminal and session (pty(7), ioctl_tty(2), setsid(2)).
+    {"posix_openpt", ENOENT,
+     "no /dev/ptmx here: pseudo-terminals need devpts mounted on /dev/pts "
+     "(mount -t devpts devpts /dev/pts)"},
+    {"posix_openpt", ENOSPC,
+     "every pseudo-terminal is taken: compare /proc/sys/kernel/pty/nr with "
+     "/proc/sys/kernel/pty/max"},
+    {"TIOCGPTPEER", ENOTTY, "opening a pty's slave through its master needs Linux 4.13 or later"},
+    {"setsid", EPERM,
+     "the process already leads a process group; only a process that does not can start a "
+     "session"},
+    {"TIOCSCTTY", EPERM,
+     "a controlling terminal is taken by a session leader that has none yet, from a terminal "
+     "that belongs to no other session and is open for reading"},
     // Cgroups: making the box's directory, handing controllers down, joining, the limit files.
     {"mkdir", EACCES, kCgroupNeedsRoot},
     {"mkdir", EPERM, kCgroupNeedsRoot},
@@ -163,6 +178,15 @@ std::string_view call_name(std::string_view text) {
     auto end = text.find_first_of(" (", slash == std::string_view::npos ? 6 : slash);
     auto start = slash == std::string_view::npos ? 6 : slash + 1;
     return text.substr(start, end == std::string_view::npos ? end : end - start);
+  }
+  // "ioctl(fd, TIOCSCTTY, 0)" is keyed by its request: ioctl alone says nothing.
+  if (text.starts_with("ioctl(")) {
+    auto start = text.find(", ");
+    if (start != std::string_view::npos) {
+      start += 2;
+      auto end = text.find_first_of(",)", start);
+      return text.substr(start, end == std::string_view::npos ? end : end - start);
+    }
   }
   return text.substr(0, text.find('('));
 }

@@ -12,7 +12,7 @@ namespace sandbox {
 std::string_view hint_for(std::string_view call, int err);
 
 // The name at the front of a call's text: "mount" for `mount("proc", ...)`, "gid_map" for
-// `write /proc/42/gid_map`.
+// `write /proc/42/gid_map`; for an ioctl its request: "TIOCSCTTY" for `ioctl(0, TIOCSCTTY, 0)`.
 std::string_view call_name(std::string_view call_text);
 
 }  // namespace sandbox

@@ -9,12 +9,15 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fd.h"
 #include "plan.h"
 #include "result.h"
+#include "terminal.h"
 
 namespace sandbox {
 
@@ -27,6 +30,10 @@ struct BoxSetup {
   Fd tinysh;            // the host's tinysh, open for reading: the box copies it, never runs it
   Fd rootfs_dir;        // O_PATH fd on --rootfs DIR (likewise)
   sigset_t original_mask{};  // the runner's signal mask before it blocked signals for itself
+  // On a terminal: the slave of the box's pty, and its name in the host's devpts ("/dev/pts/7").
+  Fd terminal;
+  std::string terminal_path;
+  bool console_bound = false;  // the slave is bound on the box's /dev/console
 };
 
 // The staging area in the box's mount namespace: a tmpfs over /tmp that exists only there.
@@ -49,6 +56,10 @@ std::vector<std::string> box_environment(bool own_root);
 
 // user.cpp — user namespace and id maps (user_namespaces(7)).
 Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);
+// The uid and gid maps the runner writes for `spec` (empty without --user).
+std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller);
+// The id outside that `inside` stands for through `map`, if it is mapped.
+std::optional<std::uint32_t> outside_id(const IdMap& map, std::uint32_t inside);
 Status write_uid_map(pid_t pid, const IdMap& map);
 Status deny_setgroups(pid_t pid);
 Status write_gid_map(pid_t pid, const IdMap& map);
@@ -110,6 +121,13 @@ Status drop_capabilities(const BoxSetup& box);
 // names joined with "|".
 std::vector<int> host_wide_capabilities(const Spec& spec);
 std::string capability_names(const std::vector<int>& caps);
+// terminal.cpp — the box's own session, and its own pty on a terminal (setsid(2), pty(7)):
+// the runner's step before the clone (open the pty) and while the box runs (relay it), the
+// box's steps in /dev (bind /dev/console) and just before exec (setsid, TIOCSCTTY).
+Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller);
+Result<Pty> open_box_terminal(const Plan& plan);
+Status bind_console(BoxSetup& box);
+Status take_box_session(BoxSetup& box);
 
 // timens.cpp — time namespace (time_namespaces(7)).
 Status plan_time(const Spec& spec, Plan& plan);

@@ -2,13 +2,14 @@
 //
 //   runner                                   box (first process)
 //   ──────                                   ───────────────────
-//   sweep stale cgroups, make the box's cgroup
+//   sweep stale cgroups, make the box's cgroup,
+//   on a terminal the box's pty
 //   open tinysh (to copy it), pipes
 //   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
 //   join the cgroup, write uid_map,           read(sync)  … waits …
 //   setgroups, gid_map, plug the veth
 //   write(sync, "g") ─────────────────────▶  its setup steps, in order (the network: read its
-//                                            subnet, lo and eth0 up)
+//                                            subnet, lo and eth0 up), then setsid()
 //   read(report) … waits …                   execve(): the report pipe (close-on-exec) closes
 //   EOF: the box runs its command            — or it writes its Error to the report pipe
 //   … after the box ended: ~Box reaps, then removes the cgroup
@@ -27,6 +28,7 @@
 
 #include "isolation.h"
 #include "sys.h"
+#include "terminal.h"
 
 namespace sandbox {
 
@@ -104,6 +106,10 @@ Status run_box_step(BoxSetup& box, const Step& step) {
       return enter_time_namespace(box);
     case Action::DropCapabilities:
       return drop_capabilities(box);
+    case Action::BindConsole:
+      return bind_console(box);
+    case Action::NewSession:
+      return take_box_session(box);
     case Action::Exec:
       return exec_command(box);
     default:
@@ -136,6 +142,7 @@ struct RunnerSide {
   Fd network_out;  // --veth: write end of the pipe that tells the box its subnet
   std::optional<BoxSubnet> subnet;
   std::vector<std::string> notes;
+  std::optional<Pty> pty;  // on a terminal: the box's
 };
 
 // One of the runner's steps before the clone.
@@ -152,6 +159,12 @@ Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
                                             runner.runner_pid);
       if (!made) return made.error();
       runner.cgroup.emplace(std::move(*made));
+      return ok();
+    }
+    case Action::OpenTerminal: {
+      auto pty = open_box_terminal(plan);
+      if (!pty) return pty.error();
+      runner.pty.emplace(std::move(*pty));
       return ok();
     }
     default:
@@ -214,7 +227,8 @@ Box::Box(Box&& other) noexcept
       reaped_(std::exchange(other.reaped_, true)),
       cgroup_(std::move(other.cgroup_)),
       subnet_(std::move(other.subnet_)),
-      notes_(std::move(other.notes_)) {}
+      notes_(std::move(other.notes_)),
+      terminal_(std::move(other.terminal_)) {}
 
 int Box::poll_exit() {
   int status = 0;
@@ -254,7 +268,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
   // The runner's steps before the clone. Whatever they made is undone by RAII on any error
   // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
-  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}};
+  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}};
   for (auto step = plan.steps.begin(); step != clone_step; ++step) {
     if (step->side != Side::Runner) continue;
     Status status = run_runner_step_before_clone(runner, *step);
@@ -342,7 +356,11 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
                  network_in.get(),
                  std::move(tinysh),
                  std::move(rootfs_dir),
-                 box_signal_mask};
+                 box_signal_mask,
+                 runner.pty ? std::move(runner.pty->slave) : Fd(),
+                 runner.pty ? runner.pty->slave_path : std::string(),
+                 false};
+    if (runner.pty) runner.pty->master.reset();
     box_main(box, report_write.get());
   }
 
@@ -350,10 +368,14 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   sync_read.reset();
   report_write.reset();
   network_in.reset();
-  // The runner's steps between the clone and the release. RemoveCgroup, after the box's end, is
-  // the BoxCgroup's destructor.
+  // The box holds the slave now; with no copy here, the master reads EIO once the box is done.
+  if (runner.pty) runner.pty->slave.reset();
+  // The runner's steps between the clone and the release. The relay runs while the box runs
+  // (run_box); RemoveCgroup, after the box's end, is the BoxCgroup's destructor.
   for (auto step = clone_step + 1; step != plan.steps.end(); ++step) {
-    if (step->side != Side::Runner || step->action == Action::RemoveCgroup) continue;
+    if (step->side != Side::Runner || step->action == Action::RelayTerminal ||
+        step->action == Action::RemoveCgroup)
+      continue;
     Status status = run_runner_step(runner, *step, box.pid(), sync_write.get());
     if (!status) {
       Error e = status.error();
@@ -371,6 +393,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (runner.cgroup) box.cgroup_.emplace(std::move(*runner.cgroup));
   box.subnet_ = runner.subnet;
   box.notes_ = std::move(runner.notes);
+  if (runner.pty) box.terminal_ = std::move(runner.pty->master);
   return box;
 }
 

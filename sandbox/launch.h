@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cgroup.h"
+#include "fd.h"
 #include "net.h"
 #include "plan.h"
 #include "result.h"
@@ -20,8 +21,8 @@ namespace sandbox {
 // The box's first process, as the host sees it. Owns it: unless it has been waited for or
 // released, the destructor kills it with SIGKILL and reaps it, so no error path leaves a box
 // running. It also owns what the runner made for the box: its cgroup, removed after the process
-// is gone (killing whatever the box left inside), and the subnet of its veth, which the kernel
-// deletes with the box's network namespace.
+// is gone (killing whatever the box left inside), the subnet of its veth, which the kernel
+// deletes with the box's network namespace, and the master of its pty.
 class Box {
  public:
   explicit Box(pid_t pid) : pid_(pid) {}
@@ -44,6 +45,9 @@ class Box {
   const std::optional<BoxSubnet>& subnet() const { return subnet_; }
   // Things the runner met on the way that are not errors (a stale cgroup it had to leave).
   const std::vector<std::string>& notes() const { return notes_; }
+  // On a terminal: the master of the box's pty (-1 otherwise), and taking it over for the relay.
+  int terminal() const { return terminal_.get(); }
+  Fd take_terminal() { return std::move(terminal_); }
 
  private:
   friend Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
@@ -52,6 +56,7 @@ class Box {
   std::optional<cgroup::BoxCgroup> cgroup_;
   std::optional<BoxSubnet> subnet_;
   std::vector<std::string> notes_;
+  Fd terminal_;
 };
 
 // `box_signal_mask` is the mask the box's command starts with (the runner's mask before it

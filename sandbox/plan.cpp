@@ -105,10 +105,13 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   if (!cgroup_steps) return cgroup_steps.error();
   auto network_steps = plan_box_network(spec, caller);
   if (!network_steps) return network_steps.error();
+  auto terminal_steps = plan_terminal(spec, caller);
+  if (!terminal_steps) return terminal_steps.error();
 
   // The box's life, in order. Each call adds the steps of one kind of isolation.
   append(plan, *cgroup_steps, Action::SweepStaleCgroups);  // rmdir what SIGKILLed runners left
   append(plan, *cgroup_steps, Action::CreateCgroup);       // mkdir, limits
+  append(plan, *terminal_steps, Action::OpenTerminal);     // the box's pty, on a terminal
   SANDBOX_TRY(plan_process(spec, plan));                   // clone, die with runner, fds, wait
   append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
   SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
@@ -129,12 +132,15 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_uts(spec, plan));                          // sethostname
   SANDBOX_TRY(plan_mount(spec, plan));                        // private propagation
   SANDBOX_TRY(plan_rootfs(spec, caller, plan));               // tmpfs or bind, /dev
+  append(plan, *terminal_steps, Action::BindConsole);         // the pty as /dev/console
   SANDBOX_TRY(plan_pid(spec, caller, plan));                  // /proc, and its protection
   SANDBOX_TRY(plan_cgroup_view(spec, caller, plan));          // its cgroup, read-only
   SANDBOX_TRY(plan_time(spec, plan));                         // unshare(CLONE_NEWTIME), offsets
   SANDBOX_TRY(plan_pivot(spec, plan));                        // pivot_root, detach the old root
   SANDBOX_TRY(plan_capabilities(spec, caller, plan));         // root without --user: drop some
+  append(plan, *terminal_steps, Action::NewSession);          // setsid, the pty as stdio
   SANDBOX_TRY(plan_exec(spec, plan));                         // execve
+  append(plan, *terminal_steps, Action::RelayTerminal);       // while the box runs
   append(plan, *cgroup_steps, Action::RemoveCgroup);          // after the box's end
   return plan;
 }
@@ -145,6 +151,14 @@ std::string_view action_label(Action action) {
       return "sweep stale cgroups";
     case Action::CreateCgroup:
       return "create the box's cgroup";
+    case Action::OpenTerminal:
+      return "open the box's terminal";
+    case Action::BindConsole:
+      return "bind /dev/console";
+    case Action::NewSession:
+      return "new session";
+    case Action::RelayTerminal:
+      return "relay the terminal";
     case Action::JoinCgroup:
       return "join the box's cgroup";
     case Action::PlugVeth:

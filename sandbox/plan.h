@@ -4,13 +4,16 @@
 // fixes it, before anything touches the kernel.
 //
 // The order of a box's life (launch.cpp walks it):
-//   runner  — before the clone: sweep stale cgroups, make the box's cgroup with its limits
+//   runner  — before the clone: sweep stale cgroups, make the box's cgroup with its limits, and
+//             on a terminal open the box's pty
 //   clone   — clone3() with the CLONE_NEW* flags; the child waits on the sync pipe
 //   child   — right away: die with the runner, mark inherited fds close-on-exec, wait
 //   parent  — between the clone and the release: join the child to the cgroup, write id maps,
 //             plug the veth into the box's network namespace
-//   child   — after the release: the setup of each kind of isolation, in order, then exec
-//             (among them a read-only view of the box's own cgroup at /sys/fs/cgroup)
+//   child   — after the release: the setup of each kind of isolation, in order, then a session
+//             of its own, then exec (among them a read-only view of the box's own cgroup at
+//             /sys/fs/cgroup)
+//   runner  — while the box runs, on a terminal: relay the pty (done by run_box)
 //   runner  — after the box ends: remove its cgroup (listed for explain; done by RAII)
 #pragma once
 
@@ -29,6 +32,7 @@ enum class Side { Runner, Box };
 enum class Action {
   SweepStaleCgroups,    // runner: rmdir cgroups of runners that were SIGKILLed
   CreateCgroup,         // runner: mkdir the box's cgroup(s), write the limits
+  OpenTerminal,         // runner, on a terminal: the box's pty, with nslab's modes and size
   Clone,                // clone3 with the namespace flags
   DieWithRunner,        // prctl(PR_SET_PDEATHSIG) + getppid() check
   CloseInheritedFds,    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
@@ -48,14 +52,17 @@ enum class Action {
   MountRootfsTmpfs,  // the embedded rootfs: tmpfs + tinysh binds + /etc + /tmp
   BindRootfsDir,     // --rootfs DIR
   MountDev,
+  BindConsole,  // on a terminal, with a root of its own: the pty's slave on /dev/console
   MountProc,
   ProtectProc,      // read-only /proc/sys & co, masked /proc/kcore & co
   MountCgroupView,  // the box's own cgroup, read-only at /sys/fs/cgroup
   PivotRoot,
   EnterTimeNamespace,
   DropCapabilities,  // a root box without --user: the host-wide capabilities go
+  NewSession,  // setsid(); on a terminal, the pty becomes the controlling terminal and stdio
   Exec,
-  RemoveCgroup,  // runner, after the box ended: kill what is left, rmdir
+  RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
+  RemoveCgroup,   // runner, after the box ended: kill what is left, rmdir
 };
 
 struct Step {

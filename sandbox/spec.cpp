@@ -188,6 +188,7 @@ Caller current_caller() {
   } else {
     caller.invoking_name = fmt::format("user{}", caller.invoking_uid);
   }
+  for (int fd = 0; fd < 3; ++fd) caller.stdio_terminals[static_cast<size_t>(fd)] = ::isatty(fd);
   return caller;
 }
 

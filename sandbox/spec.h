@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -113,9 +114,14 @@ struct Caller {
   // them, so it stays pure and tests can hand it a fake layout.
   std::optional<cgroup::Layout> cgroup_layout;
   std::optional<Error> cgroup_refusal;
+  // Which of nslab's standard streams (stdin, stdout, stderr) are terminals. With stdin on one,
+  // the box gets a pseudo-terminal of its own in place of each of them (terminal.cpp).
+  std::array<bool, 3> stdio_terminals{};
+  bool on_terminal() const { return stdio_terminals[0]; }
 };
 
-// Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER and /etc/passwd.
+// Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER, /etc/passwd, and isatty(3)
+// of fds 0-2.
 Caller current_caller();
 
 // The name /etc/passwd gives a uid, read directly with tinysh's parser: nslab is linked

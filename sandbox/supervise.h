@@ -1,5 +1,5 @@
-// The runner's life while a box runs: start it, forward signals to it, hand the terminal back
-// when it ends, and turn its end into an exit status.
+// The runner's life while a box runs: start it, forward signals to it, relay its terminal, and
+// turn its end into an exit status.
 #pragma once
 
 #include <signal.h>
@@ -11,6 +11,7 @@
 #include "launch.h"
 #include "plan.h"
 #include "result.h"
+#include "terminal.h"
 
 namespace sandbox {
 
@@ -40,7 +41,8 @@ namespace sandbox {
 //   SIGSEGV SIGBUS SIGILL SIGFPE   faults of the runner itself: never blocked, they must be
 //   SIGTRAP SIGSYS                 delivered on the spot
 //   SIGKILL SIGSTOP                cannot be caught; SIGKILL ends the box too (parent-death signal)
-// Each is forwarded only when a process sent it, never when the terminal did (see supervise.cpp).
+// Each is forwarded whoever sent it: the box has a session of its own, so no terminal signals it
+// along with nslab (see supervise.cpp); SIGWINCH only when nslab relays no terminal of the box's.
 inline constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP,  SIGQUIT,  SIGUSR1,
                                      SIGUSR2, SIGALRM, SIGPWR, SIGWINCH, SIGSTKFLT};
 
@@ -53,41 +55,30 @@ inline sigset_t forwarded_signals() {
   return set;
 }
 
-// While nslab waits for a box (run) or an entered shell (enter): the signals it takes one by one
-// with sigwaitinfo(2) are blocked, and the terminal-stop signals ignored while the box has the
-// terminal. Restores the signal mask and the SIGTTOU/SIGTTIN dispositions when nslab is done.
+// While nslab waits for a box (run) or an entered shell (enter), the signals it takes one by one
+// from a signalfd(2) are blocked: SIGCHLD, kForwarded, and kTerminalSignals. Restores the signal
+// mask when nslab is done.
+//
+// kTerminalSignals are those of nslab's own terminal while it relays the box's: SIGWINCH (the
+// window changed size) and SIGCONT (nslab was stopped and continued, maybe in the foreground).
+inline constexpr int kTerminalSignals[] = {SIGWINCH, SIGCONT};
 class SignalState {
  public:
   SignalState() {
     waited_ = forwarded_signals();
     sigaddset(&waited_, SIGCHLD);
+    for (int sig : kTerminalSignals) sigaddset(&waited_, sig);
     ::sigprocmask(SIG_BLOCK, &waited_, &original_mask_);
   }
-  ~SignalState() {
-    if (ignoring_tty_) {
-      ::sigaction(SIGTTOU, &old_ttou_, nullptr);
-      ::sigaction(SIGTTIN, &old_ttin_, nullptr);
-    }
-    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
-  }
+  ~SignalState() { ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr); }
   SignalState(const SignalState&) = delete;
   SignalState& operator=(const SignalState&) = delete;
 
-  void ignore_terminal_stops() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGTTOU, &ignore, &old_ttou_);
-    ::sigaction(SIGTTIN, &ignore, &old_ttin_);
-    ignoring_tty_ = true;
-  }
   const sigset_t& original_mask() const { return original_mask_; }
   const sigset_t& waited() const { return waited_; }
 
  private:
   sigset_t waited_{}, original_mask_{};
-  struct sigaction old_ttou_ {
-  }, old_ttin_{};
-  bool ignoring_tty_ = false;
 };
 
 struct BoxExit {
@@ -101,19 +92,18 @@ struct BoxExit {
 };
 
 // Takes the signals nslab blocked one by one until `poll_exit` (called on each SIGCHLD) gives a
-// wait status (>= 0). Meanwhile the forwarded signals (kForwarded, the real-time ones) that a
-// process sends nslab are passed on to `pid`; the same signals from the terminal are not,
-// because the terminal already sent them to the foreground process group. Shared by `run` and
-// `enter`.
+// wait status (>= 0). Meanwhile the signals in kForwarded and the real-time ones are passed on to `pid`, whoever sent
+// them: the box has a session of its own, so no terminal signals it along with nslab. With a
+// `relay`, the box's pty is relayed at the same time, and drained at the end. Shared by `run`
+// and `enter`.
 Result<int> wait_forwarding(const SignalState& signals, pid_t pid,
-                            const std::function<int()>& poll_exit);
+                            const std::function<int()>& poll_exit, TerminalRelay* relay = nullptr);
 
-// Launches the plan and waits for the box's first process to end. While it runs, the forwarded
-// signals (SIGTERM, SIGUSR1, ... see kForwarded) that a process sends to the runner are passed on
-// to the box's first process; the same signals from the terminal (Ctrl-C) are not, because the terminal already sent
-// them to the box's process group. `on_start`, if given, is called with the box (its host pid,
-// cgroup, veth subnet, notes) once it runs its command. The box's cgroup is removed before this
-// returns.
+// Launches the plan and waits for the box's first process to end, relaying its pty when nslab
+// is on a terminal. While it runs, the signals in kForwarded and the real-time ones sent to the runner are forwarded to
+// the box's first process. `on_start`, if given, is called with the box (its host pid, cgroup,
+// veth subnet, notes) once it runs its command, before nslab's terminal turns raw. The box's
+// cgroup is removed, and nslab's terminal has its modes back, before this returns.
 Result<BoxExit> run_box(const Plan& plan, const std::function<void(const Box&)>& on_start = {});
 
 }  // namespace sandbox

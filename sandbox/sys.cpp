@@ -4,16 +4,20 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/sendfile.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -225,6 +229,115 @@ Result<Fd> open(const std::string& path, int flags, unsigned mode) {
   long fd = retry([&] { return ::open(path.c_str(), flags | O_CLOEXEC, mode); });
   if (fd < 0) return make_error(text, errno);
   return Fd(static_cast<int>(fd));
+}
+
+namespace {
+
+// unlockpt(3): a new pty's slave stays locked until its master says so.
+Status unlock_pty(int master) {
+  int unlock = 0;
+  return checked("ioctl(master, TIOCSPTLCK, 0)",
+                 [&] { return ::ioctl(master, TIOCSPTLCK, &unlock); });
+}
+
+}  // namespace
+
+Result<Fd> open_pty_master() {
+  std::string text = "posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC)";
+  if (int err = injected("posix_openpt")) return make_error(text, err);
+  // O_NOCTTY: the pty must not become nslab's own controlling terminal.
+  long fd = retry([&] { return ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC); });
+  if (fd < 0) return make_error(text, errno);
+  Fd master(static_cast<int>(fd));
+  SANDBOX_TRY(unlock_pty(master.get()));
+  return master;
+}
+
+Result<Fd> open_pty_master_at(int ptmx) {
+  struct stat st {};
+  struct statfs fs {};
+  if (::fstat(ptmx, &st) < 0) return make_error("fstat(ptmx)", errno);
+  if (::fstatfs(ptmx, &fs) < 0) return make_error("fstatfs(ptmx)", errno);
+  // Only a devpts instance's own ptmx node: opening anything else the box put there (a FIFO, a
+  // device of the host) is not what we want.
+  if (fs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
+      minor(st.st_rdev) != 2)
+    return plain_error("the box's /dev/pts/ptmx is not a devpts ptmx node");
+  std::string text = fmt::format("open(\"/proc/self/fd/{}\", O_RDWR|O_NOCTTY|O_CLOEXEC)", ptmx);
+  if (int err = injected("open")) return make_error(text, err);
+  long fd = retry([&] {
+    return ::open(fmt::format("/proc/self/fd/{}", ptmx).c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  });
+  if (fd < 0) return make_error(text, errno);
+  Fd master(static_cast<int>(fd));
+  SANDBOX_TRY(unlock_pty(master.get()));
+  return master;
+}
+
+Result<Fd> open_path_in_root(int root, const std::string& path) {
+  std::string text = fmt::format(
+      "openat2({}, \"{}\", O_PATH, RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS)",
+      root, path);
+  if (int err = injected("openat2")) return make_error(text, err);
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = retry([&] { return ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how); });
+  if (fd < 0) return make_error(text, errno);
+  return Fd(static_cast<int>(fd));
+}
+
+Result<Fd> open_pty_slave(int master) {
+  std::string text = "ioctl(master, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC)";
+  if (int err = injected("TIOCGPTPEER")) return make_error(text, err);
+  long fd = retry([&] { return ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC); });
+  if (fd < 0) return make_error(text, errno);
+  return Fd(static_cast<int>(fd));
+}
+
+Result<unsigned> pty_number(int master) {
+  unsigned number = 0;
+  if (retry([&] { return ::ioctl(master, TIOCGPTN, &number); }) < 0)
+    return make_error("ioctl(master, TIOCGPTN)", errno);
+  return number;
+}
+
+Status setsid() {
+  return checked("setsid()", [] { return ::setsid(); });
+}
+
+Status set_controlling_terminal(int fd) {
+  return checked(fmt::format("ioctl({}, TIOCSCTTY, 0)", fd),
+                 [&] { return ::ioctl(fd, TIOCSCTTY, 0); });
+}
+
+Status dup2(int from, int to) {
+  return checked(fmt::format("dup2({}, {})", from, to), [&] { return ::dup2(from, to); });
+}
+
+Status fchown(int fd, uid_t uid, gid_t gid) {
+  return checked(
+      fmt::format("fchown({}, {}, {})", fd, static_cast<int>(uid), static_cast<int>(gid)),
+      [&] { return ::fchown(fd, uid, gid); });
+}
+
+Status get_terminal_modes(int fd, struct termios& modes) {
+  return checked(fmt::format("tcgetattr({})", fd), [&] { return ::tcgetattr(fd, &modes); });
+}
+
+Status set_terminal_modes(int fd, const struct termios& modes) {
+  return checked(fmt::format("tcsetattr({}, TCSANOW)", fd),
+                 [&] { return ::tcsetattr(fd, TCSANOW, &modes); });
+}
+
+Status get_window_size(int fd, struct winsize& size) {
+  return checked(fmt::format("ioctl({}, TIOCGWINSZ)", fd),
+                 [&] { return ::ioctl(fd, TIOCGWINSZ, &size); });
+}
+
+Status set_window_size(int fd, const struct winsize& size) {
+  return checked(fmt::format("ioctl({}, TIOCSWINSZ)", fd),
+                 [&] { return ::ioctl(fd, TIOCSWINSZ, &size); });
 }
 
 namespace {

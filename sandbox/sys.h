@@ -7,7 +7,9 @@
 // copy of the runner, so a fault set before launch() fires inside the box's setup too.
 #pragma once
 
+#include <sys/ioctl.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include <cstdint>
 #include <string>
@@ -51,6 +53,30 @@ Status set_uid(uid_t uid);
 Status set_gid(gid_t gid);
 // setgroups(0, NULL): drop the supplementary groups.
 Status drop_supplementary_groups();
+
+// Terminals and sessions (pty(7), ioctl_tty(2), setsid(2)): the box's own pseudo-terminal.
+// A new pty from the host's /dev/ptmx (posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC)), unlocked.
+Result<Fd> open_pty_master();
+// A new pty from the devpts instance whose ptmx node is open (O_PATH) at `ptmx`, reopened
+// through /proc/self/fd; unlocked. Refused unless it is a devpts filesystem's ptmx node.
+Result<Fd> open_pty_master_at(int ptmx);
+// openat2(root, path, O_PATH, RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS): a path
+// inside a box's root, looked up as the box sees it, never following a link the box made.
+Result<Fd> open_path_in_root(int root, const std::string& path);
+// The slave of the pty whose master is `master`, opened through the master (TIOCGPTPEER: no
+// path lookup), O_RDWR|O_NOCTTY|O_CLOEXEC; and its number in its devpts instance (TIOCGPTN).
+Result<Fd> open_pty_slave(int master);
+Result<unsigned> pty_number(int master);
+Status setsid();
+// ioctl(fd, TIOCSCTTY, 0): the terminal open at `fd` becomes the caller's controlling terminal.
+Status set_controlling_terminal(int fd);
+Status dup2(int from, int to);
+Status fchown(int fd, uid_t uid, gid_t gid);
+// tcgetattr(3) / tcsetattr(3) with TCSANOW, and the window size (TIOCGWINSZ / TIOCSWINSZ).
+Status get_terminal_modes(int fd, struct termios& modes);
+Status set_terminal_modes(int fd, const struct termios& modes);
+Status get_window_size(int fd, struct winsize& size);
+Status set_window_size(int fd, const struct winsize& size);
 
 // Files: the call text is "write PATH" etc., and the hint key is the file's name, so a failed
 // write of /proc/42/gid_map gets the gid_map advice.

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -37,16 +38,22 @@ bool maps_inside_root(const IdMap& map) {
 
 }  // namespace
 
+std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller) {
+  if (!spec.user) return {};
+  // Root inside is the person at the keyboard outside (under sudo: SUDO_UID/SUDO_GID).
+  if (spec.map_root) return {{{0, caller.invoking_uid, 1}}, {{0, caller.invoking_gid, 1}}};
+  return {spec.uid_map, spec.gid_map};
+}
+
+std::optional<std::uint32_t> outside_id(const IdMap& map, std::uint32_t inside) {
+  for (const auto& r : map)
+    if (inside >= r.inside && inside - r.inside < r.count) return r.outside + (inside - r.inside);
+  return std::nullopt;
+}
+
 Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
   if (!spec.user) return ok();
-  if (spec.map_root) {
-    // Root inside is the person at the keyboard outside (under sudo: SUDO_UID/SUDO_GID).
-    plan.uid_map = {{0, caller.invoking_uid, 1}};
-    plan.gid_map = {{0, caller.invoking_gid, 1}};
-  } else {
-    plan.uid_map = spec.uid_map;
-    plan.gid_map = spec.gid_map;
-  }
+  std::tie(plan.uid_map, plan.gid_map) = id_maps_for(spec, caller);
   if (!plan.uid_map.empty()) SANDBOX_TRY(validate_id_map(plan.uid_map, "--map-uid"));
   if (!plan.gid_map.empty()) SANDBOX_TRY(validate_id_map(plan.gid_map, "--map-gid"));
   if (!caller.privileged) {

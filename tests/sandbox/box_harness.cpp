@@ -50,8 +50,9 @@ LiveBox::LiveBox(const std::vector<std::string>& args, const std::vector<std::st
   runner_ = ::fork();
   REQUIRE(runner_ >= 0);
   if (runner_ == 0) {
-    // A process group of its own: without --pid, killing the box's first process does not end
-    // its children, so the destructor kills the whole group.
+    // A process group of its own, which the destructor kills as a whole. (The box's processes
+    // are not in it: the box starts a session of its own, whose process group the destructor
+    // kills too, since without --pid killing the box's first process does not end its children.)
     ::setpgid(0, 0);
     int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);
@@ -69,7 +70,11 @@ LiveBox::LiveBox(const std::vector<std::string>& args, const std::vector<std::st
 }
 
 LiveBox::~LiveBox() {
+  if (box_ <= 0 && !reaped_)
+    for (pid_t child : children_of(runner_)) box_ = child;
   ::kill(-runner_, SIGKILL);
+  // The box's first process leads its session and process group; -1 (ESRCH) when it is gone.
+  if (box_ > 0) ::kill(-box_, SIGKILL);
   if (!reaped_) {
     ::kill(runner_, SIGKILL);
     if (box_ > 0) ::kill(box_, SIGKILL);

@@ -27,7 +27,8 @@ testing::RunResult nslab_run(const std::vector<std::string>& args,
                              const std::string& nslab = testing::bin("nslab"));
 
 // A box that keeps running while the test looks at it from the host. The destructor kills the
-// runner's process group and the box's first process and reaps the runner: nothing is left behind.
+// runner's process group and the box's (its first process leads one, in a session of its own)
+// and reaps the runner: nothing is left behind.
 class LiveBox {
  public:
   // Starts `prefix... nslab run args...` in a process group of its own, with its output in a temp

@@ -373,3 +373,60 @@ TEST_CASE("an entered shell joins the box's own cgroup, not its runner's") {
   CHECK(testing::read_file(fmt::format("/proc/{}/cgroup", enter.pid())).find(name) ==
         std::string::npos);
 }
+
+TEST_CASE("an entered shell on a terminal has a session and a pty of its own, named in the box") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE(box.wait_for_box() > 0);
+  // The fields of its own /proc/self/stat (the box's /proc: pids as the box sees them).
+  testing::PtySession shell({testing::bin("nslab"), "enter", box_id(box), "-c",
+                             "ls -l /proc/self/fd; ls /dev/pts; cat /proc/self/stat"});
+  REQUIRE_MESSAGE(shell.wait_exit() == 0, shell.output());
+  const std::string& out = shell.output();
+  // fd 0 is a pty of the box's own devpts instance, listed in the box's /dev/pts.
+  auto at = out.find("0 -> /dev/pts/");
+  REQUIRE_MESSAGE(at != std::string::npos, out);
+  std::string number = out.substr(at + 14, out.find('\r', at) - at - 14);
+  CHECK(out.find("\n" + number + "\r\n") != std::string::npos);
+  std::istringstream stat(out.substr(out.rfind(") ") + 2));
+  std::string state;
+  long ppid, pgrp, session, tty_nr;
+  stat >> state >> ppid >> pgrp >> session >> tty_nr;
+  auto open = out.rfind(" (");
+  auto line = out.rfind('\n', open);
+  long pid = std::atol(out.c_str() + line + 1);
+  CHECK(session == pid);
+  CHECK(tty_nr != 0);
+}
+
+TEST_CASE("an entered process has a session of its own, without a terminal too") {
+  if (!have_root()) return;
+  LiveBox box(kBoxA);
+  REQUIRE(box.wait_for_box() > 0);
+  auto r = nslab({"enter", box_id(box), "-c", "cat /proc/self/stat"});
+  REQUIRE_MESSAGE(r.status() == 0, r.err);
+  std::istringstream stat(r.out.substr(r.out.rfind(") ") + 2));
+  std::string state;
+  long ppid, pgrp, session, tty_nr;
+  stat >> state >> ppid >> pgrp >> session >> tty_nr;
+  CHECK(session == std::atol(r.out.c_str()));
+  CHECK(tty_nr == 0);
+}
+
+TEST_CASE("what an entered process pushes with TIOCSTI stays in its own terminal") {
+  if (!have_root()) return;
+  // A box on the host's root, where the probe's path leads to the probe.
+  LiveBox box({"--mount", "--pid", "-c", "sleep 30"});
+  REQUIRE(box.wait_for_box() > 0);
+  testing::PtyOptions keep;
+  keep.keep_slave = true;
+  const std::string line = "echo typed-by-an-entered-process\n";
+  testing::PtySession entered({testing::bin("nslab"), "enter", box_id(box), "--",
+                               testing::bin("terminal_probe"), "tiocsti", line},
+                              keep);
+  REQUIRE_MESSAGE(entered.wait_exit() == 0, entered.output());
+  CHECK(entered.output().find(fmt::format("pushed {}", line.size())) != std::string::npos);
+  CHECK(entered.pending_input().empty());
+  // (The negative control, the probe pushing into the terminal it runs on, is in
+  // terminal_test.cpp.)
+}

@@ -24,6 +24,23 @@ TEST_CASE("the hint key of a call is its name, or the file's name for a write") 
   CHECK(call_name("write /proc/42/gid_map") == "gid_map");
   CHECK(call_name("write /proc/self/timens_offsets") == "timens_offsets");
   CHECK(call_name("pivot_root(\".\", \".\")") == "pivot_root");
+  CHECK(call_name("ioctl(0, TIOCSCTTY, 0)") == "TIOCSCTTY");
+  CHECK(call_name("ioctl(master, TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC)") == "TIOCGPTPEER");
+  CHECK(call_name("ioctl(3, TIOCGWINSZ)") == "TIOCGWINSZ");
+}
+
+TEST_CASE("a failed TIOCSCTTY and setsid say what the kernel requires") {
+  sys::clear_faults();
+  sys::inject_fault("TIOCSCTTY", EPERM);
+  auto status = sys::set_controlling_terminal(0);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().call == "ioctl(0, TIOCSCTTY, 0)");
+  CHECK(status.error().hint.find("session leader") != std::string::npos);
+  sys::inject_fault("setsid", EPERM);
+  auto session = sys::setsid();
+  REQUIRE_FALSE(session.ok());
+  CHECK(session.error().hint.find("process group") != std::string::npos);
+  sys::clear_faults();
 }
 
 TEST_CASE("an error message names the step, the call, errno's text and the hint") {

@@ -62,13 +62,88 @@ Error must_refuse(const Spec& spec, const Caller& caller = root_caller()) {
 
 }  // namespace
 
-TEST_CASE("a box with no flags is a plain child process: clone with no namespace flags, exec") {
+TEST_CASE(
+    "a box with no flags is a plain child process: clone with no namespace flags, a session, "
+    "exec") {
   Plan p = must_plan(spec_with_tinysh());
   CHECK(p.clone_flags == 0);
   CHECK(actions(p) == std::vector<Action>{Action::Clone, Action::DieWithRunner,
                                           Action::CloseInheritedFds, Action::WaitForRelease,
-                                          Action::Release, Action::Exec});
+                                          Action::Release, Action::NewSession, Action::Exec});
   CHECK(p.steps.back().calls.find("/opt/nslab/bin/tinysh") != std::string::npos);
+}
+
+TEST_CASE("without a terminal the box only starts a session of its own, just before exec") {
+  Plan p = must_plan(spec_with_tinysh());
+  CHECK_FALSE(p.has(Action::OpenTerminal));
+  CHECK_FALSE(p.has(Action::RelayTerminal));
+  size_t session = index_of(p, Action::NewSession);
+  CHECK(session + 1 == index_of(p, Action::Exec));
+  CHECK(p.steps[session].calls == "setsid()");
+  CHECK(p.steps[session].side == Side::Box);
+  CHECK(p.steps[session].why.find("TIOCSTI") != std::string::npos);
+}
+
+TEST_CASE("on a terminal the runner opens the box's pty before the clone and relays it after") {
+  Caller caller = root_caller();
+  caller.stdio_terminals = {true, true, false};  // stderr into a file
+  Plan p = must_plan(spec_with_tinysh(), caller);
+  size_t open = index_of(p, Action::OpenTerminal);
+  CHECK(p.steps[open].side == Side::Runner);
+  CHECK(open < index_of(p, Action::Clone));
+  CHECK(p.steps[open].calls.starts_with("posix_openpt("));
+  size_t session = index_of(p, Action::NewSession);
+  CHECK(session + 1 == index_of(p, Action::Exec));
+  const std::string& calls = p.steps[session].calls;
+  CHECK(calls.find("setsid(); ") == 0);
+  CHECK(calls.find("TIOCSCTTY") != std::string::npos);
+  // The slave replaces the streams that are terminals in nslab; the file stays.
+  CHECK(calls.find("dup2(slave, 0)") != std::string::npos);
+  CHECK(calls.find("dup2(slave, 1)") != std::string::npos);
+  CHECK(calls.find("dup2(slave, 2)") == std::string::npos);
+  CHECK(index_of(p, Action::RelayTerminal) == index_of(p, Action::Exec) + 1);
+  CHECK(p.steps[index_of(p, Action::RelayTerminal)].side == Side::Runner);
+  // On the host's root the slave keeps its name: nothing to bind.
+  CHECK_FALSE(p.has(Action::BindConsole));
+}
+
+TEST_CASE("on a terminal a box with a root of its own binds its pty on /dev/console") {
+  Caller caller = root_caller();
+  caller.stdio_terminals = {true, true, true};
+  Spec s = spec_with_tinysh();
+  s.mount = s.pivot = true;
+  Plan p = must_plan(s, caller);
+  size_t bind = index_of(p, Action::BindConsole);
+  CHECK(bind == index_of(p, Action::MountDev) + 1);
+  CHECK(bind < index_of(p, Action::PivotRoot));
+  CHECK(p.steps[bind].calls.find("/tmp/root/dev/console") != std::string::npos);
+  size_t session = index_of(p, Action::NewSession);
+  CHECK(session > index_of(p, Action::PivotRoot));
+  CHECK(p.steps[session].calls.find("open(\"/dev/console\"") != std::string::npos);
+  CHECK(p.steps[session].calls.find("dup2(console, 2)") != std::string::npos);
+}
+
+TEST_CASE("on a terminal the pty goes to root inside when that is another user outside") {
+  Caller caller = root_caller();
+  caller.stdio_terminals = {true, true, true};
+  Spec s = spec_with_tinysh();
+  s.user = s.mount = s.pivot = true;
+  s.uid_map = {{0, 100000, 65536}};
+  s.gid_map = {{0, 200000, 65536}};
+  Plan mapped = must_plan(s, caller);
+  CHECK(mapped.steps[index_of(mapped, Action::OpenTerminal)].calls.ends_with(
+      "; fchown(slave, 100000, 200000)"));
+  // --map-root as root: root inside is root outside, who owns the pty already.
+  s.uid_map.clear();
+  s.gid_map.clear();
+  s.map_root = true;
+  Plan own = must_plan(s, caller);
+  CHECK(own.steps[index_of(own, Action::OpenTerminal)].calls.find("fchown") == std::string::npos);
+  // Under sudo, root inside is the invoking user.
+  caller.invoking_uid = caller.invoking_gid = 1000;
+  Plan sudo = must_plan(s, caller);
+  CHECK(sudo.steps[index_of(sudo, Action::OpenTerminal)].calls.ends_with(
+      "; fchown(slave, 1000, 1000)"));
 }
 
 TEST_CASE("--hostname implies --uts and adds one sethostname step") {
@@ -391,7 +466,8 @@ TEST_CASE("limits and a veth put their steps around the clone and the release, i
                            Action::SweepStaleCgroups, Action::CreateCgroup, Action::Clone,
                            Action::DieWithRunner, Action::CloseInheritedFds, Action::WaitForRelease,
                            Action::JoinCgroup, Action::PlugVeth, Action::Release,
-                           Action::ConfigureBoxNetwork, Action::DropCapabilities, Action::Exec,
+                           Action::ConfigureBoxNetwork, Action::DropCapabilities, Action::NewSession,
+                           Action::Exec,
                            Action::RemoveCgroup});
   const Step& create = p->steps[1];
   CHECK(create.side == Side::Runner);
@@ -513,14 +589,18 @@ TEST_CASE("no cgroup view without limits or --cgroup, without --mount, or on the
   CHECK(noted.notes[0].find("--mount") != std::string::npos);
 }
 
-TEST_CASE("a root box without --user drops the host-wide capabilities; --user and no namespace keep them") {
+TEST_CASE("a root box without --user drops the host-wide capabilities, a --user box and no namespace keep them") {
   Spec spec = spec_with_tinysh();
   spec.uts = spec.pid = true;
   auto root = plan(spec, root_caller());
   REQUIRE(root.ok());
   REQUIRE(root->has(Action::DropCapabilities));
-  const Step& drop = root->steps[root->steps.size() - 2];  // just before exec
-  CHECK(drop.action == Action::DropCapabilities);
+  auto at = std::find_if(root->steps.begin(), root->steps.end(),
+                         [](const Step& s) { return s.action == Action::DropCapabilities; });
+  const Step& drop = *at;
+  // After every mount and the pivot, before exec.
+  CHECK(std::none_of(at, root->steps.end(),
+                     [](const Step& s) { return s.action == Action::PivotRoot || s.action == Action::MountProc; }));
   CHECK(drop.calls.find("CAP_SYS_MODULE") != std::string::npos);
   CHECK(drop.calls.find("CAP_SYS_BOOT") == std::string::npos);  // its own PID namespace
   spec.pid = false;
