@@ -138,13 +138,6 @@ termios PtySession::modes() const {
   return t;
 }
 
-void PtySession::resize(unsigned short rows, unsigned short cols) {
-  struct winsize ws = {};
-  ws.ws_row = rows;
-  ws.ws_col = cols;
-  ::ioctl(master_, TIOCSWINSZ, &ws);
-}
-
 std::string PtySession::pending_input() {
   std::string text;
   if (slave_ < 0) return text;

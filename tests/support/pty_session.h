@@ -56,9 +56,6 @@ class PtySession {
   std::string terminal_name() const;
   // The terminal's modes now (tcgetattr(3)).
   termios modes() const;
-  // A new window size (TIOCSWINSZ): the kernel sends SIGWINCH to the terminal's foreground
-  // process group.
-  void resize(unsigned short rows, unsigned short cols);
   // With keep_slave: what waits in the terminal's input queue for the next reader (with the
   // default, canonical modes: the complete lines), read without blocking.
   std::string pending_input();
