@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fd.h"
@@ -89,9 +90,19 @@ Status plan_rootfs(const Spec& spec, const Caller& caller, Plan& plan);
 Status build_embedded_rootfs(BoxSetup& box);
 Status bind_rootfs_dir(BoxSetup& box);
 Status mount_dev(const BoxSetup& box);
-// Whether `path` inside a --rootfs directory is a real directory: false when absent, an error
-// when it is a symlink (never followed out of the rootfs) or something else.
-Result<bool> real_directory(const std::string& path);
+// Whether `inside` ("/dev") of the --rootfs directory, now at the staging root, is a real
+// directory: false when absent, an error naming the user's directory when it is a symlink (never
+// followed out of the rootfs) or something else.
+Result<bool> real_directory(const Plan& plan, std::string_view inside);
+// `--rootfs /`, or a path to the host's root by another name: refused, with why and the fix.
+Error refuse_host_root_as_rootfs(const std::string& given);
+// The runner's check on the opened --rootfs directory: not the host's root by any name (a
+// symlink to /, /proc/1/root, a bind mount of /), which the plan cannot see in the path.
+Status check_not_host_root(const Plan& plan, int rootfs_fd);
+// An error about the --rootfs directory, made to name it as the user gave it ("--rootfs ./r: "
+// before the call) with a hint for what ENOENT, ENOTDIR or EACCES mean there. `side` says who
+// failed to open it: the runner (its own uid) or the box (its root's uid outside).
+Error about_rootfs(const Plan& plan, Error e, Side side);
 // The text of /etc/passwd and /etc/group in the embedded rootfs (pure, for tests too).
 std::string rootfs_passwd(const Caller& caller);
 std::string rootfs_group(const Caller& caller);

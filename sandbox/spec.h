@@ -73,6 +73,7 @@ struct Spec {
   bool mount = false;
   bool pivot = false;
   std::optional<std::string> rootfs_dir;  // absolute; implies pivot
+  std::string rootfs_as_given;            // --rootfs as the user typed it, for messages
   bool pid = false;
   bool proc = false;
   bool ipc = false;
@@ -92,6 +93,12 @@ struct Spec {
   RootfsKind rootfs() const {
     if (rootfs_dir) return RootfsKind::Directory;
     return pivot ? RootfsKind::Embedded : RootfsKind::Host;
+  }
+  // How messages name the rootfs directory: as the user gave it (a relative path stays
+  // relative), not as nslab resolved it nor where the box stages it (/tmp/root).
+  std::string rootfs_name() const {
+    if (!rootfs_as_given.empty()) return rootfs_as_given;
+    return rootfs_dir.value_or(std::string());
   }
   NetworkMode network() const {
     if (veth) return NetworkMode::Veth;

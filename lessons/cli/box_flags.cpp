@@ -187,6 +187,7 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
     auto absolute = std::filesystem::absolute(*f.rootfs, ec);
     if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", *f.rootfs, ec.message()));
     spec.rootfs_dir = absolute.lexically_normal().string();
+    spec.rootfs_as_given = *f.rootfs;
   }
   if (f.commands && !f.program.empty())
     return sandbox::plain_error("-c and -- PROGRAM both say what to run", "give one of them");

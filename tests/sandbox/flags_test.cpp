@@ -206,6 +206,28 @@ TEST_CASE("nslab enter refuses an empty BOX, -c or program name, exit status 2")
   CHECK(run_enter(parse_enter({""})) == 2);
 }
 
+TEST_CASE("--rootfs / is refused: the box would get the host's own root") {
+  auto spec = spec_of({"--mount", "--rootfs", "/"});
+  sandbox::Caller root;
+  root.privileged = true;
+  auto refused = sandbox::plan(spec, root);
+  REQUIRE_FALSE(refused.ok());
+  std::string text = refused.error().message();
+  CHECK(text.find("--rootfs /: this is the host's own root") != std::string::npos);
+  CHECK(text.find("leave out --rootfs") != std::string::npos);
+  // Another spelling of / is the same directory.
+  CHECK_FALSE(sandbox::plan(spec_of({"--mount", "--rootfs", "/tmp/.."}), root).ok());
+  // Control: a directory below / is planned.
+  CHECK(sandbox::plan(spec_of({"--mount", "--rootfs", "/srv/rootfs"}), root).ok());
+}
+
+TEST_CASE("errors about --rootfs name the directory as the user gave it") {
+  auto spec = spec_of({"--mount", "--rootfs", "some/../rel-root"});
+  CHECK(spec.rootfs_as_given == "some/../rel-root");
+  CHECK(spec.rootfs_name() == "some/../rel-root");
+  CHECK(spec.rootfs_dir->ends_with("/rel-root"));
+}
+
 TEST_CASE("explain prints the plan, and for a normal user says why run would refuse it") {
   auto options = parse_run({"--uts", "--hostname", "tinyhost"});
   sandbox::Caller alice;

@@ -3,12 +3,17 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <filesystem>
 #include <string>
 
 #include "hints.h"
 #include "isolation.h"
 #include "sys.h"
+#include "temp_dir.h"
 
 using namespace sandbox;
 
@@ -53,6 +58,60 @@ TEST_CASE("a write to a map file that fails gets the map's hint") {
   CHECK(status.error().call == "write /proc/1/gid_map");
   CHECK(status.error().hint.find("'deny'") != std::string::npos);
   sys::clear_faults();
+}
+
+namespace {
+
+Plan rootfs_plan(const std::string& given, const std::string& absolute) {
+  Plan plan;
+  plan.spec.mount = plan.spec.pivot = true;
+  plan.spec.rootfs_dir = absolute;
+  plan.spec.rootfs_as_given = given;
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("an error about the rootfs names it as given, with what its errno means there") {
+  Plan plan = rootfs_plan("./myroot", "/home/alice/myroot");
+  Error missing =
+      about_rootfs(plan, make_error("open(\"/home/alice/myroot\")", ENOENT), Side::Runner);
+  CHECK(missing.call.starts_with("--rootfs ./myroot: open("));
+  CHECK(missing.hint.find("no such directory") != std::string::npos);
+  Error file = about_rootfs(plan, make_error("open(\"x\")", ENOTDIR), Side::Runner);
+  CHECK(file.hint.find("not a directory") != std::string::npos);
+  // Root refused: a filesystem that squashes root.
+  Error squashed = about_rootfs(plan, make_error("open(\"x\")", EACCES), Side::Runner);
+  CHECK(squashed.hint.find("even root is refused") != std::string::npos);
+  // In a user namespace the box's root is the mapped uid outside, and that uid is refused.
+  plan.spec.user = true;
+  plan.uid_map = {{0, 1000, 1}};
+  Error mapped = about_rootfs(
+      plan, make_error("mount(\"/proc/self/fd/5\", \"/tmp/root\", NULL, MS_BIND|MS_REC)", EACCES),
+      Side::Box);
+  CHECK(mapped.call.starts_with("--rootfs ./myroot: mount("));
+  CHECK(mapped.hint.find("the box's root is uid 1000 outside") != std::string::npos);
+  // Control: an errno with nothing rootfs-specific to say keeps the call's own hint.
+  Error other = about_rootfs(plan, make_error("mount(\"a\", \"b\")", ENODEV), Side::Box);
+  CHECK(other.hint == hint_for("mount", ENODEV));
+}
+
+TEST_CASE("the host's root by another name is refused as a rootfs, naming it as given") {
+  testing::TempDir dir;
+  std::filesystem::create_directory_symlink("/", dir / "to-root");
+  auto open_path = [](const std::string& path) {
+    return Fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  };
+  Plan plan = rootfs_plan("to-root", dir / "to-root");
+  Fd root = open_path(dir / "to-root");
+  REQUIRE(root.get() >= 0);
+  auto refused = check_not_host_root(plan, root.get());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(
+      refused.error().call.starts_with("--rootfs to-root: this directory is the host's own root"));
+  // Control: a directory of its own passes.
+  Fd own = open_path(dir.path);
+  CHECK(check_not_host_root(rootfs_plan(dir.path, dir.path), own.get()).ok());
 }
 
 TEST_CASE("mount and clone flags are spelled as in the man pages") {
