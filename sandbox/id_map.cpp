@@ -87,11 +87,25 @@ Result<IdMap> parse_id_map(std::string_view text, std::string_view what) {
   return map;
 }
 
+namespace {
+
+// The kernel's size limits, in one message that says both, the map's own numbers and the fix.
+Status check_map_size(const IdMap& map, std::string_view what) {
+  std::size_t bytes = format_id_map(map).size();
+  if (map.size() <= kMaxIdMapLines && bytes <= kMaxIdMapBytes) return ok();
+  return plain_error(
+      fmt::format("{}: the map is {} lines, {} bytes of text; the kernel takes one write of at "
+                  "most {} lines (5 before Linux 4.15) and {} bytes (less than a 4 KiB page)",
+                  what, map.size(), bytes, kMaxIdMapLines, kMaxIdMapBytes),
+      "merge ranges that continue each other on both sides (0:1000:10 and 10:1010:5 are "
+      "0:1000:15), or map fewer, larger ranges");
+}
+
+}  // namespace
+
 Status validate_id_map(const IdMap& map, std::string_view what) {
   if (map.empty()) return plain_error(fmt::format("{}: is empty", what));
-  if (map.size() > kMaxIdMapLines)
-    return plain_error(fmt::format("{}: has {} lines; the kernel takes at most {}", what,
-                                   map.size(), kMaxIdMapLines));
+  SANDBOX_TRY(check_map_size(map, what));
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 32;
   for (size_t i = 0; i < map.size(); ++i) {
     const auto& r = map[i];

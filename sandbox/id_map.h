@@ -24,15 +24,20 @@ struct IdRange {
 };
 using IdMap = std::vector<IdRange>;
 
-// The kernel accepts at most this many lines in one map (since Linux 4.15).
+// The kernel reads a map from one write(2) at offset 0, and refuses it (EINVAL) when:
+//   - it has more than 340 lines (since Linux 4.15; 5 before);
+//   - the write is a page or more: at most 4095 bytes with 4 KiB pages, the smallest page Linux
+//     has, so a map that fits here fits on every machine.
 inline constexpr std::size_t kMaxIdMapLines = 340;
+inline constexpr std::size_t kMaxIdMapBytes = 4095;
 
 // "INSIDE:OUTSIDE:COUNT", as --map-uid and --map-gid take it.
 Result<IdRange> parse_id_range(std::string_view text);
 // The map file's own format: lines of "INSIDE OUTSIDE COUNT". `what` names the map in errors.
 Result<IdMap> parse_id_map(std::string_view text, std::string_view what = "id map");
 // The rules the kernel enforces when the map is written: count > 0, no range that wraps past
-// 2^32-1, no two ranges overlapping inside or outside, at most 340 lines, at least one.
+// 2^32-1, no two ranges overlapping inside or outside, at least one line, and at most 340 lines
+// and 4095 bytes of text as format_id_map() writes it.
 Status validate_id_map(const IdMap& map, std::string_view what = "id map");
 // The text written to the map file: one "inside outside count" line per range.
 std::string format_id_map(const IdMap& map);

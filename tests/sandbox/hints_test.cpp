@@ -60,6 +60,26 @@ TEST_CASE("a write to a map file that fails gets the map's hint") {
   sys::clear_faults();
 }
 
+TEST_CASE("a map the kernel refuses as invalid gets a hint with every reason and its own size") {
+  IdMap map;
+  for (std::uint32_t i = 0; i < 300; ++i) map.push_back({100000 + 2 * i, 200000 + 2 * i, 1});
+  sys::clear_faults();
+  sys::inject_fault("uid_map", EINVAL);
+  auto status = write_uid_map(1, map);
+  REQUIRE_FALSE(status.ok());
+  const std::string& hint = status.error().hint;
+  // Not "more than 340 lines" alone, which a 300-line map of 4800 bytes would contradict.
+  CHECK(hint.find("more than 340 lines") != std::string::npos);
+  CHECK(hint.find("4096 bytes") != std::string::npos);
+  CHECK(hint.ends_with("(this map: 300 lines, 4800 bytes)"));
+  // Control: another errno keeps its own hint, without the size.
+  sys::inject_fault("uid_map", EPERM);
+  auto denied = write_uid_map(1, map);
+  REQUIRE_FALSE(denied.ok());
+  CHECK(denied.error().hint.find("this map:") == std::string::npos);
+  sys::clear_faults();
+}
+
 namespace {
 
 Plan rootfs_plan(const std::string& given, const std::string& absolute) {
