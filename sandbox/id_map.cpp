@@ -10,16 +10,41 @@ namespace sandbox {
 
 namespace {
 
+// User text inside a message, in double quotes, kept on one line and short: a newline, a tab or
+// another control byte shows as an escape (a value read with "$(cat map)" may hold newlines,
+// and an escape sequence must not reach the terminal), and a long text is cut after 48 bytes.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kShown = 48;
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size() && i < kShown; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '"' || c == '\\')
+      out += fmt::format("\\{}", static_cast<char>(c));
+    else if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  out += "\"";
+  if (text.size() > kShown) out += fmt::format(" (cut: {} bytes in all)", text.size());
+  return out;
+}
+
 // A decimal unsigned 32-bit number, the whole of `text`: no sign, no spaces, no overflow.
 Result<std::uint32_t> parse_u32(std::string_view text, std::string_view field,
                                 std::string_view what) {
   if (text.empty()) return plain_error(fmt::format("{}: '{}' is missing", what, field));
   if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return plain_error(fmt::format("{}: '{}' is not a number: \"{}\"", what, field, text));
+    return plain_error(fmt::format("{}: '{}' is not a number: {}", what, field, quoted(text)));
   std::uint32_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size())
-    return plain_error(fmt::format("{}: '{}' does not fit in 32 bits: {}", what, field, text));
+    return plain_error(
+        fmt::format("{}: '{}' does not fit in 32 bits: {}", what, field, quoted(text)));
   return value;
 }
 
@@ -63,7 +88,7 @@ Result<IdRange> parse_id_range(std::string_view text) {
     if (colon == std::string_view::npos) break;
     start = colon + 1;
   }
-  std::string what = fmt::format("id range \"{}\"", text);
+  std::string what = fmt::format("id range {}", quoted(text));
   if (fields.size() != 3)
     return plain_error(fmt::format("{}: expected INSIDE:OUTSIDE:COUNT", what));
   auto range = range_from_fields(fields, what);

@@ -187,6 +187,22 @@ TEST_CASE("--map-uid takes INSIDE:OUTSIDE:COUNT and nothing else") {
   }
 }
 
+TEST_CASE("an error about --map-uid text stays on one line and shows control bytes escaped") {
+  // "$(cat map)" as a --map-uid value brings the file's newlines along.
+  auto range = parse_id_range("0 100000 65536\n");
+  REQUIRE_FALSE(range.ok());
+  std::string text = range.error().message();
+  CHECK(text.find('\n') == std::string::npos);
+  CHECK(text.find("\"0 100000 65536\\n\"") != std::string::npos);
+  // An escape sequence never reaches the terminal; a long value is cut.
+  CHECK(parse_id_range("\x1b[2J:0:1").error().message().find("\\x1b[2J") != std::string::npos);
+  std::string longer = parse_id_range(std::string(100, 'x')).error().message();
+  CHECK(longer.find("(cut: 100 bytes in all)") != std::string::npos);
+  CHECK(longer.size() < 160);
+  // Control: plain text is shown as it is.
+  CHECK(parse_id_range("0:x:1").error().message().find("\"x\"") != std::string::npos);
+}
+
 TEST_CASE("hostnames the kernel and a prompt accept") {
   CHECK(validate_hostname("tinyhost").ok());
   CHECK(validate_hostname("box-1.lab").ok());
