@@ -43,6 +43,14 @@ Status wait_for_release(const BoxSetup& box);
 bool runner_alive(const BoxSetup& box);
 // Only returns on failure.
 Error exec_command(const BoxSetup& box);
+// The interpreter named by a "#!" line at the start of `head` (a file's first bytes), as the
+// kernel reads it: the word after "#!" and any blanks. "" when there is no such line.
+std::string shebang_interpreter(std::string_view head);
+// The Error for a failed execvp() of `program` (run with `env`, after the box's pivot_root).
+// ENOENT is told apart by looking at the file: missing, a script whose #! interpreter is
+// missing, or a binary whose loader is; `root` names the box's root for the hint ("" = host's).
+Error program_exec_error(const std::string& program, int err, const std::vector<std::string>& env,
+                         std::string_view root);
 // The environment a box's program starts with: the runner's, or with a root of the box's own
 // (where the host's PATH and HOME mean nothing) a PATH, HOME and TERM of its own. Also what
 // `nslab enter` gives the shell it starts in a box.

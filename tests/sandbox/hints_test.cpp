@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "hints.h"
@@ -132,6 +133,50 @@ TEST_CASE("the host's root by another name is refused as a rootfs, naming it as 
   // Control: a directory of its own passes.
   Fd own = open_path(dir.path);
   CHECK(check_not_host_root(rootfs_plan(dir.path, dir.path), own.get()).ok());
+}
+
+TEST_CASE("the #! line's interpreter is read as the kernel reads it") {
+  CHECK(shebang_interpreter("#!/bin/sh\necho hi\n") == "/bin/sh");
+  CHECK(shebang_interpreter("#! /usr/bin/env python3\n") == "/usr/bin/env");
+  CHECK(shebang_interpreter("#!\t/opt/x\targ") == "/opt/x");
+  CHECK(shebang_interpreter("#!/bin/sh") == "/bin/sh");
+  CHECK(shebang_interpreter("#!\n/bin/sh\n") == "");
+  CHECK(shebang_interpreter("#!   ") == "");
+  CHECK(shebang_interpreter("echo hi\n") == "");
+  CHECK(shebang_interpreter("\177ELF\002\001") == "");
+  CHECK(shebang_interpreter("") == "");
+}
+
+TEST_CASE("a program that execve says is missing: the file, its #! interpreter, or its loader") {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    std::filesystem::permissions(dir / name, std::filesystem::perms::owner_all);
+  };
+  write("script", "#!/nslab-test/no-such-interpreter -x\necho hi\n");
+  write("binary", std::string("\177ELF\002\001\001", 7));
+  std::vector<std::string> env = {"HOME=/root", "PATH=/nslab-test-none:" + dir.path};
+
+  Error script = program_exec_error(dir / "script", ENOENT, env, "--rootfs ./r");
+  CHECK(script.call == "execve(\"" + dir / "script" + "\")");
+  CHECK(script.err == ENOENT);
+  CHECK(script.hint.find("the interpreter named in its #! line, /nslab-test/no-such-interpreter, "
+                         "is missing inside the box (its root is --rootfs ./r)") !=
+        std::string::npos);
+  // Found through PATH: the call names the file that was tried.
+  Error by_name = program_exec_error("script", ENOENT, env, "");
+  CHECK(by_name.call == "execve(\"" + dir / "script" + "\")");
+  CHECK(by_name.hint.find("#! line") != std::string::npos);
+  // A binary: its loader.
+  CHECK(program_exec_error(dir / "binary", ENOENT, env, "").hint.find("loader") !=
+        std::string::npos);
+  // Control: no file at all is "no such program", named as given.
+  Error missing = program_exec_error("no-such-program", ENOENT, env, "--rootfs ./r");
+  CHECK(missing.call == "execve(\"no-such-program\")");
+  CHECK(missing.hint.find("no such program inside the box") != std::string::npos);
+  CHECK(missing.hint.ends_with("(its root is --rootfs ./r)"));
+  // Another errno keeps the table's hint.
+  CHECK(program_exec_error(dir / "script", EACCES, env, "").hint == hint_for("execve", EACCES));
 }
 
 TEST_CASE("mount and clone flags are spelled as in the man pages") {

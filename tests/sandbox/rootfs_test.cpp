@@ -248,3 +248,36 @@ TEST_CASE("the host's root is refused as --rootfs, as / and by another name, and
   CHECK(empty.err.find("--rootfs: empty value") != std::string::npos);
   CHECK(mount_table() == before);
 }
+
+TEST_CASE("a script whose #! interpreter is missing in the box is told apart from a missing file") {
+  if (!have_root()) return;
+  TempDir dir;
+  auto script = [&](const std::string& name, const std::string& text) {
+    std::string path = dir.path() + "/" + name;
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), 0755);
+    return path;
+  };
+  std::string orphan = script("orphan", "#!/nslab-test/no-interpreter\necho ran\n");
+  std::string fine = script("fine", "#!/bin/sh\necho ran\n");
+  // The host's root: the interpreter is missing there too.
+  auto r = nslab_run({"--mount", "--", orphan});
+  CHECK(r.status() == 127);
+  CHECK(r.err.find("the interpreter named in its #! line, /nslab-test/no-interpreter, is missing "
+                   "inside the box") != std::string::npos);
+  CHECK(r.err.find("no such program") == std::string::npos);
+  // In a --rootfs, the hint says whose root it is.
+  std::filesystem::create_directory(dir.path() + "/proc");
+  auto in_rootfs = nslab_run({"--mount", "--rootfs", dir.path(), "--", "/fine"});
+  CHECK(in_rootfs.status() == 127);
+  CHECK(in_rootfs.err.find("the interpreter named in its #! line, /bin/sh, is missing inside the "
+                           "box (its root is --rootfs " +
+                           dir.path() + ")") != std::string::npos);
+  // Controls: a missing file is still "no such program"; a script whose interpreter is there runs.
+  auto none = nslab_run({"--mount", "--", dir.path() + "/none"});
+  CHECK(none.status() == 127);
+  CHECK(none.err.find("no such program inside the box") != std::string::npos);
+  auto ran = nslab_run({"--mount", "--", fine});
+  CHECK(ran.status() == 0);
+  CHECK(ran.out == "ran\n");
+}
