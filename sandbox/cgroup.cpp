@@ -220,6 +220,21 @@ std::vector<Controller> Limits::controllers() const {
 
 // --- Flag values ---------------------------------------------------------------------------------
 
+namespace {
+
+// A size as it was asked for, without rounding: the largest binary unit that divides it, else
+// bytes ("4095 KiB", "3 MiB", "4194303 bytes"). format_size() would show 4095 KiB as "4.0 MiB",
+// which hides why it is below 4 MiB.
+std::string exact_size(std::uint64_t bytes) {
+  static constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
+      {1ull << 40, "TiB"}, {1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+  for (auto [unit, name] : kUnits)
+    if (bytes >= unit && bytes % unit == 0) return fmt::format("{} {}", bytes / unit, name);
+  return fmt::format("{} byte{}", bytes, bytes == 1 ? "" : "s");
+}
+
+}  // namespace
+
 Result<std::uint64_t> parse_pids_limit(std::string_view text) {
   constexpr const char* rule =
       "--pids takes a whole number of tasks from 1 to 4194304 (leave --pids out for no limit)";
@@ -243,9 +258,9 @@ Result<std::uint64_t> parse_memory_limit(std::string_view text) {
   if (!size) return plain_error(fmt::format("--memory \"{}\": {}", text, size.error), rule);
   if (size.bytes < kMinMemoryBytes)
     return plain_error(
-        fmt::format("--memory \"{}\": {} is below 4 MiB, the smallest limit nslab sets (a typo "
-                    "for M or G?)",
-                    text, tinysh::format_size(size.bytes)),
+        fmt::format("--memory \"{}\": {} is below the 4 MiB minimum, the smallest limit nslab "
+                    "sets (a typo for M or G?)",
+                    text, exact_size(size.bytes)),
         rule);
   if (size.bytes >= kMaxMemoryBytes)
     return plain_error(fmt::format("--memory \"{}\": that large a limit is read as no limit", text),

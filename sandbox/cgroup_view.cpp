@@ -172,7 +172,7 @@ Status mount_cgroup_view(const BoxSetup& box) {
     case RootfsKind::Directory:
       // The rootfs is read-only: its own /sys/fs/cgroup, or no view.
       for (const char* dir : {"/sys", "/sys/fs", "/sys/fs/cgroup"}) {
-        auto real = real_directory(root + dir);
+        auto real = real_directory(box.plan, dir);
         if (!real) return real.error();
         if (!*real) return ok();
       }

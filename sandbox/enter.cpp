@@ -337,7 +337,7 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
     // execvp() reads PATH from our environment: the box's first.
     environ = envp.data();
     ::execvp(args[0], args.data());
-    return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
+    return program_exec_error(argv[0], errno, env, "");
   }
   // The sealed copy made before entering: the box's root need not hold tinysh, and gets no path
   // to the host's file.

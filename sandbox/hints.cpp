@@ -73,13 +73,15 @@ constexpr Hint kHints[] = {
      "kernel.apparmor_restrict_unprivileged_userns=1 "
      "causes this; see nslab doctor"},
     {"uid_map", EINVAL,
-     "the map is malformed: ranges overlap, a count is 0, a range overflows, or there are more "
-     "than 340 lines"},
+     "the kernel refused the map: ranges overlap, a count is 0, a range passes id 4294967294, "
+     "or the text is too big for one write (more than 340 lines, 5 before Linux 4.15, or a page "
+     "or more: 4096 bytes with 4 KiB pages)"},
     {"gid_map", EPERM,
      "write 'deny' to /proc/PID/setgroups first (unprivileged), and map only your own gid"},
     {"gid_map", EINVAL,
-     "the map is malformed: ranges overlap, a count is 0, a range overflows, or there are more "
-     "than 340 lines"},
+     "the kernel refused the map: ranges overlap, a count is 0, a range passes id 4294967294, "
+     "or the text is too big for one write (more than 340 lines, 5 before Linux 4.15, or a page "
+     "or more: 4096 bytes with 4 KiB pages)"},
     {"setgroups", EPERM, "setgroups can only be set before gid_map is written"},
     {"timens_offsets", EACCES,
      "a time namespace's offsets freeze once a process has entered it (write them after "

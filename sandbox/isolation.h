@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <string_view>
 #include <vector>
 
 #include "fd.h"
@@ -49,6 +50,14 @@ Status wait_for_release(const BoxSetup& box);
 bool runner_alive(const BoxSetup& box);
 // Only returns on failure.
 Error exec_command(const BoxSetup& box);
+// The interpreter named by a "#!" line at the start of `head` (a file's first bytes), as the
+// kernel reads it: the word after "#!" and any blanks. "" when there is no such line.
+std::string shebang_interpreter(std::string_view head);
+// The Error for a failed execvp() of `program` (run with `env`, after the box's pivot_root).
+// ENOENT is told apart by looking at the file: missing, a script whose #! interpreter is
+// missing, or a binary whose loader is; `root` names the box's root for the hint ("" = host's).
+Error program_exec_error(const std::string& program, int err, const std::vector<std::string>& env,
+                         std::string_view root);
 // The environment a box's program starts with: the runner's, or with a root of the box's own
 // (where the host's PATH and HOME mean nothing) a PATH, HOME and TERM of its own. Also what
 // `nslab enter` gives the shell it starts in a box.
@@ -100,9 +109,19 @@ Status plan_rootfs(const Spec& spec, const Caller& caller, Plan& plan);
 Status build_embedded_rootfs(BoxSetup& box);
 Status bind_rootfs_dir(BoxSetup& box);
 Status mount_dev(const BoxSetup& box);
-// Whether `path` inside a --rootfs directory is a real directory: false when absent, an error
-// when it is a symlink (never followed out of the rootfs) or something else.
-Result<bool> real_directory(const std::string& path);
+// Whether `inside` ("/dev") of the --rootfs directory, now at the staging root, is a real
+// directory: false when absent, an error naming the user's directory when it is a symlink (never
+// followed out of the rootfs) or something else.
+Result<bool> real_directory(const Plan& plan, std::string_view inside);
+// `--rootfs /`, or a path to the host's root by another name: refused, with why and the fix.
+Error refuse_host_root_as_rootfs(const std::string& given);
+// The runner's check on the opened --rootfs directory: not the host's root by any name (a
+// symlink to /, /proc/1/root, a bind mount of /), which the plan cannot see in the path.
+Status check_not_host_root(const Plan& plan, int rootfs_fd);
+// An error about the --rootfs directory, made to name it as the user gave it ("--rootfs ./r: "
+// before the call) with a hint for what ENOENT, ENOTDIR or EACCES mean there. `side` says who
+// failed to open it: the runner (its own uid) or the box (its root's uid outside).
+Error about_rootfs(const Plan& plan, Error e, Side side);
 // The mount points of /proc/self/mountinfo text strictly below `dir` (pure, for tests too).
 std::vector<std::string> mounts_below(std::string_view mountinfo, const std::string& dir);
 // The text of /etc/passwd and /etc/group in the embedded rootfs (pure, for tests too).

@@ -296,7 +296,12 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (spec.rootfs_dir) {
     auto fd = sys::open(*spec.rootfs_dir, O_PATH | O_DIRECTORY);
     if (!fd) {
-      Error e = fd.error();
+      Error e = about_rootfs(plan, fd.error(), Side::Runner);
+      e.step = "open the rootfs";
+      return e;
+    }
+    if (Status other = check_not_host_root(plan, fd->get()); !other) {
+      Error e = other.error();
       e.step = "open the rootfs";
       return e;
     }

@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -54,7 +55,10 @@ Status check_combinations(const Spec& spec, const Caller& caller) {
   if (spec.command.kind == CommandKind::Program && spec.command.argv.empty())
     return refuse("-- must be followed by a program", "name a program after --, or use -c");
   if (spec.rootfs_dir && (spec.rootfs_dir->empty() || spec.rootfs_dir->front() != '/'))
-    return refuse("--rootfs needs an absolute path", "give the directory as /path/to/rootfs");
+    return refuse(fmt::format("--rootfs {}: nslab needs an absolute path", spec.rootfs_name()),
+                  "give the directory as /path/to/rootfs");
+  if (spec.rootfs_dir && std::filesystem::path(*spec.rootfs_dir).lexically_normal() == "/")
+    return refuse_host_root_as_rootfs(spec.rootfs_name());
   return ok();
 }
 

@@ -90,8 +90,9 @@ Status mount_proc(const BoxSetup& box) {
   if (box.plan.spec.rootfs() == RootfsKind::Directory) {
     struct stat st {};
     if (::lstat(target.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-      return plain_error("the rootfs has no /proc directory (or it is a symlink)",
-                         "create an empty directory proc/ in the rootfs");
+      return plain_error(fmt::format("--rootfs {}: it has no /proc directory (or it is a symlink)",
+                                     box.plan.spec.rootfs_name()),
+                         "create an empty directory proc/ in it");
   }
   return sys::mount("proc", target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }

@@ -44,6 +44,41 @@ std::vector<std::string> box_argv(const Spec& spec) {
   return {};
 }
 
+// The box's PATH, from the environment its program gets.
+std::string path_of(const std::vector<std::string>& env) {
+  for (const auto& entry : env)
+    if (entry.starts_with("PATH=")) return entry.substr(5);
+  return "/bin:/usr/bin";
+}
+
+// The file execvp() ran into for `program`: the name itself when it has a '/', else the first
+// PATH entry that holds it; "" when there is none. Read after pivot_root, so in the box's root.
+std::string file_tried_for(const std::string& program, const std::string& path) {
+  if (program.find('/') != std::string::npos)
+    return ::access(program.c_str(), F_OK) == 0 ? program : std::string();
+  size_t start = 0;
+  for (;;) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? colon : colon - start);
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+    if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+    if (colon == std::string::npos) return {};
+    start = colon + 1;
+  }
+}
+
+// The first bytes of a file: as many as the kernel reads to find a "#!" line.
+std::string head_of(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buf[256];
+  ssize_t n;
+  do n = ::read(fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  ::close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 std::string argv_text(const std::vector<std::string>& argv) {
   std::string text = "[";
   for (size_t i = 0; i < argv.size(); ++i) text += fmt::format("{}\"{}\"", i ? ", " : "", argv[i]);
@@ -62,6 +97,49 @@ std::vector<std::string> box_environment(bool own_root) {
   env.emplace_back("HOME=/root");
   if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
   return env;
+}
+
+std::string shebang_interpreter(std::string_view head) {
+  if (!head.starts_with("#!")) return {};
+  std::string_view line = head.substr(2);
+  line = line.substr(0, line.find('\n'));
+  size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos) return {};
+  line = line.substr(start);
+  return std::string(line.substr(0, line.find_first_of(std::string_view(" \t\0", 3))));
+}
+
+Error program_exec_error(const std::string& program, int err, const std::vector<std::string>& env,
+                         std::string_view root) {
+  std::string where = root.empty() ? std::string() : fmt::format(" (its root is {})", root);
+  if (err != ENOENT) return make_error(fmt::format("execve(\"{}\")", program), err);
+  // execve(2) says ENOENT both when the file is missing and when the interpreter it names is:
+  // a script's #! line, or an ELF binary's dynamic loader. Look at the file to say which.
+  std::string file = file_tried_for(program, path_of(env));
+  if (file.empty()) {
+    Error e = make_error(fmt::format("execve(\"{}\")", program), err);
+    e.hint += where;
+    return e;
+  }
+  Error e = make_error(fmt::format("execve(\"{}\")", file), err);
+  std::string interpreter = shebang_interpreter(head_of(file));
+  if (!interpreter.empty() && ::access(interpreter.c_str(), F_OK) == 0)
+    e.hint = fmt::format(
+        "the interpreter named in its #! line, {}, is there, but the loader it names in turn is "
+        "missing inside the box{}",
+        interpreter, where);
+  else if (!interpreter.empty())
+    e.hint = fmt::format(
+        "the file is there, but the interpreter named in its #! line, {}, is missing inside the "
+        "box{}: put it there, or change the #! line to one the box has",
+        interpreter, where);
+  else
+    e.hint = fmt::format(
+        "the file is there, but the loader it names is missing inside the box{}: a dynamically "
+        "linked program needs its ELF interpreter (such as /lib64/ld-linux-x86-64.so.2) and "
+        "libraries in the box; a static one needs none",
+        where);
+  return e;
 }
 
 Status plan_process(const Spec& spec, Plan& plan) {
@@ -182,7 +260,19 @@ Error exec_command(const BoxSetup& box) {
     // execvp() looks PATH up in our own environment: switch to the box's first.
     environ = envp.data();
     ::execvp(args[0], args.data());
-    return make_error(fmt::format("execve(\"{}\")", argv[0]), errno);
+    int err = errno;
+    std::string root;
+    switch (spec.rootfs()) {
+      case RootfsKind::Host:
+        break;
+      case RootfsKind::Embedded:
+        root = "the embedded rootfs: tinysh and a few files";
+        break;
+      case RootfsKind::Directory:
+        root = "--rootfs " + spec.rootfs_name();
+        break;
+    }
+    return program_exec_error(argv[0], err, env, root);
   }
   switch (spec.rootfs()) {
     case RootfsKind::Embedded:

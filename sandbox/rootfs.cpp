@@ -41,7 +41,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
@@ -85,6 +84,45 @@ bool single_ids(const Spec& spec) {
 
 bool is_plain_user(uid_t uid) {
   return uid != 0 && uid != 65534;
+}
+
+// The uid outside that the box's root stands for: what the kernel checks when the box opens a
+// file of the rootfs. Without a user namespace, or when root inside is not mapped, the runner's.
+uid_t box_root_outside(const Plan& plan) {
+  for (const auto& range : plan.uid_map)
+    if (range.inside == 0) return range.outside;
+  return plan.caller.uid;
+}
+
+// What an errno from opening or binding the rootfs directory means for the person who gave it.
+std::string rootfs_hint(const Plan& plan, int err, Side side) {
+  switch (err) {
+    case ENOENT:
+      return "no such directory: give the path of a directory tree that holds the box's files "
+             "(made by debootstrap, a busybox install, or docker export)";
+    case ENOTDIR:
+      return "not a directory (or a part of its path is not): a rootfs is a directory that "
+             "holds the box's files";
+    case EACCES: {
+      uid_t uid = side == Side::Box ? box_root_outside(plan) : plan.caller.uid;
+      if (side == Side::Box && plan.spec.user && uid != 0)
+        return fmt::format(
+            "the box's root is uid {} outside (the user namespace maps it there), and uid {} may "
+            "not search this directory or one above it: give them o+x (ls -ld each one), or "
+            "leave out --user",
+            uid, uid);
+      if (uid != 0)
+        return fmt::format(
+            "nslab runs as uid {}, which may not search this directory or one above it: check "
+            "their permissions with ls -ld",
+            uid);
+      return "even root is refused here: the directory is on a network filesystem that maps "
+             "root to nobody (NFS root_squash) or a FUSE mount without allow_other; copy the "
+             "tree to a local disk";
+    }
+    default:
+      return {};
+  }
 }
 
 }  // namespace
@@ -134,20 +172,54 @@ std::vector<std::string> mounts_below(std::string_view mountinfo, const std::str
   return below;
 }
 
+Error refuse_host_root_as_rootfs(const std::string& given) {
+  Error e = plain_error(
+      fmt::format("--rootfs {}: {} the host's own root; as the box's root it would show the box "
+                  "every file of the host (read-only), so the box would look isolated and "
+                  "isolate no file",
+                  given, given == "/" ? "this is" : "this directory is"),
+      "leave out --rootfs to share the host's files on purpose, use --pivot for the embedded "
+      "rootfs, or give a directory that holds a root tree (debootstrap, a busybox install)");
+  e.step = "plan";
+  return e;
+}
+
+Error about_rootfs(const Plan& plan, Error e, Side side) {
+  e.call = fmt::format("--rootfs {}: {}", plan.spec.rootfs_name(), e.call);
+  if (std::string hint = rootfs_hint(plan, e.err, side); !hint.empty()) e.hint = std::move(hint);
+  return e;
+}
+
+Status check_not_host_root(const Plan& plan, int rootfs_fd) {
+  struct stat dir {};
+  struct stat root {};
+  if (::fstat(rootfs_fd, &dir) < 0)
+    return about_rootfs(plan, make_error("fstat(rootfs_fd)", errno), Side::Runner);
+  if (::stat("/", &root) < 0) return make_error("stat(\"/\")", errno);
+  // The same inode on the same device: a symlink to /, /proc/1/root, or a bind mount of /.
+  if (dir.st_dev == root.st_dev && dir.st_ino == root.st_ino)
+    return refuse_host_root_as_rootfs(plan.spec.rootfs_name());
+  return ok();
+}
+
 // Refuses a mount target inside a user's rootfs that is a symlink: following it would mount
 // over a path outside the rootfs (on the host, for a root box). Returns false when it is absent.
-Result<bool> real_directory(const std::string& path) {
+Result<bool> real_directory(const Plan& plan, std::string_view inside) {
+  const Spec& spec = plan.spec;
+  std::string path = std::string(kNewRoot) + std::string(inside);
   struct stat st {};
   if (::lstat(path.c_str(), &st) < 0) {
     if (errno == ENOENT) return false;
-    return make_error(fmt::format("lstat(\"{}\")", path), errno);
+    Error e = plain_error(fmt::format("cannot look at its {}", inside));
+    e.err = errno;
+    return about_rootfs(plan, std::move(e), Side::Box);
   }
   if (S_ISLNK(st.st_mode))
-    return plain_error(fmt::format("the rootfs's {} is a symlink", path.substr(strlen(kNewRoot))),
+    return plain_error(fmt::format("--rootfs {}: its {} is a symlink", spec.rootfs_name(), inside),
                        "nslab never follows a symlink out of a rootfs: make it a directory");
   if (!S_ISDIR(st.st_mode))
     return plain_error(
-        fmt::format("the rootfs's {} is not a directory", path.substr(strlen(kNewRoot))),
+        fmt::format("--rootfs {}: its {} is not a directory", spec.rootfs_name(), inside),
         "make it an empty directory");
   return true;
 }
@@ -248,19 +320,24 @@ Status build_embedded_rootfs(BoxSetup& box) {
 }
 
 Status bind_rootfs_dir(BoxSetup& box) {
-  SANDBOX_TRY(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY));
+  // Errors of the steps that use the user's directory name it as the user gave it.
+  auto about = [&](Status status) -> Status {
+    if (status) return status;
+    return about_rootfs(box.plan, status.error(), Side::Box);
+  };
+  SANDBOX_TRY(about(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY)));
   SANDBOX_TRY(mount_staging());
   std::string lower = std::string(kStagingDir) + "/lower";
   std::string empty = std::string(kStagingDir) + "/empty";
   SANDBOX_TRY(sys::make_dir(lower, 0755));
   SANDBOX_TRY(sys::make_dir(empty, 0755));
   std::string source = fd_path(box.rootfs_dir.get());
-  SANDBOX_TRY(sys::mount(source.c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC));
+  SANDBOX_TRY(about(sys::mount(source.c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC)));
   std::string layers = fmt::format("lowerdir={}:{}", lower, empty);
   Status overlay =
       sys::mount("nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID, layers.c_str());
   if (!overlay) {
-    Error e = overlay.error();
+    Error e = about_rootfs(box.plan, overlay.error(), Side::Box);
     e.hint = "the box's root is a read-only overlay of the directory: overlayfs must be there "
              "(sudo modprobe overlay), in a user namespace only since Linux 5.11, and the "
              "directory on a filesystem overlayfs reads (ext4, xfs, btrfs, tmpfs; not NFS)";
@@ -270,9 +347,9 @@ Status bind_rootfs_dir(BoxSetup& box) {
   // memory through its fd (execveat), so the directory need not contain tinysh and the box gets
   // no path to the host's file.
 
-  std::string tmp = std::string(kNewRoot) + "/tmp";
-  auto has_tmp = real_directory(tmp);
+  auto has_tmp = real_directory(box.plan, "/tmp");
   if (!has_tmp) return has_tmp.error();
+  std::string tmp = std::string(kNewRoot) + "/tmp";
   if (*has_tmp)
     SANDBOX_TRY(sys::mount("nslab-tmp", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
                            "mode=1777,size=64m"));
@@ -282,7 +359,7 @@ Status bind_rootfs_dir(BoxSetup& box) {
 Status mount_dev(const BoxSetup& box) {
   std::string dev = std::string(kNewRoot) + "/dev";
   if (box.plan.spec.rootfs() == RootfsKind::Directory) {
-    auto exists = real_directory(dev);
+    auto exists = real_directory(box.plan, "/dev");
     if (!exists) return exists.error();
     if (!*exists) return ok();  // a rootfs without /dev keeps none
   }

@@ -16,122 +16,19 @@ namespace sandbox {
 
 namespace {
 
-// A decimal unsigned 32-bit number, the whole of `text`: no sign, no spaces, no overflow.
-Result<std::uint32_t> parse_u32(std::string_view text, std::string_view field,
-                                std::string_view what) {
-  if (text.empty()) return plain_error(fmt::format("{}: '{}' is missing", what, field));
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return plain_error(fmt::format("{}: '{}' is not a number: \"{}\"", what, field, text));
+// SUDO_UID and SUDO_GID: a decimal id, the whole text.
+std::optional<std::uint32_t> id_from_environment(const char* text) {
+  std::string_view digits(text);
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
   std::uint32_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return plain_error(fmt::format("{}: '{}' does not fit in 32 bits: {}", what, field, text));
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
   return value;
 }
 
-// Splits on runs of `sep` characters, dropping empty pieces.
-std::vector<std::string_view> split(std::string_view text, std::string_view seps) {
-  std::vector<std::string_view> pieces;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = text.find_first_not_of(seps, i);
-    if (start == std::string_view::npos) break;
-    size_t end = text.find_first_of(seps, start);
-    if (end == std::string_view::npos) end = text.size();
-    pieces.push_back(text.substr(start, end - start));
-    i = end;
-  }
-  return pieces;
-}
-
-Result<IdRange> range_from_fields(const std::vector<std::string_view>& fields,
-                                  std::string_view what) {
-  if (fields.size() != 3)
-    return plain_error(
-        fmt::format("{}: expected 3 fields (inside outside count), got {}", what, fields.size()));
-  IdRange range;
-  auto inside = parse_u32(fields[0], "inside", what);
-  if (!inside) return inside.error();
-  auto outside = parse_u32(fields[1], "outside", what);
-  if (!outside) return outside.error();
-  auto count = parse_u32(fields[2], "count", what);
-  if (!count) return count.error();
-  return IdRange{*inside, *outside, *count};
-}
-
 }  // namespace
-
-Result<IdRange> parse_id_range(std::string_view text) {
-  std::vector<std::string_view> fields;
-  size_t start = 0;
-  for (;;) {
-    size_t colon = text.find(':', start);
-    fields.push_back(text.substr(start, colon == std::string_view::npos ? colon : colon - start));
-    if (colon == std::string_view::npos) break;
-    start = colon + 1;
-  }
-  std::string what = fmt::format("id range \"{}\"", text);
-  if (fields.size() != 3)
-    return plain_error(fmt::format("{}: expected INSIDE:OUTSIDE:COUNT", what));
-  auto range = range_from_fields(fields, what);
-  if (!range) return range;
-  auto valid = validate_id_map({*range}, what);
-  if (!valid) return valid.error();
-  return range;
-}
-
-Result<IdMap> parse_id_map(std::string_view text, std::string_view what) {
-  IdMap map;
-  size_t line_no = 0;
-  for (auto line : split(text, "\n")) {
-    ++line_no;
-    auto range = range_from_fields(split(line, " \t"), fmt::format("{} line {}", what, line_no));
-    if (!range) return range.error();
-    map.push_back(*range);
-  }
-  auto valid = validate_id_map(map, what);
-  if (!valid) return valid.error();
-  return map;
-}
-
-Status validate_id_map(const IdMap& map, std::string_view what) {
-  if (map.empty()) return plain_error(fmt::format("{}: is empty", what));
-  if (map.size() > kMaxIdMapLines)
-    return plain_error(fmt::format("{}: has {} lines; the kernel takes at most {}", what,
-                                   map.size(), kMaxIdMapLines));
-  constexpr std::uint64_t kLimit = std::uint64_t{1} << 32;
-  for (size_t i = 0; i < map.size(); ++i) {
-    const auto& r = map[i];
-    if (r.count == 0) return plain_error(fmt::format("{}: range {}: 'count' is 0", what, i + 1));
-    // The kernel refuses a range that wraps around 2^32, and id 4294967295 is (uid_t)-1, "no
-    // id", which no map can cover.
-    if (std::uint64_t{r.inside} + r.count >= kLimit)
-      return plain_error(fmt::format("{}: range {}: 'inside' {} + 'count' {} passes 4294967294",
-                                     what, i + 1, r.inside, r.count));
-    if (std::uint64_t{r.outside} + r.count >= kLimit)
-      return plain_error(fmt::format("{}: range {}: 'outside' {} + 'count' {} passes 4294967294",
-                                     what, i + 1, r.outside, r.count));
-    for (size_t j = 0; j < i; ++j) {
-      const auto& o = map[j];
-      auto overlaps = [](std::uint64_t a, std::uint64_t an, std::uint64_t b, std::uint64_t bn) {
-        return a < b + bn && b < a + an;
-      };
-      if (overlaps(r.inside, r.count, o.inside, o.count))
-        return plain_error(
-            fmt::format("{}: ranges {} and {} overlap on the 'inside' ids", what, j + 1, i + 1));
-      if (overlaps(r.outside, r.count, o.outside, o.count))
-        return plain_error(
-            fmt::format("{}: ranges {} and {} overlap on the 'outside' ids", what, j + 1, i + 1));
-    }
-  }
-  return ok();
-}
-
-std::string format_id_map(const IdMap& map) {
-  std::string text;
-  for (const auto& r : map) text += fmt::format("{} {} {}\n", r.inside, r.outside, r.count);
-  return text;
-}
 
 Status validate_hostname(std::string_view name) {
   if (name.empty()) return plain_error("--hostname: the name is empty");
@@ -173,8 +70,8 @@ Caller current_caller() {
     const char* sudo_uid = std::getenv("SUDO_UID");
     const char* sudo_gid = std::getenv("SUDO_GID");
     if (sudo_uid && sudo_gid) {
-      auto u = parse_u32(sudo_uid, "SUDO_UID", "environment");
-      auto g = parse_u32(sudo_gid, "SUDO_GID", "environment");
+      auto u = id_from_environment(sudo_uid);
+      auto g = id_from_environment(sudo_gid);
       if (u && g) {
         caller.invoking_uid = *u;
         caller.invoking_gid = *g;

@@ -12,32 +12,10 @@
 #include <vector>
 
 #include "cgroup_layout.h"
+#include "id_map.h"
 #include "result.h"
 
 namespace sandbox {
-
-// One line of /proc/PID/uid_map or gid_map: ids [inside, inside+count) in the box are ids
-// [outside, outside+count) outside it. See user_namespaces(7), "User and group ID mappings".
-struct IdRange {
-  std::uint32_t inside = 0;
-  std::uint32_t outside = 0;
-  std::uint32_t count = 0;
-  bool operator==(const IdRange&) const = default;
-};
-using IdMap = std::vector<IdRange>;
-
-// The kernel accepts at most this many lines in one map (since Linux 4.15).
-inline constexpr size_t kMaxIdMapLines = 340;
-
-// "INSIDE:OUTSIDE:COUNT", as --map-uid and --map-gid take it.
-Result<IdRange> parse_id_range(std::string_view text);
-// The map file's own format: lines of "INSIDE OUTSIDE COUNT". `what` names the map in errors.
-Result<IdMap> parse_id_map(std::string_view text, std::string_view what = "id map");
-// The rules the kernel enforces when the map is written: count > 0, no range that wraps past
-// 2^32-1, no two ranges overlapping inside or outside, at most 340 lines, at least one.
-Status validate_id_map(const IdMap& map, std::string_view what = "id map");
-// The text written to the map file: one "inside outside count" line per range.
-std::string format_id_map(const IdMap& map);
 
 // A hostname the kernel and a prompt accept: 1-64 bytes of letters, digits, '-' and '.',
 // not starting with '-' or '.'.
@@ -74,6 +52,7 @@ struct Spec {
   bool mount = false;
   bool pivot = false;
   std::optional<std::string> rootfs_dir;  // absolute; implies pivot
+  std::string rootfs_as_given;            // --rootfs as the user typed it, for messages
   bool pid = false;
   bool proc = false;
   bool ipc = false;
@@ -93,6 +72,12 @@ struct Spec {
   RootfsKind rootfs() const {
     if (rootfs_dir) return RootfsKind::Directory;
     return pivot ? RootfsKind::Embedded : RootfsKind::Host;
+  }
+  // How messages name the rootfs directory: as the user gave it (a relative path stays
+  // relative), not as nslab resolved it nor where the box stages it (/tmp/root).
+  std::string rootfs_name() const {
+    if (!rootfs_as_given.empty()) return rootfs_as_given;
+    return rootfs_dir.value_or(std::string());
   }
   NetworkMode network() const {
     if (veth) return NetworkMode::Veth;

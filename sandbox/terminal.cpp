@@ -195,7 +195,7 @@ Result<Pty> open_box_terminal(const Plan& plan) {
 
 Status bind_console(BoxSetup& box) {
   std::string dev = std::string(kNewRoot) + "/dev";
-  auto has_dev = real_directory(dev);
+  auto has_dev = real_directory(box.plan, "/dev");
   if (!has_dev) return has_dev.error();
   if (!*has_dev) return ok();  // a --rootfs without /dev: the box keeps the slave's host name
   // Reopened by name in the box's own mount namespace (the kernel refuses to bind from a mount

@@ -103,8 +103,22 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
   return ok();
 }
 
+namespace {
+
+// One write of the whole map, as the kernel requires. When it is refused as malformed, the hint
+// gets this map's own size, which tells whether a size limit is the reason.
+Status write_map(pid_t pid, std::string_view file, const IdMap& map) {
+  std::string text = format_id_map(map);
+  Status written = sys::write_file(fmt::format("/proc/{}/{}", pid, file), text);
+  if (!written && written.error().err == EINVAL)
+    written.error().hint += fmt::format(" (this map: {} lines, {} bytes)", map.size(), text.size());
+  return written;
+}
+
+}  // namespace
+
 Status write_uid_map(pid_t pid, const IdMap& map) {
-  return sys::write_file(fmt::format("/proc/{}/uid_map", pid), format_id_map(map));
+  return write_map(pid, "uid_map", map);
 }
 
 Status deny_setgroups(pid_t pid) {
@@ -112,7 +126,7 @@ Status deny_setgroups(pid_t pid) {
 }
 
 Status write_gid_map(pid_t pid, const IdMap& map) {
-  return sys::write_file(fmt::format("/proc/{}/gid_map", pid), format_id_map(map));
+  return write_map(pid, "gid_map", map);
 }
 
 Status become_root_inside(const BoxSetup& box) {

@@ -89,7 +89,47 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
       ->group(what);
 }
 
+sandbox::Error empty_value(std::string_view flag, std::string_view give) {
+  return sandbox::plain_error(
+      fmt::format("{}: empty value (is the variable you passed unset?); {}", flag, give));
+}
+
+namespace {
+
+// Every value the flags were given, checked before any is read: an empty one is a mistake (most
+// often an unset shell variable), and reading it as "not given" would make a different box than
+// the one asked for: `--rootfs "$DIR"` with DIR unset would run on the host's own root.
+sandbox::Status refuse_empty_values(const BoxFlags& f) {
+  struct Single {
+    const std::optional<std::string>& value;
+    std::string_view flag, give;
+  };
+  const Single singles[] = {
+      {f.hostname, "--hostname", "give a name, e.g. --hostname tinyhost"},
+      {f.rootfs, "--rootfs", "give a directory"},
+      {f.pids, "--pids", "give a number of tasks, e.g. --pids 10"},
+      {f.memory, "--memory", "give a size, e.g. --memory 32M"},
+      {f.cpus, "--cpus", "give a number of CPUs, e.g. --cpus 0.5"},
+      {f.commands, "-c", "give the commands to run, or leave out -c for an interactive tinysh"},
+  };
+  for (const auto& single : singles)
+    if (single.value && single.value->empty()) return empty_value(single.flag, single.give);
+  for (const auto& text : f.map_uid)
+    if (text.empty())
+      return empty_value("--map-uid", "give INSIDE:OUTSIDE:COUNT, e.g. --map-uid 0:100000:65536");
+  for (const auto& text : f.map_gid)
+    if (text.empty())
+      return empty_value("--map-gid", "give INSIDE:OUTSIDE:COUNT, e.g. --map-gid 0:100000:65536");
+  // The program's arguments may be empty strings; its name may not.
+  if (!f.program.empty() && f.program.front().empty())
+    return empty_value("-- PROGRAM", "name the program to run after --");
+  return sandbox::ok();
+}
+
+}  // namespace
+
 sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tinysh) {
+  SANDBOX_TRY(refuse_empty_values(f));
   sandbox::Spec spec;
   spec.uts = f.uts;
   spec.mount = f.mount;
@@ -103,26 +143,26 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   spec.time = f.time;
   spec.net = f.net || f.veth;
   spec.veth = f.veth;
-  if (!f.pids.empty()) {
-    auto pids = sandbox::cgroup::parse_pids_limit(f.pids);
+  if (f.pids) {
+    auto pids = sandbox::cgroup::parse_pids_limit(*f.pids);
     if (!pids) return pids.error();
     spec.limits.pids_max = *pids;
   }
-  if (!f.memory.empty()) {
-    auto bytes = sandbox::cgroup::parse_memory_limit(f.memory);
+  if (f.memory) {
+    auto bytes = sandbox::cgroup::parse_memory_limit(*f.memory);
     if (!bytes) return bytes.error();
     spec.limits.memory_bytes = *bytes;
   }
-  if (!f.cpus.empty()) {
+  if (f.cpus) {
     long online = ::sysconf(_SC_NPROCESSORS_ONLN);
     auto quota =
-        sandbox::cgroup::parse_cpus(f.cpus, online > 0 ? static_cast<unsigned>(online) : 1);
+        sandbox::cgroup::parse_cpus(*f.cpus, online > 0 ? static_cast<unsigned>(online) : 1);
     if (!quota) return quota.error();
     spec.limits.cpu = *quota;
   }
-  if (!f.hostname.empty()) {
-    SANDBOX_TRY(sandbox::validate_hostname(f.hostname));
-    spec.hostname = f.hostname;
+  if (f.hostname) {
+    SANDBOX_TRY(sandbox::validate_hostname(*f.hostname));
+    spec.hostname = *f.hostname;
   }
   if (f.all) {
     spec.uts = spec.mount = spec.pivot = spec.pid = spec.proc = spec.ipc = true;
@@ -142,17 +182,18 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   }
   if (!spec.uid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.uid_map, "--map-uid"));
   if (!spec.gid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.gid_map, "--map-gid"));
-  if (!f.rootfs.empty()) {
+  if (f.rootfs) {
     std::error_code ec;
-    auto absolute = std::filesystem::absolute(f.rootfs, ec);
-    if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", f.rootfs, ec.message()));
+    auto absolute = std::filesystem::absolute(*f.rootfs, ec);
+    if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", *f.rootfs, ec.message()));
     spec.rootfs_dir = absolute.lexically_normal().string();
+    spec.rootfs_as_given = *f.rootfs;
   }
-  if (!f.commands.empty() && !f.program.empty())
+  if (f.commands && !f.program.empty())
     return sandbox::plain_error("-c and -- PROGRAM both say what to run", "give one of them");
-  if (!f.commands.empty()) {
+  if (f.commands) {
     spec.command.kind = sandbox::CommandKind::ShellCommands;
-    spec.command.shell_commands = f.commands;
+    spec.command.shell_commands = *f.commands;
   } else if (!f.program.empty()) {
     spec.command.kind = sandbox::CommandKind::Program;
     spec.command.argv = f.program;

@@ -43,15 +43,31 @@ CLI::App* setup_enter(CLI::App& app, EnterOptions& options) {
   return enter;
 }
 
+std::optional<std::string> enter_usage_error(const EnterOptions& options) {
+  // An empty value is refused, never read as "not given": `nslab enter "$BOX"` with BOX unset
+  // would otherwise enter whichever box happens to be the only one.
+  if (options.box && options.box->empty())
+    return empty_value("BOX", "give an id or PID from nslab ps, or leave BOX out for the only box")
+        .message();
+  if (options.commands && options.commands->empty())
+    return empty_value("-c", "give the commands to run, or leave out -c for an interactive tinysh")
+        .message();
+  if (!options.program.empty() && options.program.front().empty())
+    return empty_value("-- PROGRAM", "name the program to run after --").message();
+  if (options.commands && !options.program.empty())
+    return "-c and -- PROGRAM both say what to run; give one of them";
+  return std::nullopt;
+}
+
 int run_enter(const EnterOptions& options) {
-  if (!options.commands.empty() && !options.program.empty()) {
-    fmt::print(stderr, "nslab: enter: -c and -- PROGRAM both say what to run; give one of them\n");
+  if (auto usage = enter_usage_error(options)) {
+    fmt::print(stderr, "nslab: enter: {}\n", *usage);
     return 2;
   }
   auto rows = running_box_rows();
   std::vector<sandbox::BoxInfo> boxes;
   for (const auto& row : rows) boxes.push_back(row.box);
-  auto which = options.box.empty() ? std::nullopt : std::optional<std::string>(options.box);
+  const auto& which = options.box;
   auto chosen = sandbox::choose_box(boxes, which);
   if (!chosen) {
     fmt::print(stderr, "nslab: enter: {}\n", chosen.error().message());
@@ -65,9 +81,9 @@ int run_enter(const EnterOptions& options) {
   request.runner_pid = chosen->runner;
   request.box_start_ticks = chosen->start_ticks;
   request.tinysh_path = find_tinysh();
-  if (!options.commands.empty()) {
+  if (options.commands) {
     request.command.kind = sandbox::CommandKind::ShellCommands;
-    request.command.shell_commands = options.commands;
+    request.command.shell_commands = *options.commands;
   } else if (!options.program.empty()) {
     request.command.kind = sandbox::CommandKind::Program;
     request.command.argv = options.program;

@@ -13,13 +13,17 @@
 namespace nslab::cli {
 
 struct EnterOptions {
-  std::string box;                   // "" = the only running box
-  std::string commands;              // -c
-  std::vector<std::string> program;  // after --
+  std::optional<std::string> box;       // not given: the only running box
+  std::optional<std::string> commands;  // -c
+  std::vector<std::string> program;     // after --
 };
 
 CLI::App* setup_enter(CLI::App& app, EnterOptions& options);
 int run_enter(const EnterOptions& options);
+
+// The usage error in the options (an empty BOX, -c '' or program name, -c with a program), or
+// nothing. run_enter prints it and exits with 2.
+std::optional<std::string> enter_usage_error(const EnterOptions& options);
 
 // CLI11 fills positionals in order, so after `--` a PROGRAM would land in BOX when BOX is left
 // out. `nslab enter` therefore takes what follows the first `--` itself: it returns how many of

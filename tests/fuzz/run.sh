@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs one of the fuzz targets (default: the tinysh parser's) for a bounded time.
 #
-#   tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET]     TARGET: parse (default) or size
+#   tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET]     TARGET: parse (default), size or idmap
 #
 # BUILD_DIR is a build configured with the `fuzz` preset (clang, NSLAB_FUZZ=ON) in which
-# parse_fuzz was built. The fuzzer works on a copy of tests/fuzz/corpus/parse in a temporary
+# TARGET_fuzz was built. The fuzzer works on a copy of tests/fuzz/corpus/TARGET in a temporary
 # directory, so the repository is never modified; inputs that crash are written to a temporary
 # directory that is kept (and named) only when there are any. Exit status: 0 when no crash was
 # found, 1 on a crash, 2 on a usage or set-up error.

@@ -153,8 +153,19 @@ TEST_CASE("--memory refuses signs, exponents, junk, overflow and limits below 4 
     REQUIRE_FALSE(parsed.ok());
     CHECK(contains(parsed.error().hint, "from 4M"));
   }
-  CHECK(contains(parse_memory_limit("3M").error().call, "below 4 MiB"));
+  CHECK(contains(parse_memory_limit("3M").error().call, "3 MiB is below the 4 MiB minimum"));
   CHECK(contains(parse_memory_limit("1e9").error().call, "--memory \"1e9\""));
+}
+
+TEST_CASE("a --memory just below 4 MiB says its exact size, not a rounded one") {
+  // format_size() would print 4095 KiB as "4.0 MiB", which hides why it is refused.
+  CHECK(contains(parse_memory_limit("4095k").error().call,
+                 "\"4095k\": 4095 KiB is below the 4 MiB minimum"));
+  CHECK(contains(parse_memory_limit("4194303").error().call, "4194303 bytes is below"));
+  CHECK(contains(parse_memory_limit("3.5M").error().call, "3584 KiB is below"));
+  CHECK(contains(parse_memory_limit("1").error().call, "1 byte is below"));
+  // Control: 4096k is 4 MiB exactly, the smallest limit taken.
+  CHECK(*parse_memory_limit("4096k") == 4194304);
 }
 
 TEST_CASE("--cpus becomes a CFS quota of a 100 ms period, exactly, without floating point") {

@@ -11,6 +11,9 @@
 #include "run.h"
 #include "text_wrap.h"
 
+// libsandbox has an enter.h too; the path says which.
+#include "../../lessons/cli/enter.h"
+
 using namespace nslab::cli;
 
 namespace {
@@ -24,6 +27,26 @@ RunOptions parse_run(std::vector<std::string> args) {
   std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
   app.parse(args);
   return options;
+}
+
+// Parses `nslab enter ARGS...` the way nslab's main does: what follows -- is taken apart first.
+EnterOptions parse_enter(std::vector<std::string> args) {
+  CLI::App app{"nslab"};
+  EnterOptions options;
+  setup_enter(app, options);
+  args.insert(args.begin(), {"nslab", "enter"});
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  int count = split_enter_program(static_cast<int>(argv.size()), argv.data(), options);
+  app.parse(count, argv.data());
+  return options;
+}
+
+// The message to_spec() refuses `nslab run ARGS...` with; fails the test if it accepts them.
+std::string refusal_of(std::vector<std::string> args) {
+  auto spec = to_spec(parse_run(std::move(args)).box, "/bin/tinysh-test");
+  REQUIRE_FALSE_MESSAGE(spec.ok(), "accepted");
+  return spec.error().message();
 }
 
 sandbox::Spec spec_of(std::vector<std::string> args) {
@@ -112,6 +135,97 @@ TEST_CASE("--rootfs is made absolute") {
   REQUIRE(s.rootfs_dir);
   CHECK(s.rootfs_dir->front() == '/');
   CHECK(s.rootfs_dir->ends_with("/some/rootfs"));
+}
+
+TEST_CASE(
+    "an empty value is refused with the flag's name and what to give, never read as not given") {
+  const std::string unset = ": empty value (is the variable you passed unset?); ";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--uts", "--hostname", ""}, "--hostname" + unset + "give a name"},
+      {{"--mount", "--rootfs", ""}, "--rootfs" + unset + "give a directory"},
+      {{"--pids", ""}, "--pids" + unset + "give a number of tasks"},
+      {{"--memory", ""}, "--memory" + unset + "give a size"},
+      {{"--cpus", ""}, "--cpus" + unset + "give a number of CPUs"},
+      {{"--user", "--map-uid", ""}, "--map-uid" + unset + "give INSIDE:OUTSIDE:COUNT"},
+      {{"--user", "--map-gid", "0:1000:1", "--map-gid", ""},
+       "--map-gid" + unset + "give INSIDE:OUTSIDE:COUNT"},
+      {{"-c", ""}, "-c" + unset + "give the commands to run"},
+      {{"--", ""}, "-- PROGRAM" + unset + "name the program"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.message);
+    CHECK(refusal_of(c.args).starts_with(c.message));
+  }
+  // The same flags with a value are accepted: the refusal is about the empty value.
+  auto given = spec_of({"--uts", "--hostname", "box", "--mount", "--rootfs", "/srv/root", "--pids",
+                        "10", "--memory", "32M", "--cpus", "0.5", "--user", "--map-uid", "0:1000:1",
+                        "--map-gid", "0:1000:1", "-c", "true"});
+  CHECK(given.hostname == "box");
+  CHECK(given.rootfs_dir == "/srv/root");
+  CHECK(given.limits.pids_max == 10u);
+  CHECK(given.command.shell_commands == "true");
+  // An empty argument of the program is an argument like any other.
+  CHECK(spec_of({"--", "/bin/printf", "%s", ""}).command.argv ==
+        std::vector<std::string>{"/bin/printf", "%s", ""});
+}
+
+TEST_CASE("--rootfs with an empty value is refused before the host's root could be used") {
+  // `nslab run --mount --rootfs "$DIR"` with DIR unset: once this ran on the host's own root.
+  CHECK(refusal_of({"--mount", "--rootfs", "", "-c", "ls /"}) ==
+        "--rootfs: empty value (is the variable you passed unset?); give a directory");
+  // nslab run and nslab explain refuse it as a usage error, exit status 2, before any box.
+  RunOptions options = parse_run({"--mount", "--rootfs", ""});
+  CHECK(run_run(options) == 2);
+  sandbox::Caller root;
+  root.privileged = true;
+  auto e = explain_text(options.box, root);
+  CHECK(e.status == 2);
+  CHECK(e.text.find("--rootfs: empty value") != std::string::npos);
+  // `--rootfs=` with nothing after it is a parse error of its own, not an empty directory.
+  CHECK_THROWS_AS(parse_run({"--rootfs="}), CLI::ParseError);
+}
+
+TEST_CASE("nslab enter refuses an empty BOX, -c or program name, exit status 2") {
+  CHECK_FALSE(enter_usage_error(parse_enter({})));
+  CHECK_FALSE(enter_usage_error(parse_enter({"box-42", "-c", "ps"})));
+  auto box = enter_usage_error(parse_enter({""}));
+  REQUIRE(box);
+  CHECK(box->starts_with("BOX: empty value (is the variable you passed unset?); "));
+  auto commands = enter_usage_error(parse_enter({"-c", ""}));
+  REQUIRE(commands);
+  CHECK(commands->starts_with("-c: empty value"));
+  auto program = enter_usage_error(parse_enter({"--", ""}));
+  REQUIRE(program);
+  CHECK(program->starts_with("-- PROGRAM: empty value"));
+  CHECK(enter_usage_error(parse_enter({"-c", "ps", "--", "/bin/sh"})));
+  // Refused before any box is looked for.
+  CHECK(run_enter(parse_enter({""})) == 2);
+}
+
+TEST_CASE("--rootfs / is refused: the box would get the host's own root") {
+  auto spec = spec_of({"--mount", "--rootfs", "/"});
+  sandbox::Caller root;
+  root.privileged = true;
+  auto refused = sandbox::plan(spec, root);
+  REQUIRE_FALSE(refused.ok());
+  std::string text = refused.error().message();
+  CHECK(text.find("--rootfs /: this is the host's own root") != std::string::npos);
+  CHECK(text.find("leave out --rootfs") != std::string::npos);
+  // Another spelling of / is the same directory.
+  CHECK_FALSE(sandbox::plan(spec_of({"--mount", "--rootfs", "/tmp/.."}), root).ok());
+  // Control: a directory below / is planned.
+  CHECK(sandbox::plan(spec_of({"--mount", "--rootfs", "/srv/rootfs"}), root).ok());
+}
+
+TEST_CASE("errors about --rootfs name the directory as the user gave it") {
+  auto spec = spec_of({"--mount", "--rootfs", "some/../rel-root"});
+  CHECK(spec.rootfs_as_given == "some/../rel-root");
+  CHECK(spec.rootfs_name() == "some/../rel-root");
+  CHECK(spec.rootfs_dir->ends_with("/rel-root"));
 }
 
 TEST_CASE("explain prints the plan, and for a normal user says why run would refuse it") {

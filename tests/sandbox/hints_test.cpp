@@ -3,12 +3,18 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "hints.h"
 #include "isolation.h"
 #include "sys.h"
+#include "temp_dir.h"
 
 using namespace sandbox;
 
@@ -70,6 +76,124 @@ TEST_CASE("a write to a map file that fails gets the map's hint") {
   CHECK(status.error().call == "write /proc/1/gid_map");
   CHECK(status.error().hint.find("'deny'") != std::string::npos);
   sys::clear_faults();
+}
+
+TEST_CASE("a map the kernel refuses as invalid gets a hint with every reason and its own size") {
+  IdMap map;
+  for (std::uint32_t i = 0; i < 300; ++i) map.push_back({100000 + 2 * i, 200000 + 2 * i, 1});
+  sys::clear_faults();
+  sys::inject_fault("uid_map", EINVAL);
+  auto status = write_uid_map(1, map);
+  REQUIRE_FALSE(status.ok());
+  const std::string& hint = status.error().hint;
+  // Not "more than 340 lines" alone, which a 300-line map of 4800 bytes would contradict.
+  CHECK(hint.find("more than 340 lines") != std::string::npos);
+  CHECK(hint.find("4096 bytes") != std::string::npos);
+  CHECK(hint.ends_with("(this map: 300 lines, 4800 bytes)"));
+  // Control: another errno keeps its own hint, without the size.
+  sys::inject_fault("uid_map", EPERM);
+  auto denied = write_uid_map(1, map);
+  REQUIRE_FALSE(denied.ok());
+  CHECK(denied.error().hint.find("this map:") == std::string::npos);
+  sys::clear_faults();
+}
+
+namespace {
+
+Plan rootfs_plan(const std::string& given, const std::string& absolute) {
+  Plan plan;
+  plan.spec.mount = plan.spec.pivot = true;
+  plan.spec.rootfs_dir = absolute;
+  plan.spec.rootfs_as_given = given;
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("an error about the rootfs names it as given, with what its errno means there") {
+  Plan plan = rootfs_plan("./myroot", "/home/alice/myroot");
+  Error missing =
+      about_rootfs(plan, make_error("open(\"/home/alice/myroot\")", ENOENT), Side::Runner);
+  CHECK(missing.call.starts_with("--rootfs ./myroot: open("));
+  CHECK(missing.hint.find("no such directory") != std::string::npos);
+  Error file = about_rootfs(plan, make_error("open(\"x\")", ENOTDIR), Side::Runner);
+  CHECK(file.hint.find("not a directory") != std::string::npos);
+  // Root refused: a filesystem that squashes root.
+  Error squashed = about_rootfs(plan, make_error("open(\"x\")", EACCES), Side::Runner);
+  CHECK(squashed.hint.find("even root is refused") != std::string::npos);
+  // In a user namespace the box's root is the mapped uid outside, and that uid is refused.
+  plan.spec.user = true;
+  plan.uid_map = {{0, 1000, 1}};
+  Error mapped = about_rootfs(
+      plan, make_error("mount(\"/proc/self/fd/5\", \"/tmp/root\", NULL, MS_BIND|MS_REC)", EACCES),
+      Side::Box);
+  CHECK(mapped.call.starts_with("--rootfs ./myroot: mount("));
+  CHECK(mapped.hint.find("the box's root is uid 1000 outside") != std::string::npos);
+  // Control: an errno with nothing rootfs-specific to say keeps the call's own hint.
+  Error other = about_rootfs(plan, make_error("mount(\"a\", \"b\")", ENODEV), Side::Box);
+  CHECK(other.hint == hint_for("mount", ENODEV));
+}
+
+TEST_CASE("the host's root by another name is refused as a rootfs, naming it as given") {
+  testing::TempDir dir;
+  std::filesystem::create_directory_symlink("/", dir / "to-root");
+  auto open_path = [](const std::string& path) {
+    return Fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  };
+  Plan plan = rootfs_plan("to-root", dir / "to-root");
+  Fd root = open_path(dir / "to-root");
+  REQUIRE(root.get() >= 0);
+  auto refused = check_not_host_root(plan, root.get());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(
+      refused.error().call.starts_with("--rootfs to-root: this directory is the host's own root"));
+  // Control: a directory of its own passes.
+  Fd own = open_path(dir.path);
+  CHECK(check_not_host_root(rootfs_plan(dir.path, dir.path), own.get()).ok());
+}
+
+TEST_CASE("the #! line's interpreter is read as the kernel reads it") {
+  CHECK(shebang_interpreter("#!/bin/sh\necho hi\n") == "/bin/sh");
+  CHECK(shebang_interpreter("#! /usr/bin/env python3\n") == "/usr/bin/env");
+  CHECK(shebang_interpreter("#!\t/opt/x\targ") == "/opt/x");
+  CHECK(shebang_interpreter("#!/bin/sh") == "/bin/sh");
+  CHECK(shebang_interpreter("#!\n/bin/sh\n") == "");
+  CHECK(shebang_interpreter("#!   ") == "");
+  CHECK(shebang_interpreter("echo hi\n") == "");
+  CHECK(shebang_interpreter("\177ELF\002\001") == "");
+  CHECK(shebang_interpreter("") == "");
+}
+
+TEST_CASE("a program that execve says is missing: the file, its #! interpreter, or its loader") {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    std::filesystem::permissions(dir / name, std::filesystem::perms::owner_all);
+  };
+  write("script", "#!/nslab-test/no-such-interpreter -x\necho hi\n");
+  write("binary", std::string("\177ELF\002\001\001", 7));
+  std::vector<std::string> env = {"HOME=/root", "PATH=/nslab-test-none:" + dir.path};
+
+  Error script = program_exec_error(dir / "script", ENOENT, env, "--rootfs ./r");
+  CHECK(script.call == "execve(\"" + dir / "script" + "\")");
+  CHECK(script.err == ENOENT);
+  CHECK(script.hint.find("the interpreter named in its #! line, /nslab-test/no-such-interpreter, "
+                         "is missing inside the box (its root is --rootfs ./r)") !=
+        std::string::npos);
+  // Found through PATH: the call names the file that was tried.
+  Error by_name = program_exec_error("script", ENOENT, env, "");
+  CHECK(by_name.call == "execve(\"" + dir / "script" + "\")");
+  CHECK(by_name.hint.find("#! line") != std::string::npos);
+  // A binary: its loader.
+  CHECK(program_exec_error(dir / "binary", ENOENT, env, "").hint.find("loader") !=
+        std::string::npos);
+  // Control: no file at all is "no such program", named as given.
+  Error missing = program_exec_error("no-such-program", ENOENT, env, "--rootfs ./r");
+  CHECK(missing.call == "execve(\"no-such-program\")");
+  CHECK(missing.hint.find("no such program inside the box") != std::string::npos);
+  CHECK(missing.hint.ends_with("(its root is --rootfs ./r)"));
+  // Another errno keeps the table's hint.
+  CHECK(program_exec_error(dir / "script", EACCES, env, "").hint == hint_for("execve", EACCES));
 }
 
 TEST_CASE("mount and clone flags are spelled as in the man pages") {

@@ -191,3 +191,93 @@ TEST_CASE("a --rootfs whose /proc is a symlink out of it is refused, never follo
   CHECK(dev.status() == 125);
   CHECK(dev.err.find("/dev is a symlink") != std::string::npos);
 }
+
+TEST_CASE(
+    "--rootfs errors name the directory as given: a file, a missing path, an unreadable one") {
+  if (!have_root()) return;
+  TempDir dir;
+  std::string file = dir.path() + "/a-file";
+  std::ofstream(file) << "not a directory\n";
+  auto not_dir = nslab_run({"--mount", "--rootfs", file, "-c", "true"});
+  CHECK(not_dir.status() == 125);
+  CHECK(not_dir.err.find("--rootfs " + file + ": ") != std::string::npos);
+  CHECK(not_dir.err.find("a rootfs is a directory") != std::string::npos);
+  auto missing = nslab_run({"--mount", "--rootfs", dir.path() + "/none", "-c", "true"});
+  CHECK(missing.err.find("--rootfs " + dir.path() + "/none: ") != std::string::npos);
+  CHECK(missing.err.find("no such directory") != std::string::npos);
+  // Root inside a user namespace is another uid outside: a 0700 directory of the host's root is
+  // closed to it. The error names the directory, not the staging path it was bound at.
+  std::string closed = dir.path() + "/closed";
+  std::filesystem::create_directories(closed + "/proc");
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(closed.c_str(), 0700);
+  auto refused = nslab_run({"--user", "--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536",
+                            "--mount", "--rootfs", closed, "-c", "true"});
+  CHECK(refused.status() == 125);
+  CHECK(refused.err.find("--rootfs " + closed + ": ") != std::string::npos);
+  CHECK(refused.err.find("the box's root is uid 100000 outside") != std::string::npos);
+  CHECK(refused.err.find("/tmp/root") == std::string::npos);
+  // Control: opened to others (with the temporary directory above it), the same directory is
+  // the box's root.
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(closed.c_str(), 0755);
+  CHECK(nslab_run({"--user", "--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536",
+                   "--mount", "--rootfs", closed, "-c", "true"})
+            .status() == 0);
+}
+
+TEST_CASE("the host's root is refused as --rootfs, as / and by another name, and nothing runs") {
+  if (!have_root()) return;
+  std::string before = mount_table();
+  auto slash = nslab_run({"--mount", "--rootfs", "/", "-c", "echo ran"});
+  CHECK(slash.status() == 2);
+  CHECK(slash.out.empty());
+  CHECK(slash.err.find("--rootfs /: this is the host's own root") != std::string::npos);
+  TempDir dir;
+  std::string link = dir.path() + "/to-root";
+  std::filesystem::create_directory_symlink("/", link);
+  auto aliased = nslab_run({"--mount", "--rootfs", link, "-c", "echo ran"});
+  CHECK(aliased.status() == 125);
+  CHECK(aliased.out.empty());
+  CHECK(aliased.err.find("--rootfs " + link + ": this directory is the host's own root") !=
+        std::string::npos);
+  // An empty value (an unset variable) is not "no --rootfs": refused before anything runs.
+  auto empty = nslab_run({"--mount", "--rootfs", "", "-c", "echo ran"});
+  CHECK(empty.status() == 2);
+  CHECK(empty.out.empty());
+  CHECK(empty.err.find("--rootfs: empty value") != std::string::npos);
+  CHECK(mount_table() == before);
+}
+
+TEST_CASE("a script whose #! interpreter is missing in the box is told apart from a missing file") {
+  if (!have_root()) return;
+  TempDir dir;
+  auto script = [&](const std::string& name, const std::string& text) {
+    std::string path = dir.path() + "/" + name;
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), 0755);
+    return path;
+  };
+  std::string orphan = script("orphan", "#!/nslab-test/no-interpreter\necho ran\n");
+  std::string fine = script("fine", "#!/bin/sh\necho ran\n");
+  // The host's root: the interpreter is missing there too.
+  auto r = nslab_run({"--mount", "--", orphan});
+  CHECK(r.status() == 127);
+  CHECK(r.err.find("the interpreter named in its #! line, /nslab-test/no-interpreter, is missing "
+                   "inside the box") != std::string::npos);
+  CHECK(r.err.find("no such program") == std::string::npos);
+  // In a --rootfs, the hint says whose root it is.
+  std::filesystem::create_directory(dir.path() + "/proc");
+  auto in_rootfs = nslab_run({"--mount", "--rootfs", dir.path(), "--", "/fine"});
+  CHECK(in_rootfs.status() == 127);
+  CHECK(in_rootfs.err.find("the interpreter named in its #! line, /bin/sh, is missing inside the "
+                           "box (its root is --rootfs " +
+                           dir.path() + ")") != std::string::npos);
+  // Controls: a missing file is still "no such program"; a script whose interpreter is there runs.
+  auto none = nslab_run({"--mount", "--", dir.path() + "/none"});
+  CHECK(none.status() == 127);
+  CHECK(none.err.find("no such program inside the box") != std::string::npos);
+  auto ran = nslab_run({"--mount", "--", fine});
+  CHECK(ran.status() == 0);
+  CHECK(ran.out == "ran\n");
+}
