@@ -45,6 +45,7 @@
 
 #include <fmt/format.h>
 
+#include "builtins/cgroup_fs.h"
 #include "isolation.h"
 #include "rootfs_assets.h"
 #include "sys.h"
@@ -129,27 +130,6 @@ std::string rootfs_hint(const Plan& plan, int err, Side side) {
 
 std::vector<std::string> mounts_below(std::string_view mountinfo, const std::string& dir) {
   // proc(5): the 5th field is the mount point, with blanks and backslashes as octal escapes.
-  auto unescape = [](std::string_view text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '\\' && i + 3 < text.size()) {
-        int value = 0;
-        bool octal = true;
-        for (size_t k = 1; k <= 3; ++k) {
-          char c = text[i + k];
-          octal = octal && c >= '0' && c <= '7';
-          value = value * 8 + (c - '0');
-        }
-        if (octal) {
-          out += static_cast<char>(value);
-          i += 3;
-          continue;
-        }
-      }
-      out += text[i];
-    }
-    return out;
-  };
   std::string prefix = dir.ends_with('/') ? dir : dir + "/";
   std::vector<std::string> below;
   size_t start = 0;
@@ -166,7 +146,7 @@ std::vector<std::string> mounts_below(std::string_view mountinfo, const std::str
       if (++field == 5) point = line.substr(pos, blank - pos);
       pos = blank + 1;
     }
-    std::string path = unescape(point);
+    std::string path = tinysh::cgroup::unescape_mountinfo(point);
     if (path.starts_with(prefix) && path.size() > prefix.size()) below.push_back(path);
   }
   return below;

@@ -329,4 +329,8 @@ const Place* find_controller(const std::vector<Place>& places, std::string_view 
   return nullptr;
 }
 
+std::string unescape_mountinfo(std::string_view text) {
+  return unescape_octal(text);
+}
+
 }  // namespace tinysh::cgroup

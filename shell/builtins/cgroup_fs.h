@@ -128,4 +128,7 @@ LiveCgroups locate_live();
 // The place that holds `controller` (v1 hierarchy with it, or v2 listing it); nullptr if none.
 const Place* find_controller(const std::vector<Place>& places, std::string_view controller);
 
+// A path as /proc/self/mountinfo writes it, with its octal escapes ("\040" for a blank) undone.
+std::string unescape_mountinfo(std::string_view text);
+
 }  // namespace tinysh::cgroup
