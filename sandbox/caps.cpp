@@ -6,6 +6,12 @@
 // only, so they reach nothing of the host's. A box that root makes *without* --user holds them in
 // the host's initial user namespace: for the kernel, its root is the host's root, and some
 // capabilities act on the whole machine whatever the box's namespaces are:
+//   CAP_SYS_ADMIN         mount(2) and much more. A fresh cgroup v1 hierarchy has a
+//                         release_agent, a program the kernel runs as the host's root when a
+//                         cgroup empties (CVE-2022-0492: the kernel checks only for this very
+//                         capability in the initial user namespace); a fresh sysfs or proc
+//                         writes the host's kernel settings; and without --uts, sethostname(2)
+//                         renames the host
 //   CAP_SYS_MODULE        load kernel modules: any code, in the kernel
 //   CAP_SYS_RAWIO         raw I/O ports and memory (iopl, /dev/mem)
 //   CAP_MKNOD             make device nodes: the host's disks, opened directly
@@ -20,14 +26,22 @@
 //                         suspend, consoles, checkpointing: the machine's, not the box's
 //   CAP_SYS_BOOT          reboot(2): in a PID namespace of its own it only ends the box (the
 //                         kernel turns it into a kill of the box's PID 1); without one, the host
+//   CAP_NET_ADMIN,        without --net the box is in the host's network namespace: its links,
+//   CAP_NET_RAW           routes and firewall, and raw sockets that read its traffic
 // So such a box drops them from its bounding set (the limit on what any program it runs can
-// ever gain again, prctl(PR_CAPBSET_DROP)) and from its own sets (capset(2)) just before exec.
-// Root's program then starts with what is left: CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_CHOWN... which
-// lessons 1 to 3 need to set a hostname, mount /proc and bring links up. What those still reach
-// (a fresh proc or sysfs mount can write the host's kernel settings) is why real runtimes also
-// use a user namespace, seccomp and a security module: lesson 4 shows the difference.
+// ever gain again, prctl(PR_CAPBSET_DROP)) and from its own sets (capset(2)) just before exec,
+// after nslab has done its own mounts, pivot and hostname. Root's program starts with what is
+// left (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_KILL, CAP_SETUID...: about what Docker's default set
+// is), and a `mount` or `hostname` typed in the box is refused. The lessons that have the
+// student mount or rename give the box a user namespace instead (--user --map-root): there,
+// every capability is the box's own and the kernel keeps them away from the host.
+//
+// Root's uid 0 stays, and with it every file the host's root owns that the box can see: without
+// --mount, that is the host's whole tree. Lesson 4 shows it.
 #include <linux/capability.h>
 #include <sys/prctl.h>
+
+#include <span>
 
 #include <fmt/format.h>
 
@@ -43,7 +57,11 @@ struct Dropped {
   const char* name;
 };
 
+constexpr Dropped kWithoutBoot[] = {{CAP_SYS_BOOT, "CAP_SYS_BOOT"}};
+constexpr Dropped kWithoutNet[] = {{CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {CAP_NET_RAW, "CAP_NET_RAW"}};
+
 constexpr Dropped kHostWide[] = {
+    {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
     {CAP_SYS_MODULE, "CAP_SYS_MODULE"},
     {CAP_SYS_RAWIO, "CAP_SYS_RAWIO"},
     {CAP_MKNOD, "CAP_MKNOD"},
@@ -69,16 +87,22 @@ constexpr Dropped kHostWide[] = {
 std::vector<int> host_wide_capabilities(const Spec& spec) {
   std::vector<int> caps;
   for (const Dropped& d : kHostWide) caps.push_back(d.cap);
-  if (!spec.pid) caps.push_back(CAP_SYS_BOOT);
+  if (!spec.pid)
+    for (const Dropped& d : kWithoutBoot) caps.push_back(d.cap);
+  if (!spec.net)
+    for (const Dropped& d : kWithoutNet) caps.push_back(d.cap);
   return caps;
 }
 
 std::string capability_names(const std::vector<int>& caps) {
   std::string text;
   for (int cap : caps) {
-    std::string name = cap == CAP_SYS_BOOT ? "CAP_SYS_BOOT" : fmt::format("capability {}", cap);
-    for (const Dropped& d : kHostWide)
-      if (d.cap == cap) name = d.name;
+    std::string name = fmt::format("capability {}", cap);
+    for (std::span<const Dropped> table : {std::span<const Dropped>(kHostWide),
+                                           std::span<const Dropped>(kWithoutBoot),
+                                           std::span<const Dropped>(kWithoutNet)})
+      for (const Dropped& d : table)
+        if (d.cap == cap) name = d.name;
     text += (text.empty() ? "" : "|") + name;
   }
   return text;
@@ -94,15 +118,16 @@ Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
        fmt::format("prctl(PR_CAPBSET_DROP, {}); capset(the same out of every set)",
                    capability_names(caps)),
        "without --user the box's root is the host's root to the kernel: take away the "
-       "capabilities that act on the whole machine (modules, raw devices and I/O, file handles, "
-       "tracing, the clock"
-       + std::string(spec.pid ? "" : ", reboot") + "); the rest stays for mounts and hostnames"});
+       "capabilities that act on the whole machine (mounts, modules, raw devices and I/O, file "
+       "handles, tracing, the clock"
+       + std::string(spec.pid ? "" : ", reboot") + std::string(spec.net ? "" : ", the host's network")
+       + "), after nslab's own mounts and hostname"});
   plan.notes.push_back(
-      "without --user, root in the box is the host's root to the kernel, even with the "
-      "capabilities above gone: with CAP_SYS_ADMIN it can mount a fresh /proc or a cgroup v1 "
-      "hierarchy and change settings of the whole machine through them (core_pattern, "
-      "release_agent). Run nothing untrusted in it; --user --map-root gives a root that is root "
-      "only inside");
+      "without --user, root in the box is still uid 0 to the kernel: every file of the host's "
+      "root that the box can see is its to read and write" +
+      std::string(spec.mount ? "" : " (without --mount, that is the whole host)") +
+      ". It has no CAP_SYS_ADMIN, so `mount` and `hostname` typed inside are refused; "
+      "--user --map-root gives a root that may do both and is root only inside");
   return ok();
 }
 

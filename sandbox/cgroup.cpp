@@ -561,6 +561,17 @@ Status BoxCgroup::join(pid_t pid) const {
   return ok();
 }
 
+Status BoxCgroup::delegate(uid_t uid, gid_t gid) const {
+  for (const BoxDir& dir : dirs_) {
+    SANDBOX_TRY(sys::chown(dir.path, uid, gid));
+    for (const char* name : {"cgroup.procs", "cgroup.threads", "tasks", "cgroup.subtree_control"}) {
+      std::string file = dir.path + "/" + name;
+      if (::access(file.c_str(), F_OK) == 0) SANDBOX_TRY(sys::chown(file, uid, gid));
+    }
+  }
+  return ok();
+}
+
 Status BoxCgroup::remove() {
   if (removed_) return ok();
   removed_ = true;

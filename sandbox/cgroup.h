@@ -167,6 +167,11 @@ class BoxCgroup {
   // Writes `pid` into cgroup.procs of every directory (the parent does this between clone and
   // release, so the child is counted before it runs anything).
   Status join(pid_t pid) const;
+  // Hands the box's directories to the box's root, as systemd's Delegate=yes hands a service
+  // its cgroup: the directory (to make children in), cgroup.procs and cgroup.threads (v1: tasks)
+  // to move its processes, cgroup.subtree_control (v2) to enable controllers for its children.
+  // The limit files stay root's: the box divides what it was given, never enlarges it.
+  Status delegate(uid_t uid, gid_t gid) const;
   // Kills what is still inside (v2: cgroup.kill; v1: SIGKILL to every pid in cgroup.procs until
   // it is empty), then rmdir, retried while the kernel still says EBUSY; both waits are bounded.
   // Idempotent.

@@ -76,6 +76,9 @@ Status become_root_inside(const BoxSetup& box);
 
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan);
+// --user --cgroup with limits, run by root: the box's root gets its cgroup as a delegated one
+// (BoxCgroup::delegate). A rootless runner's cgroups are the user's already.
+Status plan_cgroup_delegation(const Spec& spec, const Caller& caller, Plan& plan);
 Status enter_cgroup_namespace();
 
 // cgroup_view.cpp — the box's own cgroup, read-only at /sys/fs/cgroup, for a box with its own

@@ -185,6 +185,8 @@ Status run_runner_step(RunnerSide& runner, const Step& step, pid_t pid, int rele
       return deny_setgroups(pid);
     case Action::WriteGidMap:
       return write_gid_map(pid, plan.gid_map);
+    case Action::DelegateCgroup:
+      return runner.cgroup->delegate(*outside_id(plan.uid_map, 0), *outside_id(plan.gid_map, 0));
     case Action::PlugVeth: {
       auto subnet = plug_veth(pid, runner.runner_pid);
       if (!subnet) return subnet.error();

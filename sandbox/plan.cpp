@@ -119,6 +119,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_process(spec, plan));                   // clone, die with runner, fds, wait
   append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
   SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
+  SANDBOX_TRY(plan_cgroup_delegation(spec, caller, plan)); // parent: chown to the box's root
   append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
   plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
                         "let the box go on with its own setup, now that the runner's part is "
@@ -165,6 +166,8 @@ std::string_view action_label(Action action) {
       return "relay the terminal";
     case Action::JoinCgroup:
       return "join the box's cgroup";
+    case Action::DelegateCgroup:
+      return "delegate the box's cgroup";
     case Action::PlugVeth:
       return "plug the veth";
     case Action::EmptyNetwork:

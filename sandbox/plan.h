@@ -41,6 +41,7 @@ enum class Action {
   WriteUidMap,          // parent: /proc/PID/uid_map
   DenySetgroups,        // parent: /proc/PID/setgroups
   WriteGidMap,          // parent: /proc/PID/gid_map
+  DelegateCgroup,       // parent, --user --cgroup as root: the box's cgroup to the box's root
   PlugVeth,             // parent: the veth pair, the host end's address, up
   Release,              // parent: write() on the sync pipe
   BecomeRootInside,     // setresgid/setresuid(0) once the maps exist

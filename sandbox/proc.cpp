@@ -12,8 +12,11 @@
 // A root box without a user namespace is real root over the host's kernel: writing
 // /proc/sys/vm/swappiness there changes the host. So, as production runtimes do, /proc/sys and a
 // few other host-wide files are bound read-only, and the most revealing ones (/proc/kcore,
-// /proc/keys, ...) are masked with /dev/null. In a user namespace the kernel itself refuses
-// those writes (the files belong to the host's root), so nothing is needed there.
+// /proc/keys, ...) are masked with /dev/null; the box has no CAP_SYS_ADMIN left (caps.cpp) to
+// undo that or mount another proc. In a user namespace the kernel refuses those writes as long
+// as the box's root is not the host's uid 0 (/proc/sys checks the uid, not a capability): which
+// is why --map-root run by root itself maps to nobody (user.cpp). There binds would not help:
+// root in its own user namespace may unmount them, or mount a proc of its own.
 #include <sys/mount.h>
 #include <sys/stat.h>
 

@@ -321,6 +321,12 @@ Status fchown(int fd, uid_t uid, gid_t gid) {
       [&] { return ::fchown(fd, uid, gid); });
 }
 
+Status chown(const std::string& path, uid_t uid, gid_t gid) {
+  return checked(
+      fmt::format("chown(\"{}\", {}, {})", path, static_cast<int>(uid), static_cast<int>(gid)),
+      [&] { return ::chown(path.c_str(), uid, gid); });
+}
+
 Status get_terminal_modes(int fd, struct termios& modes) {
   return checked(fmt::format("tcgetattr({})", fd), [&] { return ::tcgetattr(fd, &modes); });
 }

@@ -72,6 +72,7 @@ Status setsid();
 Status set_controlling_terminal(int fd);
 Status dup2(int from, int to);
 Status fchown(int fd, uid_t uid, gid_t gid);
+Status chown(const std::string& path, uid_t uid, gid_t gid);
 // tcgetattr(3) / tcsetattr(3) with TCSANOW, and the window size (TIOCGWINSZ / TIOCSWINSZ).
 Status get_terminal_modes(int fd, struct termios& modes);
 Status set_terminal_modes(int fd, const struct termios& modes);

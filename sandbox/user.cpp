@@ -38,9 +38,21 @@ bool maps_inside_root(const IdMap& map) {
 
 }  // namespace
 
+// A box whose root is the host's uid 0, even in a user namespace of its own, is the host's root
+// wherever the kernel checks a uid rather than a capability. /proc/sys is the sharp case: its
+// files are checked by mode against uid 0 only (proc_sys_permission), so a box that mounts a proc
+// of its own (any box with --pid may) writes kernel.core_pattern, and the next crash on the host
+// runs the box's program as root. Seen: `unshare -U --map-root-user --mount-proc` run by root
+// writes /proc/sys/kernel/* without a word. So when root itself (not a user through sudo) asks
+// for --map-root, the box's root becomes nobody, which owns nothing on the host.
+constexpr std::uint32_t kNobody = 65534;
+
 std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller) {
   if (!spec.user) return {};
-  // Root inside is the person at the keyboard outside (under sudo: SUDO_UID/SUDO_GID).
+  // Root inside is the person at the keyboard outside (under sudo: SUDO_UID/SUDO_GID). Except
+  // when that person is root: see kRootMapsToNobody.
+  if (spec.map_root && caller.invoking_uid == 0)
+    return {{{0, kNobody, 1}}, {{0, kNobody, 1}}};
   if (spec.map_root) return {{{0, caller.invoking_uid, 1}}, {{0, caller.invoking_gid, 1}}};
   return {spec.uid_map, spec.gid_map};
 }
@@ -83,6 +95,17 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
         "overflow user 65534 (nobody) and owns nothing");
     return ok();
   }
+  if (spec.map_root && caller.invoking_uid == 0)
+    plan.notes.push_back(
+        "--map-root run by root itself maps the box's root to nobody (65534), not to the host's "
+        "root: a root of uid 0 could write the host's kernel settings through a /proc of its own "
+        "(/proc/sys/kernel/core_pattern runs a program as root). Through sudo, it maps to you");
+  else if (auto outside = outside_id(plan.uid_map, 0); outside && *outside == 0)
+    plan.notes.push_back(
+        "the box's root is the host's uid 0: it can write the host's kernel settings through a "
+        "/proc of its own (/proc/sys/kernel/core_pattern runs a program as the host's root) and "
+        "every root-owned file it can see. Map it elsewhere (--map-uid 0:100000:65536) unless you "
+        "mean exactly that");
   if (!plan.uid_map.empty())
     plan.steps.push_back(
         {Action::WriteUidMap, Side::Runner,

@@ -46,7 +46,8 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   app.add_flag("--user", f.user, "own user namespace: root inside without being root outside")
       ->group(user);
   app.add_flag("--map-root", f.map_root,
-               "map root inside to you outside (under sudo: to SUDO_UID/SUDO_GID)")
+               "map root inside to you outside (under sudo: to SUDO_UID/SUDO_GID; run by root "
+               "itself: to nobody, 65534)")
       ->group(user);
   // One range per occurrence: `--map-uid 0:100000:1000 --map-uid ...`.
   app.add_option("--map-uid", f.map_uid, "map uids; repeat for more ranges")

@@ -11,7 +11,9 @@
 //   mount, umount    /proc/self/mountinfo, mount(2), umount2(2): the mount namespace.
 //   ns               the /proc/self/ns/* links: one inode number per namespace.
 #include <dirent.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -34,6 +36,37 @@ using file_io::parse_short_flags;
 using file_io::ParsedArgs;
 using file_io::read_whole_file;
 
+// Root whose kernel said EPERM: a root box without --user, from which nslab took CAP_SYS_ADMIN
+// (its uid 0 is the host's, so the capability would act on the host). Any other root without
+// it gets the same truth. capget(2) for this process's effective set.
+bool has_sys_admin() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) != 0;
+}
+
+bool root_without_sys_admin() {
+  return ::geteuid() == 0 && !has_sys_admin();
+}
+
+// A process that holds CAP_SYS_ADMIN and is still refused a new proc or sysfs: outside the host's
+// user namespace, the kernel mounts one only while a full one of the same kind is visible in the
+// mount namespace (it must reveal nothing the box could not already see); after a pivot_root the
+// host's went with the old root.
+constexpr std::string_view kNotVisibleHint =
+    "in a user namespace the kernel mounts a new proc or sysfs only while a full one is still "
+    "visible in this mount namespace, and the host's went with the old root: mount it before "
+    "pivot_root (nslab run --proc does)";
+
+constexpr std::string_view kNoAdminHint =
+    "this root has no CAP_SYS_ADMIN: nslab takes it from a box without --user, whose root is "
+    "the host's root to the kernel; give the box its own root with --user --map-root";
+
+std::string_view eperm_hint(int err, std::string_view usual) {
+  return err == EPERM && root_without_sys_admin() ? kNoAdminHint : usual;
+}
+
 constexpr std::string_view kMountProcHint =
     "/proc is not mounted here; mount it with: mount -t proc proc /proc";
 
@@ -53,9 +86,11 @@ int run_hostname(Shell&, Args args) {
     int err = errno;
     if (err == EPERM)
       return fail_call(args, "sethostname", err,
-                       "changing the host name needs root (CAP_SYS_ADMIN) in the user namespace "
-                       "that owns this UTS namespace; in a box with its own UTS namespace only "
-                       "the box's name changes, the host keeps its own");
+                       eperm_hint(err,
+                                  "changing the host name needs root (CAP_SYS_ADMIN) in the user "
+                                  "namespace that owns this UTS namespace; in a box with its own "
+                                  "UTS namespace only the box's name changes, the host keeps its "
+                                  "own"));
     if (err == EINVAL)
       return fail_call(args, "sethostname", err, "a host name has at most 64 bytes");
     return fail_call(args, "sethostname", err, {});
@@ -209,7 +244,10 @@ int call_mount(Args args, const char* source, const std::string& target, const c
   std::string call =
       fmt::format("mount({}, \"{}\", {}, {}, {})", quoted_or_null(source), target,
                   quoted_or_null(type), mount_flags_text(flags), quoted_or_null(data_arg));
-  return fail_call(args, call, err, mount_error_hint(err));
+  std::string_view type_name = type ? type : "";
+  if (err == EPERM && has_sys_admin() && (type_name == "proc" || type_name == "sysfs"))
+    return fail_call(args, call, err, kNotVisibleHint);
+  return fail_call(args, call, err, eperm_hint(err, mount_error_hint(err)));
 }
 
 int run_mount(Shell&, Args args) {
@@ -292,7 +330,7 @@ int run_umount(Shell&, Args args) {
   if (::umount2(target.c_str(), flags) == 0) return 0;
   int err = errno;
   return fail_call(args, fmt::format("umount2(\"{}\", {})", target, flags ? "MNT_DETACH" : "0"),
-                   err, umount_error_hint(err));
+                   err, eperm_hint(err, umount_error_hint(err)));
 }
 
 // ---- ns -------------------------------------------------------------------------------------

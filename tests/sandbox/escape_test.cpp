@@ -7,8 +7,9 @@
 // runs the host's tinysh in a box: the box's first process and `nslab enter` run a sealed copy in
 // memory, and the embedded root holds a copy of its own.
 //
-// A box that root makes without --user keeps root's capabilities in the host's user namespace:
-// nslab takes away those that act on the whole machine (sandbox/caps.cpp).
+// A box that root makes without --user would keep root's capabilities in the host's user
+// namespace: nslab takes away those that act on the whole machine, CAP_SYS_ADMIN first
+// (sandbox/caps.cpp), and CVE-2022-0492's release_agent is tried from every kind of box.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -264,19 +265,30 @@ TEST_CASE("a root box without --user loses the capabilities that act on the whol
     std::uint64_t bounding = bounding_set_of(pid);
     CHECK((bounding & host_wide) == 0);
     CHECK((bounding & bit(CAP_SYS_BOOT)) != 0);  // reboot(2) in its own PID namespace ends the box
-    CHECK((bounding & bit(CAP_SYS_ADMIN)) != 0);  // kept: lessons mount /proc and set hostnames
+    CHECK((bounding & bit(CAP_SYS_ADMIN)) == 0);  // mounts: CVE-2022-0492 below
+    CHECK((bounding & bit(CAP_NET_ADMIN)) == 0);  // the host's network: no --net
+    CHECK((bounding & bit(CAP_CHOWN)) != 0);      // root's ordinary powers stay
   }
   {
-    LiveBox box({"--uts", "--mount", "--pivot", "-c", "sleep 30"});  // no PID namespace
+    LiveBox box({"--uts", "--mount", "--pivot", "--net", "-c", "sleep 30"});  // no PID namespace
     pid_t pid = box.wait_for_box();
     REQUIRE(pid > 0);
     CHECK((bounding_set_of(pid) & bit(CAP_SYS_BOOT)) == 0);
+    CHECK((bounding_set_of(pid) & bit(CAP_NET_ADMIN)) != 0);  // its own network namespace
   }
-  // What is kept still works: a hostname, a /proc mounted by hand.
-  auto r = nslab_run({"--uts", "--mount", "--pivot", "--pid", "-c",
-                      "hostname kept; hostname; mount -t proc proc /proc; echo mounted $?"});
-  CHECK(r.out.find("kept") != std::string::npos);
-  CHECK(r.out.find("mounted 0") != std::string::npos);
+  // nslab's own hostname and /proc are set before the drop; the box's own attempts are refused,
+  // and the refusal says why and what to use instead.
+  auto r = nslab_run({"--uts", "--hostname", "given", "--mount", "--pivot", "--pid", "--proc", "-c",
+                      "hostname; hostname mine; mount -t proc proc /proc; echo mounted $?"});
+  CHECK(r.out.find("given") != std::string::npos);
+  CHECK(r.out.find("mounted 1") != std::string::npos);
+  CHECK(r.err.find("no CAP_SYS_ADMIN") != std::string::npos);
+  CHECK(r.err.find("--user --map-root") != std::string::npos);
+  // The same box with its own user namespace may do both.
+  auto u = nslab_run({"--user", "--map-root", "--uts", "--mount", "--pid", "-c",
+                      "hostname mine; hostname; mount -t proc proc /proc; echo mounted $?"});
+  CHECK(u.out.find("mine") != std::string::npos);
+  CHECK(u.out.find("mounted 0") != std::string::npos);
 }
 
 TEST_CASE("control: a box with no namespace, and a --user box, keep the caller's bounding set") {
@@ -323,15 +335,93 @@ struct RootfsDir {
 
 }  // namespace
 
-TEST_CASE("control: a read-only bind is made writable again by root in a box without --user") {
+// --- CVE-2022-0492: a cgroup v1 release_agent ---------------------------------------------------
+//
+// The root cgroup of a v1 hierarchy has a release_agent file: a path the kernel runs, as the
+// host's root in the host's namespaces, when a cgroup with notify_on_release empties. A box that
+// may mount a fresh hierarchy (`none,name=...` needs no controller) and write that file runs any
+// program of its own on the host. Since 5.17 the kernel asks for CAP_SYS_ADMIN in the initial
+// user namespace, and the opener's cgroup namespace must be the initial one: exactly what a root
+// box without --user had. The probe opens the file for writing and writes nothing.
+
+namespace {
+
+// tinysh has no `test`: the write runs only once the mount worked, and fails on its own when
+// the file may not be opened for writing.
+std::string release_agent_probe(const std::string& dir) {
+  return fmt::format(
+      "mkdir {0}; mount -t cgroup -o none,name=nslab-probe none {0} && "
+      "echo -n > {0}/release_agent && echo OPENED release_agent; umount {0}; echo done",
+      dir);
+}
+
+}  // namespace
+
+TEST_CASE("control: a process with root's CAP_SYS_ADMIN opens a fresh hierarchy's release_agent") {
+  if (!have_root()) return;
+  TempDir dir;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A mount namespace of its own, so nothing shows on the host; the hierarchy goes at umount.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      ::_exit(2);
+    if (::mount("none", dir.path().c_str(), "cgroup", 0, "none,name=nslab-probe") != 0) ::_exit(3);
+    std::string agent = dir.path() + "/release_agent";
+    int fd = ::open(agent.c_str(), O_WRONLY | O_CLOEXEC);
+    ::umount2(dir.path().c_str(), MNT_DETACH);
+    ::_exit(fd >= 0 ? 0 : 4);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the attack's first half works for the host's root
+  // The probe itself, run by nslab with no namespace (lesson 0: the caller's own powers).
+  auto r = nslab_run({"-c", release_agent_probe(dir.path())});
+  CAPTURE(r.err);
+  CHECK(r.out.find("OPENED") != std::string::npos);
+}
+
+TEST_CASE("no box reaches a cgroup v1 release_agent: root without --user, --user, --user --cgroup") {
+  if (!have_root()) return;
+  RootfsDir root;
+  for (const std::vector<std::string>& who :
+       {std::vector<std::string>{"--rootfs", root.dir.path()},  // the issue's own case
+        std::vector<std::string>{},
+        std::vector<std::string>{"--user", "--map-root"},
+        std::vector<std::string>{"--user", "--map-root", "--cgroup"},
+        std::vector<std::string>{"--user", "--map-uid", "0:0:1", "--map-gid", "0:0:1", "--cgroup"}}) {
+    std::vector<std::string> args = who;
+    for (const char* a : {"--mount", "--pid", "--proc", "-c"}) args.emplace_back(a);
+    args.push_back(release_agent_probe("/tmp/cg"));
+    auto r = nslab_run(args);
+    CAPTURE(r.out);
+    CAPTURE(r.err);
+    CHECK(r.out.find("done") != std::string::npos);  // the probe ran
+    CHECK(r.out.find("OPENED") == std::string::npos);
+  }
+}
+
+TEST_CASE("control: a read-only bind is made writable again by a process with CAP_SYS_ADMIN") {
   if (!have_root()) return;
   RootfsDir root;
   const std::string& d = root.dir.path();
-  auto r = nslab_run({"--mount", "--pid", "-c",
-                      fmt::format("mount --bind {0} {0}; mount -o remount,bind,ro {0}; "
-                                  "mount -o remount,bind,rw {0}; echo changed > {0}/etc/file",
-                                  d)});
-  CHECK(root.file() == "changed\n");  // the host's directory was written through it
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      ::_exit(2);
+    if (::mount(d.c_str(), d.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        ::mount(nullptr, d.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0 ||
+        ::mount(nullptr, d.c_str(), nullptr, MS_BIND | MS_REMOUNT, nullptr) != 0)
+      ::_exit(3);
+    std::ofstream(d + "/etc/file") << "changed\n";
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(root.file() == "changed\n");  // the directory was written through the bind made ro
 }
 
 TEST_CASE("a --rootfs box cannot remount its root writable, even as root without --user") {

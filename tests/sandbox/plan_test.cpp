@@ -133,12 +133,13 @@ TEST_CASE("on a terminal the pty goes to root inside when that is another user o
   Plan mapped = must_plan(s, caller);
   CHECK(mapped.steps[index_of(mapped, Action::OpenTerminal)].calls.ends_with(
       "; fchown(slave, 100000, 200000)"));
-  // --map-root as root: root inside is root outside, who owns the pty already.
+  // An explicit 0:0:1 as root: root inside is root outside, who owns the pty already.
+  s.uid_map = s.gid_map = {{0, 0, 1}};
+  Plan own = must_plan(s, caller);
+  CHECK(own.steps[index_of(own, Action::OpenTerminal)].calls.find("fchown") == std::string::npos);
   s.uid_map.clear();
   s.gid_map.clear();
   s.map_root = true;
-  Plan own = must_plan(s, caller);
-  CHECK(own.steps[index_of(own, Action::OpenTerminal)].calls.find("fchown") == std::string::npos);
   // Under sudo, root inside is the invoking user.
   caller.invoking_uid = caller.invoking_gid = 1000;
   Plan sudo = must_plan(s, caller);
@@ -238,12 +239,28 @@ TEST_CASE("a root box without a user namespace protects /proc, a user-namespace 
   CHECK_FALSE(must_plan(s).has(Action::ProtectProc));
 }
 
-TEST_CASE("--map-root as root writes both maps without setgroups=deny") {
+TEST_CASE("--map-root as root itself maps to nobody, under sudo to the user, an explicit 0:0 warns") {
   Spec s = spec_with_tinysh();
   s.user = s.map_root = true;
   Plan p = must_plan(s);
-  CHECK(p.uid_map == IdMap{{0, 0, 1}});
-  CHECK(p.gid_map == IdMap{{0, 0, 1}});
+  CHECK(p.uid_map == IdMap{{0, 65534, 1}});
+  CHECK(p.gid_map == IdMap{{0, 65534, 1}});
+  auto note_has = [](const Plan& plan, std::string_view text) {
+    return std::any_of(plan.notes.begin(), plan.notes.end(),
+                       [&](const std::string& n) { return n.find(text) != std::string::npos; });
+  };
+  CHECK(note_has(p, "nobody (65534)"));
+  Caller sudo = root_caller();
+  sudo.invoking_uid = 1000;
+  sudo.invoking_gid = 1001;
+  Plan under_sudo = must_plan(s, sudo);
+  CHECK(under_sudo.uid_map == IdMap{{0, 1000, 1}});
+  CHECK(under_sudo.gid_map == IdMap{{0, 1001, 1}});
+  CHECK_FALSE(note_has(under_sudo, "nobody"));
+  Spec explicit_root = spec_with_tinysh();
+  explicit_root.user = true;
+  explicit_root.uid_map = explicit_root.gid_map = {{0, 0, 1}};
+  CHECK(note_has(must_plan(explicit_root), "core_pattern"));
   CHECK_FALSE(p.has(Action::DenySetgroups));
   CHECK(index_of(p, Action::WriteGidMap) < index_of(p, Action::Release));
   CHECK(index_of(p, Action::Release) < index_of(p, Action::BecomeRootInside));
