@@ -76,6 +76,9 @@ Status become_root_inside(const BoxSetup& box);
 
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan);
+// keeper.cpp — without --pid: the keeper before the clone, the sweep after the box (keeper.h).
+void plan_keeper(const Spec& spec, Plan& plan);
+void plan_sweep(const Spec& spec, Plan& plan);
 // --user --cgroup with limits, run by root: the box's root gets its cgroup as a delegated one
 // (BoxCgroup::delegate). A rootless runner's cgroups are the user's already.
 Status plan_cgroup_delegation(const Spec& spec, const Caller& caller, Plan& plan);

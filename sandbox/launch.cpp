@@ -143,7 +143,15 @@ struct RunnerSide {
   std::optional<BoxSubnet> subnet;
   std::vector<std::string> notes;
   std::optional<Pty> pty;  // on a terminal: the box's
+  std::optional<Keeper> keeper;  // without --pid
 };
+
+std::vector<std::string> cgroup_procs_of(const RunnerSide& runner) {
+  std::vector<std::string> files;
+  if (runner.cgroup)
+    for (const auto& dir : runner.cgroup->dirs()) files.push_back(dir.path + "/cgroup.procs");
+  return files;
+}
 
 // One of the runner's steps before the clone.
 Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
@@ -165,6 +173,12 @@ Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
       auto pty = open_box_terminal(plan);
       if (!pty) return pty.error();
       runner.pty.emplace(std::move(*pty));
+      return ok();
+    }
+    case Action::StartKeeper: {
+      auto keeper = Keeper::start(cgroup_procs_of(runner));
+      if (!keeper) return keeper.error();
+      runner.keeper.emplace(std::move(*keeper));
       return ok();
     }
     default:
@@ -230,7 +244,16 @@ Box::Box(Box&& other) noexcept
       cgroup_(std::move(other.cgroup_)),
       subnet_(std::move(other.subnet_)),
       notes_(std::move(other.notes_)),
-      terminal_(std::move(other.terminal_)) {}
+      terminal_(std::move(other.terminal_)),
+      keeper_(std::move(other.keeper_)),
+      cgroup_procs_(std::move(other.cgroup_procs_)) {}
+
+void Box::sweep() {
+  if (!keeper_) return;
+  sweep_box(pid_, cgroup_procs_);
+  keeper_->done();
+  keeper_.reset();
+}
 
 int Box::poll_exit() {
   int status = 0;
@@ -239,6 +262,7 @@ int Box::poll_exit() {
   while (r < 0 && errno == EINTR);
   if (r != pid_) return -1;
   reaped_ = true;
+  sweep();
   return status;
 }
 
@@ -248,6 +272,7 @@ int Box::wait_exit() {
   do r = ::waitpid(pid_, &status, 0);
   while (r < 0 && errno == EINTR);
   reaped_ = true;
+  sweep();
   return r == pid_ ? status : -1;
 }
 
@@ -270,7 +295,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
   // The runner's steps before the clone. Whatever they made is undone by RAII on any error
   // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
-  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}};
+  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}};
   for (auto step = plan.steps.begin(); step != clone_step; ++step) {
     if (step->side != Side::Runner) continue;
     Status status = run_runner_step_before_clone(runner, *step);
@@ -372,6 +397,13 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   }
 
   Box box(*cloned);
+  if (runner.keeper) {
+    // From here the Box owns the keeper: whatever way launch() returns, it is told or swept.
+    box.cgroup_procs_ = cgroup_procs_of(runner);
+    box.keeper_.emplace(std::move(*runner.keeper));
+    runner.keeper.reset();
+    if (Status watching = box.keeper_->watch(box.pid()); !watching) return watching.error();
+  }
   sync_read.reset();
   report_write.reset();
   network_in.reset();
@@ -381,7 +413,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   // (run_box); RemoveCgroup, after the box's end, is the BoxCgroup's destructor.
   for (auto step = clone_step + 1; step != plan.steps.end(); ++step) {
     if (step->side != Side::Runner || step->action == Action::RelayTerminal ||
-        step->action == Action::RemoveCgroup)
+        step->action == Action::RemoveCgroup || step->action == Action::SweepBox)
       continue;
     Status status = run_runner_step(runner, *step, box.pid(), sync_write.get());
     if (!status) {

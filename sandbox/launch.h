@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "fd.h"
+#include "keeper.h"
 #include "net.h"
 #include "plan.h"
 #include "result.h"
@@ -48,6 +49,8 @@ class Box {
   // On a terminal: the master of the box's pty (-1 otherwise), and taking it over for the relay.
   int terminal() const { return terminal_.get(); }
   Fd take_terminal() { return std::move(terminal_); }
+  // Without --pid: the box's session and cgroup are swept once its first process has ended
+  // (keeper.h); poll_exit and wait_exit do it before they return.
 
  private:
   friend Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
@@ -57,6 +60,9 @@ class Box {
   std::optional<BoxSubnet> subnet_;
   std::vector<std::string> notes_;
   Fd terminal_;
+  std::optional<Keeper> keeper_;
+  std::vector<std::string> cgroup_procs_;
+  void sweep();
 };
 
 // `box_signal_mask` is the mask the box's command starts with (the runner's mask before it

@@ -116,6 +116,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   append(plan, *cgroup_steps, Action::SweepStaleCgroups);  // rmdir what SIGKILLed runners left
   append(plan, *cgroup_steps, Action::CreateCgroup);       // mkdir, limits
   append(plan, *terminal_steps, Action::OpenTerminal);     // the box's pty, on a terminal
+  plan_keeper(spec, plan);                                 // without --pid: the keeper
   SANDBOX_TRY(plan_process(spec, plan));                   // clone, die with runner, fds, wait
   append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
   SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
@@ -146,6 +147,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   append(plan, *terminal_steps, Action::NewSession);          // setsid, the pty as stdio
   SANDBOX_TRY(plan_exec(spec, plan));                         // execve
   append(plan, *terminal_steps, Action::RelayTerminal);       // while the box runs
+  plan_sweep(spec, plan);                                     // without --pid: what is left
   append(plan, *cgroup_steps, Action::RemoveCgroup);          // after the box's end
   return plan;
 }
@@ -158,6 +160,10 @@ std::string_view action_label(Action action) {
       return "create the box's cgroup";
     case Action::OpenTerminal:
       return "open the box's terminal";
+    case Action::StartKeeper:
+      return "start the keeper";
+    case Action::SweepBox:
+      return "end what the box left";
     case Action::BindConsole:
       return "bind /dev/console";
     case Action::NewSession:

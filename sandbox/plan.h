@@ -33,6 +33,7 @@ enum class Action {
   SweepStaleCgroups,    // runner: rmdir cgroups of runners that were SIGKILLed
   CreateCgroup,         // runner: mkdir the box's cgroup(s), write the limits
   OpenTerminal,         // runner, on a terminal: the box's pty, with nslab's modes and size
+  StartKeeper,          // runner, without --pid: fork the keeper (keeper.h)
   Clone,                // clone3 with the namespace flags
   DieWithRunner,        // prctl(PR_SET_PDEATHSIG) + getppid() check
   CloseInheritedFds,    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
@@ -63,6 +64,7 @@ enum class Action {
   NewSession,  // setsid(); on a terminal, the pty becomes the controlling terminal and stdio
   Exec,
   RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
+  SweepBox,       // runner, without --pid, after the box's first process ended: its session
   RemoveCgroup,   // runner, after the box ended: kill what is left, rmdir
 };
 

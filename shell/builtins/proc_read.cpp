@@ -43,6 +43,15 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   auto ppid = number<pid_t>(rest.substr(0, rest.find(' ')));
   if (!ppid) return std::nullopt;
   st.ppid = *ppid;
+  // " PGRP SESSION ...", when present.
+  for (pid_t* field : {&st.pgrp, &st.session}) {
+    size_t space = rest.find(' ');
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+    auto value = number<pid_t>(rest.substr(0, rest.find(' ')));
+    if (!value) break;
+    *field = *value;
+  }
   return st;
 }
 

@@ -26,6 +26,8 @@ struct ProcStat {
   std::string comm;
   char state = '?';  // R running, S sleeping, D disk wait, Z zombie, T stopped, I idle, ...
   pid_t ppid = 0;
+  pid_t pgrp = 0;     // 0 when the line stops after PPID
+  pid_t session = 0;  // the session leader's pid (setsid(2)); 0 likewise
 };
 
 std::optional<ProcStat> parse_proc_stat(std::string_view text);

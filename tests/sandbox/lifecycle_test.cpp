@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -34,21 +35,21 @@ size_t line_count(const std::string& text) {
 }
 
 // Starts a box in a forked "runner" process that calls launch() directly (optionally without
-// the step that ties the box to the runner), and returns {runner pid, box pid}.
-std::pair<pid_t, pid_t> launch_in_child(bool die_with_runner) {
-  sandbox::Spec spec;
-  spec.mount = spec.pid = spec.proc = true;
+// one step of its plan), and returns {runner pid, box pid}. By default a --pid box that sleeps.
+std::pair<pid_t, pid_t> launch_in_child(std::optional<sandbox::Action> without,
+                                        sandbox::Spec spec = {}) {
+  if (spec.command.shell_commands.empty()) {
+    spec.mount = spec.pid = spec.proc = true;
+    spec.command.shell_commands = "sleep 1000";
+  }
   spec.command.kind = sandbox::CommandKind::ShellCommands;
-  spec.command.shell_commands = "sleep 1000";
   spec.tinysh_path = testing::bin("tinysh");
   auto plan = sandbox::plan(spec, sandbox::current_caller());
   REQUIRE(plan.ok());
-  if (!die_with_runner) {
+  if (without) {
     auto& steps = plan->steps;
     steps.erase(std::remove_if(steps.begin(), steps.end(),
-                               [](const sandbox::Step& s) {
-                                 return s.action == sandbox::Action::DieWithRunner;
-                               }),
+                               [&](const sandbox::Step& s) { return s.action == *without; }),
                 steps.end());
   }
   int report[2];
@@ -200,11 +201,83 @@ TEST_CASE("every box process dies when the runner is SIGKILLed") {
   CHECK(all_gone);
 }
 
+// tinysh processes whose command line holds `marker` and that still run (not zombies): the
+// runner and its keeper have the marker in theirs too.
+std::vector<pid_t> running_with(const std::string& marker) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    std::string cmdline = testing::read_file("/proc/" + name + "/cmdline");
+    if (cmdline.find(marker) != std::string::npos &&
+        testing::read_file("/proc/" + name + "/comm") == "tinysh\n" && !testing::zombie_or_gone(pid))
+      found.push_back(pid);
+  }
+  return found;
+}
+
+TEST_CASE("without --pid, what a box started in the background ends with it") {
+  const std::string marker = fmt::format("1000.{}", ::getpid());
+  // As any user: --uts needs --user without root.
+  std::vector<std::string> flags = have_root() ? std::vector<std::string>{"--uts"}
+                                               : std::vector<std::string>{"--user", "--uts"};
+  auto r = nslab_run(with(flags, "sleep " + marker + " & echo started"));
+  CHECK(r.out.find("started") != std::string::npos);
+  CHECK(testing::wait_until([&] { return running_with(marker).empty(); }, 5s));
+}
+
+// Whatever a test leaves with `marker` in its command line is killed when the guard goes, so a
+// failed check does not leave sleeping boxes behind.
+struct KillLeftovers {
+  std::string marker;
+  pid_t runner = -1;
+  ~KillLeftovers() {
+    if (runner > 0 && ::kill(runner, SIGKILL) == 0) ::waitpid(runner, nullptr, 0);
+    for (pid_t p : running_with(marker)) ::kill(p, SIGKILL);
+  }
+};
+
+TEST_CASE("without --pid, a box's background processes die when the runner is SIGKILLed") {
+  const std::string marker = fmt::format("1001.{}", ::getpid());
+  KillLeftovers guard{marker};
+  std::vector<std::string> flags = have_root() ? std::vector<std::string>{"--uts"}
+                                               : std::vector<std::string>{"--user", "--uts"};
+  LiveBox box(with(flags, "sleep " + marker + " & sleep " + marker));
+  pid_t pid = box.wait_for_box();
+  REQUIRE(pid > 0);
+  // The box's shell and at least the process it put in the background.
+  REQUIRE(testing::wait_until([&] { return running_with(marker).size() >= 2; }, 10s));
+  REQUIRE(::kill(box.runner(), SIGKILL) == 0);
+  CHECK(box.wait_exit() == 137);
+  CHECK(testing::wait_until([&] { return running_with(marker).empty(); }, 10s));
+}
+
+TEST_CASE("control: without the keeper, a SIGKILLed runner leaves the box's background process") {
+  const std::string marker = fmt::format("1002.{}", ::getpid());
+  KillLeftovers guard{marker};
+  sandbox::Spec spec;
+  spec.uts = spec.user = true;  // any user may run it
+  spec.command.shell_commands = "sleep " + marker + " & sleep " + marker;
+  auto [runner, box] = launch_in_child(sandbox::Action::StartKeeper, spec);
+  guard.runner = runner;
+  REQUIRE(box > 0);
+  REQUIRE(testing::wait_until([&] { return running_with(marker).size() >= 2; }, 10s));
+  ::kill(runner, SIGKILL);
+  ::waitpid(runner, nullptr, 0);
+  guard.runner = -1;
+  // The first process dies with the runner (PR_SET_PDEATHSIG); what it started stays: sleeps of
+  // 1000 s, so what is still there once the first process is gone was left behind.
+  REQUIRE(testing::wait_until([&] { return testing::zombie_or_gone(box); }, 10s));
+  CHECK_FALSE(running_with(marker).empty());
+}
+
 TEST_CASE("the parent-death signal is what ends the box: without that step PID 1 survives") {
   if (!have_root()) return;
   for (bool die_with_runner : {true, false}) {
     CAPTURE(die_with_runner);
-    auto [runner, box] = launch_in_child(die_with_runner);
+    auto [runner, box] = launch_in_child(
+        die_with_runner ? std::nullopt : std::optional(sandbox::Action::DieWithRunner));
     REQUIRE(box > 0);
     ::kill(runner, SIGKILL);
     int status;

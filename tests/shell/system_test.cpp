@@ -217,6 +217,11 @@ TEST_CASE("a stat line's command name ends at the last parenthesis") {
   CHECK(st->comm == "a) b (c)");
   CHECK(st->state == 'S');
   CHECK(st->ppid == 7);
+  CHECK(st->pgrp == 42);
+  CHECK(st->session == 42);
+  auto short_line = tinysh::parse_proc_stat("9 (x) S 1");
+  REQUIRE(short_line.has_value());
+  CHECK(short_line->session == 0);
 
   auto kthread = tinysh::parse_proc_stat("2 (kthreadd) S 0 0 0");
   REQUIRE(kthread.has_value());
