@@ -59,6 +59,13 @@ constexpr std::string_view kNotVisibleHint =
     "visible in this mount namespace, and the host's went with the old root: mount it before "
     "pivot_root (nslab run --proc does)";
 
+// Seen: in a box with its own user and mount namespaces (root there, CAP_SYS_ADMIN) but the
+// host's cgroup namespace, mounting cgroup2 or a v1 hierarchy is EPERM all the same: the kernel
+// asks for CAP_SYS_ADMIN over the user namespace that owns the *cgroup* namespace.
+constexpr std::string_view kCgroupNamespaceHint =
+    "a cgroup filesystem also needs a cgroup namespace owned by this user namespace, and this "
+    "box shares the host's: start it with --cgroup";
+
 constexpr std::string_view kNoAdminHint =
     "this root has no CAP_SYS_ADMIN: nslab takes it from a box without --user, whose root is "
     "the host's root to the kernel; give the box its own root with --user --map-root";
@@ -247,6 +254,8 @@ int call_mount(Args args, const char* source, const std::string& target, const c
   std::string_view type_name = type ? type : "";
   if (err == EPERM && has_sys_admin() && (type_name == "proc" || type_name == "sysfs"))
     return fail_call(args, call, err, kNotVisibleHint);
+  if (err == EPERM && has_sys_admin() && (type_name == "cgroup2" || type_name == "cgroup"))
+    return fail_call(args, call, err, kCgroupNamespaceHint);
   return fail_call(args, call, err, eperm_hint(err, mount_error_hint(err)));
 }
 

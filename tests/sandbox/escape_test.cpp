@@ -291,6 +291,19 @@ TEST_CASE("a root box without --user loses the capabilities that act on the whol
   CHECK(u.out.find("mounted 0") != std::string::npos);
 }
 
+TEST_CASE("a --user box without --cgroup is told that mounting cgroup2 needs a cgroup namespace") {
+  // Any user: root in the box's own user namespace has CAP_SYS_ADMIN there, which is not enough.
+  auto r = nslab_run({"--user", "--map-root", "--mount", "-c",
+                      "mount -t cgroup2 none /mnt; echo mounted $?"});
+  CHECK(r.out.find("mounted 1") != std::string::npos);
+  CHECK(r.err.find("cgroup namespace") != std::string::npos);
+  CHECK(r.err.find("--cgroup") != std::string::npos);
+  // Control: with --cgroup the same mount works, so the hint names what was missing.
+  auto c = nslab_run({"--user", "--map-root", "--mount", "--cgroup", "-c",
+                      "mount -t cgroup2 none /mnt; echo mounted $?"});
+  CHECK(c.out.find("mounted 0") != std::string::npos);
+}
+
 TEST_CASE("control: a box with no namespace, and a --user box, keep the caller's bounding set") {
   if (!have_root()) return;
   std::uint64_t mine = bounding_set_of(::getpid());
