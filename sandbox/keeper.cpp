@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,7 +36,7 @@ std::optional<pid_t> as_pid(std::string_view text) {
 constexpr int kRounds = 50;
 constexpr int kWaitMs = 2000;  // for the killed ones of one round to end
 
-// Reads all of a pipe's end: a byte, or end of file. EINTR is retried.
+// One read, retried on EINTR: some bytes, or end of file (0) once the other end is closed.
 ssize_t read_some(int fd, void* buf, size_t size) {
   ssize_t n;
   do n = ::read(fd, buf, size);
@@ -46,8 +47,10 @@ ssize_t read_some(int fd, void* buf, size_t size) {
 [[noreturn]] void keeper_main(int from_runner, const std::vector<std::string>& cgroup_procs) {
   // Out of the runner's session and process group: what kills those does not reach the keeper.
   ::setsid();
-  ::prctl(PR_SET_NAME, "nslab-keeper");
-  // Nothing of the runner's but the pipe: no terminal, no box pipe, no cgroup file.
+  ::prctl(PR_SET_NAME, kKeeperName);
+  // Named now: whoever lists the runner's children after start() can tell the keeper apart.
+  if (::write(from_runner, "r", 1) != 1) ::_exit(0);
+  // Nothing of the runner's but the socket: no terminal, no box pipe, no cgroup file.
   if (from_runner > 0) ::syscall(SYS_close_range, 0U, static_cast<unsigned>(from_runner - 1), 0U);
   ::syscall(SYS_close_range, static_cast<unsigned>(from_runner + 1), ~0U, 0U);
   sigset_t none;
@@ -123,10 +126,10 @@ void plan_keeper(const Spec& spec, Plan& plan) {
   if (spec.pid) return;
   plan.steps.push_back(
       {Action::StartKeeper, Side::Runner,
-       "pipe2(keeper_pipe); fork() → keeper: setsid(); read(keeper_pipe) until the runner says "
-       "\"done\" or dies (end of file)",
+       "socketpair(keeper_socket); fork() → keeper: setsid(); read(keeper_socket) until the runner "
+       "says \"done\" or dies (end of file)",
        "without --pid nothing ends the box's background processes with it: if the runner is "
-       "killed, a keeper in a session of its own sees its pipe close and kills the box's session"
+       "killed, a keeper in a session of its own sees its socket close and kills the box's session"
        " and cgroup"});
 }
 
@@ -135,7 +138,7 @@ void plan_sweep(const Spec& spec, Plan& plan) {
   plan.steps.push_back(
       {Action::SweepBox, Side::Runner,
        "pidfd_open() + pidfd_send_signal(SIGKILL) for every process of the box's session (and "
-       "cgroup), until none is left; write(keeper_pipe, \"done\"); waitpid(keeper)",
+       "cgroup), until none is left; write(keeper_socket, \"done\"); waitpid(keeper)",
        "the box's first process has ended: what it left running in the background goes too, as "
        "a PID namespace would have done"});
   plan.notes.push_back(
@@ -146,8 +149,11 @@ void plan_sweep(const Spec& spec, Plan& plan) {
 }
 
 Result<Keeper> Keeper::start(std::vector<std::string> cgroup_procs) {
+  // A stream socket pair, not a pipe: the keeper answers once it has its name, and still reads
+  // end of file when the runner's end closes with the runner.
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) < 0) return make_error("pipe2(keeper)", errno);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) < 0)
+    return make_error("socketpair(keeper)", errno);
   Fd from_runner(ends[0]), to_keeper(ends[1]);
   auto forked = sys::fork_process();
   if (!forked) return forked.error();
@@ -155,7 +161,11 @@ Result<Keeper> Keeper::start(std::vector<std::string> cgroup_procs) {
     to_keeper.reset();
     keeper_main(from_runner.get(), cgroup_procs);
   }
-  return Keeper(*forked, std::move(to_keeper));
+  Keeper keeper(*forked, std::move(to_keeper));
+  char ready = 0;
+  if (read_some(keeper.to_keeper_.get(), &ready, 1) != 1)
+    return make_error("read(keeper_socket)", errno ? errno : EPIPE);
+  return keeper;
 }
 
 Keeper::Keeper(Keeper&& other) noexcept
@@ -166,14 +176,15 @@ Keeper::~Keeper() {
 }
 
 Status Keeper::watch(pid_t box) {
-  if (::write(to_keeper_.get(), &box, sizeof box) != static_cast<ssize_t>(sizeof box))
-    return make_error("write(keeper_pipe)", errno);
+  // MSG_NOSIGNAL: a keeper killed from outside must not take the runner with it (SIGPIPE).
+  if (::send(to_keeper_.get(), &box, sizeof box, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof box))
+    return make_error("write(keeper_socket)", errno);
   return ok();
 }
 
 void Keeper::done() {
   if (pid_ <= 0) return;
-  [[maybe_unused]] ssize_t n = ::write(to_keeper_.get(), "d", 1);
+  [[maybe_unused]] ssize_t n = ::send(to_keeper_.get(), "d", 1, MSG_NOSIGNAL);
   to_keeper_.reset();
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {

@@ -10,7 +10,7 @@
 //   - when the box's first process has ended, the runner kills what is left (SweepBox);
 //   - when the runner itself is killed (SIGKILL, which it cannot catch), a keeper does: a small
 //     process forked by the runner before the clone, in a session of its own, that blocks on a
-//     pipe from the runner. The kernel closes the runner's end when the runner dies, however it
+//     socket from the runner. The kernel closes the runner's end when the runner dies, however it
 //     dies; end of file without the runner's "done" means: end the box now.
 // Why not a subreaper (PR_SET_CHILD_SUBREAPER) alone: the box's orphans would come to the
 // runner while it lives, but once the runner is gone they go on to its parent, and the lesson
@@ -28,6 +28,9 @@
 #include "result.h"
 
 namespace sandbox {
+
+// The keeper's name (comm), set before Keeper::start() returns: it is the runner's child too.
+inline constexpr const char* kKeeperName = "nslab-keeper";
 
 // The processes (not zombies) whose session is `session`, and those listed in the given
 // cgroup.procs files, without the caller.

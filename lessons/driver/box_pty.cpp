@@ -180,8 +180,16 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   session.send(fmt::format("echo ::nslab:\"{}\":$?\r", session.next_marker_));
   auto ready = session.await_marker(session.next_marker_++, "the box's shell to start", timeout);
   if (!ready) return ready.error();
-  auto kids = children_of(pid);
-  if (!kids.empty()) session.box_ = kids.front();
+  // The runner's children: the box's first process and, without --pid, the keeper it forked
+  // before the clone (sandbox/keeper.h), which is not the box.
+  for (pid_t kid : children_of(pid)) {
+    std::ifstream comm(fmt::format("/proc/{}/comm", kid));
+    std::string name;
+    std::getline(comm, name);
+    if (name == "nslab-keeper") continue;
+    session.box_ = kid;
+    break;
+  }
   // The runner prints the veth line once the box runs: just before the shell's first answer, or
   // just after it. Wait for it, and count it as read so that no command's output holds it.
   if (std::find(flags.begin(), flags.end(), "--veth") != flags.end()) {
