@@ -1,5 +1,7 @@
 #include "check.h"
 
+#include "lesson_needs.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -111,10 +113,10 @@ int run_check(const CheckOptions& options) {
       continue;
     }
     const auto& lesson = *loaded.lesson;
-    if (lessons::needs_root(lesson) && ::geteuid() != 0) {
+    if (LessonHere here = lesson_here(needs_of(file.number, lesson)); here.needs_sudo) {
       ++failed;
-      fmt::print("lesson {} ({}.md): FAILED, it needs root here: run nslab check with sudo\n",
-                 file.number, file.name);
+      fmt::print("lesson {} ({}.md): FAILED, it needs root here ({}): run nslab check with sudo\n",
+                 file.number, file.name, here.answer.because);
       continue;
     }
     if (options.verbose)

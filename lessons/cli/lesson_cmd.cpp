@@ -17,6 +17,7 @@
 #include "box_flags.h"
 #include "catalog.h"
 #include "guided.h"
+#include "lesson_needs.h"
 #include "steps.h"
 #include "terminal_out.h"
 
@@ -51,9 +52,10 @@ std::string sudo_prefix(bool needs_root) {
   return needs_root ? "sudo " : "";
 }
 
-bool lesson_needs_root(const lessons::LessonFile& file) {
+// Whether a lesson needs sudo here, from its own flags and this host's files (lesson_here()).
+bool needs_sudo(const lessons::LessonFile& file) {
   auto loaded = lessons::load_lesson(file);
-  return loaded.lesson && lessons::needs_root(*loaded.lesson);
+  return loaded.lesson && lesson_here(needs_of(file.number, *loaded.lesson)).needs_sudo;
 }
 
 // Ignores SIGPIPE while it lives: a closed stdout is then an error the screen notices
@@ -140,9 +142,9 @@ int run_lesson_command(const LessonOptions& options) {
   if (mode == lessons::Mode::Guided && !::isatty(0)) {
     fmt::print(stderr,
                "nslab lesson: guided mode waits for your keys, but stdin is not a terminal. "
-               "Watch it play with `nslab lesson {0} --auto`, or verify it with `nslab check "
+               "Watch it play with `{1} lesson {0} --auto`, or verify it with `{1} check "
                "{0}`.\n",
-               file.number);
+               file.number, lessons::command_name());
     return 2;
   }
   auto loaded = lessons::load_lesson(file);
@@ -151,13 +153,20 @@ int run_lesson_command(const LessonOptions& options) {
     return 1;
   }
   const lessons::Lesson& lesson = *loaded.lesson;
-  if (lessons::needs_root(lesson) && ::geteuid() != 0) {
-    fmt::print(stderr,
-               "nslab lesson: lesson {} needs root: its boxes create namespaces that only root "
-               "may create here (no --user). Run it with: sudo {} lesson {}\n",
-               file.number, lessons::self_exe(), file.number);
+  const std::string nslab = lessons::command_name();
+  LessonHere here = lesson_here(needs_of(file.number, lesson));
+  if (here.needs_sudo) {
+    fmt::print(stderr, "nslab lesson: lesson {} needs root here: {}.\nRun it with: sudo {} lesson {}\n",
+               file.number, here.answer.because, nslab, file.number);
     return 1;
   }
+  if (here.answer.verdict == sandbox::Verdict::Wont)
+    // The doctor may not see everything (a kernel's own rule, a security module): the boxes
+    // themselves say what fails, and the lesson goes on to show it.
+    fmt::print(stderr,
+               "nslab lesson: lesson {} will probably fail here: {}.\nThe fix: {}. (`{} doctor` "
+               "checks this machine.)\n",
+               file.number, here.answer.because, here.answer.fix, nslab);
 
   auto size = terminal_size();
   int width = size ? size->ws_col : 80;
@@ -207,11 +216,13 @@ int run_lesson_command(const LessonOptions& options) {
   settings.lesson_number = file.number;
   settings.next_lesson = next;
   settings.screen_is_terminal = ::isatty(1);
-  settings.sudo = sudo_prefix(next && lesson_needs_root(*(it + 1)));
+  settings.nslab = nslab;
+  settings.sudo = sudo_prefix(false);
+  settings.next_sudo = sudo_prefix(next && needs_sudo(*(it + 1)));
   if (it != all.begin()) {
     // What the previous lesson's box saw, so the probe table marks what this one changed.
     auto previous = lessons::load_lesson(*(it - 1));
-    if (previous.lesson) settings.previous_flags = previous.lesson->first_flags();
+    if (previous.lesson) settings.previous_flags = previous.lesson->last_flags();
   }
 
   IgnoreSigpipe no_sigpipe;
@@ -232,7 +243,7 @@ int run_lesson_command(const LessonOptions& options) {
     // run_lesson() has unwound: its box is ended. The terminal comes back as it was.
     if (keys) keys->restore();
     status = stopped.status;
-    std::string again = fmt::format("{}nslab lesson {}", settings.sudo, file.number);
+    std::string again = fmt::format("{}{} lesson {}", settings.sudo, nslab, file.number);
     if (status == 0)
       out.write(fmt::format("\nLesson stopped; the box is gone. `{}` starts it again.\n", again));
     else if (status == 128 + SIGINT)
@@ -274,9 +285,12 @@ int run_landing() {
                dir);
     return 1;
   }
-  const bool root = ::geteuid() == 0;
+  // One probe of this host for every lesson's needs, then each lesson's answer (lesson_here()).
+  auto all_needs = needs_of_lessons(dir);
+  std::vector<sandbox::Need> every_need;
+  for (const auto& n : all_needs) every_need.insert(every_need.end(), n.needs.begin(), n.needs.end());
+  auto facts = sandbox::probe_host("/", sandbox::current_identity(), every_need);
   fmt::print("Lessons:\n");
-  bool any_root = false;
   std::vector<int> need_root;  // the lessons that need root here
   for (const auto& file : files) {
     auto loaded = lessons::load_lesson(file);
@@ -285,32 +299,33 @@ int run_landing() {
                  file.name);
       continue;
     }
-    bool needs = lessons::needs_root(*loaded.lesson);
+    bool needs = lesson_here(facts, needs_of(file.number, *loaded.lesson)).needs_sudo;
     if (needs) need_root.push_back(file.number);
-    any_root |= needs && !root;
-    fmt::print("  {:>2} {} {}\n", file.number, needs && !root ? '*' : ' ',
+    fmt::print("  {:>2} {} {}\n", file.number, needs ? '*' : ' ',
                short_title(loaded.lesson->title));
   }
-  if (any_root) fmt::print("  * needs root here: run it with sudo\n");
+  if (!need_root.empty()) fmt::print("  * needs root here: run it with sudo\n");
   auto sudo_for = [&](int number) {
     return sudo_prefix(std::find(need_root.begin(), need_root.end(), number) != need_root.end());
   };
-  const std::string sudo_any = sudo_prefix(any_root || !need_root.empty());
+  const std::string sudo_any = sudo_prefix(!need_root.empty());
+  const std::string nslab = lessons::command_name();
   int first = files.front().number;
   int start = std::any_of(files.begin(), files.end(),
                           [](const lessons::LessonFile& f) { return f.number == 1; })
                   ? 1
                   : first;
   std::vector<std::pair<std::string, std::string>> rows = {
-      {fmt::format("{}nslab lesson {}", sudo_for(start), start), "guided, one step at a time"}};
+      {fmt::format("{}{} lesson {}", sudo_for(start), nslab, start),
+       "guided, one step at a time"}};
   if (first < start)
-    rows.push_back({fmt::format("{}nslab lesson {}", sudo_for(first), first),
+    rows.push_back({fmt::format("{}{} lesson {}", sudo_for(first), nslab, first),
                     "or first the baseline: no isolation at all"});
-  rows.push_back({sudo_any + "nslab lesson N --auto", "plays by itself (--speed 2: faster)"});
+  rows.push_back({sudo_any + nslab + " lesson N --auto", "plays by itself (--speed 2: faster)"});
   rows.push_back(
-      {sudo_any + "nslab lesson N --record F.cast", "a recording for asciinema play F.cast"});
-  rows.push_back({sudo_any + "nslab check", "checks every lesson, unattended"});
-  rows.push_back({"nslab --help", "every command (run, explain, doctor, ...)"});
+      {sudo_any + nslab + " lesson N --record F.cast", "a recording for asciinema play F.cast"});
+  rows.push_back({sudo_any + nslab + " check", "checks every lesson, unattended"});
+  rows.push_back({nslab + " --help", "every command (run, explain, doctor, ...)"});
   size_t widest = 0;
   for (const auto& r : rows) widest = std::max(widest, r.first.size());
   fmt::print("\nStart with:\n");

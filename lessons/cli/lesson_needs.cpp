@@ -63,4 +63,32 @@ sandbox::Answer judge(const sandbox::HostFacts& facts, const LessonNeeds& lesson
   return sandbox::meet_all(facts, lesson.needs);
 }
 
+sandbox::HostFacts as_root(sandbox::HostFacts facts) {
+  facts.who.euid = 0;
+  facts.cap_sys_admin = facts.cap_net_admin = true;
+  return facts;
+}
+
+sandbox::HostFacts as_user(sandbox::HostFacts facts) {
+  if (facts.who.euid == 0) facts.who.euid = 65534;
+  facts.cap_sys_admin = facts.cap_net_admin = false;
+  return facts;
+}
+
+bool root_only(const sandbox::HostFacts& facts, const LessonNeeds& lesson) {
+  return judge(as_user(facts), lesson).verdict == sandbox::Verdict::Wont &&
+         judge(as_root(facts), lesson).verdict != sandbox::Verdict::Wont;
+}
+
+LessonHere lesson_here(const sandbox::HostFacts& facts, const LessonNeeds& lesson) {
+  LessonHere here{judge(facts, lesson)};
+  here.needs_sudo = here.answer.verdict == sandbox::Verdict::Wont && !facts.privileged() &&
+                    root_only(facts, lesson);
+  return here;
+}
+
+LessonHere lesson_here(const LessonNeeds& lesson) {
+  return lesson_here(sandbox::probe_host("/", sandbox::current_identity(), lesson.needs), lesson);
+}
+
 }  // namespace nslab::cli

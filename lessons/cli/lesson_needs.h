@@ -33,4 +33,21 @@ std::vector<LessonNeeds> needs_of_lessons(const std::string& dir);
 // The host's answer for one lesson: "won't" with the reason and the fix when a need is not met.
 sandbox::Answer judge(const sandbox::HostFacts& facts, const LessonNeeds& lesson);
 
+// The same host as root would see it: euid 0 with CAP_SYS_ADMIN and CAP_NET_ADMIN; and as a
+// user without either (uid 65534 when the facts are root's). Pure.
+sandbox::HostFacts as_root(sandbox::HostFacts facts);
+sandbox::HostFacts as_user(sandbox::HostFacts facts);
+// Root gets further with this lesson here than a user does. Pure.
+bool root_only(const sandbox::HostFacts& facts, const LessonNeeds& lesson);
+
+// A lesson on this host for the one who runs nslab, and whether sudo is the way: the one answer
+// `nslab lesson`, `nslab check`, `nslab lessons` and the doctor give.
+struct LessonHere {
+  sandbox::Answer answer;   // for the caller
+  bool needs_sudo = false;  // the caller's answer is "won't" and root's is not
+};
+LessonHere lesson_here(const sandbox::HostFacts& facts, const LessonNeeds& lesson);
+// Probes only the files the lesson's needs depend on, as the current user.
+LessonHere lesson_here(const LessonNeeds& lesson);
+
 }  // namespace nslab::cli

@@ -56,11 +56,13 @@ int run_lessons(const LessonsOptions& options) {
     }
     const auto& lesson = *loaded.lesson;
     fmt::print("{:>2}  {}\n", file.number, without_number(lesson.title));
-    std::string who = !lessons::needs_root(lesson) ? "runs as any user"
-                      : root                       ? "needs root (you are)"
-                             : "needs root: sudo nslab lesson " + std::to_string(file.number);
     auto mine = std::find_if(needs.begin(), needs.end(),
                              [&](const LessonNeeds& n) { return n.number == file.number; });
+    bool needs_root = mine != needs.end() && root_only(facts, *mine);
+    std::string who = !needs_root ? "runs as any user"
+                      : root      ? "needs root (you are)"
+                                  : fmt::format("needs root: sudo {} lesson {}",
+                                                lessons::command_name(), file.number);
     std::vector<std::string> uses;
     std::string here;
     if (mine != needs.end()) {
@@ -75,7 +77,8 @@ int run_lessons(const LessonsOptions& options) {
     fmt::print("    {} · {}\n", who, here);
     if (!uses.empty()) fmt::print("    uses {}\n", fmt::join(uses, " "));
   }
-  fmt::print("\nStart one with: nslab lesson N   (nslab check N checks it without you)\n");
+  fmt::print("\nStart one with: {0} lesson N   ({0} check N checks it without you)\n",
+             lessons::command_name());
   return broken ? 1 : 0;
 }
 

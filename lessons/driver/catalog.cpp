@@ -1,5 +1,7 @@
 #include "catalog.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -39,6 +41,32 @@ std::string self_exe() {
   std::error_code ec;
   auto path = fs::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("nslab") : path.string();
+}
+
+std::string command_name() {
+  std::error_code ec;
+  const fs::path self = fs::weakly_canonical(self_exe(), ec);
+  if (const char* path = std::getenv("PATH")) {
+    std::string_view rest = path;
+    while (!rest.empty()) {
+      size_t colon = rest.find(':');
+      std::string_view dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (dir.empty()) continue;
+      fs::path candidate = fs::path(dir) / "nslab";
+      if (::access(candidate.c_str(), X_OK) != 0) continue;
+      // The first nslab PATH finds is what `nslab` runs: this one or another.
+      return fs::weakly_canonical(candidate, ec) == self ? "nslab" : self.string();
+    }
+  }
+  fs::path cwd = fs::current_path(ec);
+  if (!ec && cwd != "/") {
+    fs::path relative = self.lexically_relative(cwd);
+    // "nslab" alone would be looked up on PATH: the shell needs "./nslab".
+    if (!relative.empty() && *relative.begin() != "..")
+      return relative.has_parent_path() ? relative.string() : "./" + relative.string();
+  }
+  return self.string();
 }
 
 std::string default_lessons_dir() {

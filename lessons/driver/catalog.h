@@ -27,6 +27,9 @@ std::string default_lessons_dir();
 
 // The running nslab (/proc/self/exe): the driver starts boxes with this very binary.
 std::string self_exe();
+// How a person types this nslab: "nslab" when PATH finds this very file, else its path, relative
+// to the working directory when it lies below it ("build/bin/nslab").
+std::string command_name();
 
 struct LoadedLesson {
   LessonFile file;

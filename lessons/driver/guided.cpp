@@ -814,8 +814,8 @@ bool LessonObserver::enter_live_shell(BoxSession& box, std::string_view purpose)
   if (end == ShellEnd::BoxEnded) {
     write(styled(std::string(sgr::bold) + std::string(sgr::red),
                  "The box's shell has ended, and the box with it.") +
-          fmt::format(" Start the lesson again with: {}nslab lesson {}\n", settings_.sudo,
-                      settings_.lesson_number));
+          fmt::format(" Start the lesson again with: {}{} lesson {}\n", settings_.sudo,
+                      settings_.nslab, settings_.lesson_number));
     throw LessonStopped{1};
   }
   // Whatever the student left running or half-typed is dropped, and the driver's next command
@@ -972,9 +972,9 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
       if (!m->seen.empty()) write(indent_lines(first_lines(m->seen, 8), "    "));
     }
     write(
-        fmt::format("  `{}nslab check {} -v` shows every command it types; `{}nslab doctor` "
+        fmt::format("  `{0}{1} check {2} -v` shows every command it types; `{0}{1} doctor` "
                     "what this machine supports.\n",
-                    settings_.sudo, settings_.lesson_number, settings_.sudo));
+                    settings_.sudo, settings_.nslab, settings_.lesson_number));
   }
   if (recap_) {
     if (settings_.mode == Mode::Guided && !challenge_seen_ && problems.empty()) {
@@ -989,11 +989,13 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
   }
   write("\n");
   if (challenge_seen_ && !challenge_passed_)
-    write(fmt::format("The challenge is still open: {}nslab lesson {} to try it again.\n",
-                      settings_.sudo, settings_.lesson_number));
+    write(fmt::format("The challenge is still open: {}{} lesson {} to try it again.\n",
+                      settings_.sudo, settings_.nslab, settings_.lesson_number));
   if (settings_.next_lesson)
     write(
-        fmt::format("Next: {}\n", styled(sgr::bold, fmt::format("{}nslab lesson {}", settings_.sudo,
+        fmt::format("Next: {}\n", styled(sgr::bold, fmt::format("{}{} lesson {}",
+                                                                settings_.next_sudo,
+                                                                settings_.nslab,
                                                                 *settings_.next_lesson))));
   else
     write("That was the last lesson.\n");

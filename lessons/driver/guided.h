@@ -127,7 +127,9 @@ struct ScreenSettings {
   int lesson_number = 0;
   std::optional<int> next_lesson;   // the number of the lesson after this one
   bool screen_is_terminal = false;  // stdout: may erase a line it wrote
-  std::string sudo;                 // "sudo " when the next command needs it, else ""
+  std::string nslab = "nslab";      // how the student calls nslab: its path when not on PATH
+  std::string sudo;                 // "sudo " when this lesson's commands need it, else ""
+  std::string next_sudo;            // the same for the next lesson
   bool probes = true;               // the standard probes' table when the first box starts
   // The previous lesson's flags, to mark what this lesson changed in that table.
   std::optional<std::vector<std::string>> previous_flags;

@@ -345,6 +345,15 @@ std::vector<std::string> Lesson::first_flags() const {
   return {};
 }
 
+std::vector<std::string> Lesson::last_flags() const {
+  std::vector<std::string> last;
+  for (const auto& s : steps)
+    if (s.kind != Step::Kind::Challenge)
+      for (const auto& a : s.actions)
+        if (a.kind == Action::Kind::StartBox) last = a.flags;
+  return last;
+}
+
 const Step* Lesson::challenge() const {
   for (const auto& s : steps)
     if (s.kind == Step::Kind::Challenge) return &s;
@@ -365,25 +374,6 @@ std::string describe(const std::vector<ParseError>& errors, std::string_view fil
   std::string out;
   for (const auto& e : errors) out += fmt::format("{}:{}: {}\n", file, e.line, e.message);
   return out;
-}
-
-bool needs_root(const Lesson& lesson) {
-  for (const auto& s : lesson.steps) {
-    for (const auto& a : s.actions) {
-      if (a.kind != Action::Kind::StartBox) continue;
-      // Any id map but "root inside = me outside" is written by root only (or newuidmap).
-      if (has(a.flags, "--map-uid") || has(a.flags, "--map-gid")) return true;
-      // A user namespace does not give cgroup limits (a cgroup must be delegated to the user,
-      // which nslab does not assume) nor a veth, whose host end lives in the host's namespace.
-      for (const char* flag : {"--pids", "--memory", "--cpus", "--veth"})
-        if (has(a.flags, flag)) return true;
-      bool isolates = false;
-      for (const auto& w : a.flags) isolates |= starts_with(w, "--") && w != "--map-root";
-      // Without a user namespace of its own, creating any other namespace needs CAP_SYS_ADMIN.
-      if (isolates && !has(a.flags, "--user") && !has(a.flags, "--all")) return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace nslab::lessons

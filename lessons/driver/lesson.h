@@ -69,6 +69,9 @@ struct Lesson {
 
   // The first box's flags: what the lesson as a whole turns on.
   std::vector<std::string> first_flags() const;
+  // The last box's before the challenge: where the lesson left the student, which the next
+  // lesson's probe table compares with.
+  std::vector<std::string> last_flags() const;
   const Step* challenge() const;
   const Step* recap() const;
 };
@@ -90,9 +93,5 @@ std::optional<Expectation> parse_expectation(std::string_view line, std::string&
 
 // "line 12: ..." for each error, one per line.
 std::string describe(const std::vector<ParseError>& errors, std::string_view file);
-
-// What a lesson needs from the host, from its boxes' flags: root, unless every box either turns
-// nothing on or starts with its own user namespace mapping only the caller.
-bool needs_root(const Lesson& lesson);
 
 }  // namespace nslab::lessons

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>
@@ -521,26 +522,37 @@ TEST_CASE("without root a lesson whose boxes need it says so and how to run it")
     MESSAGE("skipped: needs root to become another user, with setpriv");
     return;
   }
-  auto as_nobody = [](std::vector<std::string> args) {
+  // From "/", where the way to call nslab is its whole path (it is not on PATH).
+  auto as_nobody = [](std::vector<std::string> args, std::string cwd = "/") {
     std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                      testing::bin("nslab")};
     argv.insert(argv.end(), args.begin(), args.end());
-    return testing::run(argv, {.timeout = 20s});
+    return testing::run(argv, {.timeout = 20s, .cwd = cwd});
   };
-  auto r = as_nobody({"lesson", "1", "--auto"});
+  // Lesson 4 makes a box without --user, and a map of a range of ids: root's alone.
+  auto r = as_nobody({"lesson", "4", "--auto"});
   if (r.status() == 126 || r.status() == 127) {
     MESSAGE("skipped: nobody cannot run " << testing::bin("nslab") << " here");
     return;
   }
   INFO(r.out, r.err);
   CHECK(r.status() == 1);
-  CHECK(r.err.find("lesson 1 needs root") != std::string::npos);
-  CHECK(r.err.find("sudo " + testing::bin("nslab") + " lesson 1") != std::string::npos);
+  CHECK(r.err.find("lesson 4 needs root here") != std::string::npos);
+  CHECK(r.err.find("without --user need root") != std::string::npos);  // the reason
+  CHECK(r.err.find("sudo " + testing::bin("nslab") + " lesson 4") != std::string::npos);
   CHECK(r.out.empty());
-  // The control: lesson 0 turns nothing on, so nobody may take it.
-  auto zero = as_nobody({"lesson", "0", "--auto", "--speed", "50"});
-  CHECK(zero.err.find("needs root") == std::string::npos);
-  CHECK(zero.out.find("Lesson 0") != std::string::npos);
+  // From the build directory, the command is what a person types there.
+  std::string build_dir = std::filesystem::path(testing::bin("nslab")).parent_path().parent_path();
+  auto here = as_nobody({"lesson", "4", "--auto"}, build_dir);
+  CHECK(here.err.find("Run it with: sudo bin/nslab lesson 4\n") != std::string::npos);
+  // The control: lesson 1's boxes have a user namespace of their own, so nobody may take it to
+  // the end, and the next lesson is offered without sudo.
+  auto one = as_nobody({"lesson", "1", "--auto", "--speed", "50"});
+  INFO(one.out, one.err);
+  CHECK(one.err.find("needs root") == std::string::npos);
+  CHECK(one.out.find("Lesson 1") != std::string::npos);
+  CHECK(one.out.find("Next: " + testing::bin("nslab") + " lesson 2") != std::string::npos);
+  CHECK(one.status() == 0);
 }
 
 TEST_CASE("a lesson that does not exist is refused with the way to list them") {

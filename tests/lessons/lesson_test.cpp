@@ -114,6 +114,17 @@ TEST_CASE("a valid lesson parses into title, intro, steps, recap and challenge")
   CHECK(l.first_flags().size() == 3);
 }
 
+TEST_CASE("the next lesson compares with the last box before the challenge, not the first") {
+  std::string text = replace(kValid, "## Recap\n",
+                             "## Second step\n\n```flags\n--uts --mount\n```\n\n```box\nls\n```"
+                             "\n\n## Recap\n");
+  text = replace(text, "```solution\n", "```flags\n--user --map-root\n```\n\n```solution\n");
+  auto parsed = parse_lesson(text);
+  REQUIRE(parsed.lesson);
+  CHECK(parsed.lesson->first_flags() == std::vector<std::string>{"--uts", "--hostname", "tinyhost"});
+  CHECK(parsed.lesson->last_flags() == std::vector<std::string>{"--uts", "--mount"});
+}
+
 TEST_CASE("blocks in other languages are prose and never run") {
   auto text = replace(kValid, "Some prose.\n", "Some prose.\n\n```c\nint x;\n```\n");
   auto r = parse_lesson(text);
@@ -289,23 +300,6 @@ TEST_CASE("judging: contains, lacks, matches per line, comparisons and statuses"
   auto v = judge(*parse_expectation("host contains tinyhost", why), o);
   CHECK(v.expected == "the host's output contains \"tinyhost\"");
   CHECK(v.seen == "vm");
-}
-
-TEST_CASE(
-    "lessons that need root: any namespace without a user namespace, a range map, limits or a "
-    "veth") {
-  auto flags = [](const std::string& f) {
-    std::string text = kValid;
-    return *parse_lesson(replace(text, "--uts --hostname tinyhost", f)).lesson;
-  };
-  CHECK_FALSE(needs_root(flags("")));
-  CHECK(needs_root(flags("--uts")));
-  CHECK_FALSE(needs_root(flags("--user --map-root --uts --mount --pivot")));
-  CHECK(needs_root(flags("--user --map-uid 0:100000:65536")));
-  // Limits and a veth need root even with a user namespace; the same box without them does not.
-  CHECK(needs_root(flags("--all --pids 10")));
-  CHECK(needs_root(flags("--all --veth")));
-  CHECK_FALSE(needs_root(flags("--all")));
 }
 
 TEST_CASE("the screen replay keeps what a person reads of tinysh's line editor") {

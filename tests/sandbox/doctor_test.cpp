@@ -856,6 +856,14 @@ TEST_CASE("the real lessons on pure v2: root runs them all, a user in a session 
   CHECK(has(four.fix, "sudo"));
   auto report = nslab::cli::doctor_report(user, all, false);
   CHECK(report.status == 1);
+
+  // One answer to "does it need sudo here", asked of the same facts as the user and as root.
+  CHECK(nslab::cli::lesson_here(user, real_lesson(all, 4)).needs_sudo);
+  CHECK_FALSE(nslab::cli::lesson_here(user, real_lesson(all, 1)).needs_sudo);  // control
+  CHECK(nslab::cli::root_only(user, real_lesson(all, 4)));
+  CHECK(nslab::cli::root_only(root, real_lesson(all, 4)));  // root's facts seen as a user's
+  CHECK_FALSE(nslab::cli::root_only(root, real_lesson(all, 3)));
+  CHECK_FALSE(nslab::cli::lesson_here(root, real_lesson(all, 4)).needs_sudo);  // root is root
 }
 
 TEST_CASE("a lesson whose flags block is malformed is named as broken, not judged") {
