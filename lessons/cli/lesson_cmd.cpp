@@ -304,11 +304,13 @@ int run_landing() {
     fmt::print("  {:>2} {} {}\n", file.number, needs ? '*' : ' ',
                short_title(loaded.lesson->title));
   }
-  if (!need_root.empty()) fmt::print("  * needs root here: run it with sudo\n");
+  if (!need_root.empty()) fmt::print("  * needs root here: run it with sudo {} lesson N\n",
+                                     lessons::command_name());
   auto sudo_for = [&](int number) {
     return sudo_prefix(std::find(need_root.begin(), need_root.end(), number) != need_root.end());
   };
-  const std::string sudo_any = sudo_prefix(!need_root.empty());
+  // For "lesson N", the star above says which N need sudo.
+  const std::string sudo_any = sudo_prefix(false);
   const std::string nslab = lessons::command_name();
   int first = files.front().number;
   int start = std::any_of(files.begin(), files.end(),
