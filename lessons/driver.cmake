@@ -11,7 +11,10 @@ add_library(lesson_driver STATIC
   driver/guided.cpp
   driver/asciicast.cpp
   driver/terminal_out.cpp
-  driver/side_by_side.cpp driver/probes.cpp
+  driver/side_by_side.cpp
+  driver/probes.cpp
+  driver/pager.cpp
+  driver/prose.cpp
 )
 target_include_directories(lesson_driver PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/driver)
 target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt-header-only util)

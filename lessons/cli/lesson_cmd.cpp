@@ -209,6 +209,11 @@ int run_lesson_command(const LessonOptions& options) {
   screen.paced = mode == lessons::Mode::Auto;
   screen.wait_for_real = mode == lessons::Mode::Auto && !recording;
   screen.speed = options.speed;
+  if (!recording && size && ::isatty(1)) {
+    // A screen that follows its terminal: paged in guided mode, resized in both.
+    screen.height = mode == lessons::Mode::Guided ? size->ws_row : 0;
+    screen.follow_size = true;
+  }
   lessons::TerminalOut out(screen, cast ? &*cast : nullptr);
 
   lessons::ScreenSettings settings;
@@ -240,8 +245,10 @@ int run_lesson_command(const LessonOptions& options) {
     status = outcome.passed() ? 0 : 1;
     to_the_end = true;
   } catch (const lessons::LessonStopped& stopped) {
-    // run_lesson() has unwound: its box is ended. The terminal comes back as it was.
+    // run_lesson() has unwound: its box is ended. The terminal comes back as it was, and the
+    // last words do not wait at a "more" line.
     if (keys) keys->restore();
+    out.on_page_full(nullptr);
     status = stopped.status;
     std::string again = fmt::format("{}{} lesson {}", settings.sudo, nslab, file.number);
     if (status == 0)

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <exception>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -102,169 +103,11 @@ char Keyboard::key() {
 
 // --- Pure parts ---------------------------------------------------------------------------------
 
-int text_columns(std::string_view text) {
-  return static_cast<int>(text::code_points(text));
-}
-
 namespace {
 
 using text::split_lines;
 using text::starts_with;
 using text::trim;
-
-// The marker of a list item ("- ", "* ", "12. ") at the start of `line`, or 0.
-size_t list_marker(std::string_view line) {
-  if (starts_with(line, "- ") || starts_with(line, "* ") || starts_with(line, "+ ")) return 2;
-  size_t d = 0;
-  while (d < line.size() && line[d] >= '0' && line[d] <= '9') ++d;
-  if (d > 0 && d + 1 < line.size() && line[d] == '.' && line[d + 1] == ' ') return d + 2;
-  return 0;
-}
-
-// Inline Markdown of one word on a color terminal: `code` and **bold** lose their marks and get
-// a style; the styles may run across words, so each word closes what it opened and the next one
-// opens it again.
-struct InlineStyle {
-  bool code = false;
-  bool bold = false;
-
-  std::string open() const {
-    std::string s;
-    if (code) s += sgr::cyan;
-    if (bold) s += sgr::bold;
-    return s;
-  }
-
-  std::string render(std::string_view word, int& columns) {
-    std::string out = open();
-    columns = 0;
-    for (size_t i = 0; i < word.size(); ++i) {
-      char c = word[i];
-      if (c == '`') {
-        code = !code;
-        out += sgr::reset;
-        out += open();
-        continue;
-      }
-      if (!code && c == '*' && i + 1 < word.size() && word[i + 1] == '*') {
-        bold = !bold;
-        ++i;
-        out += sgr::reset;
-        out += open();
-        continue;
-      }
-      out += c;
-      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++columns;
-    }
-    if (code || bold) out += sgr::reset;
-    return out;
-  }
-};
-
-// Fills `words` into lines of `width` columns; the first line starts after `first_indent`, the
-// others after `indent` spaces.
-std::string fill(const std::vector<std::string_view>& words, int width,
-                 const std::string& first_indent, const std::string& indent, bool color) {
-  InlineStyle style;
-  std::string out = first_indent;
-  int col = text_columns(first_indent);
-  bool line_empty = true;
-  for (auto word : words) {
-    int w = 0;
-    std::string shown = color ? style.render(word, w) : std::string(word);
-    if (!color) w = text_columns(word);
-    if (!line_empty && col + 1 + w > width) {
-      out += '\n';
-      out += indent;
-      col = static_cast<int>(indent.size());
-      line_empty = true;
-    }
-    if (!line_empty) {
-      out += ' ';
-      ++col;
-    }
-    out += shown;
-    col += w;
-    line_empty = false;
-  }
-  out += '\n';
-  return out;
-}
-
-}  // namespace
-
-std::string wrap_prose(std::string_view markdown, int width, bool color) {
-  if (width < 20) width = 20;
-  auto lines = split_lines(markdown);
-  std::string out;
-  std::vector<std::string_view> words;
-  std::string first_indent, indent;
-  auto flush = [&] {
-    if (!words.empty()) out += fill(words, width, first_indent, indent, color);
-    words.clear();
-    first_indent.clear();
-    indent.clear();
-  };
-  auto add_words = [&](std::string_view text) {
-    size_t i = 0;
-    while (i < text.size()) {
-      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-      size_t j = i;
-      while (j < text.size() && text[j] != ' ' && text[j] != '\t') ++j;
-      if (j > i) words.push_back(text.substr(i, j - i));
-      i = j;
-    }
-  };
-  for (size_t k = 0; k < lines.size(); ++k) {
-    std::string_view line = lines[k];
-    std::string_view t = trim(line);
-    if (starts_with(t, "```") || starts_with(t, "~~~")) {
-      // A documentation block: as written, indented, up to its closing fence.
-      flush();
-      std::string_view fence = t.substr(0, 3);
-      for (++k; k < lines.size() && !starts_with(trim(lines[k]), fence); ++k) {
-        std::string shown = "    " + std::string(lines[k]);
-        out += color ? std::string(sgr::dim) + shown + std::string(sgr::reset) : shown;
-        out += '\n';
-      }
-      continue;
-    }
-    if (t.empty()) {
-      flush();
-      if (!out.empty() && !starts_with(std::string_view(out).substr(out.size() - 1), "\n\n") &&
-          (out.size() < 2 || out.substr(out.size() - 2) != "\n\n"))
-        out += '\n';
-      continue;
-    }
-    if (t[0] == '|') {  // a table row: as written
-      flush();
-      out += std::string(t) + "\n";
-      continue;
-    }
-    if (t[0] == '#') {  // a heading inside the prose
-      flush();
-      std::string title(trim(t.substr(t.find_first_not_of('#'))));
-      out += color ? std::string(sgr::bold) + title + std::string(sgr::reset) : title;
-      out += '\n';
-      continue;
-    }
-    if (size_t m = list_marker(t)) {
-      flush();
-      size_t lead = line.size() - line.substr(line.find_first_not_of(' ')).size();
-      first_indent = std::string(lead, ' ') + std::string(t.substr(0, m));
-      indent = std::string(lead + m, ' ');
-      add_words(t.substr(m));
-      continue;
-    }
-    add_words(t);
-  }
-  flush();
-  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
-    out.pop_back();
-  return out;
-}
-
-namespace {
 
 // Where the marker answers ("::nslab:N:S" at the start of a line) begin and end in `raw`.
 struct Answer {
@@ -444,6 +287,12 @@ LessonObserver::LessonObserver(const Lesson& lesson, ScreenSettings settings,
                                const DriverConfig& config, TerminalOut& out, Keyboard* keys)
     : lesson_(lesson), settings_(std::move(settings)), config_(config), out_(out), keys_(keys) {
   for (const auto& s : lesson.steps) steps_total_ += s.kind == Step::Kind::Step;
+  if (keys_ && settings_.mode == Mode::Guided) out_.on_page_full([this] { more(); });
+}
+
+LessonObserver::~LessonObserver() {
+  out_.on_page_full(nullptr);
+  out_.keep_transcript(nullptr);
 }
 
 void LessonObserver::check_stop() {
@@ -494,35 +343,126 @@ char LessonObserver::choose(std::string_view hint, std::string_view keys) {
   // Before the hint shows: keys pressed while the step ran (a second Enter) are dropped, so
   // none of them skips a step the student has not seen.
   keys_->single_keys(Keyboard::Typeahead::Discard);
-  write("\n" + styled(sgr::dim, hint));
+  out_.prompt("\n" + styled(sgr::dim, fit_keys_line(hint, out_.width())));
   for (;;) {
     char k = keys_->key();
     check_stop();
     if (keys.find(k) != std::string_view::npos) {
       // The hint has done its work: on a terminal it is erased and the cursor goes back to the
       // blank line above it, so the screen reads as if it had never been there.
-      write(settings_.screen_is_terminal ? "\r\x1b[K\x1b[A" : "\n");
+      out_.prompt(settings_.screen_is_terminal ? "\r\x1b[K\x1b[A" : "\n");
+      out_.page_starts();
       return k;
     }
   }
 }
 
-void LessonObserver::between_steps(std::string_view next) {
+void LessonObserver::more() {
+  // While a stop unwinds (q, Ctrl-C), what the box's end still writes does not wait for a key.
+  if (std::uncaught_exceptions() > 0) return;
+  keys_->single_keys(Keyboard::Typeahead::Discard);
+  out_.prompt(styled(std::string(sgr::dim) + "\x1b[7m", fit_keys_line(kMoreLine, out_.width())));
+  for (;;) {
+    char k = keys_->key();
+    check_stop();
+    if (k != ' ' && k != '\n' && k != 'q' && k != 'Q') continue;
+    out_.prompt(settings_.screen_is_terminal ? "\r\x1b[K" : "\n");
+    if (k == 'q' || k == 'Q') {
+      out_.on_page_full(nullptr);
+      throw LessonStopped{0};
+    }
+    if (k == ' ')
+      out_.page_starts();
+    else
+      out_.one_more_line();
+    return;
+  }
+}
+
+void LessonObserver::new_screen(std::string label) {
+  screens_.push_back({std::move(label), {}});
+  out_.keep_transcript(&screens_.back().text);
+  viewing_ = 0;
+}
+
+void LessonObserver::show_screen_again(size_t index) {
+  if (index >= screens_.size()) return;
+  const Screen& screen = screens_[index];
+  out_.prompt("\n" + styled(std::string(sgr::bold) + std::string(sgr::yellow),
+                            rule("Again: " + screen.label, out_.width())) +
+              "\n");
+  out_.replay(screen.text);
+  out_.prompt("\n" + styled(std::string(sgr::bold) + std::string(sgr::yellow),
+                            rule("End of " + screen.label, out_.width())) +
+              "\n");
+}
+
+void LessonObserver::between_steps(std::string_view next, bool a_step) {
   if (settings_.mode == Mode::Auto) {
     out_.pause(Pacing::before_step);
     check_stop();
     return;
   }
+  if (skip_to_ > 0) {
+    // Running the steps before the one the student asked for: they have to run (each builds
+    // on the box of the one before), unseen; b and 1-9 show them afterwards.
+    if (a_step && steps_shown_ < skip_to_) return;
+    out_.set_muted(false);
+    int last = steps_shown_ - (a_step ? 1 : 0);
+    std::string ran = last == skipped_from_
+                          ? fmt::format("Step {} ran without being shown", last)
+                          : fmt::format("Steps {} to {} ran without being shown", skipped_from_,
+                                        last);
+    write("\n" + styled(sgr::dim, wrap_prose("(" + ran + ": b or a step's number shows it.)",
+                                              prose_width(), false)));
+    skip_to_ = 0;
+    return;
+  }
   for (;;) {
     bool shell = box_ != nullptr;
-    std::string hint =
-        fmt::format("Enter: {}{} · q: quit", next, shell ? " · s: shell in the box" : "");
-    char k = choose(hint, shell ? "\nsSqQ" : "\nqQ");
+    std::string hint = fmt::format("Enter: {}{} · ?: more keys · q: quit", next,
+                                   shell ? " · s: shell in the box" : "");
+    char k = choose(hint, "\nsSqQ?rRbBpP123456789");
     if (k == 'q' || k == 'Q') throw LessonStopped{0};
     if (k == '\n') return;
-    // The box belongs to run_lesson(), which shows it to observers as const so they do not end
-    // it; the live shell only types into its terminal and reads what it draws.
-    enter_live_shell(const_cast<BoxSession&>(*box_), "explore");
+    if (k == '?') {
+      out_.prompt(
+          "\n" +
+          wrap_prose("Enter: go on · s: a shell in the box, to look around (Ctrl-] comes back) · "
+                     "r: this step again · b: the step before (again: the one before that) · "
+                     "1 to 9: that step (a later one runs the steps before it unseen) · q: quit "
+                     "(the box goes with the lesson) · Space at a \"more\" line: the next page",
+                     prose_width(), false));
+      continue;
+    }
+    size_t current = screens_.empty() ? 0 : screens_.size() - 1;
+    if (k == 'r' || k == 'R') {
+      show_screen_again(current);
+    } else if (k == 'b' || k == 'B' || k == 'p' || k == 'P') {
+      viewing_ = viewing_ == 0 ? current : viewing_;
+      if (viewing_ > 0) --viewing_;
+      show_screen_again(viewing_);
+    } else if (k >= '1' && k <= '9') {
+      int wanted = k - '0';
+      if (wanted < static_cast<int>(screens_.size())) {
+        show_screen_again(static_cast<size_t>(wanted));
+      } else if (a_step && wanted == steps_shown_) {
+        return;
+      } else if (a_step && wanted <= steps_total_) {
+        skip_to_ = wanted;
+        skipped_from_ = steps_shown_;
+        out_.set_muted(true);
+        return;
+      } else {
+        out_.prompt("\n" +
+                    styled(sgr::dim, fmt::format("(No step {} to go to from here.)", wanted)) +
+                    "\n");
+      }
+    } else if (shell) {
+      // The box belongs to run_lesson(), which shows it to observers as const so they do not
+      // end it; the live shell only types into its terminal and reads what it draws.
+      enter_live_shell(const_cast<BoxSession&>(*box_), "explore");
+    }
   }
 }
 
@@ -530,6 +470,7 @@ void LessonObserver::introduce() {
   // For the whole lesson keys are read one by one and not echoed, so a key pressed while a
   // step runs does not land in the middle of its output. Keyboard's destructor restores.
   if (keys_) keys_->single_keys(Keyboard::Typeahead::Keep);
+  new_screen("the introduction");
   write(styled(std::string(sgr::bold) + std::string(sgr::underline), lesson_.title) + "\n");
   show_prose(lesson_.intro);
   if (settings_.mode == Mode::Guided) {
@@ -553,10 +494,12 @@ void LessonObserver::step_started(const Step& step) {
     challenge_seen_ = true;
     between_steps("the challenge");
     label = "Challenge";
+    new_screen("the challenge");
   } else {
     ++steps_shown_;
-    between_steps(steps_shown_ == 1 ? "start" : "next step");
+    between_steps(steps_shown_ == 1 ? "start" : "next step", true);
     label = fmt::format("Step {} of {} · {}", steps_shown_, steps_total_, step.title);
+    new_screen(fmt::format("step {}", steps_shown_));
   }
   write("\n" + styled(std::string(sgr::bold) + std::string(sgr::cyan), rule(label, out_.width())) +
         "\n");
@@ -772,12 +715,18 @@ ShellEnd live_shell(BoxSession& box, Keyboard& keys) {
   // Ctrl-U (cut to the start of an empty line) makes the line editor draw its prompt again.
   write_all(term, "\x15");
   WayBack way_back;
+  int resizes = terminal_resizes();
   char buf[4096];
   for (;;) {
     pollfd fds[2] = {{keys.fd(), POLLIN, 0}, {term, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno != EINTR) return ShellEnd::BoxEnded;
       StopSignals::throw_if_caught();
+      if (terminal_resizes() != resizes) {  // the student's terminal changed size: so does the box's
+        resizes = terminal_resizes();
+        if (::ioctl(keys.fd(), TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+          ::ioctl(term, TIOCSWINSZ, &size);
+      }
       continue;
     }
     if (fds[1].revents) {
@@ -803,12 +752,13 @@ ShellEnd live_shell(BoxSession& box, Keyboard& keys) {
 bool LessonObserver::enter_live_shell(BoxSession& box, std::string_view purpose) {
   write("\n" +
         styled(std::string(sgr::bold) + std::string(sgr::yellow),
-               "The box's shell is yours: " + std::string(purpose) + ".") +
-        "\n" +
-        styled(sgr::dim,
-               "Ctrl-] or exit brings you back to the lesson; Ctrl-C goes to the box's shell.") +
-        "\n");
+               wrap_prose("The box's shell is yours: " + std::string(purpose) + ".",
+                          prose_width(), false)) +
+        styled(sgr::dim, wrap_prose("Ctrl-] or exit brings you back to the lesson; Ctrl-C goes "
+                                    "to the box's shell.",
+                                    prose_width(), false)));
   ShellEnd end = live_shell(box, *keys_);
+  out_.page_starts();
   write("\r\n");
   if (end == ShellEnd::KeyboardGone) throw LessonStopped{128 + SIGHUP};
   if (end == ShellEnd::BoxEnded) {
@@ -982,6 +932,7 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
     } else if (settings_.mode == Mode::Auto) {
       out_.pause(Pacing::before_step);
     }
+    new_screen("the recap");
     write("\n" +
           styled(std::string(sgr::bold) + std::string(sgr::cyan), rule("Recap", out_.width())) +
           "\n");

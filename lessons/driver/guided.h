@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include <termios.h>
 
 #include "lesson.h"
+#include "prose.h"
 #include "steps.h"
 #include "terminal_out.h"
 
@@ -80,14 +82,6 @@ class Keyboard {
 
 // --- Pure parts, unit-tested -------------------------------------------------------------------
 
-// The columns `text` takes (a code point each; no control characters expected).
-int text_columns(std::string_view text);
-
-// Markdown prose for a terminal `width` columns wide: paragraphs and list items wrapped, tables
-// and fenced blocks as written (blocks indented). With `color`, `code` is shown in color and
-// **bold** in bold, without their marks; without, the text stays as written.
-std::string wrap_prose(std::string_view markdown, int width, bool color);
-
 // The prompt and the command of the newest typed command, from everything the box's terminal
 // showed: the first screen line between the last two marker answers (box_pty.h). The prompt
 // is empty when the line does not end with `command`.
@@ -140,6 +134,9 @@ class LessonObserver : public StepObserver {
   // `keys` is needed in guided mode only.
   LessonObserver(const Lesson& lesson, ScreenSettings settings, const DriverConfig& config,
                  TerminalOut& out, Keyboard* keys);
+  ~LessonObserver();
+  LessonObserver(const LessonObserver&) = delete;
+  LessonObserver& operator=(const LessonObserver&) = delete;
 
   // The title and the introduction (and, guided, a key to start).
   void introduce();
@@ -165,8 +162,16 @@ class LessonObserver : public StepObserver {
   void show_prose(std::string_view markdown);
   void prose_up_to(size_t action_index);
   void sync_to(const Action* a);
-  void between_steps(std::string_view next);
+  // Waits for the student's key before what comes `next` (a_step: the next step, which 1-9 may
+  // skip to).
+  void between_steps(std::string_view next, bool a_step = false);
   char choose(std::string_view hint, std::string_view keys);
+  // The screen is full: a "more" line until the student wants the next page or line.
+  void more();
+  // Keeps what the screen shows from now on as the screen called `label` (for b, r and 1-9).
+  void new_screen(std::string label);
+  // Shows screen number `index` again, paged, under a line that says which it is.
+  void show_screen_again(size_t index);
   // Hands the student the box's shell until they come back; ends the lesson when the box ended.
   bool enter_live_shell(BoxSession& box, std::string_view purpose);
   // A typed command as the terminal showed it: prompt, command, output. The last command of a
@@ -209,6 +214,16 @@ class LessonObserver : public StepObserver {
   bool challenge_seen_ = false;
   bool challenge_passed_ = false;
   std::vector<int> missed_lines_;  // of the expectations shown with a ✗
+  // Every screen so far, as written: [0] the introduction, [n] step n, then the challenge. A
+  // deque, so that the one being written stays where TerminalOut keeps appending to it.
+  struct Screen {
+    std::string label;
+    std::string text;
+  };
+  std::deque<Screen> screens_;
+  size_t viewing_ = 0;  // the screen `b` showed last (0: none yet since the last step began)
+  int skip_to_ = 0;     // 1-9 pressed for a later step: the steps before it run unseen
+  int skipped_from_ = 0;
 };
 
 }  // namespace nslab::lessons

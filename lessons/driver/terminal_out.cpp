@@ -1,10 +1,12 @@
 #include "terminal_out.h"
 
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 
 #include "asciicast.h"
 
@@ -63,8 +65,57 @@ std::chrono::milliseconds Pacing::reading(std::string_view prose) {
   return std::min<std::chrono::milliseconds>(t, 6000ms);
 }
 
+namespace {
+
+volatile std::sig_atomic_t g_resizes = 0;
+std::sig_atomic_t g_resizes_seen = 0;  // by width(): the size was read after that many
+
+void on_winch(int) {
+  g_resizes = g_resizes + 1;
+}
+
+}  // namespace
+
+int terminal_resizes() {
+  return g_resizes;
+}
+
 TerminalOut::TerminalOut(Options options, CastWriter* cast) : options_(options), cast_(cast) {
   if (options_.speed <= 0) options_.speed = 1;
+  rows_.set_width(options_.width);
+  if (options_.follow_size) {
+    struct ::sigaction sa {};
+    sa.sa_handler = on_winch;
+    sigemptyset(&sa.sa_mask);
+    // A read of a key goes on after a resize; a pause (nanosleep) returns EINTR and pause()
+    // sleeps the rest.
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGWINCH, &sa, &old_winch_);
+    g_resizes_seen = g_resizes;
+  }
+}
+
+TerminalOut::~TerminalOut() {
+  if (options_.follow_size) ::sigaction(SIGWINCH, &old_winch_, nullptr);
+}
+
+int TerminalOut::width() const {
+  if (options_.follow_size && g_resizes != g_resizes_seen) {
+    g_resizes_seen = g_resizes;
+    winsize ws{};
+    if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+      options_.width = ws.ws_col;
+      if (options_.height > 0) options_.height = ws.ws_row;
+      rows_.set_width(options_.width);
+    }
+  }
+  return options_.width;
+}
+
+int TerminalOut::page_rows() const {
+  width();  // a resize changes the height too
+  // The rows above the one the "more" line takes.
+  return options_.height - 1;
 }
 
 bool TerminalOut::color() const {
@@ -89,9 +140,37 @@ void TerminalOut::to_stdout(std::string_view text) {
   }
 }
 
+void TerminalOut::paged_to_stdout(std::string_view text) {
+  if (muted_) return;
+  if (options_.height < 3 || !more_) {
+    to_stdout(text);
+    return;
+  }
+  while (!text.empty() && !stdout_broken_) {
+    // The screen is full since the last key: the student reads it before more comes. (Only
+    // when there is more: the end of a lesson does not wait.)
+    if (rows_.rows() >= page_rows()) more_();
+    size_t cut = rows_.feed_until(text, page_rows());
+    if (cut == std::string_view::npos || cut == text.size()) {
+      to_stdout(text);
+      return;
+    }
+    to_stdout(text.substr(0, cut));
+    text.remove_prefix(cut);
+  }
+}
+
+void TerminalOut::replay(std::string_view transcript) {
+  std::string* sink = transcript_;
+  transcript_ = nullptr;
+  paged_to_stdout(transcript);
+  transcript_ = sink;
+}
+
 void TerminalOut::write(std::string_view text) {
   if (text.empty()) return;
-  to_stdout(text);
+  if (transcript_) transcript_->append(text);
+  paged_to_stdout(text);
   if (cast_) {
     std::string crlf = with_crlf(text);
     cast_->output(clock_s_, options_.cast_color ? crlf : without_sgr(crlf));
@@ -123,8 +202,12 @@ bool TerminalOut::pause(std::chrono::milliseconds at_speed_one) {
   timespec left{};
   left.tv_sec = static_cast<time_t>(seconds);
   left.tv_nsec = static_cast<long>((seconds - static_cast<double>(left.tv_sec)) * 1e9);
-  // EINTR: a signal (Ctrl-C) came; the caller decides what it means.
-  return ::nanosleep(&left, &left) == 0;
+  for (;;) {
+    int resizes = g_resizes;
+    if (::nanosleep(&left, &left) == 0) return true;
+    // A resize only: sleep the rest. Another signal (Ctrl-C): the caller decides what it means.
+    if (errno != EINTR || g_resizes == resizes) return false;
+  }
 }
 
 }  // namespace nslab::lessons

@@ -11,8 +11,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include <signal.h>
+
+#include "pager.h"
 
 namespace nslab::lessons {
 
@@ -64,9 +69,16 @@ class TerminalOut {
     bool paced = false;          // auto mode: keys one by one, pauses
     bool wait_for_real = false;  // the screen waits as the virtual clock advances
     double speed = 1.0;          // 2: everything twice as fast
+    // Guided mode on a terminal: the screen's rows (0: no paging), and whether the size follows
+    // the terminal when it is resized (SIGWINCH), as at a projector whose resolution changes.
+    int height = 0;
+    bool follow_size = false;
   };
 
   TerminalOut(Options options, CastWriter* cast);
+  ~TerminalOut();
+  TerminalOut(const TerminalOut&) = delete;
+  TerminalOut& operator=(const TerminalOut&) = delete;
 
   // Writes `text` (with colors, "\n" line ends) now.
   void write(std::string_view text);
@@ -78,7 +90,26 @@ class TerminalOut {
   bool pause(std::chrono::milliseconds at_speed_one);
 
   double seconds() const { return clock_s_; }  // the virtual clock
-  int width() const { return options_.width; }
+  // The screen's width now (it follows a resize when Options::follow_size).
+  int width() const;
+
+  // Paging (Options::height): when a write would fill the screen since the last page_starts(),
+  // the text stops there and `more` runs (it shows kMoreLine, waits for a key, and calls
+  // page_starts() or one_more_line()); then the rest is written.
+  void on_page_full(std::function<void()> more) { more_ = std::move(more); }
+  // The student pressed a key: what they see now is read, a new page starts.
+  void page_starts() { rows_.reset(); }
+  void one_more_line() { rows_.reset(page_rows() - 1); }
+  // Everything written from now on is also appended to *sink (nullptr: nowhere).
+  void keep_transcript(std::string* sink) { transcript_ = sink; }
+  // Writes an earlier transcript again, paged, without keeping it a second time.
+  void replay(std::string_view transcript);
+  // A line for the student that is neither kept, counted nor recorded: a hint waiting for a key.
+  void prompt(std::string_view text) {
+    if (!muted_) to_stdout(text);
+  }
+  // While muted nothing reaches the screen (a transcript is still kept).
+  void set_muted(bool muted) { muted_ = muted; }
   // Colors for layouts that differ with and without them (side by side): those of the cast when
   // recording, else those of the screen.
   bool color() const;
@@ -88,11 +119,22 @@ class TerminalOut {
 
  private:
   void to_stdout(std::string_view text);
+  void paged_to_stdout(std::string_view text);
+  int page_rows() const;
 
-  Options options_;
+  mutable Options options_;  // width and height change with the terminal
   CastWriter* cast_;
   double clock_s_ = 0;
   bool stdout_broken_ = false;
+  mutable RowCounter rows_{80};
+  std::function<void()> more_;
+  std::string* transcript_ = nullptr;
+  bool muted_ = false;
+  struct ::sigaction old_winch_ {};
 };
+
+// How many times the terminal was resized since the program started (SIGWINCH, while a
+// TerminalOut follows the size): the live shell passes a new size on to the box's terminal.
+int terminal_resizes();
 
 }  // namespace nslab::lessons

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -36,10 +37,11 @@ using testing::split_lines;
 // it (like tests/support/pty_session.h, plus the terminal's modes, to see that they come back).
 class Student {
  public:
-  explicit Student(const std::vector<std::string>& args) {
+  explicit Student(const std::vector<std::string>& args, int columns = 100, int rows = 40)
+      : columns_(columns), rows_(rows) {
     winsize ws{};
-    ws.ws_row = 40;
-    ws.ws_col = 100;
+    ws.ws_row = static_cast<unsigned short>(rows);
+    ws.ws_col = static_cast<unsigned short>(columns);
     pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
@@ -73,7 +75,8 @@ class Student {
     }
   }
 
-  // Waits until `text` appears (colors aside) after what the last call found.
+  // Waits until `text` appears (colors aside) after what the last call found. A step longer
+  // than the screen stops at a "more" line: the student reads on with Space, unless told not to.
   bool sees(std::string_view text, std::chrono::milliseconds timeout = 20s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -84,8 +87,44 @@ class Student {
       }
       if (std::chrono::steady_clock::now() >= deadline) return false;
       pump(50ms);
+      if (pages_on_) {
+        size_t more = screen_.find("-- more --", std::max(matched_, more_seen_));
+        if (more != std::string::npos) {
+          more_seen_ = more + 1;
+          ++mores_;
+          press(" ");
+        }
+      }
     }
   }
+  void pages_on(bool on) { pages_on_ = on; }
+  int mores() const { return mores_; }  // the more lines read on from
+  void resize(int columns, int rows) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(rows);
+    ws.ws_col = static_cast<unsigned short>(columns);
+    ::ioctl(master_, TIOCSWINSZ, &ws);  // the kernel sends SIGWINCH to the foreground group
+    columns_ = columns;
+    rows_ = rows;
+  }
+  // The lines of the screen written after what the last call found, colors aside.
+  std::vector<std::string> lines_since(size_t from) const {
+    std::vector<std::string> lines;
+    std::string line;
+    for (size_t i = from; i < screen_.size(); ++i) {
+      char c = screen_[i];
+      if (c == '\r') continue;
+      if (c == '\n') {
+        lines.push_back(line);
+        line.clear();
+      } else {
+        line += c;
+      }
+    }
+    lines.push_back(line);
+    return lines;
+  }
+  size_t position() const { return matched_; }
 
   // Waits for `prefix` followed by a number and the end of its line; the number.
   std::optional<int> sees_number_after(const std::string& prefix,
@@ -139,6 +178,10 @@ class Student {
     screen_ = without_sgr(raw_);  // what the student reads, colors aside
   }
 
+  int columns_, rows_;
+  bool pages_on_ = true;
+  size_t more_seen_ = 0;
+  int mores_ = 0;
   int master_ = -1;
   pid_t pid_ = -1;
   bool reaped_ = false;
@@ -161,7 +204,7 @@ pid_t ask_box_pid(Student& s) {
 // --- Pure parts ---------------------------------------------------------------------------------
 
 TEST_CASE(
-    "prose is wrapped to the width, list items hang, tables and code blocks stay as written") {
+    "prose is wrapped to the width, list items hang, code blocks stay as written") {
   std::string md =
       "A UTS namespace holds two strings: the host name and the NIS domain name, nothing else "
       "at all.\n"
@@ -186,7 +229,7 @@ TEST_CASE(
   CHECK(lines[0] == "A UTS namespace holds two strings: the");
   CHECK(out.find("\n- What you saw: the same `hostname`\n  probe") != std::string::npos);
   CHECK(out.find("\n- Short.\n") != std::string::npos);
-  CHECK(out.find("\n| probe | reads |\n|-------|-------|\n") != std::string::npos);
+  CHECK(out.find("\n  probe  reads\n  ────────────\n") != std::string::npos);  // a table
   CHECK(out.find("\n    a line in a documentation block that is longer than forty columns, "
                  "kept\n") != std::string::npos);
   CHECK(out.find("```") == std::string::npos);
@@ -403,6 +446,73 @@ TEST_CASE("guided lesson 1: steps on Enter, a live shell and back, the challenge
   CHECK((s.local_modes() & (ICANON | ECHO)) == (ICANON | ECHO));
 }
 
+namespace {
+
+// The widest line of `lines` that is text (lines carrying cursor movements are skipped).
+int widest(const std::vector<std::string>& lines) {
+  int most = 0;
+  for (const auto& l : lines)
+    if (l.find('\x1b') == std::string::npos) most = std::max(most, text_columns(l));
+  return most;
+}
+
+size_t count_newlines(const std::string& text, size_t from, size_t to) {
+  return static_cast<size_t>(std::count(text.begin() + static_cast<long>(from),
+                                        text.begin() + static_cast<long>(to), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE("guided lesson 1 at 80x24: a step pages, r and b show steps again, a resize re-wraps") {
+  // Lesson 1 runs as any user (its boxes have --user): as root, and as anyone else.
+  Student s({"lesson", "1"}, 80, 24);
+  s.pages_on(false);
+  REQUIRE(s.sees("Enter: start"));
+  s.press("\r");
+  REQUIRE(s.sees("Step 1 of 3"));
+  size_t step_line = s.position();
+  // Step 1 (the probe table, the side by side) is longer than 23 rows: it stops while its
+  // heading is still on the screen.
+  REQUIRE(s.sees("-- more --"));
+  size_t more = s.position();
+  CHECK(count_newlines(s.screen(), step_line, more) <= 22);
+  CHECK(s.screen().find("Enter: next step", step_line) == std::string::npos);  // waiting
+  CHECK(widest(s.lines_since(step_line)) <= 80);
+  s.press(" ");
+  REQUIRE(s.sees("Enter: next step"));
+  size_t hint = s.screen().rfind("Enter: next step");
+  CHECK(s.screen().find('\n', hint) == std::string::npos);  // one line, not wrapped
+  // r: the step again, paged the same way.
+  s.press("r");
+  REQUIRE(s.sees("Again: step 1"));
+  REQUIRE(s.sees("-- more --"));
+  s.press(" ");
+  REQUIRE(s.sees("End of step 1"));
+  REQUIRE(s.sees("Enter: next step"));
+  // b: the introduction, the screen before step 1.
+  s.press("b");
+  REQUIRE(s.sees("Again: the introduction"));
+  REQUIRE(s.sees("Lesson 1 · UTS namespace"));
+  REQUIRE(s.sees("End of the introduction"));
+  REQUIRE(s.sees("Enter: next step"));
+  // ?: every key, said once.
+  s.press("?");
+  REQUIRE(s.sees("this step again"));
+  REQUIRE(s.sees("Enter: next step"));
+  // The control: at 80 columns the prose fills lines wider than 60.
+  CHECK(widest(s.lines_since(step_line)) > 60);
+  // A projector at 60x20: the next step is wrapped and paged for it.
+  s.resize(60, 20);
+  s.press("\r");
+  REQUIRE(s.sees("Step 2 of 3"));
+  size_t step2 = s.position();
+  REQUIRE(s.sees("-- more --"));
+  CHECK(count_newlines(s.screen(), step2, s.position()) <= 18);
+  CHECK(widest(s.lines_since(step2)) <= 60);
+  s.press("q");
+  CHECK(s.exit_status() == 0);
+}
+
 TEST_CASE("guided lesson 1: a challenge left undone is not passed, and the driver says so") {
   if (!testing::is_root()) {
     MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
@@ -513,8 +623,20 @@ TEST_CASE("nslab with no arguments lists the lessons and the command to start") 
   CHECK(r.out.find("nslab lesson 1 ") != std::string::npos);
   CHECK(r.out.find("--auto") != std::string::npos);
   CHECK(r.out.find("--record") != std::string::npos);
-  // The control: a subcommand that does not exist is still an error.
+  // The control: a subcommand that does not exist is still an error, said in plain words.
   CHECK(testing::run({testing::bin("nslab"), "no-such-command"}).status() == 2);
+  auto slip = testing::run({testing::bin("nslab"), "lesson", "abc"});
+  CHECK(slip.status() == 2);
+  CHECK(slip.err.find("the lesson number takes a number, not 'abc'") != std::string::npos);
+  auto typo = testing::run({testing::bin("nslab"), "lsson"});
+  CHECK(typo.status() == 2);
+  CHECK(typo.err.find("did you mean lesson?") != std::string::npos);
+  auto help = testing::run({testing::bin("nslab"), "help", "doctor"});
+  CHECK(help.status() == 0);
+  CHECK(help.out.find("--color") != std::string::npos);
+  auto version = testing::run({testing::bin("nslab"), "--version"});
+  CHECK(version.status() == 0);
+  CHECK(version.out.starts_with("nslab "));
 }
 
 TEST_CASE("without root a lesson whose boxes need it says so and how to run it") {
