@@ -14,6 +14,7 @@ packages=(
   libnl-route-3-dev                    # netlink, for the network lesson
   clang                                # libFuzzer, for the parser's fuzz test
   util-linux iproute2 procps           # unshare, ip, ps: the tests check the kernel with them
+  uidmap                               # newuidmap, newgidmap: lesson 4 maps your /etc/subuid range
   asciinema                            # plays back the recordings of nslab lesson --record
 )
 # Only for the tests: the lessons on Debian's own kernels under qemu (tests/kernels) need the

@@ -343,6 +343,27 @@ void probe_caps(const std::string& root, HostFacts& facts) {
   facts.cap_net_admin = has_cap(kCapNetAdmin);
 }
 
+// Ranges of subordinate ids for the real user, and the setuid helpers that write them.
+void probe_id_ranges(const std::string& root, HostFacts& facts) {
+  std::string name = host_user_name(facts.who.uid).value_or("");
+  auto has = [&](const char* file, uid_t id) {
+    return find_subordinate_ids(read_text(under(root, file)).value_or(""), name, id).has_value();
+  };
+  // Both files are keyed by the user (subgid(5) too), by name or by uid.
+  facts.subordinate_ids = has("/etc/subuid", facts.who.uid) && has("/etc/subgid", facts.who.uid);
+  // Installed setuid (the run itself also wants them owned by root: find_map_helper()).
+  auto setuid_root = [&](const char* helper) {
+    for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/usr/local/bin/"}) {
+      struct stat st {};
+      if (::stat(under(root, std::string(dir) + helper).c_str(), &st) == 0 &&
+          S_ISREG(st.st_mode) && (st.st_mode & S_ISUID))
+        return true;
+    }
+    return false;
+  };
+  facts.map_helpers = setuid_root("newuidmap") && setuid_root("newgidmap");
+}
+
 }  // namespace
 
 HostFacts probe_host(const std::string& root, const Identity& who) {
@@ -355,6 +376,7 @@ HostFacts probe_host(const std::string& root, const Identity& who) {
   probe_root_mount(mount_lines, facts);
   probe_cgroups(root, mountinfo, mount_lines, facts);
   facts.veth_driver = probe_veth(root, who.kernel_release);
+  probe_id_ranges(root, facts);
   return facts;
 }
 
@@ -578,9 +600,17 @@ Answer meet(const HostFacts& facts, Need need) {
                   "run it as root (sudo nslab ...); a box of your own adds --user --map-root");
     case Need::IdRanges:
       if (facts.privileged()) return works();
-      return wont("a normal user can map only its own uid, one id; a map of more ids is written "
-                  "by root only (or newuidmap(1))",
-                  "run it as root (sudo nslab ...), or map only yourself: --map-root");
+      if (facts.subordinate_ids && facts.map_helpers)
+        return rootless("newuidmap and newgidmap write your ranges of /etc/subuid and /etc/subgid");
+      if (!facts.subordinate_ids)
+        return wont("a normal user can map only its own uid, one id, unless /etc/subuid and "
+                    "/etc/subgid give it a range of its own",
+                    "run it as root (sudo nslab ...), or ask root for a range: sudo usermod "
+                    "--add-subuids 100000-165535 --add-subgids 100000-165535 YOU");
+      return wont("your ranges in /etc/subuid are written by newuidmap and newgidmap, which are "
+                  "not installed",
+                  "install them (Debian, Ubuntu: apt install uidmap; Fedora: dnf install "
+                  "shadow-utils), or run it as root (sudo nslab ...)");
     case Need::UtsNamespace:
     case Need::MountNamespace:
     case Need::PidNamespace:
@@ -624,6 +654,7 @@ HostFacts probe_host(const std::string& root, const Identity& who, const std::ve
     if (limits) probe_cgroups(root, mountinfo, mount_lines, facts, controllers);
   }
   if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, who.kernel_release);
+  if (needed({Need::IdRanges})) probe_id_ranges(root, facts);
   return facts;
 }
 
@@ -652,7 +683,8 @@ std::vector<Need> box_needs(const Spec& spec) {
     return map.size() > 1 || std::any_of(map.begin(), map.end(),
                                          [](const IdRange& r) { return r.count > 1; });
   };
-  add(spec.user && (ranges(spec.uid_map) || ranges(spec.gid_map)), Need::IdRanges);
+  add(spec.user && (spec.map_range || ranges(spec.uid_map) || ranges(spec.gid_map)),
+      Need::IdRanges);
   return needs;
 }
 

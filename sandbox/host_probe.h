@@ -92,6 +92,11 @@ struct HostFacts {
 
   VethDriver veth_driver = VethDriver::Unknown;
 
+  // A user's maps of more than its own id (subuid(5)): ranges of subordinate ids for the real
+  // user in /etc/subuid and /etc/subgid, and newuidmap(1) and newgidmap(1) installed setuid root.
+  bool subordinate_ids = false;
+  bool map_helpers = false;
+
   // Root in the sense that matters here: euid 0 with CAP_SYS_ADMIN. Root in a container without
   // CAP_SYS_ADMIN is treated as a normal user who needs a user namespace.
   bool privileged() const { return who.euid == 0 && cap_sys_admin; }

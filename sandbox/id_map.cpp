@@ -165,4 +165,43 @@ std::string format_id_map(const IdMap& map) {
   return text;
 }
 
+std::optional<SubordinateIds> find_subordinate_ids(std::string_view file, std::string_view name,
+                                                   std::uint32_t id) {
+  std::string id_text = std::to_string(id);
+  while (!file.empty()) {
+    size_t end = file.find('\n');
+    std::string_view line = file.substr(0, end);
+    file = end == std::string_view::npos ? std::string_view{} : file.substr(end + 1);
+    size_t a = line.find(':');
+    size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;  // a comment, an empty or a broken line
+    std::string_view who = line.substr(0, a);
+    if (who != name && who != id_text) continue;
+    std::string_view start_text = line.substr(a + 1, b - a - 1);
+    std::string_view count_text = line.substr(b + 1);
+    while (!count_text.empty() && (count_text.back() == ' ' || count_text.back() == '\r'))
+      count_text.remove_suffix(1);
+    SubordinateIds ids;
+    auto s = std::from_chars(start_text.data(), start_text.data() + start_text.size(), ids.start);
+    auto c = std::from_chars(count_text.data(), count_text.data() + count_text.size(), ids.count);
+    if (s.ec != std::errc{} || s.ptr != start_text.data() + start_text.size()) continue;
+    if (c.ec != std::errc{} || c.ptr != count_text.data() + count_text.size()) continue;
+    if (ids.count == 0 || ids.start > UINT32_MAX - ids.count) continue;
+    return ids;
+  }
+  return std::nullopt;
+}
+
+bool helper_may_write(const IdMap& map, std::uint32_t self,
+                      const std::optional<SubordinateIds>& sub) {
+  if (map.empty()) return false;
+  for (const auto& r : map) {
+    if (r.outside == self && r.count == 1) continue;
+    if (!sub || r.outside < sub->start || r.count > sub->count ||
+        r.outside - sub->start > sub->count - r.count)
+      return false;
+  }
+  return true;
+}
+
 }  // namespace sandbox

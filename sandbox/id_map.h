@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,22 @@ Result<IdMap> parse_id_map(std::string_view text, std::string_view what = "id ma
 Status validate_id_map(const IdMap& map, std::string_view what = "id map");
 // The text written to the map file: one "inside outside count" line per range.
 std::string format_id_map(const IdMap& map);
+
+// --- Subordinate ids (subuid(5), subgid(5)) -------------------------------------------------------
+// An unprivileged user may write a map of one id, its own. Ranges of other ids are handed out
+// per user in /etc/subuid and /etc/subgid ("alice:100000:65536"), and the setuid helpers
+// newuidmap(1) and newgidmap(1) write a map for that user when every id it names outside is its
+// own or within its ranges. That is how rootless engines (podman, rootless Docker) map 65536 ids.
+struct SubordinateIds {
+  std::uint32_t start = 0;
+  std::uint32_t count = 0;
+};
+// The first range of `name` (or of the numeric `id`) in the text of /etc/subuid or /etc/subgid.
+std::optional<SubordinateIds> find_subordinate_ids(std::string_view file, std::string_view name,
+                                                   std::uint32_t id);
+// Whether the helper lets this user write `map`: every range outside is `self` alone or lies
+// within `sub`.
+bool helper_may_write(const IdMap& map, std::uint32_t self,
+                      const std::optional<SubordinateIds>& sub);
 
 }  // namespace sandbox

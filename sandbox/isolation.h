@@ -69,9 +69,9 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);
 std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller);
 // The id outside that `inside` stands for through `map`, if it is mapped.
 std::optional<std::uint32_t> outside_id(const IdMap& map, std::uint32_t inside);
-Status write_uid_map(pid_t pid, const IdMap& map);
+Status write_uid_map(pid_t pid, const Plan& plan);
 Status deny_setgroups(pid_t pid);
-Status write_gid_map(pid_t pid, const IdMap& map);
+Status write_gid_map(pid_t pid, const Plan& plan);
 Status become_root_inside(const BoxSetup& box);
 
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).

@@ -194,11 +194,11 @@ Status run_runner_step(RunnerSide& runner, const Step& step, pid_t pid, int rele
     case Action::JoinCgroup:
       return runner.cgroup->join(pid);
     case Action::WriteUidMap:
-      return write_uid_map(pid, plan.uid_map);
+      return write_uid_map(pid, plan);
     case Action::DenySetgroups:
       return deny_setgroups(pid);
     case Action::WriteGidMap:
-      return write_gid_map(pid, plan.gid_map);
+      return write_gid_map(pid, plan);
     case Action::DelegateCgroup:
       return runner.cgroup->delegate(*outside_id(plan.uid_map, 0), *outside_id(plan.gid_map, 0));
     case Action::PlugVeth: {

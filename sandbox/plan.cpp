@@ -37,17 +37,19 @@ Status check_combinations(const Spec& spec, const Caller& caller) {
         "--proc mounts a fresh /proc, which needs the box's own mount table, or it "
         "would cover the host's /proc",
         "add --mount");
-  bool any_map = spec.map_root || !spec.uid_map.empty() || !spec.gid_map.empty();
+  bool any_map =
+      spec.map_root || spec.map_range || !spec.uid_map.empty() || !spec.gid_map.empty();
   if (any_map && !spec.user) return refuse("id maps belong to a user namespace", "add --user");
-  if (spec.map_root && (!spec.uid_map.empty() || !spec.gid_map.empty()))
-    return refuse("--map-root and --map-uid/--map-gid both say what the box's ids map to",
-                  "use either --map-root or --map-uid/--map-gid");
+  if (spec.map_root + spec.map_range + (!spec.uid_map.empty() || !spec.gid_map.empty()) > 1)
+    return refuse(
+        "--map-root, --map-range and --map-uid/--map-gid each say what the box's ids map to",
+        "give one of them");
   if (!caller.privileged && any_namespace && !spec.user)
     return refuse("creating namespaces needs root (CAP_SYS_ADMIN), and nslab runs as uid " +
                       std::to_string(caller.uid),
                   "add --user --map-root: root inside the box is you outside");
   if (spec.user && spec.rootfs() != RootfsKind::Host &&
-      (spec.map_root ? false : spec.uid_map.empty() || spec.gid_map.empty()))
+      (spec.map_root || spec.map_range ? false : spec.uid_map.empty() || spec.gid_map.empty()))
     return refuse(
         "--pivot builds the box's root with files owned by the box's root, which "
         "needs both a uid and a gid map in the user namespace",

@@ -81,6 +81,9 @@ struct Plan {
   std::uint64_t clone_flags = 0;
   IdMap uid_map, gid_map;       // what the parent writes (resolved from --map-root etc.)
   bool deny_setgroups = false;  // unprivileged gid_map writes need setgroups=deny first
+  // A user's map of its subordinate ids is written by these setuid helpers, not by nslab
+  // (empty: nslab writes the map file itself).
+  std::string uid_map_helper, gid_map_helper;
   std::string hostname;         // what sethostname() sets, when SetHostname is planned
   std::vector<Step> steps;
   std::vector<std::string> notes;  // things worth knowing that are not errors

@@ -1,5 +1,6 @@
 #include "spec.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,7 +87,35 @@ Caller current_caller() {
     caller.invoking_name = fmt::format("user{}", caller.invoking_uid);
   }
   for (int fd = 0; fd < 3; ++fd) caller.stdio_terminals[static_cast<size_t>(fd)] = ::isatty(fd);
+  if (!caller.privileged) {
+    // Whose ranges: the real user's, by name or by number (subuid(5) allows both).
+    std::string name = host_user_name(caller.uid).value_or("");
+    auto read = [](const char* path) {
+      std::ifstream in(path);
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str();
+    };
+    caller.subuid = find_subordinate_ids(read("/etc/subuid"), name, caller.uid);
+    // subgid(5) is keyed by the user too (its name or uid), not by a group.
+    caller.subgid = find_subordinate_ids(read("/etc/subgid"), name, caller.uid);
+    caller.newuidmap = find_map_helper("newuidmap");
+    caller.newgidmap = find_map_helper("newgidmap");
+  }
   return caller;
+}
+
+std::string find_map_helper(std::string_view name) {
+  // Where distributions install them (Debian's uidmap package, Fedora's shadow-utils). Not
+  // $PATH: a setuid program is taken from where root put it.
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/usr/local/bin/"}) {
+    std::string path = std::string(dir) + std::string(name);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_ISUID) &&
+        st.st_uid == 0)
+      return path;
+  }
+  return "";
 }
 
 }  // namespace sandbox

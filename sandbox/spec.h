@@ -58,6 +58,9 @@ struct Spec {
   bool ipc = false;
   bool user = false;
   bool map_root = false;
+  // --map-range: root inside and 65535 more ids, all outside the caller's own: root's 100000,
+  // a user's first range of /etc/subuid and /etc/subgid (written through newuidmap(1)).
+  bool map_range = false;
   IdMap uid_map;  // from --map-uid, inside:outside:count
   IdMap gid_map;
   bool cgroup = false;
@@ -94,6 +97,10 @@ struct Caller {
   uid_t invoking_uid = 0;   // the person at the keyboard (SUDO_UID when run under sudo)
   gid_t invoking_gid = 0;
   std::string invoking_name = "root";
+  // The real user's subordinate ids and the setuid helpers that write maps naming them (empty
+  // when not installed): how a user writes a map of more than its own id.
+  std::optional<SubordinateIds> subuid, subgid;
+  std::string newuidmap, newgidmap;
   // Where the box's cgroups would go, and why this caller may not make them there (if so): read
   // from the host by cgroup::find_cgroups() when the spec asks for limits. plan() only reads
   // them, so it stays pure and tests can hand it a fake layout.
@@ -108,6 +115,9 @@ struct Caller {
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER, /etc/passwd, and isatty(3)
 // of fds 0-2.
 Caller current_caller();
+
+// The setuid-root program `name` (newuidmap, newgidmap) where distributions install it, or "".
+std::string find_map_helper(std::string_view name);
 
 // The name /etc/passwd gives a uid, read directly with tinysh's parser: nslab is linked
 // statically, and glibc's getpwuid() would need to load NSS modules at run time.

@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "hints.h"
 
@@ -199,6 +201,46 @@ Result<pid_t> fork_process() {
   pid_t pid = ::fork();
   if (pid < 0) return make_error("fork()", errno);
   return pid;
+}
+
+Result<ProgramRun> run_program(const std::vector<std::string>& argv) {
+  std::string shown = fmt::format("{}", fmt::join(argv, " "));
+  if (int err = injected("run_program")) return make_error("fork() for " + shown, err);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) < 0) return make_error("pipe2() for " + shown, errno);
+  Fd read_end(out[0]), write_end(out[1]);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  char* no_env[] = {nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error("fork() for " + shown, errno);
+  if (pid == 0) {
+    // Only what exec needs, between fork and exec.
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) ::dup2(null, 0);
+    ::dup2(write_end.get(), 1);
+    ::dup2(write_end.get(), 2);
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
+    ::execve(args[0], args.data(), no_env);
+    ::_exit(127);
+  }
+  write_end = Fd();
+  ProgramRun run;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (run.output.size() < 64 * 1024) run.output.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return make_error("waitpid() for " + shown, errno);
+  }
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (run.status == 127 && run.output.empty()) run.output = "could not be started (execve)";
+  return run;
 }
 
 Status fchdir(int dir_fd) {

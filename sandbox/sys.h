@@ -46,6 +46,14 @@ Status cloexec_from(unsigned first);
 
 // For `nslab enter`: a second process joining a running box.
 Result<pid_t> fork_process();
+
+// Runs a program (argv[0] a full path; the environment emptied, fds above 2 closed) and waits
+// for it: its exit status (128+N for signal N) and what it wrote to stdout and stderr.
+struct ProgramRun {
+  int status = 0;
+  std::string output;
+};
+Result<ProgramRun> run_program(const std::vector<std::string>& argv);
 Status fchdir(int dir_fd);
 Status chroot(const char* path);
 // setresuid(uid, uid, uid) / setresgid(gid, gid, gid): all three ids at once.

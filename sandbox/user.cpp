@@ -9,15 +9,19 @@
 //      the parent namespace (an unprivileged user); otherwise a user could drop a supplementary
 //      group that denies it access (CVE-2014-8989). Root skips it so setgroups() keeps working;
 //   3. /proc/PID/gid_map.
-// An unprivileged writer may map exactly one id: its own. Root may map any ranges.
+// An unprivileged writer may map exactly one id: its own. Root may map any ranges. A user's
+// subordinate ids (/etc/subuid) are mapped by the setuid helpers newuidmap(1) and newgidmap(1),
+// which nslab runs in place of writing those two files.
 #include <grp.h>
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "isolation.h"
 #include "sys.h"
@@ -36,6 +40,58 @@ bool maps_inside_root(const IdMap& map) {
   return false;
 }
 
+// The arguments newuidmap(1) and newgidmap(1) take after the PID: "inside outside count" for
+// each range.
+std::vector<std::string> helper_arguments(const IdMap& map) {
+  std::vector<std::string> args;
+  for (const auto& r : map) {
+    args.push_back(std::to_string(r.inside));
+    args.push_back(std::to_string(r.outside));
+    args.push_back(std::to_string(r.count));
+  }
+  return args;
+}
+
+std::string map_call(const IdMap& map, std::string_view file, const std::string& helper) {
+  if (!helper.empty())
+    return fmt::format("{} BOX {}", helper, fmt::join(helper_arguments(map), " "));
+  std::string text = format_id_map(map);
+  text.pop_back();
+  return fmt::format("write(\"/proc/BOX/{}\", \"{}\")", file, text);
+}
+
+// A user's map: its own id alone, written by nslab; or its subordinate ids, written by the
+// helper when it is installed; anything else is refused, with what would make it work.
+Status plan_unprivileged_map(const IdMap& map, std::uint32_t self,
+                             const std::optional<SubordinateIds>& sub, const std::string& helper,
+                             std::string_view kind, std::string& use_helper) {
+  if (map.empty() || maps_only_self(map, self)) return ok();
+  std::string subfile = fmt::format("/etc/sub{}", kind);
+  std::string helper_name = fmt::format("new{}map", kind);
+  Error e = plain_error("", "");
+  e.step = "plan";
+  if (!helper_may_write(map, self, sub)) {
+    e.call = fmt::format("a normal user can map only its own {0} ({1}), one id, or through {2}(1) "
+                         "its range in {3} ({4})",
+                         kind, self, helper_name, subfile,
+                         sub ? fmt::format("{}:{}", sub->start, sub->count) : "none here");
+    e.hint = sub ? "--map-range maps root inside to the start of your range; or use --map-root, "
+                   "or run as root"
+                 : fmt::format("use --map-root, or run as root (ranges of your own need a line "
+                               "in {})", subfile);
+    return e;
+  }
+  if (helper.empty()) {
+    e.call = fmt::format("{} is not installed, and only it may write a map of your range in {}",
+                         helper_name, subfile);
+    e.hint = "install it (Debian, Ubuntu: apt install uidmap; Fedora: dnf install shadow-utils), "
+             "or use --map-root";
+    return e;
+  }
+  use_helper = helper;
+  return ok();
+}
+
 }  // namespace
 
 // A box whose root is the host's uid 0, even in a user namespace of its own, is the host's root
@@ -46,6 +102,10 @@ bool maps_inside_root(const IdMap& map) {
 // writes /proc/sys/kernel/* without a word. So when root itself (not a user through sudo) asks
 // for --map-root, the box's root becomes nobody, which owns nothing on the host.
 constexpr std::uint32_t kNobody = 65534;
+// --map-range: 65536 ids (a uid_t of 16 bits, what most distribution files assume), from
+// useradd's first subordinate id when root writes the map.
+constexpr std::uint32_t kFirstSubordinateId = 100000;
+constexpr std::uint32_t kRangeSize = 65536;
 
 std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller) {
   if (!spec.user) return {};
@@ -54,6 +114,15 @@ std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller) {
   if (spec.map_root && caller.invoking_uid == 0)
     return {{{0, kNobody, 1}}, {{0, kNobody, 1}}};
   if (spec.map_root) return {{{0, caller.invoking_uid, 1}}, {{0, caller.invoking_gid, 1}}};
+  if (spec.map_range) {
+    // Root may use any ids: the range the first user of a Debian or Ubuntu machine gets. A user
+    // uses its own first range (plan_user() says what to do when it has none).
+    if (caller.privileged) return {{{0, kFirstSubordinateId, kRangeSize}}, {{0, kFirstSubordinateId, kRangeSize}}};
+    IdMap uids, gids;
+    if (caller.subuid) uids.push_back({0, caller.subuid->start, std::min(caller.subuid->count, kRangeSize)});
+    if (caller.subgid) gids.push_back({0, caller.subgid->start, std::min(caller.subgid->count, kRangeSize)});
+    return {uids, gids};
+  }
   return {spec.uid_map, spec.gid_map};
 }
 
@@ -68,26 +137,26 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
   std::tie(plan.uid_map, plan.gid_map) = id_maps_for(spec, caller);
   if (!plan.uid_map.empty()) SANDBOX_TRY(validate_id_map(plan.uid_map, "--map-uid"));
   if (!plan.gid_map.empty()) SANDBOX_TRY(validate_id_map(plan.gid_map, "--map-gid"));
-  if (!caller.privileged) {
-    if (!plan.uid_map.empty() && !maps_only_self(plan.uid_map, caller.uid)) {
-      Error e = plain_error(
-          fmt::format("an unprivileged user can map only its own uid ({}), one id", caller.uid),
-          "use --map-root or --map-uid N:" + std::to_string(caller.uid) +
-              ":1; for ranges use newuidmap(1) or run as root");
-      e.step = "plan";
-      return e;
-    }
-    if (!plan.gid_map.empty() && !maps_only_self(plan.gid_map, caller.gid)) {
-      Error e = plain_error(
-          fmt::format("an unprivileged user can map only its own gid ({}), one id", caller.gid),
-          "use --map-root or --map-gid N:" + std::to_string(caller.gid) +
-              ":1; for ranges use newgidmap(1) or run as root");
-      e.step = "plan";
-      return e;
-    }
+  if (spec.map_range && !caller.privileged && (!caller.subuid || !caller.subgid)) {
+    Error e = plain_error(
+        fmt::format("--map-range: {} has no range of subordinate {} in {}", caller.invoking_name,
+                    caller.subuid ? "gids" : "uids", caller.subuid ? "/etc/subgid" : "/etc/subuid"),
+        fmt::format("ask root for one: sudo usermod --add-subuids 100000-165535 --add-subgids "
+                    "100000-165535 {} (any free 65536 ids); or run as root",
+                    caller.invoking_name));
+    e.step = "plan";
+    return e;
   }
-  // Unprivileged writers must give up setgroups() before they may write gid_map.
-  plan.deny_setgroups = !caller.privileged && !plan.gid_map.empty();
+  if (!caller.privileged) {
+    SANDBOX_TRY(plan_unprivileged_map(plan.uid_map, caller.uid, caller.subuid, caller.newuidmap,
+                                      "uid", plan.uid_map_helper));
+    SANDBOX_TRY(plan_unprivileged_map(plan.gid_map, caller.gid, caller.subgid, caller.newgidmap,
+                                      "gid", plan.gid_map_helper));
+  }
+  // Unprivileged writers must give up setgroups() before they may write gid_map. newgidmap is
+  // a privileged writer: the box keeps setgroups(), which su and apt-get call.
+  plan.deny_setgroups =
+      !caller.privileged && !plan.gid_map.empty() && plan.gid_map_helper.empty();
 
   if (plan.uid_map.empty() && plan.gid_map.empty()) {
     plan.notes.push_back(
@@ -108,10 +177,11 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
         "mean exactly that");
   if (!plan.uid_map.empty())
     plan.steps.push_back(
-        {Action::WriteUidMap, Side::Runner,
-         fmt::format("write(\"/proc/BOX/uid_map\", \"{}\")",
-                     format_id_map(plan.uid_map).substr(0, format_id_map(plan.uid_map).size() - 1)),
-         "say which uids outside the box's ids stand for; written once, from outside"});
+        {Action::WriteUidMap, Side::Runner, map_call(plan.uid_map, "uid_map", plan.uid_map_helper),
+         plan.uid_map_helper.empty()
+             ? "say which uids outside the box's ids stand for; written once, from outside"
+             : "the setuid helper writes the map, after checking /etc/subuid: only root may "
+               "name ids that are not the writer's own"});
   if (plan.deny_setgroups)
     plan.steps.push_back(
         {Action::DenySetgroups, Side::Runner, "write(\"/proc/BOX/setgroups\", \"deny\")",
@@ -119,14 +189,30 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
          "group that denies it access"});
   if (!plan.gid_map.empty())
     plan.steps.push_back(
-        {Action::WriteGidMap, Side::Runner,
-         fmt::format("write(\"/proc/BOX/gid_map\", \"{}\")",
-                     format_id_map(plan.gid_map).substr(0, format_id_map(plan.gid_map).size() - 1)),
+        {Action::WriteGidMap, Side::Runner, map_call(plan.gid_map, "gid_map", plan.gid_map_helper),
          "the same for group ids"});
   return ok();
 }
 
 namespace {
+
+// newuidmap PID ranges...: the setuid helper checks the ranges against /etc/subuid and writes
+// the map; what it prints when it refuses is the error.
+Status run_helper(const std::string& helper, pid_t pid, const IdMap& map) {
+  std::vector<std::string> argv = {helper, std::to_string(pid)};
+  for (auto& a : helper_arguments(map)) argv.push_back(std::move(a));
+  auto ran = sys::run_program(argv);
+  if (!ran) return ran.error();
+  if (ran->status == 0) return ok();
+  std::string said = ran->output;
+  while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+  Error e = plain_error(
+      fmt::format("{} {} (exit status {}): {}", helper, fmt::join(argv.begin() + 1, argv.end(), " "),
+                  ran->status, said.empty() ? "it printed nothing" : said),
+      "the helper checks the ranges against /etc/subuid and /etc/subgid (subuid(5)): the user "
+      "must own the ranges named");
+  return e;
+}
 
 // One write of the whole map, as the kernel requires. When it is refused as malformed, the hint
 // gets this map's own size, which tells whether a size limit is the reason.
@@ -140,16 +226,18 @@ Status write_map(pid_t pid, std::string_view file, const IdMap& map) {
 
 }  // namespace
 
-Status write_uid_map(pid_t pid, const IdMap& map) {
-  return write_map(pid, "uid_map", map);
+Status write_uid_map(pid_t pid, const Plan& plan) {
+  if (!plan.uid_map_helper.empty()) return run_helper(plan.uid_map_helper, pid, plan.uid_map);
+  return write_map(pid, "uid_map", plan.uid_map);
 }
 
 Status deny_setgroups(pid_t pid) {
   return sys::write_file(fmt::format("/proc/{}/setgroups", pid), "deny");
 }
 
-Status write_gid_map(pid_t pid, const IdMap& map) {
-  return write_map(pid, "gid_map", map);
+Status write_gid_map(pid_t pid, const Plan& plan) {
+  if (!plan.gid_map_helper.empty()) return run_helper(plan.gid_map_helper, pid, plan.gid_map);
+  return write_map(pid, "gid_map", plan.gid_map);
 }
 
 Status become_root_inside(const BoxSetup& box) {

@@ -49,6 +49,10 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
                "map root inside to you outside (under sudo: to SUDO_UID/SUDO_GID; run by root "
                "itself: to nobody, 65534)")
       ->group(user);
+  app.add_flag("--map-range", f.map_range,
+               "map root inside and 65535 ids more to a range outside that is not yours: root's "
+               "100000, a user's own in /etc/subuid and /etc/subgid (written by newuidmap)")
+      ->group(user);
   // One range per occurrence: `--map-uid 0:100000:1000 --map-uid ...`.
   app.add_option("--map-uid", f.map_uid, "map uids; repeat for more ranges")
       ->type_name("IN:OUT:COUNT")
@@ -139,6 +143,7 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   spec.proc = f.proc;
   spec.user = f.user;
   spec.map_root = f.map_root;
+  spec.map_range = f.map_range;
   spec.ipc = f.ipc;
   spec.cgroup = f.cgroup;
   spec.time = f.time;
@@ -168,7 +173,7 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   if (f.all) {
     spec.uts = spec.mount = spec.pivot = spec.pid = spec.proc = spec.ipc = true;
     spec.cgroup = spec.time = spec.user = spec.net = true;
-    if (f.map_uid.empty() && f.map_gid.empty()) spec.map_root = true;
+    if (f.map_uid.empty() && f.map_gid.empty() && !f.map_range) spec.map_root = true;
     if (!spec.hostname) spec.hostname = "tinyhost";
   }
   for (const auto& text : f.map_uid) {

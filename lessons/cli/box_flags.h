@@ -26,6 +26,7 @@ struct BoxFlags {
   bool proc = false;
   bool user = false;
   bool map_root = false;
+  bool map_range = false;
   std::vector<std::string> map_uid, map_gid;
   std::optional<std::string> pids, memory, cpus;  // cgroup limits, parsed in to_spec()
   bool net = false;

@@ -70,7 +70,10 @@ sandbox::HostFacts as_root(sandbox::HostFacts facts) {
 }
 
 sandbox::HostFacts as_user(sandbox::HostFacts facts) {
-  if (facts.who.euid == 0) facts.who.euid = 65534;
+  if (facts.who.euid == 0) {
+    facts.who.euid = 65534;
+    facts.subordinate_ids = false;  // root's facts say nothing of a user's ranges
+  }
   facts.cap_sys_admin = facts.cap_net_admin = false;
   return facts;
 }

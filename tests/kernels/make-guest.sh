@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the guest's initramfs: busybox for the init and the basic tools, Debian's own ps, ip,
-# ss, nsenter and setpriv (the lessons' host blocks use `ps -p`, `ip -brief` and `ss`, which
+# ss, nsenter, setpriv, newuidmap and newgidmap (the lessons' host blocks use `ps -p`, `ip -brief` and `ss`, which
 # busybox lacks) and dash with their shared libraries, nslab and tinysh (static, stripped), the lessons,
 # the kernel's modules, and the init script.
 #
@@ -20,7 +20,7 @@ for applet in $("$busybox" --list); do
 done
 # Debian's programs and every library they load, at the same paths. dash is /bin/sh, as on
 # Debian: busybox's sh runs its own applets before any program of the same name on PATH.
-for prog in dash ps ip ss nsenter setpriv; do
+for prog in dash ps ip ss nsenter setpriv newuidmap newgidmap; do
   path=$(command -v "$prog") || { echo "make-guest.sh: $prog is needed on the host" >&2; exit 1; }
   cp "$path" "$root/usr/bin/$prog"
   for lib in $(ldd "$path" | grep -o '/[^ ]*'); do
@@ -28,6 +28,11 @@ for prog in dash ps ip ss nsenter setpriv; do
     [ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
   done
 done
+# newuidmap and newgidmap (uidmap) are setuid root, and the student has a range of ids of its
+# own, as useradd gives one on Debian and Fedora: lesson 4 maps it without root.
+chmod 4755 "$root/usr/bin/newuidmap" "$root/usr/bin/newgidmap"
+printf 'student:100000:65536\n' > "$root/etc/subuid"
+printf 'student:100000:65536\n' > "$root/etc/subgid"
 rm "$root/bin/sh"
 mv "$root/usr/bin/dash" "$root/bin/sh"
 strip -o "$root/nslab/nslab" "$nslab"

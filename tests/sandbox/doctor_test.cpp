@@ -2,6 +2,9 @@
 // distributions a classroom meets), the readiness of each lesson they give, the report's shape,
 // and one real run on this host cross-checked against the kernel's own files.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -826,8 +829,9 @@ TEST_CASE("a lesson's needs come from its own flags blocks, challenge included")
   CHECK(needs(real_lesson(all, 1), Need::UserNamespace));     // --user --map-root: no root
   CHECK_FALSE(needs(real_lesson(all, 1), Need::RootNamespaces));
   CHECK_FALSE(needs(real_lesson(all, 1), Need::PivotRoot));   // control: lesson 2's
-  CHECK(needs(real_lesson(all, 4), Need::RootNamespaces));    // its box without --user
-  CHECK(needs(real_lesson(all, 4), Need::IdRanges));         // --map-uid 0:100000:65536
+  CHECK(needs(real_lesson(all, 4), Need::IdRanges));          // --map-range
+  CHECK_FALSE(needs(real_lesson(all, 4), Need::RootNamespaces));  // every box has --user
+  CHECK(needs(real_lesson(all, 7), Need::RootNamespaces));    // its box without --user
   // Lesson 5 puts the box in a cgroup namespace (its last step and challenge): the doctor must
   // judge that too, not only the limits.
   CHECK(needs(real_lesson(all, 5), Need::CgroupNamespace));
@@ -850,10 +854,15 @@ TEST_CASE("the real lessons on pure v2: root runs them all, a user in a session 
   auto user = probe_host(host.root(), as_user(other_uid()));
   for (int number : {0, 1, 2, 3})
     CHECK_MESSAGE(nslab::cli::judge(user, real_lesson(all, number)).verdict != X, "lesson " << number);
+  // Lesson 4 maps a range: a user without one in /etc/subuid is sent to sudo, or to root for a
+  // range of its own.
   Answer four = nslab::cli::judge(user, real_lesson(all, 4));
   CHECK(four.verdict == X);
-  CHECK(has(four.because, "without --user need root"));
+  CHECK(has(four.because, "/etc/subuid"));
   CHECK(has(four.fix, "sudo"));
+  CHECK(has(four.fix, "usermod --add-subuids"));
+  Answer seven = nslab::cli::judge(user, real_lesson(all, 7));
+  CHECK(seven.verdict == X);
   auto report = nslab::cli::doctor_report(user, all, false);
   CHECK(report.status == 1);
 
@@ -864,6 +873,20 @@ TEST_CASE("the real lessons on pure v2: root runs them all, a user in a session 
   CHECK(nslab::cli::root_only(root, real_lesson(all, 4)));  // root's facts seen as a user's
   CHECK_FALSE(nslab::cli::root_only(root, real_lesson(all, 3)));
   CHECK_FALSE(nslab::cli::lesson_here(root, real_lesson(all, 4)).needs_sudo);  // root is root
+
+  // With a range of its own but no helpers: install uidmap. With both: lesson 4 is rootless.
+  host.file("/etc/subuid", fmt::format("someone:100000:65536\n{}:165536:65536\n", other_uid()));
+  host.file("/etc/subgid", fmt::format("someone:100000:65536\n{}:165536:65536\n", other_uid()));
+  auto ranged = probe_host(host.root(), as_user(other_uid()));
+  CHECK(has(nslab::cli::judge(ranged, real_lesson(all, 4)).fix, "uidmap"));
+  for (const char* helper : {"/usr/bin/newuidmap", "/usr/bin/newgidmap"}) {
+    host.file(helper, "");
+    ::chmod((host.root() + helper).c_str(), 04755);
+  }
+  auto helped = probe_host(host.root(), as_user(other_uid()));
+  CHECK(nslab::cli::judge(helped, real_lesson(all, 4)).verdict != X);
+  CHECK_FALSE(nslab::cli::lesson_here(helped, real_lesson(all, 4)).needs_sudo);
+  CHECK(nslab::cli::lesson_here(helped, real_lesson(all, 7)).needs_sudo);  // control
 }
 
 TEST_CASE("a lesson whose flags block is malformed is named as broken, not judged") {

@@ -213,3 +213,39 @@ TEST_CASE("hostnames the kernel and a prompt accept") {
   CHECK_FALSE(validate_hostname("a b").ok());
   CHECK_FALSE(validate_hostname("a/b").ok());
 }
+
+TEST_CASE("a user's subordinate ids are found by name or uid, the first usable line wins") {
+  std::string file =
+      "# comment\n"
+      "root:10:5\n"
+      "alice:100000:65536\n"
+      "alice:300000:10\n"
+      "1001:165536:65536\n"
+      "bob:notanumber:5\n"
+      "bob:200000:0\n"
+      "carol:4294967295:2\n";
+  auto alice = find_subordinate_ids(file, "alice", 1000);
+  REQUIRE(alice);
+  CHECK(alice->start == 100000);
+  CHECK(alice->count == 65536);
+  auto by_uid = find_subordinate_ids(file, "dave", 1001);
+  REQUIRE(by_uid);
+  CHECK(by_uid->start == 165536);
+  CHECK_FALSE(find_subordinate_ids(file, "bob", 2000));    // broken and empty lines skipped
+  CHECK_FALSE(find_subordinate_ids(file, "carol", 2001));  // would wrap past 2^32-1
+  CHECK_FALSE(find_subordinate_ids(file, "erin", 2002));   // control: not there at all
+  CHECK_FALSE(find_subordinate_ids("", "alice", 1000));
+}
+
+TEST_CASE("the helper may write a map of the user's own id and ids within its range only") {
+  std::optional<SubordinateIds> range = SubordinateIds{100000, 65536};
+  CHECK(helper_may_write({{0, 100000, 65536}}, 1000, range));
+  CHECK(helper_may_write({{0, 1000, 1}, {1, 100000, 65536}}, 1000, range));  // as podman maps
+  CHECK(helper_may_write({{0, 165535, 1}}, 1000, range));                    // the last id
+  CHECK_FALSE(helper_may_write({{0, 165535, 2}}, 1000, range));  // one past the end
+  CHECK_FALSE(helper_may_write({{0, 99999, 1}}, 1000, range));   // one before the start
+  CHECK_FALSE(helper_may_write({{0, 0, 1}}, 1000, range));       // root's id
+  CHECK_FALSE(helper_may_write({{0, 1000, 2}}, 1000, range));    // its own id and the next
+  CHECK_FALSE(helper_may_write({{0, 100000, 10}}, 1000, std::nullopt));  // no range at all
+  CHECK_FALSE(helper_may_write({}, 1000, range));
+}

@@ -388,6 +388,58 @@ TEST_CASE("refused: a normal user mapping ids other than its own") {
   CHECK(plan(s, root_caller()).ok());
 }
 
+TEST_CASE("--map-range: root maps 100000, a user its /etc/subuid range through newuidmap") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_range = true;
+  Plan root = must_plan(s);
+  CHECK(root.uid_map == IdMap{{0, 100000, 65536}});
+  CHECK(root.gid_map == IdMap{{0, 100000, 65536}});
+  CHECK(root.uid_map_helper.empty());  // root writes the file itself
+  CHECK(step_of(root, Action::WriteUidMap).calls.find("write(\"/proc/BOX/uid_map\"") == 0);
+
+  Caller alice = user_caller(1000, 1000);
+  alice.subuid = SubordinateIds{231072, 65536};
+  alice.subgid = SubordinateIds{231072, 65536};
+  alice.newuidmap = "/usr/bin/newuidmap";
+  alice.newgidmap = "/usr/bin/newgidmap";
+  Plan user = must_plan(s, alice);
+  CHECK(user.uid_map == IdMap{{0, 231072, 65536}});
+  CHECK(user.uid_map_helper == "/usr/bin/newuidmap");
+  CHECK(user.gid_map_helper == "/usr/bin/newgidmap");
+  CHECK_FALSE(user.deny_setgroups);  // newgidmap is a privileged writer: setgroups stays allowed
+  CHECK(step_of(user, Action::WriteUidMap).calls == "/usr/bin/newuidmap BOX 0 231072 65536");
+  auto list = actions(user);
+  CHECK(std::find(list.begin(), list.end(), Action::DenySetgroups) == list.end());
+  // An explicit map inside the range goes through the helper too; one outside it is refused.
+  Spec explicit_map = spec_with_tinysh();
+  explicit_map.user = true;
+  explicit_map.uid_map = {{0, 231072, 1000}};
+  explicit_map.gid_map = {{0, 1000, 1}};
+  Plan mixed = must_plan(explicit_map, alice);
+  CHECK(mixed.uid_map_helper == "/usr/bin/newuidmap");
+  CHECK(mixed.gid_map_helper.empty());  // its own gid: written by nslab, after setgroups=deny
+  CHECK(mixed.deny_setgroups);
+  explicit_map.uid_map = {{0, 100000, 1000}};
+  Error outside = must_refuse(explicit_map, alice);
+  CHECK(outside.call.find("231072:65536") != std::string::npos);
+  CHECK(outside.hint.find("--map-range") != std::string::npos);
+
+  // Without the helpers: the package to install. Without a range: how to get one.
+  Caller no_helper = alice;
+  no_helper.newuidmap.clear();
+  Error e = must_refuse(s, no_helper);
+  CHECK(e.call.find("newuidmap is not installed") != std::string::npos);
+  CHECK(e.hint.find("uidmap") != std::string::npos);
+  Caller no_range = alice;
+  no_range.subuid.reset();
+  e = must_refuse(s, no_range);
+  CHECK(e.call.find("no range of subordinate uids in /etc/subuid") != std::string::npos);
+  CHECK(e.hint.find("usermod --add-subuids") != std::string::npos);
+  // One way to say the maps at a time.
+  s.map_root = true;
+  CHECK(must_refuse(s).call.find("--map-range") != std::string::npos);
+}
+
 TEST_CASE("refused: --user --pivot without maps, fixed by --map-root") {
   Spec s = spec_with_tinysh();
   s.user = s.mount = s.pivot = true;

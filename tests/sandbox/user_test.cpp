@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 
 #include "box_harness.h"
+#include "id_map.h"
 #include "isolation.h"
+#include "spec.h"
 #include "sys.h"
 
 using namespace boxtest;
@@ -52,6 +54,56 @@ TEST_CASE("a normal user gets root inside with --user --map-root, mapped to its 
   pid_t pid = box.wait_for_box();
   REQUIRE(pid > 0);
   CHECK(real_uid_of(pid) == user.uid());
+}
+
+TEST_CASE("a normal user maps its /etc/subuid range with --map-range, written by newuidmap") {
+  if (!have_root()) return;
+  // ./nslab.sh test installs uidmap: without it this is a missing feature, not a skip.
+  REQUIRE_MESSAGE(!sandbox::find_map_helper("newuidmap").empty(), "newuidmap is not installed (uidmap)");
+  REQUIRE_MESSAGE(!sandbox::find_map_helper("newgidmap").empty(), "newgidmap is not installed (uidmap)");
+  TempUser user;
+  REQUIRE(user.ok());
+  auto range_of = [&] {
+    return sandbox::find_subordinate_ids(testing::read_file("/etc/subuid"), user.name(), user.uid());
+  };
+  if (!range_of()) {  // useradd gives one when /etc/subuid exists; make sure of it
+    std::string ids = fmt::format("{}-{}", 3000000000u + user.uid() % 1000 * 65536u,
+                                  3000000000u + user.uid() % 1000 * 65536u + 65535u);
+    auto added = testing::run({"usermod", "--add-subuids", ids, "--add-subgids", ids, user.name()});
+    REQUIRE_MESSAGE(added.status() == 0, added.err);
+  }
+  auto range = range_of();
+  REQUIRE(range);
+  auto sub_gid = sandbox::find_subordinate_ids(testing::read_file("/etc/subgid"), user.name(), user.uid());
+  REQUIRE(sub_gid);
+  auto r = nslab_run({"--user", "--map-range", "--uts", "--mount", "--pid", "-c",
+                      "id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups"},
+                     user.prefix(), {}, user.nslab());
+  REQUIRE_MESSAGE(r.status() == 0, r.err);
+  CHECK(r.out.find("uid=0(root) gid=0(root)") != std::string::npos);
+  CHECK(r.out.find(fmt::format("{:>10} {:>10} {:>10}", 0, range->start, 65536)) !=
+        std::string::npos);
+  CHECK(r.out.find(fmt::format("{:>10} {:>10} {:>10}", 0, sub_gid->start, 65536)) !=
+        std::string::npos);
+  CHECK(r.out.find("allow\n") != std::string::npos);  // newgidmap wrote gid_map: no deny needed
+  // From the host, the box's root is the first id of the range: neither root nor the user.
+  {
+    LiveBox box({"--user", "--map-range", "-c", "sleep 100"}, user.prefix(), {}, user.nslab());
+    pid_t pid = box.wait_for_box();
+    REQUIRE(pid > 0);
+    CHECK(real_uid_of(pid) == range->start);
+  }
+  // The control: without a range the same command is refused before anything starts, with
+  // the way to get one.
+  std::string ids = fmt::format("{}-{}", range->start, range->start + range->count - 1);
+  auto removed = testing::run({"usermod", "--del-subuids", ids, user.name()});
+  REQUIRE_MESSAGE(removed.status() == 0, removed.err);
+  REQUIRE_FALSE(range_of());
+  auto refused = nslab_run({"--user", "--map-range", "-c", "echo started"}, user.prefix(), {},
+                           user.nslab());
+  CHECK(refused.status() == 2);
+  CHECK(refused.err.find("usermod --add-subuids") != std::string::npos);
+  CHECK(refused.out.empty());
 }
 
 TEST_CASE("without --user a normal user is told to add --user --map-root, and nothing starts") {
@@ -157,10 +209,13 @@ TEST_CASE("gid_map written before setgroups=deny by a normal user fails with the
         ::_exit(0);
       }
       ::close(hold[0]);
-      auto uid = sandbox::write_uid_map(*child, {{0, user.uid(), 1}});
+      sandbox::Plan maps;
+      maps.uid_map = {{0, user.uid(), 1}};
+      maps.gid_map = {{0, user.gid(), 1}};
+      auto uid = sandbox::write_uid_map(*child, maps);
       sandbox::Status deny = sandbox::ok();
       if (right_order) deny = sandbox::deny_setgroups(*child);
-      auto gid = sandbox::write_gid_map(*child, {{0, user.gid(), 1}});
+      auto gid = sandbox::write_gid_map(*child, maps);
       report(fmt::format("{}|uid={} deny={} gid={} {}\n", right_order ? "right" : "wrong", uid.ok(),
                          deny.ok(), gid.ok(), gid.ok() ? "" : gid.error().message()));
       ::close(hold[1]);
