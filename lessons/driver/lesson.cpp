@@ -81,6 +81,13 @@ std::optional<Expectation> parse_expectation(std::string_view line, std::string&
   };
   if (verb == "contains" || verb == "lacks" || verb == "matches") {
     std::string_view text = trim(rest);
+    // A pattern may say in words what it looks for, after "  # ": the student reads that.
+    if (verb == "matches") {
+      if (size_t hash = text.find("  # "); hash != std::string_view::npos) {
+        e.meaning = std::string(trim(text.substr(hash + 4)));
+        text = trim(text.substr(0, hash));
+      }
+    }
     // Quotes keep leading or trailing spaces: box contains " 1 "
     if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
       text = text.substr(1, text.size() - 2);

@@ -39,6 +39,7 @@ struct Expectation {
   Side side = Side::Box;
   CheckKind kind = CheckKind::Contains;
   std::string text;    // TEXT or REGEX; empty for the comparisons and statuses
+  std::string meaning;  // what a REGEX looks for, in words ("a map of one id"), or empty
   std::string source;  // the line as written, for reports
 };
 

@@ -50,7 +50,8 @@ Verdict judge(const Expectation& e, const Observed& o) {
       break;
     case CheckKind::Matches:
       v.passed = some_line_matches(out, e.text);
-      v.expected = fmt::format("a line of {} matches /{}/", whose, e.text);
+      v.expected = e.meaning.empty() ? fmt::format("a line of {} matches /{}/", whose, e.text)
+                                     : fmt::format("{} shows {}", whose, e.meaning);
       v.seen = shown(out);
       break;
     case CheckKind::DiffersFromHost:

@@ -302,6 +302,27 @@ TEST_CASE("judging: contains, lacks, matches per line, comparisons and statuses"
   CHECK(v.seen == "vm");
 }
 
+TEST_CASE("a pattern may say in words what it looks for, and the student reads the words") {
+  std::string why;
+  Observed o{"         0     100000      65536\n", 0, "", 0};
+  auto said = parse_expectation(R"(box matches ^\s*0\s+[0-9]+\s+65536$  # a map of 65536 ids)", why);
+  REQUIRE(said);
+  CHECK(said->text == R"(^\s*0\s+[0-9]+\s+65536$)");
+  CHECK(said->meaning == "a map of 65536 ids");
+  Verdict v = judge(*said, o);
+  CHECK(v.passed);
+  CHECK(v.expected == "the box's output shows a map of 65536 ids");
+  // The control: without words, the pattern is what is shown, and it still judges the same.
+  auto bare = parse_expectation(R"(box matches ^\s*0\s+[0-9]+\s+65536$)", why);
+  REQUIRE(bare);
+  CHECK(bare->meaning.empty());
+  CHECK(judge(*bare, o).expected.find("/^") != std::string::npos);
+  Observed one{"         0       1000          1\n", 0, "", 0};
+  CHECK_FALSE(judge(*said, one).passed);
+  // A single space and a hash belong to the pattern.
+  CHECK(parse_expectation("box matches a #b", why)->text == "a #b");
+}
+
 TEST_CASE("the screen replay keeps what a person reads of tinysh's line editor") {
   // Keys echoed one by one by the editor's redraw, then Enter, output, and the next prompt.
   std::string raw =
