@@ -942,7 +942,13 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
   if (challenge_seen_ && !challenge_passed_)
     write(fmt::format("The challenge is still open: {}{} lesson {} to try it again.\n",
                       settings_.sudo, settings_.nslab, settings_.lesson_number));
-  if (settings_.next_lesson)
+  if (!problems.empty())
+    // The lesson stopped half-way (its box was killed, a host block hung): the next lesson
+    // would build on what this one did not show.
+    write(fmt::format("Start it again with: {}\n",
+                      styled(sgr::bold, fmt::format("{}{} lesson {}", settings_.sudo,
+                                                    settings_.nslab, settings_.lesson_number))));
+  else if (settings_.next_lesson)
     write(
         fmt::format("Next: {}\n", styled(sgr::bold, fmt::format("{}{} lesson {}",
                                                                 settings_.next_sudo,

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,7 @@ class Student {
     return lines;
   }
   size_t position() const { return matched_; }
+  pid_t pid() const { return pid_; }
 
   // Waits for `prefix` followed by a number and the end of its line; the number.
   std::optional<int> sees_number_after(const std::string& prefix,
@@ -511,6 +513,31 @@ TEST_CASE("guided lesson 1 at 80x24: a step pages, r and b show steps again, a r
   CHECK(widest(s.lines_since(step2)) <= 60);
   s.press("q");
   CHECK(s.exit_status() == 0);
+}
+
+TEST_CASE("a box killed from the host mid-lesson: the lesson stops at once and offers it again") {
+  Student s({"lesson", "1"});
+  REQUIRE(s.sees("Enter: start"));
+  s.press("\r");
+  REQUIRE(s.sees("Enter: next step"));
+  // The runner of the box: the child of nslab that runs `nslab run`.
+  std::string children = testing::read_file(
+      "/proc/" + std::to_string(s.pid()) + "/task/" + std::to_string(s.pid()) + "/children");
+  pid_t runner = 0;
+  for (const auto& word : split_lines(children + "\n")) {
+    std::istringstream in(word);
+    for (pid_t p; in >> p;)
+      if (testing::read_file("/proc/" + std::to_string(p) + "/cmdline").find("run") !=
+          std::string::npos)
+        runner = p;
+  }
+  REQUIRE(runner > 0);
+  REQUIRE(::kill(runner, SIGKILL) == 0);
+  s.press("\r");
+  REQUIRE(s.sees("The lesson could not go on", 5s));  // no wait for a command timeout
+  REQUIRE(s.sees("Start it again with: "));
+  CHECK(s.exit_status() == 1);
+  CHECK(s.screen().find("Next: ") == std::string::npos);
 }
 
 TEST_CASE("guided lesson 1: a challenge left undone is not passed, and the driver says so") {
