@@ -219,7 +219,15 @@ std::string side_by_side(std::string_view box, std::string_view host, const Colu
   Columns c = columns;
   c.width = std::max(c.width, kNarrowestWidth);
   Sides sides = compare(box, host);
-  return c.width >= kSideBySideMinWidth ? render_wide(sides, c) : render_stacked(sides, c);
+  if (c.width < kSideBySideMinWidth) return render_stacked(sides, c);
+  // Side by side only when it cuts nothing that one above the other would show whole: a check
+  // that asserts "of limit 32 MiB" must not leave it behind a '…'.
+  int avail = c.width - kMarkerColumns - display_width(kSeparator);
+  int left_need = widest(sides.box, kInsideTitle);
+  int right_need = widest(sides.host, kHostTitle);
+  bool wide_cuts = left_need + right_need > avail;
+  bool stacked_whole = std::max(left_need, right_need) <= c.width - kMarkerColumns;
+  return wide_cuts && stacked_whole ? render_stacked(sides, c) : render_wide(sides, c);
 }
 
 std::string styled(std::string_view text, std::string_view style, bool color) {

@@ -21,8 +21,9 @@ struct Columns {
 // Box output on the left, host output on the right, under the titles "inside the box" and "on
 // the host". Line N of one side is compared with line N of the other; lines that differ (or
 // have no counterpart) are highlighted when `color`, marked with '*' otherwise, and a legend
-// line says so. Below 80 columns the two outputs are shown one above the other. A line too long
-// for its column is cut with '…'; nothing ever wraps.
+// line says so. Below 80 columns, or when side by side would cut a line that fits the whole
+// width, the two outputs are shown one above the other. A line too long for its column is cut
+// with '…'; nothing ever wraps.
 std::string side_by_side(std::string_view box, std::string_view host, const Columns& columns);
 
 // The columns `text` takes on a terminal (it should hold no control characters).

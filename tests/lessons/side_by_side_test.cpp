@@ -99,14 +99,25 @@ TEST_CASE("identical outputs mark nothing and need no legend") {
 }
 
 TEST_CASE("at 120 columns long lines get the room and short ones stay short") {
-  std::string long_box(70, 'b'), long_host(70, 'h');
+  std::string long_box(55, 'b'), long_host(55, 'h');
   std::string at80 = side_by_side(long_box, long_host, {80, false});
   std::string at120 = side_by_side(long_box, long_host, {120, false});
   INFO(at80, at120);
   CHECK(widest_line(at80) <= 80);
   CHECK(widest_line(at120) <= 120);
-  CHECK(widest_line(at120) > 100);  // the wider terminal is used
-  CHECK(line_with(at80, "bbb").find("…") != std::string::npos);
+  CHECK(widest_line(at120) > 100);  // the wider terminal is used, side by side
+  CHECK(line_with(at120, "bbb").find("hhh") != std::string::npos);
+  // At 80 the two would be cut side by side: one above the other, each whole.
+  CHECK(at80.find("…") == std::string::npos);
+  CHECK(line_with(at80, "bbb").find(long_box) != std::string::npos);
+  CHECK(line_with(at80, "bbb").find("hhh") == std::string::npos);
+  CHECK(at80.find("inside the box") < at80.find(long_box));
+  CHECK(at80.find(long_box) < at80.find("on the host"));
+  // Lines too long for any layout stay side by side, cut.
+  std::string longest = side_by_side(std::string(100, 'b'), std::string(100, 'h'), {80, false});
+  INFO(longest);
+  CHECK(line_with(longest, "bbb").find("…") != std::string::npos);
+  CHECK(line_with(longest, "bbb").find("hhh") != std::string::npos);
   // A short host side leaves the rest of the width to the box's long line.
   std::string uneven = side_by_side(std::string(90, 'b') + "\n", "vm\n", {120, false});
   INFO(uneven);
