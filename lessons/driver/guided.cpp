@@ -310,11 +310,16 @@ std::string LessonObserver::styled(std::string_view style, std::string_view text
 }
 
 void LessonObserver::show_prose(std::string_view markdown) {
-  if (trim(markdown).empty()) return;
-  std::string text = wrap_prose(markdown, prose_width(), out_.color());
-  write("\n" + text + (ends_with_newline(text) ? "" : "\n"));
-  if (settings_.mode == Mode::Auto) out_.pause(Pacing::reading(markdown));
-  check_stop();
+  // The author's <!-- pause Ns --> lines hold a demo where they stand (prose.h).
+  for (const auto& piece : prose_pieces(markdown)) {
+    if (!trim(piece.text).empty()) {
+      std::string text = wrap_prose(piece.text, prose_width(), out_.color());
+      write("\n" + text + (ends_with_newline(text) ? "" : "\n"));
+      if (settings_.mode == Mode::Auto) out_.pause(Pacing::reading(piece.text));
+    }
+    if (settings_.mode == Mode::Auto) out_.pause(piece.pause);
+    check_stop();
+  }
 }
 
 // Shows the step's prose written above action `index` (all of it past the last action).
@@ -679,7 +684,12 @@ void LessonObserver::judged(const Step& step, const Expectation& e, const Verdic
       bool first = &e == &a.expectations.front();
       sync_to(&a);
       if (first) write("\n");
-      break;
+      show_verdict(v);
+      // A demo holds on the verdicts long enough to read them, more for more of them.
+      if (&e == &a.expectations.back())
+        out_.pause(Pacing::verdicts(static_cast<int>(a.expectations.size())));
+      check_stop();
+      return;
     }
   }
   show_verdict(v);

@@ -1,4 +1,6 @@
 #include "lesson.h"
+
+#include "prose.h"
 #include "text.h"
 
 #include <algorithm>
@@ -162,7 +164,7 @@ class Parser {
       } else if (starts_with(line, "## ")) {
         heading(number, trim(line.substr(3)));
       } else {
-        prose(line);
+        prose(line, number);
       }
     }
     finish();
@@ -184,7 +186,9 @@ class Parser {
 
   Step* current() { return lesson_.steps.empty() ? nullptr : &lesson_.steps.back(); }
 
-  void prose(std::string_view line) {
+  void prose(std::string_view line, int number = 0) {
+    std::string problem;
+    if (number > 0 && !pause_line(line, problem) && !problem.empty()) error(number, problem);
     std::string& into = current() ? current()->prose : lesson_.intro;
     if (into.empty() && trim(line).empty()) return;
     into += line;

@@ -1,8 +1,11 @@
 #include "prose.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "terminal_out.h"
 #include "text.h"
@@ -271,6 +274,7 @@ std::string wrap_prose(std::string_view markdown, int width, bool color) {
         out += '\n';
       continue;
     }
+    if (starts_with(t, "<!--") && t.ends_with("-->")) continue;  // a comment: not shown
     if (t[0] == '|') {  // a table: its rows, up to the first line that is not one
       flush();
       std::vector<std::string_view> rows;
@@ -300,6 +304,41 @@ std::string wrap_prose(std::string_view markdown, int width, bool color) {
   while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
     out.pop_back();
   return out;
+}
+
+std::optional<std::chrono::milliseconds> pause_line(std::string_view line, std::string& problem) {
+  std::string_view t = trim(line);
+  if (!starts_with(t, "<!--") || !t.ends_with("-->")) return std::nullopt;
+  std::string_view inside = trim(t.substr(4, t.size() - 7));
+  if (!starts_with(inside, "pause")) return std::nullopt;
+  std::string_view amount = trim(inside.substr(5));
+  double seconds = 0;
+  bool ok = amount.size() >= 2 && amount.back() == 's';
+  if (ok) {
+    std::string number(amount.substr(0, amount.size() - 1));
+    char* end = nullptr;
+    seconds = std::strtod(number.c_str(), &end);
+    ok = end && *end == '\0' && !number.empty() && seconds >= 0.1 && seconds <= 60;
+  }
+  if (!ok) {
+    problem = fmt::format("\"{}\": a pause is written <!-- pause 4s --> (0.1s to 60s)", t);
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000 + 0.5));
+}
+
+std::vector<ProsePiece> prose_pieces(std::string_view markdown) {
+  std::vector<ProsePiece> pieces(1);
+  std::string problem;
+  for (auto line : split_lines(markdown)) {
+    if (auto pause = pause_line(line, problem)) {
+      pieces.back().pause += *pause;
+      pieces.emplace_back();
+      continue;
+    }
+    pieces.back().text += std::string(line) + "\n";
+  }
+  return pieces;
 }
 
 }  // namespace nslab::lessons

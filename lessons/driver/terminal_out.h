@@ -9,6 +9,7 @@
 // presentation; nothing here synchronises with the box.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -55,6 +56,10 @@ struct Pacing {
   static std::chrono::milliseconds key_delay(size_t index, std::string_view key_text);
   // Time to read `prose`: a base plus a little per word, capped.
   static std::chrono::milliseconds reading(std::string_view prose);
+  // Time to read `count` verdicts (✓ and ✗ lines) before the demo goes on.
+  static std::chrono::milliseconds verdicts(int count) {
+    return std::chrono::milliseconds(1500 + 700 * std::min(count, 6));
+  }
 };
 
 class CastWriter;

@@ -230,6 +230,47 @@ TEST_CASE("nslab lesson 1 --record writes a cast that asciinema plays, without w
   CHECK(event_times(lines_of_file(dir / "two.cast")) == event_times(lines));
 }
 
+TEST_CASE("a recording holds where the lesson says <!-- pause 30s -->, and on its verdicts") {
+  // The fixture lesson without isolation runs as anyone; its two copies differ by one line.
+  testing::TempDir plain_dir, paused_dir;
+  std::string lesson = testing::read_file(FIXTURES_DIR "/04-passes.md");
+  std::string marker = "```host\n";
+  size_t at = lesson.find(marker);
+  REQUIRE(at != std::string::npos);
+  std::string paused = lesson.substr(0, at) + "<!-- pause 30s -->\n\n" + lesson.substr(at);
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+  };
+  write(plain_dir / "01-fixture.md", lesson);
+  write(paused_dir / "01-fixture.md", paused);
+  auto record = [](const std::string& dir) {
+    auto r = testing::run({testing::bin("nslab"), "lesson", "1", "--dir", dir, "--record",
+                           dir + "/one.cast"},
+                          {.timeout = std::chrono::seconds(60)});
+    INFO(r.out, r.err);
+    REQUIRE(r.status() == 0);
+    return lines_of_file(dir + "/one.cast");
+  };
+  auto plain = record(plain_dir.path);
+  auto held = record(paused_dir.path);
+  auto end = [](const std::vector<std::string>& lines) {
+    return std::stod(event_times(lines).back().substr(1));
+  };
+  CHECK(end(held) - end(plain) == doctest::Approx(30).epsilon(0.01));
+  // The comment itself is never shown.
+  for (const auto& line : held) CHECK(line.find("pause 30s") == std::string::npos);
+  // After a verdict the recording waits before the next event: at least 2 seconds.
+  bool verdict_seen = false;
+  for (size_t i = 1; i + 1 < plain.size() && !verdict_seen; ++i) {
+    if (plain[i].find("✓") == std::string::npos) continue;
+    verdict_seen = true;
+    double now = std::stod(plain[i].substr(1));
+    double next = std::stod(plain[i + 1].substr(1));
+    CHECK(next - now >= 2.0);
+  }
+  CHECK(verdict_seen);
+}
+
 TEST_CASE("--record into a folder that does not exist is refused before a box starts") {
   auto started = std::chrono::steady_clock::now();
   auto r =

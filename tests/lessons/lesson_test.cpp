@@ -302,6 +302,15 @@ TEST_CASE("judging: contains, lacks, matches per line, comparisons and statuses"
   CHECK(v.seen == "vm");
 }
 
+TEST_CASE("a malformed pause line is refused on its line, a well-formed one parses") {
+  std::string text = replace(kValid, "## Recap\n", "<!-- pause soon -->\n\n## Recap\n");
+  auto r = parse_lesson(text);
+  REQUIRE_FALSE(r.lesson);
+  REQUIRE_FALSE(r.errors.empty());
+  CHECK(r.errors[0].message.find("pause 4s") != std::string::npos);
+  CHECK(parse_lesson(replace(kValid, "## Recap\n", "<!-- pause 3s -->\n\n## Recap\n")).lesson);
+}
+
 TEST_CASE("a pattern may say in words what it looks for, and the student reads the words") {
   std::string why;
   Observed o{"         0     100000      65536\n", 0, "", 0};

@@ -147,3 +147,24 @@ TEST_CASE("*emphasis* is shown in italics on a color terminal, and a lone star s
   CHECK(without_sgr(color) == "A copy of the names, 2 * 3.\n");
   CHECK(wrap_prose("A *copy* of it.", 80, false) == "A *copy* of it.\n");  // plain: as written
 }
+
+TEST_CASE("a pause line holds a demo for its seconds, is never shown, and a malformed one is named") {
+  std::string problem;
+  CHECK(pause_line("<!-- pause 4s -->", problem) == std::chrono::milliseconds(4000));
+  CHECK(pause_line("  <!--pause 1.5s-->", problem) == std::chrono::milliseconds(1500));
+  CHECK(problem.empty());
+  CHECK_FALSE(pause_line("<!-- a note for authors -->", problem));  // a comment, not a pause
+  CHECK(problem.empty());
+  CHECK_FALSE(pause_line("<!-- pause four -->", problem));
+  CHECK(problem.find("<!-- pause 4s -->") != std::string::npos);
+  problem.clear();
+  CHECK_FALSE(pause_line("<!-- pause 600s -->", problem));  // more than a minute
+  CHECK_FALSE(problem.empty());
+  auto pieces = prose_pieces("First.\n<!-- pause 2s -->\nSecond.\n");
+  REQUIRE(pieces.size() == 2);
+  CHECK(pieces[0].text == "First.\n");
+  CHECK(pieces[0].pause == std::chrono::milliseconds(2000));
+  CHECK(pieces[1].text == "Second.\n");
+  CHECK(pieces[1].pause == std::chrono::milliseconds(0));
+  CHECK(wrap_prose("Shown.\n<!-- hidden -->\n", 80, false) == "Shown.\n");
+}
