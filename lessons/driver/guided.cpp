@@ -575,7 +575,10 @@ void LessonObserver::show_typed(const std::string& command, const Typed& t, cons
   write("\n");
   check_stop();
   if (output == Output::HoldForHost) {
-    held_box_output_ = t.output;
+    // Several commands held for one comparison are one column, as the check sees them.
+    std::string& held = held_box_output_ ? *held_box_output_ : held_box_output_.emplace();
+    if (!held.empty() && !t.output.empty() && !ends_with_newline(held)) held += '\n';
+    held += t.output;
     return;
   }
   if (!t.output.empty()) write(t.output + (ends_with_newline(t.output) ? "" : "\n"));
@@ -590,18 +593,34 @@ void LessonObserver::show_held_output() {
   if (!output.empty()) write(output + (ends_with_newline(output) ? "" : "\n"));
 }
 
-bool LessonObserver::host_block_follows(const Step& step, size_t index) {
-  if (index + 1 >= step.actions.size()) return false;
+LessonObserver::HostCompare LessonObserver::host_compares(const Step& step, size_t index) {
+  if (index + 1 >= step.actions.size()) return HostCompare::None;
   const Action& box = step.actions[index];
   const Action& host = step.actions[index + 1];
-  if (box.kind != Action::Kind::TypeInBox || host.kind != Action::Kind::RunOnHost) return false;
-  if (!box.commands.empty() && runs_same_command(box.commands.back(), host.script)) return true;
-  // Or the expectations below compare the two outputs.
+  if (box.kind != Action::Kind::TypeInBox || host.kind != Action::Kind::RunOnHost)
+    return HostCompare::None;
+  // The expectations below compare the two outputs: the whole box block, as the check does.
   for (size_t k = index + 2; k < step.actions.size(); ++k) {
     const Action& a = step.actions[k];
     if (a.kind != Action::Kind::Expect) break;
     for (const auto& e : a.expectations)
-      if (e.kind == CheckKind::DiffersFromHost || e.kind == CheckKind::SameAsHost) return true;
+      if (e.kind == CheckKind::DiffersFromHost || e.kind == CheckKind::SameAsHost)
+        return HostCompare::WholeBlock;
+  }
+  // Or the host runs the block's last command.
+  if (!box.commands.empty() && runs_same_command(box.commands.back(), host.script))
+    return HostCompare::LastCommand;
+  return HostCompare::None;
+}
+
+bool LessonObserver::holds_for_host(const Step& step, size_t index, size_t command) {
+  switch (host_compares(step, index)) {
+    case HostCompare::None:
+      return false;
+    case HostCompare::LastCommand:
+      return command + 1 == step.actions[index].commands.size();
+    case HostCompare::WholeBlock:
+      return true;
   }
   return false;
 }
@@ -623,12 +642,11 @@ void LessonObserver::typed(const std::string& command, const Typed& t) {
   }
   ++typed_in_action_;
   if (typed_in_action_ == 1) write("\n");
-  // The last command of a box block right above a host block: its output waits, to be shown
+  // A box block right above a host block it is compared with: its output waits, to be shown
   // beside the host's.
-  bool last = action_ < step_->actions.size() &&
-              typed_in_action_ == step_->actions[action_].commands.size();
-  show_typed(command, t, *box_,
-             last && host_block_follows(*step_, action_) ? Output::HoldForHost : Output::Show);
+  bool hold = action_ < step_->actions.size() &&
+              holds_for_host(*step_, action_, typed_in_action_ - 1);
+  show_typed(command, t, *box_, hold ? Output::HoldForHost : Output::Show);
 }
 
 int LessonObserver::prose_width() const {
@@ -814,7 +832,7 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
           if (!typed)
             return stopped(a, fmt::format("the box stopped answering after `{}`", command),
                            typed.error().message());
-          bool hold = &command == &a.commands.back() && host_block_follows(challenge, i);
+          bool hold = holds_for_host(challenge, i, static_cast<size_t>(&command - &a.commands.front()));
           show_typed(command, *typed, box, hold ? Output::HoldForHost : Output::Show);
           if (!seen.box.empty() && !typed->output.empty()) seen.box += '\n';
           seen.box += typed->output;

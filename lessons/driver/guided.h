@@ -179,9 +179,12 @@ class LessonObserver : public StepObserver {
   enum class Output { Show, HoldForHost };
   void show_typed(const std::string& command, const Typed& t, const BoxSession& box, Output output);
   void show_held_output();
-  // A box block at `index` whose output is to be compared with the host block right after it:
-  // the same command on both sides, or an expectation below that compares them.
-  static bool host_block_follows(const Step& step, size_t index);
+  // How a box block at `index` is compared with the host block right after it: not at all, by
+  // its last command (the host runs the same one), or as a whole (an expectation below
+  // compares the two outputs). Whether command number `command` of it waits for the host's.
+  enum class HostCompare { None, LastCommand, WholeBlock };
+  static HostCompare host_compares(const Step& step, size_t index);
+  static bool holds_for_host(const Step& step, size_t index, size_t command);
   void show_probes(BoxSession& box);
   void show_host(const Action& a, const HostRun& run);
   void show_verdict(const Verdict& v);

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -24,6 +25,7 @@
 
 #include "guided.h"
 #include "process.h"
+#include "temp_dir.h"
 #include "terminal_out.h"
 #include "text_lines.h"
 
@@ -627,6 +629,66 @@ TEST_CASE("--auto without a terminal plays the whole lesson, in plain text") {
   CHECK(r.out.find("root@tinyhost:") != std::string::npos);
   CHECK(r.out.find("host$ hostname") != std::string::npos);
   CHECK(r.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("a box block of several commands compared with the host is one column beside it") {
+  testing::TempDir dir;
+  std::ofstream(dir.path + "/01-blocks.md") << R"(# Lesson 1 · Two commands, one comparison
+
+## Both lines
+
+```flags
+```
+
+```box
+echo first-line
+echo second-line
+```
+
+```host
+printf 'first-line\nsecond-line\n'
+```
+
+```expect
+box same as host
+```
+
+## Recap
+
+Nothing.
+
+## Challenge
+
+Nothing to do.
+
+```solution
+true
+```
+
+```box
+echo done
+```
+
+```expect
+box contains done
+```
+)";
+  auto r = testing::run({testing::bin("nslab"), "lesson", "1", "--dir", dir.path, "--auto",
+                         "--speed", "50"},
+                        {.timeout = 60s});
+  INFO(r.out, r.err);
+  REQUIRE(r.status() == 0);
+  // Each line of the box's block beside the same line of the host's.
+  auto row = [&](const std::string& text) {
+    for (const auto& line : split_lines(r.out))
+      if (line.find(text) != std::string::npos && line.find("│") != std::string::npos)
+        return line;
+    return std::string();
+  };
+  CHECK(row("first-line").find("first-line") < row("first-line").find("│"));
+  CHECK(row("first-line").rfind("first-line") > row("first-line").find("│"));
+  CHECK(row("second-line").find("second-line") < row("second-line").find("│"));
+  CHECK(row("second-line").rfind("second-line") > row("second-line").find("│"));
 }
 
 TEST_CASE("the challenge's check runs once, so a check that removes what it found still passes") {
