@@ -183,6 +183,7 @@ int run_lesson_command(const LessonOptions& options) {
   config.tinysh = find_tinysh();
   config.command_timeout = std::chrono::seconds(options.timeout_s);
   config.prove_challenge_check = false;  // the person (or the solution) is the proof here
+  config.box_columns = width;
 
   const char* no_color = std::getenv("NO_COLOR");
   std::optional<lessons::CastWriter> cast;

@@ -135,7 +135,7 @@ std::string command_output(std::string screen, std::string_view command) {
 
 sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
                                               const std::vector<std::string>& flags,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout, int columns) {
   termios modes{};
   cfmakeraw(&modes);
   // A terminal as a login would have it, minus ECHO (see pty.h): canonical input, signals,
@@ -158,7 +158,7 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   modes.c_cc[VTIME] = 0;
   winsize size{};
   size.ws_row = 40;
-  size.ws_col = 120;
+  size.ws_col = static_cast<unsigned short>(std::clamp(columns, 20, 1000));
   int master = -1;
   pid_t pid = ::forkpty(&master, nullptr, &modes, &size);
   if (pid < 0) return sandbox::make_error("forkpty()", errno);

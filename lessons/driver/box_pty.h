@@ -48,10 +48,11 @@ std::optional<VethLine> find_veth_line(std::string_view raw);
 
 class BoxSession {
  public:
-  // Starts `nslab run FLAGS` on a new pty and waits until its shell answers.
+  // Starts `nslab run FLAGS` on a new pty `columns` wide and waits until its shell answers.
   static sandbox::Result<BoxSession> start(const std::string& nslab,
                                            const std::vector<std::string>& flags,
-                                           std::chrono::milliseconds timeout = 10s);
+                                           std::chrono::milliseconds timeout = 10s,
+                                           int columns = 120);
   BoxSession(BoxSession&& other) noexcept;
   BoxSession& operator=(BoxSession&& other) = delete;
   BoxSession(const BoxSession&) = delete;

@@ -35,7 +35,8 @@ struct Walk {
     switch (a.kind) {
       case Action::Kind::StartBox: {
         box.reset();  // the previous box ends first: one box at a time
-        auto started = BoxSession::start(config.nslab, a.flags, config.command_timeout);
+        auto started = BoxSession::start(config.nslab, a.flags, config.command_timeout,
+                                         config.box_columns);
         if (!started) {
           miss(step, a.line,
                fmt::format("the box did not start: nslab run {}", fmt::join(a.flags, " ")),

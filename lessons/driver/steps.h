@@ -21,6 +21,9 @@ struct DriverConfig {
   std::chrono::milliseconds command_timeout = 10s;
   // Check mode proves each challenge's check: it must fail before the solution is typed.
   bool prove_challenge_check = true;
+  // The width of each box's terminal: a lesson on a screen gives its own, so what tinysh cuts
+  // to the terminal (ps) fits the side-by-side columns.
+  int box_columns = 120;
 };
 
 // One miss (or a problem that stopped a step), with where it is in the lesson file.

@@ -12,6 +12,7 @@
 //   ns               the /proc/self/ns/* links: one inode number per namespace.
 #include <dirent.h>
 #include <linux/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -215,11 +216,27 @@ int run_ps(Shell&, Args args) {
     w_ppid = std::max(w_ppid, fmt::formatted_size("{}", r.stat.ppid));
     w_user = std::max(w_user, r.user.size());
   }
-  std::string text =
-      fmt::format("{:>{}} {:>{}} {:<{}} STAT CMD\n", "PID", w_pid, "PPID", w_ppid, "USER", w_user);
+  // On a terminal each line ends at its width, as procps' ps does: a command line of hundreds of
+  // characters would otherwise wrap over several rows. A pipe or a file gets every character.
+  size_t columns = 0;
+  winsize ws{};
+  if (::isatty(1) && ::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
+  auto cut = [&](std::string line) {
+    if (columns == 0) return line;
+    size_t shown = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;  // inside a character
+      if (++shown > columns) return line.substr(0, i);
+    }
+    return line;
+  };
+  std::string text = cut(fmt::format("{:>{}} {:>{}} {:<{}} STAT CMD", "PID", w_pid, "PPID",
+                                     w_ppid, "USER", w_user)) +
+                     "\n";
   for (const ProcessRow& r : rows)
-    text += fmt::format("{:>{}} {:>{}} {:<{}} {:<4} {}\n", r.stat.pid, w_pid, r.stat.ppid, w_ppid,
-                        r.user, w_user, r.stat.state, r.command);
+    text += cut(fmt::format("{:>{}} {:>{}} {:<{}} {:<4} {}", r.stat.pid, w_pid, r.stat.ppid,
+                            w_ppid, r.user, w_user, r.stat.state, r.command)) +
+            "\n";
   write_all(1, text);
   return 0;
 }

@@ -237,3 +237,35 @@ TEST_CASE("an interactive tinysh ignores a SIGUSR1 typed inside it, but not one 
   REQUIRE(::kill(shell.pid(), SIGUSR1) == 0);
   CHECK(shell.wait_exit() == 138);
 }
+
+TEST_CASE("ps on a terminal cuts each line at the terminal's width, through a pipe it does not") {
+  // tinysh's own command line, and so its ps row, is longer than 40 columns.
+  std::string padding(100, 'x');
+  std::string script = "ps; echo " + padding + " > /dev/null";
+  testing::PtyOptions narrow;
+  narrow.cols = 40;
+  testing::PtySession shell({tinysh(), "-c", script}, narrow);
+  REQUIRE(shell.expect("STAT CMD"));
+  int status = shell.wait_exit();
+  std::string shown = shell.output();
+  CAPTURE(status);
+  CHECK(status == 0);
+  INFO(shown);
+  CHECK(shown.find("STAT CMD") != std::string::npos);
+  size_t rows = 0;
+  for (size_t at = 0; at < shown.size();) {
+    size_t end = shown.find("\r\n", at);
+    if (end == std::string::npos) end = shown.size();
+    std::string line = shown.substr(at, end - at);
+    size_t columns = 0;
+    for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
+    CHECK(columns <= 40);
+    ++rows;
+    at = end + 2;
+  }
+  CHECK(rows > 2);
+  CHECK(shown.find(padding) == std::string::npos);
+  // The control: into a pipe, the row carries the whole command line.
+  auto piped = testing::run({tinysh(), "-c", script});
+  CHECK(piped.out.find(padding) != std::string::npos);
+}
