@@ -158,7 +158,9 @@ Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
   const Plan& plan = runner.plan;
   switch (step.action) {
     case Action::SweepStaleCgroups: {
-      auto notes = cgroup::sweep_notes(cgroup::sweep_stale(*plan.caller.cgroup_layout));
+      // Every controller's, not only this box's: a box with --pids alone also removes what a
+      // killed box with --memory left.
+      auto notes = cgroup::sweep_notes(cgroup::sweep_stale_everywhere());
       runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
       return ok();
     }

@@ -320,6 +320,27 @@ TEST_CASE("after a SIGKILL of the runner the next start sweeps its cgroup, and n
   CHECK(testing::wait_until([&] { return !link_on_host(veth->host_link); }, 5s));
 }
 
+TEST_CASE("a box with --pids alone sweeps what a killed box with --memory left") {
+  if (!have_root() || !have_controller(Controller::Pids) || !have_controller(Controller::Memory))
+    return;
+  PipedBox box({"--pid", "--memory", "32M"});
+  std::string dir = box_cgroup_dir(Controller::Memory, box.runner());
+  box.send("echo up");
+  REQUIRE_MESSAGE(box.wait_for("up\n"), box.output());
+  pid_t pid1 = box.box_pid();
+  REQUIRE(pid1 > 0);
+  ::kill(box.runner(), SIGKILL);
+  CHECK(box.wait_exit() == 128 + SIGKILL);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
+  CHECK(testing::wait_until(
+      [&] { return trimmed(testing::read_file(dir + "/cgroup.procs")).empty(); }, 10s));
+  CHECK(exists(dir));  // control: nothing but a sweep removes it
+
+  auto next = nslab_run({"--pids", "10", "-c", "true"});
+  CHECK_MESSAGE(next.status() == 0, next.err);
+  CHECK_FALSE(exists(dir));
+}
+
 TEST_CASE("nslab doctor says every lesson runs here, as root") {
   if (!have_root()) return;
   auto r = testing::run({testing::bin("nslab"), "doctor", "--color", "never"});
