@@ -60,6 +60,16 @@ std::string file_name(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
 }
 
+std::string parent_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
+
+// <something>/nslab/nslab-runner-PID: a leaf nslab made for a process of its own to live in.
+bool is_runner_leaf(const std::string& dir) {
+  return runner_of(file_name(dir)) && file_name(dir).starts_with("nslab-runner-") &&
+         file_name(parent_of(dir)) == kV2ParentName;
+}
+
 Status make_dir(const std::string& path, bool may_exist, bool& created) {
   Status made = sys::mkdir(path, 0755);
   created = made.ok();
@@ -153,6 +163,20 @@ Status place_v2(Placement& p, const std::string& v2_root, const Runner& runner) 
   p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
   if (p.own_is_root) {
     p.enable_above = !enabled_in(p.own_dir, name);
+    return ok();
+  }
+  // A runner started by `nslab lesson` or `nslab check` in the leaf its driver moved into
+  // (DriverLeaf): the box goes beside that leaf, in nslab/, which holds no process itself.
+  if (is_runner_leaf(p.own_dir)) {
+    p.parent_dir = parent_of(p.own_dir);
+    std::string above = parent_of(p.parent_dir);
+    if (!contains(fs::read_v2_controllers(above), name))
+      return plain_error(
+          fmt::format("the {} controller is on cgroup v2, but not handed down to {}", name,
+                      above),
+          fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}",
+                      kNeedRoot));
+    p.enable_above = !enabled_in(above, name);
     return ok();
   }
   bool handed_down = contains(fs::read_v2_controllers(p.own_dir), name);
@@ -622,6 +646,73 @@ std::string describe_oom(std::uint64_t kills, std::uint64_t limit_bytes) {
   std::string times = kills == 1 ? "once" : kills == 2 ? "twice" : fmt::format("{} times", kills);
   return fmt::format("the box's processes were killed by the OOM killer {} (memory limit {})",
                      times, tinysh::format_size(limit_bytes));
+}
+
+// --- A lesson driver's own leaf ------------------------------------------------------------------
+
+std::optional<DriverLeaf> DriverLeaf::enter() {
+  if (::geteuid() == 0) return std::nullopt;  // root's boxes go under the root cgroup
+  auto cgroups = sys::read_file("/proc/self/cgroup");
+  auto mountinfo = sys::read_file("/proc/self/mountinfo");
+  if (!cgroups || !mountinfo) return std::nullopt;
+  auto places = fs::locate(fs::parse_proc_cgroup(*cgroups), fs::parse_cgroup_mounts(*mountinfo));
+  const fs::Place* unified = nullptr;
+  for (const fs::Place& p : places)
+    if (p.version == fs::Version::V2 && p.visible()) unified = &p;
+  if (!unified || unified->directory == unified->mount_point) return std::nullopt;
+  const std::string& own = unified->directory;
+  if (is_runner_leaf(own)) return std::nullopt;  // already in one
+  if (detail::procs_of(own) != std::vector<pid_t>{::getpid()}) return std::nullopt;
+  bool offers_one = false;
+  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+    offers_one = offers_one || contains(fs::read_v2_controllers(own), controller_name(c));
+  if (!offers_one || !sys::access(own + "/cgroup.procs", W_OK) ||
+      !sys::access(own + "/cgroup.subtree_control", W_OK) || !sys::access(own, W_OK))
+    return std::nullopt;
+
+  DriverLeaf leaf;
+  leaf.home_ = own;
+  leaf.parent_ = own + "/" + std::string(kV2ParentName);
+  leaf.leaf_ = leaf.parent_ + "/" + runner_leaf_name(box_name(::getpid()));
+  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+    if (enabled_in(own, controller_name(c)))
+      leaf.home_enabled_before_.emplace_back(controller_name(c));
+  bool created = false;
+  if (!make_dir(leaf.parent_, true, created)) return std::nullopt;
+  leaf.made_parent_ = created;
+  bool leaf_created = false;
+  if (!make_dir(leaf.leaf_, false, leaf_created) ||
+      !sys::write_file(leaf.leaf_ + "/cgroup.procs", std::to_string(::getpid()))) {
+    if (leaf_created) (void)sys::rmdir(leaf.leaf_);
+    if (created) (void)sys::rmdir(leaf.parent_);
+    return std::nullopt;
+  }
+  return leaf;
+}
+
+DriverLeaf::DriverLeaf(DriverLeaf&& other) noexcept
+    : home_(std::move(other.home_)),
+      parent_(std::move(other.parent_)),
+      leaf_(std::move(other.leaf_)),
+      home_enabled_before_(std::move(other.home_enabled_before_)),
+      made_parent_(other.made_parent_) {
+  other.leaf_.clear();
+}
+
+DriverLeaf::~DriverLeaf() {
+  if (leaf_.empty()) return;
+  // The way in, backwards, as BoxCgroup::go_home() does for a runner's own leaf.
+  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu}) {
+    std::string name(controller_name(c));
+    if (enabled_in(parent_, name))
+      (void)sys::write_file(parent_ + "/cgroup.subtree_control", "-" + name);
+    if (enabled_in(home_, name) && !contains(home_enabled_before_, name))
+      (void)sys::write_file(home_ + "/cgroup.subtree_control", "-" + name);
+  }
+  if (sys::write_file(home_ + "/cgroup.procs", std::to_string(::getpid()))) {
+    (void)sys::rmdir(leaf_);
+    if (made_parent_) (void)sys::rmdir(parent_);
+  }
 }
 
 // --- The sweep -----------------------------------------------------------------------------------

@@ -152,6 +152,31 @@ std::vector<Write> creation_writes(const Layout& layout, const Limits& limits,
 // The writes that move `pid` into every directory of the box.
 std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid);
 
+// --- A lesson driver's own leaf (RAII) -------------------------------------------------------------
+// `nslab lesson` and `nslab check` start each box's runner as their child, in their cgroup. A
+// user's runner alone in a delegated v2 cgroup moves itself into a leaf so the cgroup may hand
+// controllers down (place_v2); beside its driver it is never alone, and cgroup v2 refuses. So a
+// driver alone in a delegated v2 cgroup first moves itself into <own>/nslab/nslab-runner-<pid>;
+// its runners start there and put their boxes beside it, in nslab/. The end undoes it: the
+// controllers the runners enabled stop, the driver moves back, the leaf and nslab/ go (a killed
+// driver's empty leaf goes with the next sweep, by its name). Root, v1, a cgroup shared with
+// other processes or not delegated: nothing is done.
+class DriverLeaf {
+ public:
+  static std::optional<DriverLeaf> enter();
+  DriverLeaf(DriverLeaf&& other) noexcept;
+  DriverLeaf& operator=(DriverLeaf&&) = delete;
+  DriverLeaf(const DriverLeaf&) = delete;
+  ~DriverLeaf();
+  const std::string& leaf() const { return leaf_; }
+
+ private:
+  DriverLeaf() = default;
+  std::string home_, parent_, leaf_;
+  std::vector<std::string> home_enabled_before_;
+  bool made_parent_ = false;
+};
+
 // --- The box's cgroup on the host (RAII) ---------------------------------------------------------
 
 class BoxCgroup {

@@ -16,6 +16,7 @@
 #include "asciicast.h"
 #include "box_flags.h"
 #include "catalog.h"
+#include "cgroup.h"
 #include "guided.h"
 #include "lesson_needs.h"
 #include "steps.h"
@@ -231,6 +232,9 @@ int run_lesson_command(const LessonOptions& options) {
     if (previous.lesson) settings.previous_flags = previous.lesson->last_flags();
   }
 
+  // A user's boxes with limits on cgroup v2 need their runner's cgroup to hand controllers
+  // down, which this process beside them would prevent: it steps into a leaf (cgroup.h).
+  auto leaf = sandbox::cgroup::DriverLeaf::enter();
   IgnoreSigpipe no_sigpipe;
   lessons::StopSignals stop_signals;
   std::optional<lessons::Keyboard> keys;

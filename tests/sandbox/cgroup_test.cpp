@@ -411,6 +411,39 @@ TEST_CASE(
       decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, Runner{false, 1}).ok());
 }
 
+TEST_CASE("on v2 a runner in its lesson driver's leaf puts the box beside the leaf, in nslab/") {
+  V2Host host;
+  // nslab lesson moved itself into <own>/nslab/nslab-runner-300 (DriverLeaf); its runner, 4242,
+  // started there with it; <own> has no process left.
+  std::string scope = "user.slice/user-1000.slice/session-2.scope";
+  host.tree.file("cg/" + scope + "/cgroup.procs", "");
+  host.tree.file("cg/" + scope + "/nslab/cgroup.controllers", "");
+  host.tree.file("cg/" + scope + "/nslab/cgroup.subtree_control", "");
+  host.tree.file("cg/" + scope + "/nslab/nslab-runner-300/cgroup.procs", "300\n4242\n");
+  host.tree.file("cg/" + scope + "/nslab/nslab-runner-300/cgroup.controllers", "");
+  std::string proc_cgroup = "0::/" + scope + "/nslab/nslab-runner-300\n";
+  auto layout = decide_layout(proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+  REQUIRE_MESSAGE(layout.ok(), layout.error().message());
+  const Placement& p = layout->placements[0];
+  CHECK_FALSE(p.move_runner);  // it is in a leaf already, with its driver
+  CHECK(p.parent_dir == host.own + "/nslab");
+  Limits limits;
+  limits.pids_max = 10;
+  std::string box = host.own + "/nslab/nslab-box-4242";
+  CHECK(as_text(creation_writes(*layout, limits, box_name(4242))) ==
+        std::vector<std::string>{
+            "write " + host.own + "/cgroup.subtree_control +pids",
+            "mkdir " + host.own + "/nslab",
+            "write " + host.own + "/nslab/cgroup.subtree_control +pids",
+            "mkdir " + box,
+            "write " + box + "/pids.max 10",
+        });
+  // The control: the same two processes in a cgroup that is not such a leaf are refused.
+  host.tree.file("cg/" + scope + "/cgroup.procs", "300\n4242\n");
+  CHECK_FALSE(
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242}).ok());
+}
+
 TEST_CASE(
     "on v2 as a user alone in a delegated cgroup, the runner moves itself into a leaf first") {
   V2Host host;
