@@ -111,6 +111,18 @@ std::string fill(const std::vector<std::string_view>& words, int width,
   return out;
 }
 
+// The words of a cell, split at spaces.
+std::vector<std::string_view> words_of(std::string_view text) {
+  std::vector<std::string_view> words;
+  for (size_t i = 0; i < text.size();) {
+    size_t j = text.find(' ', i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) words.push_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return words;
+}
+
 // The cells of a table row "| a | b |", trimmed.
 std::vector<std::string_view> table_cells(std::string_view row) {
   std::vector<std::string_view> cells;
@@ -142,15 +154,7 @@ Cell show_cell(std::string_view text, bool color) {
   if (!color) return {std::string(text), text_columns(text)};
   Cell cell;
   InlineStyle style;
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = text.find(' ', i);
-    if (j == std::string_view::npos) j = text.size();
-    if (j > i) words.push_back(text.substr(i, j - i));
-    i = j + 1;
-  }
-  for (auto w : words) {
+  for (auto w : words_of(text)) {
     int n = 0;
     if (!cell.shown.empty()) {
       cell.shown += ' ';
@@ -213,17 +217,8 @@ std::string render_table(const std::vector<std::string_view>& lines, int width, 
     out += "  " + styled_header(rows[r].empty() ? std::string() : rows[r][0].shown) + "\n";
     for (size_t c = 1; c < rows[r].size(); ++c) {
       std::string label = c < raw[0].size() ? std::string(raw[0][c]) + ":" : std::string("-");
-      std::vector<std::string_view> words;
-      std::string_view cell = raw[r][c];
-      size_t i = 0;
-      while (i < cell.size()) {
-        size_t j = cell.find(' ', i);
-        if (j == std::string_view::npos) j = cell.size();
-        if (j > i) words.push_back(cell.substr(i, j - i));
-        i = j + 1;
-      }
       std::string first = "    " + label + " ";
-      out += fill(words, width, first, "      ", color);
+      out += fill(words_of(raw[r][c]), width, first, "      ", color);
     }
   }
   return out;

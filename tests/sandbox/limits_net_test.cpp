@@ -294,6 +294,25 @@ TEST_CASE("nslab run --veth: TCP both ways between host and box, the veth goes w
   CHECK(testing::wait_until([&] { return !link_on_host(veth->host_link); }, 5s));
 }
 
+namespace {
+
+// SIGKILLs a running box's runner. The box dies with it (PR_SET_PDEATHSIG); its cgroup `dir`
+// stays behind, empty, for a sweep to remove.
+void kill_runner_leaving(PipedBox& box, const std::string& dir) {
+  box.send("echo up");
+  REQUIRE_MESSAGE(box.wait_for("up\n"), box.output());
+  pid_t pid1 = box.box_pid();
+  REQUIRE(pid1 > 0);
+  ::kill(box.runner(), SIGKILL);
+  CHECK(box.wait_exit() == 128 + SIGKILL);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
+  CHECK(testing::wait_until(
+      [&] { return trimmed(testing::read_file(dir + "/cgroup.procs")).empty(); }, 10s));
+  CHECK(exists(dir));  // control: nothing but a sweep removes it
+}
+
+}  // namespace
+
 TEST_CASE("after a SIGKILL of the runner the next start sweeps its cgroup, and no veth is left") {
   if (!have_root() || !have_controller(Controller::Pids)) return;
   PipedBox box({"--pid", "--pids", "10", "--veth"});
@@ -301,18 +320,7 @@ TEST_CASE("after a SIGKILL of the runner the next start sweeps its cgroup, and n
   auto veth = veth_of(box.output());
   REQUIRE(veth);
   std::string dir = box_cgroup_dir(Controller::Pids, box.runner());
-  box.send("echo up");
-  REQUIRE_MESSAGE(box.wait_for("up\n"), box.output());
-  pid_t pid1 = box.box_pid();
-  REQUIRE(pid1 > 0);
-
-  ::kill(box.runner(), SIGKILL);
-  CHECK(box.wait_exit() == 128 + SIGKILL);
-  // The box dies with its runner (PR_SET_PDEATHSIG); its cgroup stays behind, empty.
-  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
-  CHECK(testing::wait_until(
-      [&] { return trimmed(testing::read_file(dir + "/cgroup.procs")).empty(); }, 10s));
-  CHECK(exists(dir));  // control: nothing but the sweep removes it
+  kill_runner_leaving(box, dir);
 
   auto next = nslab_run({"-c", "true"});
   CHECK_MESSAGE(next.status() == 0, next.err);
@@ -325,16 +333,7 @@ TEST_CASE("a box with --pids alone sweeps what a killed box with --memory left")
     return;
   PipedBox box({"--pid", "--memory", "32M"});
   std::string dir = box_cgroup_dir(Controller::Memory, box.runner());
-  box.send("echo up");
-  REQUIRE_MESSAGE(box.wait_for("up\n"), box.output());
-  pid_t pid1 = box.box_pid();
-  REQUIRE(pid1 > 0);
-  ::kill(box.runner(), SIGKILL);
-  CHECK(box.wait_exit() == 128 + SIGKILL);
-  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
-  CHECK(testing::wait_until(
-      [&] { return trimmed(testing::read_file(dir + "/cgroup.procs")).empty(); }, 10s));
-  CHECK(exists(dir));  // control: nothing but a sweep removes it
+  kill_runner_leaving(box, dir);
 
   auto next = nslab_run({"--pids", "10", "-c", "true"});
   CHECK_MESSAGE(next.status() == 0, next.err);
