@@ -19,7 +19,8 @@ add_library(lesson_driver STATIC
 target_include_directories(lesson_driver PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/driver)
 target_link_libraries(lesson_driver PUBLIC sandbox fmt::fmt-header-only util)
 # The lessons of the source tree this nslab was built from (overridden by $NSLAB_LESSONS).
-target_compile_definitions(lesson_driver PRIVATE NSLAB_LESSONS_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+target_compile_definitions(lesson_driver PRIVATE NSLAB_LESSONS_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
+                                                  NSLAB_BUILD_DIR="${CMAKE_BINARY_DIR}")
 
 target_sources(nslab_cli PRIVATE cli/lessons_cmd.cpp cli/check.cpp cli/lesson_cmd.cpp)
 target_link_libraries(nslab_cli PUBLIC lesson_driver)

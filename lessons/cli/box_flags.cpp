@@ -1,5 +1,7 @@
 #include "box_flags.h"
 
+#include "embedded.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -212,8 +214,15 @@ std::string find_tinysh() {
   if (const char* path = std::getenv("NSLAB_TINYSH"); path && *path) return path;
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "tinysh";
-  return (self.parent_path() / "tinysh").string();
+  if (!ec && std::filesystem::is_regular_file(self.parent_path() / "tinysh", ec))
+    return (self.parent_path() / "tinysh").string();
+  // nslab alone (a copied file, a package without it): the tinysh it carries.
+  std::string problem;
+  if (auto extracted = extracted_tinysh(problem)) return *extracted;
+  fmt::print(stderr, "nslab: no tinysh beside {} and the one nslab carries cannot be written "
+                     "out: {}\n",
+             ec ? "nslab" : self.string(), problem);
+  return "tinysh";
 }
 
 }  // namespace nslab::cli

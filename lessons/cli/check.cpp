@@ -10,6 +10,7 @@
 
 #include "box_flags.h"
 #include "catalog.h"
+#include "embedded.h"
 #include "cgroup.h"
 #include "steps.h"
 
@@ -81,7 +82,7 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& options) {
 }
 
 int run_check(const CheckOptions& options) {
-  std::string dir = options.dir.empty() ? lessons::default_lessons_dir() : options.dir;
+  std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
   auto all = lessons::list_lessons(dir);
   std::vector<lessons::LessonFile> chosen;
   for (int n : options.numbers) {

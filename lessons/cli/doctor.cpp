@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "catalog.h"
+#include "embedded.h"
 #include "cgroup.h"
 
 namespace nslab::cli {
@@ -255,7 +256,7 @@ int run_doctor(const DoctorOptions& options) {
   }
   auto facts = sandbox::probe_host(options.root, sandbox::current_identity());
   bool color = use_color(options.color, ::isatty(STDOUT_FILENO), std::getenv("NO_COLOR"));
-  auto lessons = needs_of_lessons(options.lessons.empty() ? lessons::default_lessons_dir()
+  auto lessons = needs_of_lessons(options.lessons.empty() ? lessons_dir()
                                                          : options.lessons);
   auto report = doctor_report(facts, lessons, color);
   fmt::print("{}", report.text);

@@ -16,6 +16,7 @@
 #include "asciicast.h"
 #include "box_flags.h"
 #include "catalog.h"
+#include "embedded.h"
 #include "cgroup.h"
 #include "guided.h"
 #include "lesson_needs.h"
@@ -104,7 +105,7 @@ CLI::App* setup_lesson(CLI::App& app, LessonOptions& options) {
 }
 
 int run_lesson_command(const LessonOptions& options) {
-  std::string dir = options.dir.empty() ? lessons::default_lessons_dir() : options.dir;
+  std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
   auto all = lessons::list_lessons(dir);
   auto it = std::find_if(all.begin(), all.end(),
                          [&](const lessons::LessonFile& f) { return f.number == options.number; });
@@ -284,7 +285,7 @@ int run_lesson_command(const LessonOptions& options) {
 }
 
 int run_landing() {
-  std::string dir = lessons::default_lessons_dir();
+  std::string dir = lessons_dir();
   auto files = lessons::list_lessons(dir);
   fmt::print(
       "nslab shows what a container really is: a tiny shell runs as PID 1 in a box,\nand each "

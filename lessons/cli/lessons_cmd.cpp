@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "catalog.h"
+#include "embedded.h"
 #include "host_probe.h"
 #include "lesson_needs.h"
 
@@ -32,7 +33,7 @@ std::string_view without_number(std::string_view title) {
 }  // namespace
 
 int run_lessons(const LessonsOptions& options) {
-  std::string dir = options.dir.empty() ? lessons::default_lessons_dir() : options.dir;
+  std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
   auto files = lessons::list_lessons(dir);
   if (files.empty()) {
     fmt::print(stderr, "nslab: no lessons (NN-name.md) in {}\n", dir);

@@ -71,11 +71,18 @@ std::string command_name() {
 
 std::string default_lessons_dir() {
   if (const char* env = std::getenv("NSLAB_LESSONS"); env && *env) return env;
-#ifdef NSLAB_LESSONS_DIR
   std::error_code ec;
-  if (fs::is_directory(NSLAB_LESSONS_DIR, ec)) return NSLAB_LESSONS_DIR;
+  fs::path bin = fs::path(self_exe()).parent_path();
+#if defined(NSLAB_LESSONS_DIR) && defined(NSLAB_BUILD_DIR)
+  // The source tree's lessons are for the nslab of its build tree; a copy of it elsewhere (the
+  // one file a teacher hands out) uses the lessons it carries.
+  if (bin.string().starts_with(NSLAB_BUILD_DIR "/") && fs::is_directory(NSLAB_LESSONS_DIR, ec))
+    return NSLAB_LESSONS_DIR;
 #endif
-  return (fs::path(self_exe()).parent_path().parent_path().parent_path() / "lessons").string();
+  // Installed: <prefix>/bin/nslab and <prefix>/share/nslab/lessons.
+  fs::path installed = bin.parent_path() / "share/nslab/lessons";
+  if (fs::is_directory(installed, ec)) return installed.string();
+  return "";
 }
 
 LoadedLesson load_lesson(const LessonFile& file) {

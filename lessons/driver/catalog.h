@@ -21,8 +21,10 @@ std::vector<LessonFile> list_lessons(const std::string& dir);
 // The number of a lesson file name ("03-pid.md" -> 3), nullopt when it is not one.
 std::optional<int> lesson_number(const std::string& file_name);
 
-// $NSLAB_LESSONS, else the lessons/ folder of the source tree nslab was built from, else
-// lessons/ two levels above the running nslab (build/bin/nslab -> lessons/).
+// $NSLAB_LESSONS, else (for an nslab run from its build tree) the lessons/ folder of the source
+// tree it was built from, else an installed <prefix>/share/nslab/lessons beside
+// <prefix>/bin/nslab; "" when there is none of them (the command line then uses the lessons
+// nslab carries, embedded.h).
 std::string default_lessons_dir();
 
 // The running nslab (/proc/self/exe): the driver starts boxes with this very binary.
