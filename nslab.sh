@@ -20,8 +20,9 @@ packages=(
 # Only for the tests: the lessons on Debian's own kernels under qemu (tests/kernels) need the
 # emulator, the guest's init and tools, and what unpacks the kernel's modules; the guest also
 # gets this machine's ps and ss (procps, iproute2), nsenter and setpriv (util-linux) and dash.
+# The Debian package is tested in a fresh Debian root that mmdebstrap makes (tests/package).
 if [ "${1:-start}" = test ]; then
-  packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash)
+  packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash mmdebstrap)
 fi
 
 missing=()

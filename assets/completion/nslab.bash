@@ -1,0 +1,36 @@
+# bash completion for nslab: its commands, each command's flags, and lesson numbers.
+_nslab() {
+  local cur prev words cword
+  _init_completion || return
+  local commands="lesson lessons check doctor run explain ps enter help"
+  if ((cword == 1)); then
+    COMPREPLY=($(compgen -W "$commands --version --help" -- "$cur"))
+    return
+  fi
+  local command=${words[1]}
+  case $command in
+    lesson | check)
+      if [[ $cur == -* ]]; then
+        local flags="--help"
+        [[ $command == lesson ]] && flags+=" --auto --speed --record --size --dir --timeout"
+        [[ $command == check ]] && flags+=" -v --verbose --timeout --dir"
+        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "0 1 2 3 4 5 6 7 8 9" -- "$cur"))
+      fi
+      ;;
+    run | explain)
+      [[ $prev == --rootfs ]] && { _filedir -d; return; }
+      COMPREPLY=($(compgen -W "--uts --hostname --mount --pivot --rootfs --pid --proc --user
+        --map-root --map-range --map-uid --map-gid --ipc --cgroup --time --net --veth --pids
+        --memory --cpus --all -c --help" -- "$cur"))
+      ;;
+    help)
+      COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+      ;;
+    doctor)
+      COMPREPLY=($(compgen -W "--color --help" -- "$cur"))
+      ;;
+  esac
+}
+complete -F _nslab nslab
