@@ -221,6 +221,19 @@ else
 fi
 mount -o remount,nsdelegate,memory_recursiveprot cgroup2 $cg
 
+# The one file a teacher hands out: nslab alone in a folder, no tinysh beside it, no lessons
+# folder. It writes what it carries to /run/nslab (root) and ~/.cache/nslab (the student).
+mkdir -p /alone && cp /nslab/nslab /alone/nslab && chmod 755 /alone
+alone() {  # WHO LESSONS...
+  who=$1
+  shift
+  (cd /alone && env -u NSLAB_LESSONS -u NSLAB_TINYSH timeout 600 /as-$who ./nslab check --timeout 30 "$@") \
+    > /tmp/out 2>&1
+  result "$who: the single nslab file" $? /tmp/out
+}
+alone root 1 4 5
+alone student 1 4
+
 # Nothing left: no cgroup of nslab's, no veth, no mount, no tinysh. The kernel deletes a veth
 # with its namespace a moment later, so that is polled for.
 : > /tmp/left
