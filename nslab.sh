@@ -25,7 +25,27 @@ if [ "${1:-start}" = test ]; then
   packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash mmdebstrap)
 fi
 
+# Not Debian or Ubuntu: no apt-get to install with. Say what to install, by each family's names.
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  missing_tools=()
+  for tool in g++ cmake make pkg-config; do command -v "$tool" >/dev/null || missing_tools+=("$tool"); done
+  if ((${#missing_tools[@]})) || ! [ -e /usr/include/CLI/CLI.hpp ] || ! [ -e /usr/include/fmt/format.h ]; then
+    cat >&2 <<'HELP'
+nslab: this machine has no apt-get, so ./nslab.sh cannot install what the build needs. Install:
+  Fedora:
+    sudo dnf install gcc-c++ cmake make pkgconf-pkg-config fmt-devel cli11-devel doctest-devel libnl3-devel glibc-static libstdc++-static shadow-utils iproute procps-ng
+  Arch:
+    sudo pacman -S --needed base-devel cmake fmt cli11 doctest libnl shadow iproute2 procps-ng
+then run ./nslab.sh again. Or skip the build: the nslab file from a machine that built it
+(strip build/bin/nslab) carries tinysh and the lessons, and runs here as it is.
+HELP
+    exit 1
+  fi
+  [ "${1:-start}" = test ] && echo "nslab: no apt-get: the tests' tools (qemu, busybox, mmdebstrap) are not installed" >&2
+fi
+
 missing=()
+command -v dpkg-query >/dev/null || packages=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
