@@ -343,10 +343,6 @@ class Parser {
   int challenge_line_ = 0;
 };
 
-bool has(const std::vector<std::string>& words, std::string_view w) {
-  return std::find(words.begin(), words.end(), w) != words.end();
-}
-
 }  // namespace
 
 std::vector<std::string> Lesson::first_flags() const {
