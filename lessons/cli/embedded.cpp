@@ -131,11 +131,12 @@ std::optional<std::string> extracted_lessons(std::string& problem) {
   for (const auto& file : lesson_assets())
     if (!write_if_different(lessons + std::string(file.path), file.text, 0644, problem))
       return std::nullopt;
-  // Only the embedded lessons: a lesson of an older nslab is not left to be listed.
+  // Only the embedded lessons: a lesson of an older nslab is not left to be listed. (A file
+  // another nslab is writing at this moment, NAME.PID.new, is left to it.)
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(lessons, ec)) {
     std::string name = "/" + entry.path().filename().string();
-    bool ours = false;
+    bool ours = name.ends_with(".new");
     for (const auto& file : lesson_assets()) ours = ours || file.path == name;
     if (!ours) fs::remove(entry.path(), ec);
   }

@@ -932,6 +932,11 @@ std::optional<StepObserver::ChallengeChecked> LessonObserver::challenge_checked(
 }
 
 void LessonObserver::finish(const LessonOutcome& outcome) {
+  // A jump ahead that the lesson never reached (it stopped on the way): the end is seen.
+  if (skip_to_ > 0) {
+    out_.set_muted(false);
+    skip_to_ = 0;
+  }
   check_stop();
   show_held_output();
   prose_up_to(step_ ? step_->actions.size() : 0);
