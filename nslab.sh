@@ -12,16 +12,16 @@ packages=(
   g++ cmake make pkg-config            # the compiler and the build
   libfmt-dev libcli11-dev doctest-dev  # the libraries nslab is written with
   libnl-route-3-dev                    # netlink, for the network lesson
-  clang                                # libFuzzer, for the parser's fuzz test
   util-linux iproute2 procps           # unshare, ip, ps: the tests check the kernel with them
   uidmap                               # newuidmap, newgidmap: lesson 4 maps your /etc/subuid range
-  asciinema                            # plays back the recordings of nslab lesson --record
 )
 # Only for the tests: the lessons on Debian's own kernels under qemu (tests/kernels) need the
 # emulator, the guest's init and tools, and what unpacks the kernel's modules; the guest also
 # gets this machine's ps and ss (procps, iproute2), nsenter and setpriv (util-linux) and dash.
 # The Debian package is tested in a fresh Debian root that mmdebstrap makes (tests/package).
 if [ "${1:-start}" = test ]; then
+  packages+=(clang)      # libFuzzer, for the parsers' fuzz tests
+  packages+=(asciinema)  # plays back what nslab lesson --record wrote (the recording tests)
   packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash mmdebstrap)
 fi
 
@@ -50,7 +50,7 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # libFuzzer's runtime is a package of its own on Debian 12 (part of clang on older Ubuntu).
-if apt-cache show libclang-rt-dev >/dev/null 2>&1 &&
+if [ "${1:-start}" = test ] && apt-cache show libclang-rt-dev >/dev/null 2>&1 &&
    ! dpkg-query -W -f='${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed"; then
   missing+=(libclang-rt-dev)
 fi
