@@ -194,10 +194,10 @@ TEST_CASE("nslab lesson 1 --record writes a cast that asciinema plays, without w
   REQUIRE_MESSAGE(testing::have_program("asciinema"),
                   "asciinema is missing: apt-get install asciinema (./nslab.sh test does)");
   testing::TempDir dir;
-  auto started = std::chrono::steady_clock::now();
+  // The recording holds more than 30 s of lesson; made in real time it would not end within
+  // the 25 s this run is given (a bound for a hang, not a measure: bench/ measures speed).
   auto r = testing::run({testing::bin("nslab"), "lesson", "1", "--record", dir / "one.cast"},
-                        {.timeout = std::chrono::seconds(60)});
-  double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+                        {.timeout = std::chrono::seconds(25)});
   INFO(r.out, r.err);
   REQUIRE(r.status() == 0);
   CHECK(r.out.find("asciinema play " + (dir / "one.cast")) != std::string::npos);
@@ -214,7 +214,6 @@ TEST_CASE("nslab lesson 1 --record writes a cast that asciinema plays, without w
   // The recorded time comes from the pacing model: a minute of lesson, made in a few seconds.
   double recorded_s = std::stod(event_times(lines).back().substr(1));
   CHECK(recorded_s > 30);
-  CHECK(wall_s < recorded_s / 3);
 
   // asciinema reads it back (`cat` wants a terminal, as a person would have).
   testing::PtySession cat({"asciinema", "cat", dir / "one.cast"});
@@ -272,7 +271,6 @@ TEST_CASE("a recording holds where the lesson says <!-- pause 30s -->, and on it
 }
 
 TEST_CASE("--record into a folder that does not exist is refused before a box starts") {
-  auto started = std::chrono::steady_clock::now();
   auto r =
       testing::run({testing::bin("nslab"), "lesson", "1", "--record", "/nonexistent-nslab/x.cast"},
                    {.timeout = std::chrono::seconds(10)});
@@ -280,6 +278,5 @@ TEST_CASE("--record into a folder that does not exist is refused before a box st
   CHECK(r.err ==
         "nslab lesson: cannot record to /nonexistent-nslab/x.cast: the folder "
         "/nonexistent-nslab does not exist\n");
-  CHECK(r.out.empty());
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(r.out.empty());  // not even the lesson's title: nothing started
 }
