@@ -18,11 +18,11 @@ namespace {
 
 bool can_make_pid_namespaces() {
   if (!testing::is_root()) {
-    MESSAGE("skipped: creating a PID namespace with unshare needs root (CI runs as root)");
+    testing::skip("creating a PID namespace with unshare needs root (CI runs as root)");
     return false;
   }
   if (!testing::have_program("unshare")) {
-    MESSAGE("skipped: util-linux unshare is not installed");
+    testing::skip("util-linux unshare is not installed");
     return false;
   }
   return true;
@@ -207,7 +207,7 @@ TEST_CASE("negative control: a PID 1 that neither blocks nor handles SIGUSR1 dro
   if (!can_make_pid_namespaces()) return;
   std::string sleep = external_sleep();
   if (sleep.empty()) {
-    MESSAGE("skipped: no sleep program in /bin or /usr/bin");
+    testing::skip("no sleep program in /bin or /usr/bin");
     return;
   }
   // `exec sleep` replaces tinysh: PID 1 becomes a program with SIGUSR1 at its default action, as
@@ -315,7 +315,7 @@ TEST_CASE("Ctrl-C on the terminal interrupts the foreground job, not PID 1") {
 TEST_CASE("a terminal resize ends neither PID 1 at its prompt nor the job in the foreground") {
   if (!can_make_pid_namespaces()) return;
   if (!testing::have_program("stty")) {
-    MESSAGE("skipped: stty (coreutils) is not installed");
+    testing::skip("stty (coreutils) is not installed");
     return;
   }
   testing::PtySession box(in_pid_namespace({bin("tinysh")}), {path_env()});

@@ -188,7 +188,7 @@ TEST_CASE("the same screen recorded twice gives the same file, and speed 2 halve
 
 TEST_CASE("nslab lesson 1 --record writes a cast that asciinema plays, without waiting for it") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   REQUIRE_MESSAGE(testing::have_program("asciinema"),

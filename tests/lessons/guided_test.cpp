@@ -383,7 +383,7 @@ TEST_CASE("the typing pace is about 60 ms a key, varies from key to key, and nev
 
 TEST_CASE("guided lesson 1: steps on Enter, a live shell and back, the challenge done by hand") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   Student s({"lesson", "1"});
@@ -544,7 +544,7 @@ TEST_CASE("a box killed from the host mid-lesson: the lesson stops at once and o
 
 TEST_CASE("guided lesson 1: a challenge left undone is not passed, and the driver says so") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   Student s({"lesson", "1"});
@@ -571,7 +571,7 @@ TEST_CASE("guided lesson 1: a challenge left undone is not passed, and the drive
 
 TEST_CASE("Ctrl-C at a pause ends the lesson with 130, ends the box and restores the terminal") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   Student s({"lesson", "1"});
@@ -594,7 +594,7 @@ TEST_CASE("Ctrl-C at a pause ends the lesson with 130, ends the box and restores
 
 TEST_CASE("Ctrl-C during --auto ends the lesson with 130 and the box with it") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   Student s({"lesson", "1", "--auto", "--speed", "4"});
@@ -617,7 +617,7 @@ TEST_CASE("guided mode without a terminal exits 2 at once and says what to use i
 
 TEST_CASE("--auto without a terminal plays the whole lesson, in plain text") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: lesson 1's box uses --uts, which needs root");
+    testing::skip("lesson 1's box uses --uts, which needs root");
     return;
   }
   auto r = testing::run({testing::bin("nslab"), "lesson", "1", "--auto", "--speed", "50"},
@@ -729,7 +729,7 @@ TEST_CASE("nslab with no arguments lists the lessons and the command to start") 
 
 TEST_CASE("without root a lesson whose boxes need it says so and how to run it") {
   if (!testing::is_root() || !testing::have_program("setpriv")) {
-    MESSAGE("skipped: needs root to become another user, with setpriv");
+    testing::skip("needs root to become another user, with setpriv");
     return;
   }
   // From "/", where the way to call nslab is its whole path (it is not on PATH).
@@ -742,7 +742,7 @@ TEST_CASE("without root a lesson whose boxes need it says so and how to run it")
   // Lesson 4 maps a range of ids: root's, or a user's own from /etc/subuid, and nobody has none.
   auto r = as_nobody({"lesson", "4", "--auto"});
   if (r.status() == 126 || r.status() == 127) {
-    MESSAGE("skipped: nobody cannot run " << testing::bin("nslab") << " here");
+    testing::skip("nobody cannot run " + testing::bin("nslab") + " here");
     return;
   }
   INFO(r.out, r.err);

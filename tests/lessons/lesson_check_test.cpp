@@ -31,7 +31,7 @@ std::string fmt_row(int n) {
 
 TEST_CASE("a false expectation fails the lesson and the report says lesson, step, expected, seen") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: the fixture's box uses --uts, which needs root");
+    testing::skip("the fixture's box uses --uts, which needs root");
     return;
   }
   auto r = check({"1"});
@@ -46,7 +46,7 @@ TEST_CASE("a false expectation fails the lesson and the report says lesson, step
 
 TEST_CASE("a challenge whose check passes before the solution is refused") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: the fixture's box uses --uts, which needs root");
+    testing::skip("the fixture's box uses --uts, which needs root");
     return;
   }
   auto r = check({"2"});
@@ -81,7 +81,7 @@ TEST_CASE("a true lesson passes, and its box is gone afterwards") {
 
 TEST_CASE("several lessons: each is reported and the last line counts them") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: fixtures 1 and 2 use --uts, which needs root");
+    testing::skip("fixtures 1 and 2 use --uts, which needs root");
     return;
   }
   auto r = check({"4", "1"});

@@ -390,7 +390,7 @@ DriverConfig config() {
 
 TEST_CASE("a box with its own hostname: the hostname row differs, ls / and id do not") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: --uts needs root");
+    testing::skip("--uts needs root");
     return;
   }
   pid_t runner = -1;
@@ -419,7 +419,7 @@ TEST_CASE("a box with its own hostname: the hostname row differs, ls / and id do
 
 TEST_CASE("a box with no flags: no probe differs, so nothing changed against it") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: nslab run needs root");
+    testing::skip("nslab run needs root");
     return;
   }
   auto plain = probes_for_flags({}, config());
@@ -442,7 +442,7 @@ TEST_CASE("a box with no flags: no probe differs, so nothing changed against it"
 
 TEST_CASE("a pivoted box without /proc: ps says so and ns is read from the host") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: --mount --pivot needs root");
+    testing::skip("--mount --pivot needs root");
     return;
   }
   auto pivoted =

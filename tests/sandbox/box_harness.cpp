@@ -19,7 +19,7 @@ namespace boxtest {
 
 bool have_root() {
   if (testing::is_root()) return true;
-  MESSAGE("skipped: creating namespaces needs root; CI runs this suite as root");
+  testing::skip("creating namespaces needs root; CI runs this suite as root");
   return false;
 }
 

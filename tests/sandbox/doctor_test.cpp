@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "process.h"
 #include "../shell/capture.h"
 #include "doctor.h"
 #include "host_probe.h"
@@ -793,7 +794,7 @@ TEST_CASE("v2 as root: a controller not offered to the runner's cgroup works fro
 
 TEST_CASE("pre-check: this host accepts every flag nslab has, as root") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: not root (CI runs as root); as a user the refusals are the point");
+    testing::skip("not root (CI runs as root); as a user the refusals are the point");
     return;
   }
   Spec spec = spec_for(true, true, true);

@@ -306,7 +306,7 @@ TEST_CASE("root enters a --user --map-root box as the box's root, in its user na
 TEST_CASE("a user enters their own --user box, and may not enter root's") {
   if (!have_root()) return;
   if (!testing::have_program("useradd") || !testing::have_program("setpriv")) {
-    MESSAGE("skipped: needs useradd and setpriv");
+    testing::skip("needs useradd and setpriv");
     return;
   }
   TempUser user;
@@ -351,7 +351,7 @@ TEST_CASE("an entered shell joins the box's own cgroup, not its runner's") {
   if (!have_root()) return;
   ScratchPidsCgroup cgroup;  // destroyed last: after every process in it is gone
   if (!cgroup.ok()) {
-    MESSAGE("skipped: no v1 pids hierarchy to make a scratch cgroup in");
+    testing::skip("no v1 pids hierarchy to make a scratch cgroup in");
     return;
   }
   LiveBox box(kBoxA);

@@ -58,7 +58,8 @@ std::string box_cgroup_dir(Controller controller, pid_t runner) {
 // Whether this host can run the cgroup tests at all (a controller may be missing); says why not.
 bool have_controller(Controller controller) {
   if (sandbox::cgroup::detect_layout({controller})) return true;
-  MESSAGE("skipped: no " << sandbox::cgroup::controller_name(controller) << " controller here");
+  testing::skip("no " + std::string(sandbox::cgroup::controller_name(controller)) +
+                " controller here");
   return false;
 }
 

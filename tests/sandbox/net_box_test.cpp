@@ -35,7 +35,7 @@ namespace {
 
 bool have_root() {
   if (::geteuid() == 0) return true;
-  MESSAGE("skipped: needs root to create network namespaces and veth pairs");
+  testing::skip("needs root to create network namespaces and veth pairs");
   return false;
 }
 

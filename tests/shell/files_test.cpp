@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "process.h"
 #include "builtin.h"
 #include "capture.h"
 #include "temp_dir.h"
@@ -159,7 +160,7 @@ TEST_CASE("ls -l writes setuid, setgid and sticky bits as s, S and t") {
 TEST_CASE("ls -l shows major, minor for a device file instead of a size") {
   struct stat st {};
   if (::stat("/dev/null", &st) != 0 || !S_ISCHR(st.st_mode)) {
-    MESSAGE("skipped: this machine has no /dev/null character device");
+    testing::skip("this machine has no /dev/null character device");
     return;
   }
   Captured c = run({"ls", "-l", "/dev/null"});
@@ -174,7 +175,7 @@ TEST_CASE("ls -l shows major, minor for a device file instead of a size") {
 
 TEST_CASE("ls -l shows a numeric owner when /etc/passwd does not name it") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: changing a file's owner needs root");
+    testing::skip("changing a file's owner needs root");
     return;
   }
   TempDir t;

@@ -201,7 +201,7 @@ Ran run_in_cgroup(const ScratchCgroup& group, const std::vector<std::string>& ar
 
 #define SKIP_UNLESS(condition, reason) \
   if (!(condition)) {                  \
-    MESSAGE("skipped: " << reason);    \
+    testing::skip(reason);             \
     return;                            \
   }
 

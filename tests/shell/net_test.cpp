@@ -422,7 +422,7 @@ static bool bring_loopback_up() {
 TEST_CASE(
     "in a new network namespace ifaces shows only lo, down, and says the namespace is empty") {
   if (!testing::is_root()) {
-    MESSAGE("skipped: creating a network namespace needs root (CAP_SYS_ADMIN)");
+    testing::skip("creating a network namespace needs root (CAP_SYS_ADMIN)");
     return;
   }
   constexpr int kCannotUnshare = 77;
@@ -606,7 +606,7 @@ TEST_CASE("tcp listen and tcp connect exchange one line over 127.0.0.1, each nam
 
 TEST_CASE("tcp works over ::1 and sends hello from the hostname by default") {
   if (!ipv6_loopback_works()) {
-    MESSAGE("skipped: IPv6 loopback (::1) is not available here");
+    testing::skip("IPv6 loopback (::1) is not available here");
     return;
   }
   Listener listener = start_listener("::1");

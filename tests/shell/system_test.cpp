@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "process.h"
 #include "builtin.h"
 #include "builtins/mount_options.h"
 #include "builtins/proc_read.h"
@@ -318,7 +319,7 @@ TEST_CASE("without a user namespace map, hostname, mount and id show what the ke
 
 TEST_CASE("hostname NAME changes the name in a new UTS namespace and not on the host") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: creating a UTS namespace needs root");
+    testing::skip("creating a UTS namespace needs root");
     return;
   }
   struct utsname before {};
@@ -456,7 +457,7 @@ std::string enter_private_mount_namespace() {
 
 TEST_CASE("mount -t tmpfs with options mounts it, mount shows it, umount removes it") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: mounting needs root");
+    testing::skip("mounting needs root");
     return;
   }
   TempDir t;
@@ -510,7 +511,7 @@ TEST_CASE("mount -t tmpfs with options mounts it, mount shows it, umount removes
 
 TEST_CASE("mount --bind shows one directory's files under another, umount -l detaches it") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: mounting needs root");
+    testing::skip("mounting needs root");
     return;
   }
   TempDir t;
@@ -546,7 +547,7 @@ TEST_CASE("mount --bind shows one directory's files under another, umount -l det
 
 TEST_CASE("mount explains an unknown filesystem type and a missing target") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: the kernel checks the privilege before the type");
+    testing::skip("the kernel checks the privilege before the type");
     return;
   }
   TempDir t;
@@ -567,7 +568,7 @@ TEST_CASE("mount explains an unknown filesystem type and a missing target") {
 
 TEST_CASE("ps, ns and mount say how to mount /proc when it is empty") {
   if (::geteuid() != 0) {
-    MESSAGE("skipped: hiding /proc needs a mount, which needs root");
+    testing::skip("hiding /proc needs a mount, which needs root");
     return;
   }
   std::string report = in_child([] {

@@ -40,6 +40,12 @@ std::string source_dir();
 bool is_root();
 bool have_program(const std::string& name);  // on PATH
 
+// A test that cannot run here says why and is reported as skipped, never as passed: under ctest
+// (which sets NSLAB_SKIP_STATUS) its process ends with status 77, which ctest counts as a skip
+// (SKIP_RETURN_CODE 77). Run by hand, the message shows and the test returns. CI runs as root;
+// with CI=true and no root, a skip fails instead, with its reason.
+void skip(const std::string& why);
+
 // The state letter of /proc/PID/stat ('R', 'S', 'Z', ...), or nullopt when the process is gone.
 std::optional<char> proc_state(pid_t pid);
 bool zombie_or_gone(pid_t pid);
