@@ -64,11 +64,6 @@ std::string parent_of(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
 
-// <something>/nslab/nslab-runner-PID: a leaf nslab made for a process of its own to live in.
-bool is_runner_leaf(const std::string& dir) {
-  return runner_of(file_name(dir)) && file_name(dir).starts_with("nslab-runner-") &&
-         file_name(parent_of(dir)) == kV2ParentName;
-}
 
 Status make_dir(const std::string& path, bool may_exist, bool& created) {
   Status made = sys::mkdir(path, 0755);
@@ -649,6 +644,11 @@ std::string describe_oom(std::uint64_t kills, std::uint64_t limit_bytes) {
 }
 
 // --- A lesson driver's own leaf ------------------------------------------------------------------
+
+bool is_runner_leaf(const std::string& dir) {
+  return runner_of(file_name(dir)) && file_name(dir).starts_with("nslab-runner-") &&
+         file_name(parent_of(dir)) == kV2ParentName;
+}
 
 std::optional<DriverLeaf> DriverLeaf::enter() {
   if (::geteuid() == 0) return std::nullopt;  // root's boxes go under the root cgroup

@@ -161,6 +161,10 @@ std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid);
 // controllers the runners enabled stop, the driver moves back, the leaf and nslab/ go (a killed
 // driver's empty leaf goes with the next sweep, by its name). Root, v1, a cgroup shared with
 // other processes or not delegated: nothing is done.
+// <something>/nslab/nslab-runner-PID: a leaf nslab made for a process of its own (a runner, or a
+// lesson driver) to live in; boxes then go beside it.
+bool is_runner_leaf(const std::string& dir);
+
 class DriverLeaf {
  public:
   static std::optional<DriverLeaf> enter();

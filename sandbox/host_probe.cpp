@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "builtins/cgroup_fs.h"
+#include "cgroup.h"
 
 namespace sandbox {
 
@@ -236,13 +237,8 @@ void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
     // In the leaf a lesson driver stepped into (<home>/nslab/nslab-runner-PID, cgroup.h's
     // DriverLeaf), boxes go beside the leaf, with what <home> hands down: judge <home>, which
     // holds no process now.
-    std::string_view dir = p.directory;
-    size_t leaf_at = dir.rfind('/');
-    size_t nslab_at = leaf_at == std::string_view::npos ? leaf_at : dir.rfind('/', leaf_at - 1);
-    if (nslab_at != std::string_view::npos &&
-        dir.substr(leaf_at + 1).starts_with("nslab-runner-") &&
-        dir.substr(nslab_at + 1, leaf_at - nslab_at - 1) == "nslab")
-      p.directory = std::string(dir.substr(0, nslab_at));
+    if (sandbox::cgroup::is_runner_leaf(p.directory))
+      p.directory = p.directory.substr(0, p.directory.rfind('/', p.directory.rfind('/') - 1));
   }
   if (own_v2) facts.cgroup2_controllers = cg::read_v2_controllers(own_v2->directory);
   std::vector<std::string> v2_root_controllers;

@@ -58,7 +58,7 @@ std::optional<std::string> host_user_name(uid_t uid) {
   return std::nullopt;
 }
 
-Caller current_caller() {
+Caller current_caller(bool id_ranges) {
   Caller caller;
   caller.uid = ::getuid();
   caller.gid = ::getgid();
@@ -87,7 +87,7 @@ Caller current_caller() {
     caller.invoking_name = fmt::format("user{}", caller.invoking_uid);
   }
   for (int fd = 0; fd < 3; ++fd) caller.stdio_terminals[static_cast<size_t>(fd)] = ::isatty(fd);
-  if (!caller.privileged) {
+  if (id_ranges && !caller.privileged) {
     // Whose ranges: the real user's, by name or by number (subuid(5) allows both).
     std::string name = host_user_name(caller.uid).value_or("");
     auto read = [](const char* path) {

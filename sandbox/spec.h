@@ -114,7 +114,10 @@ struct Caller {
 
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER, /etc/passwd, and isatty(3)
 // of fds 0-2.
-Caller current_caller();
+// With `id_ranges` (a box that maps more than one id: box_needs() has IdRanges), also the real
+// user's /etc/subuid and /etc/subgid ranges and the newuidmap/newgidmap helpers; every other box
+// starts without reading them.
+Caller current_caller(bool id_ranges = false);
 
 // The setuid-root program `name` (newuidmap, newgidmap) where distributions install it, or "".
 std::string find_map_helper(std::string_view name);

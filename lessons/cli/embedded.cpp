@@ -8,12 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "catalog.h"
+#include "sys.h"
 
 // tinysh, built before nslab, in nslab's read-only data: the assembler copies the file's bytes
 // (.incbin) between two symbols.
@@ -54,22 +53,16 @@ bool own_dir(const std::string& dir, std::string& problem) {
   return true;
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // `path` holds exactly `bytes` with `mode`, written to a new file and renamed over it when not,
 // so a reader never sees half a file.
 bool write_if_different(const std::string& path, std::string_view bytes, mode_t mode,
                         std::string& problem) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-      static_cast<size_t>(st.st_size) == bytes.size() && (st.st_mode & 07777) == mode &&
-      file_text(path) == bytes)
-    return true;
+      static_cast<size_t>(st.st_size) == bytes.size() && (st.st_mode & 07777) == mode) {
+    auto now = sandbox::sys::read_file(path);
+    if (now && *now == bytes) return true;
+  }
   std::string temporary = fmt::format("{}.{}.new", path, ::getpid());
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {

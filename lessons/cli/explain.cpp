@@ -45,7 +45,7 @@ Explanation explain_text(const BoxFlags& flags, const sandbox::Caller& caller) {
 }
 
 int run_explain(const ExplainOptions& options) {
-  auto explanation = explain_text(options.box, sandbox::current_caller());
+  auto explanation = explain_text(options.box, sandbox::current_caller(true));
   // On a terminal, fit its width; into a pipe or file, one line a call, for grep.
   FILE* to = explanation.status ? stderr : stdout;
   int width = terminal_width(::fileno(to));

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "cgroup.h"
@@ -45,7 +47,8 @@ int run_run(const RunOptions& options) {
     fmt::print(stderr, "nslab: {}\n", met.error().message());
     return 2;
   }
-  sandbox::Caller caller = sandbox::current_caller();
+  sandbox::Caller caller = sandbox::current_caller(
+      std::find(needs.begin(), needs.end(), sandbox::Need::IdRanges) != needs.end());
   if (auto found = sandbox::cgroup::find_cgroups(spec->limits, caller); !found) {
     fmt::print(stderr, "nslab: {}\n", found.error().message());
     return 2;
