@@ -114,9 +114,7 @@ Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
   if (!caller.privileged || spec.user || plan.clone_flags == 0) return ok();
   auto caps = host_wide_capabilities(spec);
   plan.steps.push_back(
-      {Action::DropCapabilities, Side::Box,
-       fmt::format("prctl(PR_CAPBSET_DROP, {}); capset(the same out of every set)",
-                   capability_names(caps)),
+      {op::DropCapabilities{.caps = caps},
        "without --user the box's root is the host's root to the kernel: take away the "
        "capabilities that act on the whole machine (mounts, modules, raw devices and I/O, file "
        "handles, tracing, the clock"
@@ -131,10 +129,9 @@ Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
   return ok();
 }
 
-Status drop_capabilities(const BoxSetup& box) {
-  auto caps = host_wide_capabilities(box.plan.spec);
-  for (int cap : caps) SANDBOX_TRY(sys::drop_bounding_capability(cap));
-  return sys::drop_capabilities(caps);
+Status drop_capabilities(const op::DropCapabilities& step) {
+  for (int cap : step.caps) SANDBOX_TRY(sys::drop_bounding_capability(cap));
+  return sys::drop_capabilities(step.caps);
 }
 
 }  // namespace sandbox

@@ -943,22 +943,20 @@ Result<std::vector<Step>> plan_cgroup_limits(const Spec& spec, const Caller& cal
   }
   for (const cgroup::StepText& text :
        cgroup::describe_steps(*caller.cgroup_layout, limits, "nslab-box-RUNNER_PID")) {
-    Action action = Action::SweepStaleCgroups;
     switch (text.phase) {
       case cgroup::Phase::Sweep:
-        action = Action::SweepStaleCgroups;
+        steps.push_back({op::SweepStaleCgroups{{text.calls}}, text.why});
         break;
       case cgroup::Phase::Create:
-        action = Action::CreateCgroup;
+        steps.push_back({op::CreateCgroup{{text.calls}}, text.why});
         break;
       case cgroup::Phase::Join:
-        action = Action::JoinCgroup;
+        steps.push_back({op::JoinCgroup{{text.calls}}, text.why});
         break;
       case cgroup::Phase::Remove:
-        action = Action::RemoveCgroup;
+        steps.push_back({op::RemoveCgroup{{text.calls}}, text.why});
         break;
     }
-    steps.push_back({action, text.side, text.calls, text.why});
   }
   return steps;
 }

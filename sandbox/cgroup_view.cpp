@@ -98,34 +98,67 @@ std::string root_of(const Spec& spec) {
   return spec.rootfs() == RootfsKind::Host ? std::string() : std::string(kNewRoot);
 }
 
-std::string describe_view(const cgroup::View& view, const std::string& root) {
-  std::vector<std::string> calls;
+constexpr const char* kRunnerPidPlaceholder = "RUNNER_PID";
+
+// The mounts of the view, in order: the holder (or, over the host's, a cover) tmpfs, one mount
+// per hierarchy, and the holder made read-only once they are in.
+op::MountCgroupView view_step(const Spec& spec, const cgroup::View& view) {
+  using Make = PlannedMount::Make;
+  std::string root = root_of(spec);
   std::string base = root + std::string(cgroup::kViewDir);
-  if (root.empty()) calls.push_back(fmt::format("umount2(\"{}\", MNT_DETACH)", base));
-  if (view.holder_tmpfs)
-    calls.push_back(fmt::format("mount(\"nslab-cgroup\", \"{}\", \"tmpfs\"); mkdir {}", base, [&] {
-      std::string dirs;
-      for (const auto& m : view.mounts) dirs += (dirs.empty() ? "" : " ") + root + m.target;
-      return dirs;
-    }()));
-  else if (root.empty())
-    calls.push_back(fmt::format("mount(\"nslab-cgroup\", \"{}\", \"tmpfs\")", base));
+  op::MountCgroupView step;
+  switch (spec.rootfs()) {
+    case RootfsKind::Embedded:
+      step.first_dirs = {{root + "/sys", 0555}, {root + "/sys/fs", 0755}, {base, 0755}};
+      break;
+    case RootfsKind::Directory:
+      // The rootfs is read-only: its own /sys/fs/cgroup, or no view.
+      step.rootfs_dirs = {"/sys", "/sys/fs", "/sys/fs/cgroup"};
+      break;
+    case RootfsKind::Host:
+      // Over the host's /sys/fs/cgroup, in the box's mount namespace only. Covered mounts stay
+      // listed in mountinfo, where tools would still find them, so they are detached first; in
+      // a user namespace the kernel locks them to their parent (EINVAL), and they are only
+      // covered, so that no view mount stacks on a host mount of its own hierarchy (EBUSY on
+      // pure v2).
+      step.detach = base;
+      break;
+  }
+  if (view.holder_tmpfs || spec.rootfs() == RootfsKind::Host)
+    step.mounts.push_back(
+        {.call = {"nslab-cgroup", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, kHolderOptions}});
   for (const cgroup::ViewMount& m : view.mounts) {
     std::string target = root + m.target;
-    if (!m.bind_from.empty())
-      calls.push_back(fmt::format("mount(\"{}\", \"{}\", NULL, MS_BIND) + remount {}", m.bind_from,
-                                  target, sys::mount_flags_text(kViewFlags)));
-    else if (m.version == cgroup::Version::V2)
-      calls.push_back(fmt::format("mount(\"cgroup2\", \"{}\", \"cgroup2\", {})", target,
-                                  sys::mount_flags_text(kViewFlags)));
-    else
-      calls.push_back(fmt::format("mount(\"cgroup\", \"{}\", \"cgroup\", {}, \"{}\")", target,
-                                  sys::mount_flags_text(kViewFlags), m.controllers));
+    Make make = view.holder_tmpfs ? Make::Directory : Make::Nothing;
+    if (m.bind_from.empty()) {
+      // In the box's cgroup namespace: the kernel roots the new mount at the box's cgroup.
+      if (m.version == cgroup::Version::V2)
+        step.mounts.push_back(
+            {.call = {"cgroup2", target, "cgroup2", kViewFlags, ""}, .make = make, .mode = 0555});
+      else
+        step.mounts.push_back({.call = {"cgroup", target, "cgroup", kViewFlags, m.controllers},
+                               .make = make,
+                               .mode = 0555});
+      continue;
+    }
+    step.mounts.push_back(
+        {.call = {m.bind_from, target, "", MS_BIND, ""}, .make = make, .mode = 0555});
+    // A bind keeps the flags of the host's mount; in a user namespace they are locked, so the
+    // read-only remount must repeat them (mount_namespaces(7)).
+    step.mounts.push_back({.call = {"", target, "", MS_BIND | MS_REMOUNT | kViewFlags, ""},
+                           .plus_locked_flags = true});
   }
-  if (view.holder_tmpfs) calls.push_back(fmt::format("remount {} MS_RDONLY", base));
-  std::string text;
-  for (const auto& call : calls) text += (text.empty() ? "" : "; ") + call;
-  return text;
+  if (view.holder_tmpfs)
+    step.mounts.push_back({.call = {"", base, "", MS_BIND | MS_REMOUNT | kViewFlags, ""}});
+  return step;
+}
+
+// The runner's pid in a planned call, now that the box runs.
+sys::MountCall with_runner(sys::MountCall call, pid_t runner_pid) {
+  if (size_t at = call.source.find(kRunnerPidPlaceholder); at != std::string::npos)
+    call.source.replace(at, std::string_view(kRunnerPidPlaceholder).size(),
+                        std::to_string(runner_pid));
+  return call;
 }
 
 }  // namespace
@@ -142,7 +175,7 @@ Status plan_cgroup_view(const Spec& spec, const Caller& caller, Plan& plan) {
   // Nothing to show, nowhere private to mount it, or the host's mounts already match.
   if (!(own_cgroup || spec.cgroup) || !spec.mount || !(spec.pivot || spec.cgroup)) return ok();
   if (!caller.cgroup_layout) return ok();  // no layout looked up: plan_cgroup_limits refuses
-  cgroup::View view = view_of(spec, caller, "nslab-box-RUNNER_PID");
+  cgroup::View view = view_of(spec, caller, fmt::format("nslab-box-{}", kRunnerPidPlaceholder));
   if (view.mounts.empty()) return ok();
   std::string why =
       spec.cgroup
@@ -153,71 +186,31 @@ Status plan_cgroup_view(const Spec& spec, const Caller& caller, Plan& plan) {
             "directory, whose root in mountinfo is the path /proc/self/cgroup names; nothing "
             "above it shows";
   if (spec.rootfs() == RootfsKind::Directory) why += " (only if the rootfs has /sys/fs/cgroup)";
-  plan.steps.push_back(
-      {Action::MountCgroupView, Side::Box, describe_view(view, root_of(spec)), why});
+  plan.steps.push_back({view_step(spec, view), why});
   return ok();
 }
 
-Status mount_cgroup_view(const BoxSetup& box) {
-  const Spec& spec = box.plan.spec;
-  cgroup::View view = view_of(spec, box.plan.caller, cgroup::box_name(box.runner_pid));
-  std::string root = root_of(spec);
-  std::string base = root + std::string(cgroup::kViewDir);
-  switch (spec.rootfs()) {
-    case RootfsKind::Embedded:
-      SANDBOX_TRY(sys::make_dir(root + "/sys", 0555));
-      SANDBOX_TRY(sys::make_dir(root + "/sys/fs", 0755));
-      SANDBOX_TRY(sys::make_dir(base, 0755));
-      break;
-    case RootfsKind::Directory:
-      // The rootfs is read-only: its own /sys/fs/cgroup, or no view.
-      for (const char* dir : {"/sys", "/sys/fs", "/sys/fs/cgroup"}) {
-        auto real = real_directory(box.plan, dir);
-        if (!real) return real.error();
-        if (!*real) return ok();
-      }
-      break;
-    case RootfsKind::Host: {
-      // Over the host's /sys/fs/cgroup, in the box's mount namespace only. Covered mounts stay
-      // listed in mountinfo, where tools would still find them, so they are detached first; in a
-      // user namespace the kernel locks them to their parent (EINVAL), and they are only covered.
-      Status detached = sys::umount2(base.c_str(), MNT_DETACH);
-      if (!detached && detached.error().err != EINVAL) return detached.error();
-      // What could not be detached is covered, so that no view mount stacks on a host mount of
-      // its own hierarchy (EBUSY on pure v2). With a holder tmpfs that tmpfs is the cover.
-      if (!view.holder_tmpfs)
-        SANDBOX_TRY(sys::mount("nslab-cgroup", base.c_str(), "tmpfs",
-                               MS_NOSUID | MS_NODEV | MS_NOEXEC, kHolderOptions));
-      break;
+Status mount_cgroup_view(const BoxSetup& box, const op::MountCgroupView& step) {
+  for (const auto& [dir, mode] : step.first_dirs) SANDBOX_TRY(sys::make_dir(dir, mode));
+  for (const auto& dir : step.rootfs_dirs) {
+    auto real = real_directory(box.plan, dir);
+    if (!real) return real.error();
+    if (!*real) return ok();
+  }
+  if (!step.detach.empty()) {
+    Status detached = sys::umount2(step.detach.c_str(), MNT_DETACH);
+    if (!detached && detached.error().err != EINVAL) return detached.error();
+  }
+  for (const PlannedMount& m : step.mounts) {
+    sys::MountCall call = with_runner(m.call, box.runner_pid);
+    if (m.make == PlannedMount::Make::Directory) SANDBOX_TRY(sys::make_dir(call.target, m.mode));
+    if (m.plus_locked_flags) {
+      auto locked = sys::mount_flags_of(call.target);
+      if (!locked) return locked.error();
+      call.flags |= *locked;
     }
+    SANDBOX_TRY(sys::mount(call));
   }
-  if (view.holder_tmpfs) {
-    SANDBOX_TRY(sys::mount("nslab-cgroup", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                           kHolderOptions));
-    for (const cgroup::ViewMount& m : view.mounts)
-      SANDBOX_TRY(sys::make_dir(root + m.target, 0555));
-  }
-  for (const cgroup::ViewMount& m : view.mounts) {
-    std::string target = root + m.target;
-    if (m.bind_from.empty()) {
-      // In the box's cgroup namespace: the kernel roots the new mount at the box's cgroup.
-      if (m.version == cgroup::Version::V2)
-        SANDBOX_TRY(sys::mount("cgroup2", target.c_str(), "cgroup2", kViewFlags));
-      else
-        SANDBOX_TRY(
-            sys::mount("cgroup", target.c_str(), "cgroup", kViewFlags, m.controllers.c_str()));
-      continue;
-    }
-    SANDBOX_TRY(sys::mount(m.bind_from.c_str(), target.c_str(), nullptr, MS_BIND));
-    // A bind keeps the flags of the host's mount; in a user namespace they are locked, so the
-    // read-only remount must repeat them (mount_namespaces(7)).
-    auto locked = sys::mount_flags_of(target);
-    if (!locked) return locked.error();
-    SANDBOX_TRY(
-        sys::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | kViewFlags | *locked));
-  }
-  if (view.holder_tmpfs)
-    SANDBOX_TRY(sys::mount(nullptr, base.c_str(), nullptr, MS_BIND | MS_REMOUNT | kViewFlags));
   return ok();
 }
 

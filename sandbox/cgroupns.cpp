@@ -23,7 +23,7 @@ namespace sandbox {
 
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan) {
   if (!spec.cgroup) return ok();
-  plan.steps.push_back({Action::EnterCgroupNamespace, Side::Box, "unshare(CLONE_NEWCGROUP)",
+  plan.steps.push_back({op::EnterCgroupNamespace{},
                         "the box's current cgroup becomes the root of its view of the cgroup "
                         "tree: /proc/self/cgroup shows \"0::/\""});
   return ok();
@@ -36,10 +36,7 @@ Status plan_cgroup_delegation(const Spec& spec, const Caller& caller, Plan& plan
   auto gid = outside_id(plan.gid_map, 0);
   if (!uid || !gid) return ok();  // no root inside: nobody to hand it to
   plan.steps.push_back(
-      {Action::DelegateCgroup, Side::Runner,
-       fmt::format("chown(BOX_CGROUP and its cgroup.procs, cgroup.threads or tasks, "
-                   "cgroup.subtree_control, {}, {})",
-                   *uid, *gid),
+      {op::DelegateCgroup{.uid = *uid, .gid = *gid},
        "the box's root may make cgroups below its own and move its processes into them, as "
        "systemd's Delegate=yes lets a service; its limit files stay the host's root's, so it "
        "divides what it was given and never enlarges it"});

@@ -44,8 +44,8 @@ inline constexpr const char* kNewRoot = "/tmp/root";
 // process.cpp — the box's first process: clone, die with the runner, fds, release, exec.
 Status plan_process(const Spec& spec, Plan& plan);
 Status plan_exec(const Spec& spec, Plan& plan);
-Status die_with_runner(const BoxSetup& box);
-Status close_inherited_fds();
+Status die_with_runner(const BoxSetup& box, const op::DieWithRunner& step);
+Status close_inherited_fds(const op::CloseInheritedFds& step);
 Status wait_for_release(const BoxSetup& box);
 bool runner_alive(const BoxSetup& box);
 // Only returns on failure.
@@ -69,9 +69,11 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);
 std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller);
 // The id outside that `inside` stands for through `map`, if it is mapped.
 std::optional<std::uint32_t> outside_id(const IdMap& map, std::uint32_t inside);
-Status write_uid_map(pid_t pid, const Plan& plan);
+Status write_uid_map(pid_t pid, const op::WriteUidMap& step);
 Status deny_setgroups(pid_t pid);
-Status write_gid_map(pid_t pid, const Plan& plan);
+Status write_gid_map(pid_t pid, const op::WriteGidMap& step);
+// What writes a map, as text: the write of /proc/BOX/<file>, or the helper with its arguments.
+std::string id_map_call(const IdMap& map, std::string_view file, const std::string& helper);
 Status become_root_inside(const BoxSetup& box);
 
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
@@ -87,7 +89,7 @@ Status enter_cgroup_namespace();
 // cgroup_view.cpp — the box's own cgroup, read-only at /sys/fs/cgroup, for a box with its own
 // mount table and limits or --cgroup. Uses the layout cgroup::find_cgroups() put in the Caller.
 Status plan_cgroup_view(const Spec& spec, const Caller& caller, Plan& plan);
-Status mount_cgroup_view(const BoxSetup& box);
+Status mount_cgroup_view(const BoxSetup& box, const op::MountCgroupView& step);
 
 // cgroup.cpp — cgroup limits (cgroups(7)): the runner's steps before the clone (sweep, create),
 // between clone and release (join), and after the box's end (remove). Needs the layout that
@@ -102,19 +104,19 @@ Status configure_network(const BoxSetup& box);
 
 // uts.cpp — hostname (uts_namespaces(7)).
 Status plan_uts(const Spec& spec, Plan& plan);
-Status set_hostname(const BoxSetup& box);
+Status set_hostname(const op::SetHostname& step);
 
 // mount.cpp — mount namespace, propagation, pivot_root (mount_namespaces(7), pivot_root(2)).
 Status plan_mount(const Spec& spec, Plan& plan);
 Status plan_pivot(const Spec& spec, Plan& plan);
-Status make_mounts_private();
-Status pivot_into(const BoxSetup& box);
+Status make_mounts_private(const op::MakeMountsPrivate& step);
+Status pivot_into(const op::PivotRoot& step);
 
 // rootfs.cpp — the embedded rootfs, --rootfs DIR, and the minimal /dev.
 Status plan_rootfs(const Spec& spec, const Caller& caller, Plan& plan);
-Status build_embedded_rootfs(BoxSetup& box);
-Status bind_rootfs_dir(BoxSetup& box);
-Status mount_dev(const BoxSetup& box);
+Status build_embedded_rootfs(BoxSetup& box, const op::MountRootfsTmpfs& step);
+Status bind_rootfs_dir(BoxSetup& box, const op::BindRootfsDir& step);
+Status mount_dev(const BoxSetup& box, const op::MountDev& step);
 // Whether `inside` ("/dev") of the --rootfs directory, now at the staging root, is a real
 // directory: false when absent, an error naming the user's directory when it is a symlink (never
 // followed out of the rootfs) or something else.
@@ -136,12 +138,12 @@ std::string rootfs_group(const Caller& caller);
 
 // proc.cpp — PID namespace and /proc (pid_namespaces(7), proc(5)).
 Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan);
-Status mount_proc(const BoxSetup& box);
-Status protect_proc(const BoxSetup& box);
+Status mount_proc(const BoxSetup& box, const op::MountProc& step);
+Status protect_proc(const op::ProtectProc& step);
 
 // caps.cpp — capabilities (capabilities(7)): what a root box without --user may not keep.
 Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan);
-Status drop_capabilities(const BoxSetup& box);
+Status drop_capabilities(const op::DropCapabilities& step);
 // The capabilities such a box drops (pure; CAP_SYS_BOOT too without a PID namespace), and their
 // names joined with "|".
 std::vector<int> host_wide_capabilities(const Spec& spec);
@@ -151,11 +153,13 @@ std::string capability_names(const std::vector<int>& caps);
 // box's steps in /dev (bind /dev/console) and just before exec (setsid, TIOCSCTTY).
 Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller);
 Result<Pty> open_box_terminal(const Plan& plan);
-Status bind_console(BoxSetup& box);
+Status bind_console(BoxSetup& box, const op::BindConsole& step);
 Status take_box_session(BoxSetup& box);
 
 // timens.cpp — time namespace (time_namespaces(7)).
 Status plan_time(const Spec& spec, Plan& plan);
-Status enter_time_namespace(const BoxSetup& box);
+Status enter_time_namespace(const op::EnterTimeNamespace& step);
+// Where a process finds the time namespace its children will get.
+inline constexpr const char* kTimeForChildren = "/proc/self/ns/time_for_children";
 
 }  // namespace sandbox

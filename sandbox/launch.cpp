@@ -64,64 +64,49 @@ Error deserialize(const std::string& text) {
 
 std::string step_label(const Plan& plan, const Step& step) {
   size_t number = static_cast<size_t>(&step - plan.steps.data()) + 1;
-  return fmt::format("step {} ({})", number, action_label(step.action));
+  return fmt::format("step {} ({})", number, action_label(step.action()));
 }
 
-// One step of the box's own setup.
-Status run_box_step(BoxSetup& box, const Step& step) {
-  switch (step.action) {
-    case Action::DieWithRunner:
-      return die_with_runner(box);
-    case Action::CloseInheritedFds:
-      return close_inherited_fds();
-    case Action::WaitForRelease:
-      return wait_for_release(box);
-    case Action::BecomeRootInside:
-      return become_root_inside(box);
-    case Action::EmptyNetwork:
-      return ok();  // CLONE_NEWNET made it: lo, down
-    case Action::ConfigureBoxNetwork:
-      return configure_network(box);
-    case Action::EnterCgroupNamespace:
-      return enter_cgroup_namespace();
-    case Action::SetHostname:
-      return set_hostname(box);
-    case Action::MakeMountsPrivate:
-      return make_mounts_private();
-    case Action::MountRootfsTmpfs:
-      return build_embedded_rootfs(box);
-    case Action::BindRootfsDir:
-      return bind_rootfs_dir(box);
-    case Action::MountDev:
-      return mount_dev(box);
-    case Action::MountProc:
-      return mount_proc(box);
-    case Action::ProtectProc:
-      return protect_proc(box);
-    case Action::MountCgroupView:
-      return mount_cgroup_view(box);
-    case Action::PivotRoot:
-      return pivot_into(box);
-    case Action::EnterTimeNamespace:
-      return enter_time_namespace(box);
-    case Action::DropCapabilities:
-      return drop_capabilities(box);
-    case Action::BindConsole:
-      return bind_console(box);
-    case Action::NewSession:
-      return take_box_session(box);
-    case Action::Exec:
-      return exec_command(box);
-    default:
-      return plain_error(fmt::format("{} is not the box's step", action_label(step.action)));
+// The box's own setup: one overload per kind of step the box runs. A new kind of box step that
+// is not listed here matches no overload (the template takes only the runner's) and does not
+// compile.
+struct BoxStep {
+  BoxSetup& box;
+
+  Status operator()(const op::DieWithRunner& s) { return die_with_runner(box, s); }
+  Status operator()(const op::CloseInheritedFds& s) { return close_inherited_fds(s); }
+  Status operator()(const op::WaitForRelease&) { return wait_for_release(box); }
+  Status operator()(const op::BecomeRootInside&) { return become_root_inside(box); }
+  Status operator()(const op::EmptyNetwork&) { return ok(); }  // CLONE_NEWNET made it: lo, down
+  Status operator()(const op::ConfigureBoxNetwork&) { return configure_network(box); }
+  Status operator()(const op::EnterCgroupNamespace&) { return enter_cgroup_namespace(); }
+  Status operator()(const op::SetHostname& s) { return set_hostname(s); }
+  Status operator()(const op::MakeMountsPrivate& s) { return make_mounts_private(s); }
+  Status operator()(const op::MountRootfsTmpfs& s) { return build_embedded_rootfs(box, s); }
+  Status operator()(const op::BindRootfsDir& s) { return bind_rootfs_dir(box, s); }
+  Status operator()(const op::MountDev& s) { return mount_dev(box, s); }
+  Status operator()(const op::BindConsole& s) { return bind_console(box, s); }
+  Status operator()(const op::MountProc& s) { return mount_proc(box, s); }
+  Status operator()(const op::ProtectProc& s) { return protect_proc(s); }
+  Status operator()(const op::MountCgroupView& s) { return mount_cgroup_view(box, s); }
+  Status operator()(const op::PivotRoot& s) { return pivot_into(s); }
+  Status operator()(const op::EnterTimeNamespace& s) { return enter_time_namespace(s); }
+  Status operator()(const op::DropCapabilities& s) { return drop_capabilities(s); }
+  Status operator()(const op::NewSession&) { return take_box_session(box); }
+  Status operator()(const op::Exec&) { return exec_command(box); }
+  // The runner's steps: box_main() skips them.
+  template <typename Op>
+    requires(Op::side == Side::Runner)
+  Status operator()(const Op&) {
+    return ok();
   }
-}
+};
 
 // The box's first process: its steps in order, then exec. Never returns.
 [[noreturn]] void box_main(BoxSetup& box, int report_fd) {
   for (const auto& step : box.plan.steps) {
-    if (step.side != Side::Box) continue;
-    Status status = run_box_step(box, step);
+    if (step.side() != Side::Box) continue;
+    Status status = std::visit(BoxStep{box}, step.op);
     if (status) continue;
     Error error = status.error();
     error.step = step_label(box.plan, step);
@@ -153,71 +138,71 @@ std::vector<std::string> cgroup_procs_of(const RunnerSide& runner) {
   return files;
 }
 
-// One of the runner's steps before the clone.
-Status run_runner_step_before_clone(RunnerSide& runner, const Step& step) {
-  const Plan& plan = runner.plan;
-  switch (step.action) {
-    case Action::SweepStaleCgroups: {
-      // Every controller's, not only this box's: a box with --pids alone also removes what a
-      // killed box with --memory left.
-      auto notes = cgroup::sweep_notes(cgroup::sweep_stale_everywhere());
-      runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
-      return ok();
-    }
-    case Action::CreateCgroup: {
-      auto made = cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits,
-                                            runner.runner_pid);
-      if (!made) return made.error();
-      runner.cgroup.emplace(std::move(*made));
-      return ok();
-    }
-    case Action::OpenTerminal: {
-      auto pty = open_box_terminal(plan);
-      if (!pty) return pty.error();
-      runner.pty.emplace(std::move(*pty));
-      return ok();
-    }
-    case Action::StartKeeper: {
-      auto keeper = Keeper::start(cgroup_procs_of(runner));
-      if (!keeper) return keeper.error();
-      runner.keeper.emplace(std::move(*keeper));
-      return ok();
-    }
-    default:
-      return plain_error(
-          fmt::format("{} is not a step before the clone", action_label(step.action)));
-  }
-}
+// The runner's part: one overload per kind of step the runner runs, before the clone (no box
+// yet: pid 0) or between the clone and the release. As for BoxStep, a kind of runner step not
+// listed here does not compile.
+struct RunnerStep {
+  RunnerSide& runner;
+  pid_t pid = 0;        // the box's, once cloned
+  int release_fd = -1;  // the sync pipe's write end, once cloned
 
-// One of the runner's steps between the clone and the release.
-Status run_runner_step(RunnerSide& runner, const Step& step, pid_t pid, int release_fd) {
-  const Plan& plan = runner.plan;
-  switch (step.action) {
-    case Action::JoinCgroup:
-      return runner.cgroup->join(pid);
-    case Action::WriteUidMap:
-      return write_uid_map(pid, plan);
-    case Action::DenySetgroups:
-      return deny_setgroups(pid);
-    case Action::WriteGidMap:
-      return write_gid_map(pid, plan);
-    case Action::DelegateCgroup:
-      return runner.cgroup->delegate(*outside_id(plan.uid_map, 0), *outside_id(plan.gid_map, 0));
-    case Action::PlugVeth: {
-      auto subnet = plug_veth(pid, runner.runner_pid);
-      if (!subnet) return subnet.error();
-      runner.subnet = *subnet;
-      SANDBOX_TRY(send_subnet(runner.network_out.get(), *subnet));
-      runner.network_out.reset();
-      return ok();
-    }
-    case Action::Release:
-      if (::write(release_fd, "g", 1) != 1) return make_error("write(sync_pipe)", errno);
-      return ok();
-    default:
-      return ok();
+  Status operator()(const op::SweepStaleCgroups&) {
+    // Every controller's, not only this box's: a box with --pids alone also removes what a
+    // killed box with --memory left.
+    auto notes = cgroup::sweep_notes(cgroup::sweep_stale_everywhere());
+    runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
+    return ok();
   }
-}
+  Status operator()(const op::CreateCgroup&) {
+    const Plan& plan = runner.plan;
+    auto made = cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits,
+                                          runner.runner_pid);
+    if (!made) return made.error();
+    runner.cgroup.emplace(std::move(*made));
+    return ok();
+  }
+  Status operator()(const op::OpenTerminal&) {
+    auto pty = open_box_terminal(runner.plan);
+    if (!pty) return pty.error();
+    runner.pty.emplace(std::move(*pty));
+    return ok();
+  }
+  Status operator()(const op::StartKeeper&) {
+    auto keeper = Keeper::start(cgroup_procs_of(runner));
+    if (!keeper) return keeper.error();
+    runner.keeper.emplace(std::move(*keeper));
+    return ok();
+  }
+  Status operator()(const op::Clone&) { return ok(); }  // launch() itself, between the two loops
+  Status operator()(const op::JoinCgroup&) { return runner.cgroup->join(pid); }
+  Status operator()(const op::WriteUidMap& s) { return write_uid_map(pid, s); }
+  Status operator()(const op::DenySetgroups&) { return deny_setgroups(pid); }
+  Status operator()(const op::WriteGidMap& s) { return write_gid_map(pid, s); }
+  Status operator()(const op::DelegateCgroup& s) { return runner.cgroup->delegate(s.uid, s.gid); }
+  Status operator()(const op::PlugVeth&) {
+    auto subnet = plug_veth(pid, runner.runner_pid);
+    if (!subnet) return subnet.error();
+    runner.subnet = *subnet;
+    SANDBOX_TRY(send_subnet(runner.network_out.get(), *subnet));
+    runner.network_out.reset();
+    return ok();
+  }
+  Status operator()(const op::Release&) {
+    if (::write(release_fd, "g", 1) != 1) return make_error("write(sync_pipe)", errno);
+    return ok();
+  }
+  // While and after the box runs: run_box relays the terminal, Box::sweep() ends what the box
+  // left, and the BoxCgroup's destructor removes the cgroup.
+  Status operator()(const op::RelayTerminal&) { return ok(); }
+  Status operator()(const op::SweepBox&) { return ok(); }
+  Status operator()(const op::RemoveCgroup&) { return ok(); }
+  // The box's steps: the runner skips them.
+  template <typename Op>
+    requires(Op::side == Side::Box)
+  Status operator()(const Op&) {
+    return ok();
+  }
+};
 
 Result<std::string> read_report(int fd) {
   std::string text;
@@ -293,14 +278,13 @@ int launch_failure_status(const Error& error) {
 Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   const Spec& spec = plan.spec;
   auto clone_step = std::find_if(plan.steps.begin(), plan.steps.end(),
-                                 [](const Step& step) { return step.action == Action::Clone; });
+                                 [](const Step& step) { return step.as<op::Clone>(); });
   if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
   // The runner's steps before the clone. Whatever they made is undone by RAII on any error
   // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
   RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}};
   for (auto step = plan.steps.begin(); step != clone_step; ++step) {
-    if (step->side != Side::Runner) continue;
-    Status status = run_runner_step_before_clone(runner, *step);
+    Status status = std::visit(RunnerStep{runner}, step->op);
     if (!status) {
       Error e = status.error();
       e.step = step_label(plan, *step);
@@ -372,7 +356,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
     runner.network_out = std::move(handoff->runner_end);
   }
 
-  auto cloned = sys::clone_process(plan.clone_flags);
+  auto cloned = sys::clone_process(clone_step->as<op::Clone>()->flags);
   if (!cloned) {
     Error e = cloned.error();
     e.step = step_label(plan, *clone_step);
@@ -414,10 +398,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   // The runner's steps between the clone and the release. The relay runs while the box runs
   // (run_box); RemoveCgroup, after the box's end, is the BoxCgroup's destructor.
   for (auto step = clone_step + 1; step != plan.steps.end(); ++step) {
-    if (step->side != Side::Runner || step->action == Action::RelayTerminal ||
-        step->action == Action::RemoveCgroup || step->action == Action::SweepBox)
-      continue;
-    Status status = run_runner_step(runner, *step, box.pid(), sync_write.get());
+    Status status = std::visit(RunnerStep{runner, box.pid(), sync_write.get()}, step->op);
     if (!status) {
       Error e = status.error();
       e.step = step_label(plan, *step);

@@ -24,7 +24,7 @@ namespace sandbox {
 Status plan_mount(const Spec& spec, Plan& plan) {
   if (!spec.mount) return ok();
   plan.steps.push_back(
-      {Action::MakeMountsPrivate, Side::Box, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)",
+      {op::MakeMountsPrivate{.mount = {"", "/", "", MS_REC | MS_PRIVATE, ""}},
        "stop mount events from spreading between the box and the host, before any mount: "
        "nothing the box mounts can appear on the host"});
   if (!spec.pivot)
@@ -37,19 +37,18 @@ Status plan_mount(const Spec& spec, Plan& plan) {
 Status plan_pivot(const Spec& spec, Plan& plan) {
   if (!spec.pivot) return ok();
   plan.steps.push_back(
-      {Action::PivotRoot, Side::Box,
-       "chdir(\"/tmp/root\"); pivot_root(\".\", \".\"); umount2(\".\", MNT_DETACH); chdir(\"/\")",
+      {op::PivotRoot{.new_root = kNewRoot},
        "swap the root: the new root becomes /, the host's root is stacked on it and then "
        "detached, so no path leads back to the host"});
   return ok();
 }
 
-Status make_mounts_private() {
-  return sys::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE);
+Status make_mounts_private(const op::MakeMountsPrivate& step) {
+  return sys::mount(step.mount);
 }
 
-Status pivot_into(const BoxSetup&) {
-  SANDBOX_TRY(sys::chdir(kNewRoot));
+Status pivot_into(const op::PivotRoot& step) {
+  SANDBOX_TRY(sys::chdir(step.new_root.c_str()));
   SANDBOX_TRY(sys::pivot_root(".", "."));
   // The old root now sits on top of the new one at "/": detach it and everything under it. Lazy
   // (MNT_DETACH), because the box's own fds may still point into it until exec.

@@ -196,19 +196,17 @@ Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& calle
   if (!network) return network.error();
   std::vector<Step> steps;
   for (const NetworkStep& step : *network) {
-    Action action = Action::EmptyNetwork;
     switch (step.kind) {
       case NetworkStepKind::EmptyNamespace:
-        action = Action::EmptyNetwork;
+        steps.push_back({op::EmptyNetwork{{step.calls}}, step.why});
         break;
       case NetworkStepKind::PlugVeth:
-        action = Action::PlugVeth;
+        steps.push_back({op::PlugVeth{{step.calls}}, step.why});
         break;
       case NetworkStepKind::ConfigureBoxEnd:
-        action = Action::ConfigureBoxNetwork;
+        steps.push_back({op::ConfigureBoxNetwork{{step.calls}}, step.why});
         break;
     }
-    steps.push_back({action, step.side, step.calls, step.why});
   }
   return steps;
 }

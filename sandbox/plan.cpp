@@ -80,14 +80,14 @@ std::uint64_t clone_flags_for(const Spec& spec) {
 // Appends the steps of `from` that do `action`, keeping their order.
 void append(Plan& plan, const std::vector<Step>& from, Action action) {
   for (const Step& step : from)
-    if (step.action == action) plan.steps.push_back(step);
+    if (step.action() == action) plan.steps.push_back(step);
 }
 
 }  // namespace
 
 bool Plan::has(Action action) const {
   return std::any_of(steps.begin(), steps.end(),
-                     [&](const Step& step) { return step.action == action; });
+                     [&](const Step& step) { return step.action() == action; });
 }
 
 Result<Plan> plan(const Spec& input, const Caller& caller) {
@@ -124,13 +124,12 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
   SANDBOX_TRY(plan_cgroup_delegation(spec, caller, plan)); // parent: chown to the box's root
   append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
-  plan.steps.push_back({Action::Release, Side::Runner, "write(sync_pipe, \"go\", 1)",
+  plan.steps.push_back({op::Release{},
                         "let the box go on with its own setup, now that the runner's part is "
                         "done"});
   if (plan.has(Action::WriteUidMap) || plan.has(Action::WriteGidMap))
     plan.steps.push_back(
-        {Action::BecomeRootInside, Side::Box,
-         "setresgid(0, 0, 0); setresuid(0, 0, 0); prctl(PR_SET_DUMPABLE, 1)",
+        {op::BecomeRootInside{},
          "become root of the new user namespace, so files the box creates belong to its root; "
          "the change of ids made the box undumpable, which hands its /proc files to the host's "
          "root, so give them back"});
@@ -244,8 +243,8 @@ std::string describe(const Plan& plan) {
   int number = 0;
   for (const auto& step : plan.steps) {
     ++number;
-    text += fmt::format("{:>2}. [{}] {}\n", number, step.side == Side::Runner ? "runner" : "box",
-                        step.calls);
+    text += fmt::format("{:>2}. [{}] {}\n", number,
+                        step.side() == Side::Runner ? "runner" : "box", calls_text(step));
     text += fmt::format("    {}\n", step.why);
   }
   for (const auto& note : plan.notes) text += fmt::format("note: {}\n", note);

@@ -23,57 +23,9 @@
 
 #include "result.h"
 #include "spec.h"
+#include "operations.h"
 
 namespace sandbox {
-
-// Who runs a step: the runner process, or the box's first process before it execs.
-enum class Side { Runner, Box };
-
-enum class Action {
-  SweepStaleCgroups,    // runner: rmdir cgroups of runners that were SIGKILLed
-  CreateCgroup,         // runner: mkdir the box's cgroup(s), write the limits
-  OpenTerminal,         // runner, on a terminal: the box's pty, with nslab's modes and size
-  StartKeeper,          // runner, without --pid: fork the keeper (keeper.h)
-  Clone,                // clone3 with the namespace flags
-  DieWithRunner,        // prctl(PR_SET_PDEATHSIG) + getppid() check
-  CloseInheritedFds,    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
-  WaitForRelease,       // read() on the sync pipe
-  JoinCgroup,           // parent: the child's pid into cgroup.procs
-  WriteUidMap,          // parent: /proc/PID/uid_map
-  DenySetgroups,        // parent: /proc/PID/setgroups
-  WriteGidMap,          // parent: /proc/PID/gid_map
-  DelegateCgroup,       // parent, --user --cgroup as root: the box's cgroup to the box's root
-  PlugVeth,             // parent: the veth pair, the host end's address, up
-  Release,              // parent: write() on the sync pipe
-  BecomeRootInside,     // setresgid/setresuid(0) once the maps exist
-  EmptyNetwork,         // --net: nothing to do, the clone made the namespace
-  ConfigureBoxNetwork,  // --veth: lo up, eth0's address, eth0 up
-  EnterCgroupNamespace,
-  SetHostname,
-  MakeMountsPrivate,
-  MountRootfsTmpfs,  // the embedded rootfs: tmpfs + tinysh binds + /etc + /tmp
-  BindRootfsDir,     // --rootfs DIR
-  MountDev,
-  BindConsole,  // on a terminal, with a root of its own: the pty's slave on /dev/console
-  MountProc,
-  ProtectProc,      // read-only /proc/sys & co, masked /proc/kcore & co
-  MountCgroupView,  // the box's own cgroup, read-only at /sys/fs/cgroup
-  PivotRoot,
-  EnterTimeNamespace,
-  DropCapabilities,  // a root box without --user: the host-wide capabilities go
-  NewSession,  // setsid(); on a terminal, the pty becomes the controlling terminal and stdio
-  Exec,
-  RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
-  SweepBox,       // runner, without --pid, after the box's first process ended: its session
-  RemoveCgroup,   // runner, after the box ended: kill what is left, rmdir
-};
-
-struct Step {
-  Action action;
-  Side side;
-  std::string calls;  // the system call(s), as text
-  std::string why;    // one sentence
-};
 
 struct Plan {
   Spec spec;
@@ -89,6 +41,13 @@ struct Plan {
   std::vector<std::string> notes;  // things worth knowing that are not errors
 
   bool has(Action action) const;
+  // The first step of kind Op (nullptr: none).
+  template <typename Op>
+  const Op* find() const {
+    for (const Step& step : steps)
+      if (const Op* o = step.as<Op>()) return o;
+    return nullptr;
+  }
 };
 
 // A refusal is an Error whose `call` says what cannot work and whose `hint` names the flag (or

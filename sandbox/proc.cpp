@@ -49,6 +49,32 @@ Kind kind_of(const std::string& path) {
   return S_ISDIR(st.st_mode) ? Kind::Directory : Kind::File;
 }
 
+// The binds that make host-wide files of the box's /proc at `proc` read-only, and the mounts that
+// mask the revealing ones; each only over what this kernel's /proc has.
+std::vector<PlannedMount> protect_proc_mounts(const std::string& proc) {
+  using Only = PlannedMount::Only;
+  std::vector<PlannedMount> mounts;
+  for (const char* name : kReadOnly) {
+    std::string path = proc + "/" + name;
+    mounts.push_back({.call = {path, path, "", MS_BIND | MS_REC, ""}, .only = Only::IfPresent});
+    mounts.push_back({.call = {"", path, "",
+                               MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                               ""},
+                      .only = Only::IfPresent});
+  }
+  for (const char* name : kMaskedFiles) {
+    std::string path = proc + "/" + name;
+    mounts.push_back({.call = {"/dev/null", path, "", MS_BIND, ""}, .only = Only::IfFile});
+  }
+  for (const char* name : kMaskedDirs) {
+    std::string path = proc + "/" + name;
+    mounts.push_back({.call = {"nslab-mask", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                               "size=0"},
+                      .only = Only::IfDirectory});
+  }
+  return mounts;
+}
+
 }  // namespace
 
 Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan) {
@@ -71,54 +97,37 @@ Status plan_pid(const Spec& spec, const Caller& caller, Plan& plan) {
         "namespace");
   std::string target = proc_dir(spec);
   plan.steps.push_back(
-      {Action::MountProc, Side::Box,
-       fmt::format("mount(\"proc\", \"{}\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", target),
+      {op::MountProc{.rootfs_must_have_proc = spec.rootfs() == RootfsKind::Directory,
+                     .mount = {"proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""}},
        spec.pid ? "a proc filesystem for the box's PID namespace: ps inside sees only the box; "
                   "mounted before the old root goes, as a user namespace requires"
                 : "a fresh proc filesystem (of the host's PID namespace)"});
   if (!spec.user && caller.privileged)
-    plan.steps.push_back(
-        {Action::ProtectProc, Side::Box,
-         fmt::format("mount(\"{0}/sys\", \"{0}/sys\", NULL, MS_BIND|MS_REC) + remount MS_RDONLY "
-                     "(also sysrq-trigger irq bus fs); mount(\"/dev/null\", \"{0}/kcore\", NULL, "
-                     "MS_BIND) (also keys timer_list sched_debug ...)",
-                     target),
-         "this box's root is the host's root: make host-wide /proc files read-only and mask the "
-         "revealing ones, as production runtimes do"});
+    plan.steps.push_back({op::ProtectProc{.mounts = protect_proc_mounts(target)},
+                          "this box's root is the host's root: make host-wide /proc files "
+                          "read-only and mask the revealing ones, as production runtimes do"});
   return ok();
 }
 
-Status mount_proc(const BoxSetup& box) {
-  std::string target = proc_dir(box.plan.spec);
-  if (box.plan.spec.rootfs() == RootfsKind::Directory) {
+Status mount_proc(const BoxSetup& box, const op::MountProc& step) {
+  if (step.rootfs_must_have_proc) {
     struct stat st {};
-    if (::lstat(target.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    if (::lstat(step.mount.target.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
       return plain_error(fmt::format("--rootfs {}: it has no /proc directory (or it is a symlink)",
                                      box.plan.spec.rootfs_name()),
                          "create an empty directory proc/ in it");
   }
-  return sys::mount("proc", target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  return sys::mount(step.mount);
 }
 
-Status protect_proc(const BoxSetup& box) {
-  std::string proc = proc_dir(box.plan.spec);
-  for (const char* name : kReadOnly) {
-    std::string path = proc + "/" + name;
-    if (kind_of(path) == Kind::Missing) continue;
-    SANDBOX_TRY(sys::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC));
-    SANDBOX_TRY(sys::mount(nullptr, path.c_str(), nullptr,
-                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  }
-  for (const char* name : kMaskedFiles) {
-    std::string path = proc + "/" + name;
-    if (kind_of(path) != Kind::File) continue;
-    SANDBOX_TRY(sys::mount("/dev/null", path.c_str(), nullptr, MS_BIND));
-  }
-  for (const char* name : kMaskedDirs) {
-    std::string path = proc + "/" + name;
-    if (kind_of(path) != Kind::Directory) continue;
-    SANDBOX_TRY(sys::mount("nslab-mask", path.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-                           "size=0"));
+Status protect_proc(const op::ProtectProc& step) {
+  for (const PlannedMount& m : step.mounts) {
+    Kind kind = kind_of(m.call.target);
+    bool wanted = m.only == PlannedMount::Only::Always ||
+                  (m.only == PlannedMount::Only::IfPresent && kind != Kind::Missing) ||
+                  (m.only == PlannedMount::Only::IfFile && kind == Kind::File) ||
+                  (m.only == PlannedMount::Only::IfDirectory && kind == Kind::Directory);
+    if (wanted) SANDBOX_TRY(sys::mount(m.call));
   }
   return ok();
 }

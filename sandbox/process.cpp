@@ -146,9 +146,7 @@ Status plan_process(const Spec& spec, Plan& plan) {
   auto names = namespace_names(plan.clone_flags);
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
-  plan.steps.push_back({Action::Clone, Side::Runner,
-                        fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})",
-                                    sys::clone_flags_text(plan.clone_flags)),
+  plan.steps.push_back({op::Clone{.flags = plan.clone_flags},
                         names.empty()
                             ? "start the box's first process; with no namespace flags it shares "
                               "everything with the host: this is the baseline"
@@ -156,16 +154,13 @@ Status plan_process(const Spec& spec, Plan& plan) {
                                           "namespaces: {}",
                                           list)});
   plan.steps.push_back(
-      {Action::DieWithRunner, Side::Box,
-       spec.pid ? "prctl(PR_SET_PDEATHSIG, SIGKILL); read(sync_pipe) sees EOF if the runner died"
-                : "prctl(PR_SET_PDEATHSIG, SIGKILL); getppid() == runner",
+      {op::DieWithRunner{.own_pid_namespace = spec.pid},
        "the box dies with the runner; the check catches a runner that died before the prctl (in "
        "a new PID namespace getppid() reads 0, so the sync pipe's EOF tells instead)"});
-  plan.steps.push_back({Action::CloseInheritedFds, Side::Box,
-                        "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)",
+  plan.steps.push_back({op::CloseInheritedFds{.first_fd = 3},
                         "no fd the runner inherited (an open directory, a socket) may reach the "
                         "box: everything but 0-2 closes at exec"});
-  plan.steps.push_back({Action::WaitForRelease, Side::Box, "read(sync_pipe, &go, 1)",
+  plan.steps.push_back({op::WaitForRelease{},
                         "wait until the runner has finished its part of the setup"});
   return ok();
 }
@@ -175,8 +170,7 @@ Status plan_exec(const Spec& spec, Plan& plan) {
   std::string path;
   std::string why;
   if (spec.command.kind == CommandKind::Program) {
-    plan.steps.push_back({Action::Exec, Side::Box,
-                          fmt::format("execvp(\"{}\", {})", argv[0], argv_text(argv)),
+    plan.steps.push_back({op::Exec{{fmt::format("execvp(\"{}\", {})", argv[0], argv_text(argv))}},
                           "run the program, looked up on PATH inside the box, in place of the "
                           "setup code; signal mask restored"});
     return ok();
@@ -184,26 +178,24 @@ Status plan_exec(const Spec& spec, Plan& plan) {
   switch (spec.rootfs()) {
     case RootfsKind::Host:
       plan.steps.push_back(
-          {Action::Exec, Side::Box,
-           fmt::format("memfd_create(\"tinysh\") + sendfile({}) + F_SEAL_WRITE...; "
-                       "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
-                       spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path, argv_text(argv)),
+          {op::Exec{{fmt::format("memfd_create(\"tinysh\") + sendfile({}) + F_SEAL_WRITE...; "
+                                 "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
+                                 spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path,
+                                 argv_text(argv))}},
            "become tinysh, run from a sealed copy in memory: its /proc/PID/exe is not the "
            "host's file, which a process of the box could otherwise write; with --pid it is "
            "PID 1 and must reap orphans"});
       break;
     case RootfsKind::Embedded:
-      plan.steps.push_back({Action::Exec, Side::Box,
-                            fmt::format("execve(\"/bin/tinysh\", {})", argv_text(argv)),
+      plan.steps.push_back({op::Exec{{fmt::format("execve(\"/bin/tinysh\", {})", argv_text(argv))}},
                             "become tinysh, from the box's own /bin; with --pid it is PID 1 and "
                             "must reap orphans"});
       break;
     case RootfsKind::Directory:
       plan.steps.push_back(
-          {Action::Exec, Side::Box,
-           fmt::format("memfd_create(\"tinysh\") + sendfile + F_SEAL_WRITE...; "
-                       "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
-                       argv_text(argv)),
+          {op::Exec{{fmt::format("memfd_create(\"tinysh\") + sendfile + F_SEAL_WRITE...; "
+                                 "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
+                                 argv_text(argv))}},
            "become tinysh from a sealed copy in memory, made from the fd opened before "
            "pivot_root: the rootfs directory need not contain it, and the box never gets a path "
            "to the host's file"});
@@ -212,18 +204,18 @@ Status plan_exec(const Spec& spec, Plan& plan) {
   return ok();
 }
 
-Status die_with_runner(const BoxSetup& box) {
+Status die_with_runner(const BoxSetup& box, const op::DieWithRunner& step) {
   SANDBOX_TRY(sys::set_parent_death_signal(SIGKILL));
   // The runner may have died between clone and prctl: then no signal will ever come. Outside a
   // new PID namespace, getppid() shows it (we were reparented). Inside one, getppid() is 0
   // either way, and wait_for_release() sees the sync pipe's EOF instead.
-  if (!(box.plan.clone_flags & CLONE_NEWPID) && ::getppid() != box.runner_pid)
+  if (!step.own_pid_namespace && ::getppid() != box.runner_pid)
     return plain_error("getppid() != runner: the runner exited before the box started");
   return ok();
 }
 
-Status close_inherited_fds() {
-  return sys::cloexec_from(3);
+Status close_inherited_fds(const op::CloseInheritedFds& step) {
+  return sys::cloexec_from(step.first_fd);
 }
 
 Status wait_for_release(const BoxSetup& box) {

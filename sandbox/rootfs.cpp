@@ -68,11 +68,10 @@ Status reopen_here(Fd& fd, const std::string& path, int flags) {
   return ok();
 }
 
-// The staging tmpfs over /tmp, in the box's mount namespace only.
-Status mount_staging() {
-  SANDBOX_TRY(sys::mount("nslab-staging", kStagingDir, "tmpfs", MS_NOSUID | MS_NODEV,
-                         "mode=0700,size=64k"));
-  return sys::make_dir(kNewRoot, 0755);
+// The staging tmpfs over /tmp, in the box's mount namespace only, and the new root's directory.
+Status mount_staging(const sys::MountCall& staging, const std::string& new_root) {
+  SANDBOX_TRY(sys::mount(staging));
+  return sys::make_dir(new_root, 0755);
 }
 
 // Only one id is mapped each way (--map-root, or maps of count 1).
@@ -224,34 +223,92 @@ std::string rootfs_group(const Caller& caller) {
   return text;
 }
 
+namespace {
+
+sys::MountCall staging_mount() {
+  return {"nslab-staging", kStagingDir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k"};
+}
+
+// The embedded root's directories, made in the root's tmpfs.
+constexpr std::pair<const char*, unsigned> kEmbeddedDirs[] = {
+    {"/bin", 0755u}, {"/etc", 0755u}, {"/dev", 0755u},
+    {"/proc", 0555u}, {"/tmp", 01777u}, {"/root", 0700u}};
+
+op::MountRootfsTmpfs embedded_rootfs() {
+  std::string root = kNewRoot;
+  op::MountRootfsTmpfs step{.staging = staging_mount(),
+                            .root = {"nslab-rootfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
+                                     "mode=0755,size=16m"},
+                            .tinysh = root + "/bin/tinysh",
+                            .shell_link = root + "/bin/sh"};
+  for (auto [dir, mode] : kEmbeddedDirs) step.dirs.emplace_back(root + dir, mode);
+  for (const auto& file : rootfs_assets()) step.files.push_back(root + std::string(file.path));
+  step.files.push_back(root + "/etc/hostname");
+  return step;
+}
+
+op::BindRootfsDir rootfs_dir(const Spec& spec) {
+  std::string lower = std::string(kStagingDir) + "/lower";
+  std::string empty = std::string(kStagingDir) + "/empty";
+  return {.dir = *spec.rootfs_dir,
+          .staging = staging_mount(),
+          .lower = {"/proc/self/fd/FD", lower, "", MS_BIND | MS_REC, ""},
+          .overlay = {"nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID,
+                      fmt::format("lowerdir={}:{}", lower, empty)},
+          .tmp = {"nslab-tmp", std::string(kNewRoot) + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                  "mode=1777,size=64m"}};
+}
+
+op::MountDev minimal_dev(const Spec& spec) {
+  using Make = PlannedMount::Make;
+  std::string dev = std::string(kNewRoot) + "/dev";
+  op::MountDev step{.only_if_rootfs_has_dev = spec.rootfs() == RootfsKind::Directory};
+  step.mounts.push_back({.call = {"nslab-dev", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                  "mode=0755,size=64k"}});
+  for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"})
+    step.mounts.push_back({.call = {std::string("/dev/") + node, dev + "/" + node, "", MS_BIND, ""},
+                           .make = Make::File,
+                           .mode = 0666});
+  // A new devpts instance: the box's ptys are its own, numbered from 0, invisible to the host's
+  // /dev/pts. ptmxmode=0666 so its ptmx node is usable; /dev/ptmx points at it.
+  step.mounts.push_back({.call = {"devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                                  "newinstance,ptmxmode=0666,mode=0620"},
+                         .make = Make::Directory,
+                         .mode = 0755});
+  step.mounts.push_back({.call = {"nslab-shm", dev + "/shm", "tmpfs",
+                                  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m"},
+                         .make = Make::Directory,
+                         .mode = 01777});
+  step.links = {{"pts/ptmx", dev + "/ptmx"},
+                {"/proc/self/fd", dev + "/fd"},
+                {"/proc/self/fd/0", dev + "/stdin"},
+                {"/proc/self/fd/1", dev + "/stdout"},
+                {"/proc/self/fd/2", dev + "/stderr"}};
+  return step;
+}
+
+}  // namespace
+
 Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
   switch (spec.rootfs()) {
     case RootfsKind::Host:
       return ok();
     case RootfsKind::Embedded:
       plan.steps.push_back(
-          {Action::MountRootfsTmpfs, Side::Box,
-           "mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
-           "mount(\"nslab-rootfs\", \"/tmp/root\", \"tmpfs\", MS_NOSUID|MS_NODEV); "
-           "sendfile(tinysh -> \"/tmp/root/bin/tinysh\"); symlink(\"tinysh\", \"/tmp/root/bin/sh\"); "
-           "write /etc/passwd /etc/group /etc/hostname /etc/motd /NSLAB-ROOTFS",
+          {embedded_rootfs(),
            "build the box's root in memory, over /tmp in its own mount namespace only: a copy of "
            "tinysh (never the host's file, which the box could otherwise reach), a few files in "
            "/etc; nothing is written to the host's disk"});
       break;
     case RootfsKind::Directory:
       plan.steps.push_back(
-          {Action::BindRootfsDir, Side::Box,
-           fmt::format("mount(\"nslab-staging\", \"/tmp\", \"tmpfs\"); "
-                       "mount(\"{}\", \"/tmp/lower\", NULL, MS_BIND|MS_REC); "
-                       "mount(\"nslab-rootfs\", \"/tmp/root\", \"overlay\", MS_RDONLY|MS_NOSUID, "
-                       "\"lowerdir=/tmp/lower:/tmp/empty\"); "
-                       "mount(\"nslab-tmp\", \"/tmp/root/tmp\", \"tmpfs\", \"size=64m\")",
-                       *spec.rootfs_dir),
-           "use the directory as the box's root through an overlay with no layer to write to: "
-           "even root in the box cannot remount it writable, and mounts under the directory "
-           "stay on the host; its /dev, /proc and /tmp must be real directories, never "
-           "symlinks"});
+          {rootfs_dir(spec),
+           fmt::format("use the directory as the box's root through an overlay with no layer to "
+                       "write to: even root in the box cannot remount it writable, and mounts "
+                       "under the directory stay on the host; FD is {}, opened again in the "
+                       "box's mount namespace; its /dev, /proc and /tmp must be real "
+                       "directories, never symlinks",
+                       *spec.rootfs_dir)});
       if (spec.user && single_ids(spec))
         plan.notes.push_back(
             "a distribution's root has users and groups besides root (apt's _apt, daemon, "
@@ -260,30 +317,19 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
       break;
   }
   plan.steps.push_back(
-      {Action::MountDev, Side::Box,
-       "mount(\"nslab-dev\", \"/tmp/root/dev\", \"tmpfs\"); bind /dev/{null,zero,full,random,"
-       "urandom,tty}; mount(\"devpts\", \"/dev/pts\", \"devpts\", "
-       "\"newinstance,ptmxmode=0666,mode=0620\"); mount(\"tmpfs\", \"/dev/shm\", \"size=16m\"); "
-       "symlinks fd, stdin, stdout, stderr, ptmx",
+      {minimal_dev(spec),
        "a minimal /dev: the host's device nodes bound one by one (mknod is refused in a user "
        "namespace), a private pty instance, and no access to the host's disks"});
   return ok();
 }
 
-Status build_embedded_rootfs(BoxSetup& box) {
+Status build_embedded_rootfs(BoxSetup& box, const op::MountRootfsTmpfs& step) {
   const Plan& plan = box.plan;
-  SANDBOX_TRY(mount_staging());
-  SANDBOX_TRY(
-      sys::mount("nslab-rootfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"));
-  std::string root = kNewRoot;
-  for (auto [dir, mode] : {std::pair{"/bin", 0755u},
-                           {"/etc", 0755u},
-                           {"/dev", 0755u},
-                           {"/proc", 0555u},
-                           {"/tmp", 01777u},
-                           {"/root", 0700u}})
-    SANDBOX_TRY(sys::make_dir(root + dir, mode));
+  SANDBOX_TRY(mount_staging(step.staging, step.root.target));
+  SANDBOX_TRY(sys::mount(step.root));
+  for (const auto& [dir, mode] : step.dirs) SANDBOX_TRY(sys::make_dir(dir, mode));
 
+  std::string root = step.root.target;
   for (const auto& file : rootfs_assets()) {
     if (file.path == "/etc/passwd" || file.path == "/etc/group") continue;
     SANDBOX_TRY(sys::create_file(root + std::string(file.path), 0644, file.text));
@@ -295,27 +341,25 @@ Status build_embedded_rootfs(BoxSetup& box) {
   ::gethostname(name, sizeof name - 1);
   SANDBOX_TRY(sys::create_file(root + "/etc/hostname", 0644, std::string(name) + "\n"));
 
-  SANDBOX_TRY(sys::copy_file(box.tinysh.get(), root + "/bin/tinysh", 0555));
-  return sys::make_symlink("tinysh", root + "/bin/sh");
+  SANDBOX_TRY(sys::copy_file(box.tinysh.get(), step.tinysh, 0555));
+  return sys::make_symlink("tinysh", step.shell_link);
 }
 
-Status bind_rootfs_dir(BoxSetup& box) {
+Status bind_rootfs_dir(BoxSetup& box, const op::BindRootfsDir& step) {
   // Errors of the steps that use the user's directory name it as the user gave it.
   auto about = [&](Status status) -> Status {
     if (status) return status;
     return about_rootfs(box.plan, status.error(), Side::Box);
   };
-  SANDBOX_TRY(about(reopen_here(box.rootfs_dir, *box.plan.spec.rootfs_dir, O_DIRECTORY)));
-  SANDBOX_TRY(mount_staging());
-  std::string lower = std::string(kStagingDir) + "/lower";
+  SANDBOX_TRY(about(reopen_here(box.rootfs_dir, step.dir, O_DIRECTORY)));
+  SANDBOX_TRY(mount_staging(step.staging, step.overlay.target));
   std::string empty = std::string(kStagingDir) + "/empty";
-  SANDBOX_TRY(sys::make_dir(lower, 0755));
+  SANDBOX_TRY(sys::make_dir(step.lower.target, 0755));
   SANDBOX_TRY(sys::make_dir(empty, 0755));
-  std::string source = fd_path(box.rootfs_dir.get());
-  SANDBOX_TRY(about(sys::mount(source.c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC)));
-  std::string layers = fmt::format("lowerdir={}:{}", lower, empty);
-  Status overlay =
-      sys::mount("nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID, layers.c_str());
+  sys::MountCall lower = step.lower;
+  lower.source = fd_path(box.rootfs_dir.get());
+  SANDBOX_TRY(about(sys::mount(lower)));
+  Status overlay = sys::mount(step.overlay);
   if (!overlay) {
     Error e = about_rootfs(box.plan, overlay.error(), Side::Box);
     e.hint = "the box's root is a read-only overlay of the directory: overlayfs must be there "
@@ -329,41 +373,31 @@ Status bind_rootfs_dir(BoxSetup& box) {
 
   auto has_tmp = real_directory(box.plan, "/tmp");
   if (!has_tmp) return has_tmp.error();
-  std::string tmp = std::string(kNewRoot) + "/tmp";
-  if (*has_tmp)
-    SANDBOX_TRY(sys::mount("nslab-tmp", tmp.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-                           "mode=1777,size=64m"));
+  if (*has_tmp) SANDBOX_TRY(sys::mount(step.tmp));
   return ok();
 }
 
-Status mount_dev(const BoxSetup& box) {
-  std::string dev = std::string(kNewRoot) + "/dev";
-  if (box.plan.spec.rootfs() == RootfsKind::Directory) {
+Status mount_dev(const BoxSetup& box, const op::MountDev& step) {
+  if (step.only_if_rootfs_has_dev) {
     auto exists = real_directory(box.plan, "/dev");
     if (!exists) return exists.error();
     if (!*exists) return ok();  // a rootfs without /dev keeps none
   }
-  SANDBOX_TRY(sys::mount("nslab-dev", dev.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                         "mode=0755,size=64k"));
-  for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
-    std::string target = dev + "/" + node;
-    std::string source = std::string("/dev/") + node;
-    SANDBOX_TRY(sys::create_file(target, 0666));
-    SANDBOX_TRY(sys::mount(source.c_str(), target.c_str(), nullptr, MS_BIND));
+  for (const PlannedMount& m : step.mounts) {
+    switch (m.make) {
+      case PlannedMount::Make::Nothing:
+        break;
+      case PlannedMount::Make::Directory:
+        SANDBOX_TRY(sys::make_dir(m.call.target, m.mode));
+        break;
+      case PlannedMount::Make::File:
+        SANDBOX_TRY(sys::create_file(m.call.target, m.mode));
+        break;
+    }
+    SANDBOX_TRY(sys::mount(m.call));
   }
-  // A new devpts instance: the box's ptys are its own, numbered from 0, invisible to the host's
-  // /dev/pts. ptmxmode=0666 so its ptmx node is usable; /dev/ptmx points at it.
-  SANDBOX_TRY(sys::make_dir(dev + "/pts", 0755));
-  SANDBOX_TRY(sys::mount("devpts", (dev + "/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
-                         "newinstance,ptmxmode=0666,mode=0620"));
-  SANDBOX_TRY(sys::make_symlink("pts/ptmx", dev + "/ptmx"));
-  SANDBOX_TRY(sys::make_dir(dev + "/shm", 01777));
-  SANDBOX_TRY(sys::mount("nslab-shm", (dev + "/shm").c_str(), "tmpfs",
-                         MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m"));
-  SANDBOX_TRY(sys::make_symlink("/proc/self/fd", dev + "/fd"));
-  SANDBOX_TRY(sys::make_symlink("/proc/self/fd/0", dev + "/stdin"));
-  SANDBOX_TRY(sys::make_symlink("/proc/self/fd/1", dev + "/stdout"));
-  return sys::make_symlink("/proc/self/fd/2", dev + "/stderr");
+  for (const auto& [target, link] : step.links) SANDBOX_TRY(sys::make_symlink(target, link));
+  return ok();
 }
 
 }  // namespace sandbox

@@ -30,10 +30,7 @@
 #include <fmt/ranges.h>
 
 #include "hints.h"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
+#include "namespaces.h"
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -72,11 +69,26 @@ long retry(F&& call) {
   return r;
 }
 
+int& record_fd() {
+  static int fd = -1;
+  return fd;
+}
+
+// With a record open (record_calls()), the text of a call that succeeded, as one line.
+void record(const std::string& text) {
+  if (record_fd() < 0) return;
+  std::string line = text + "\n";
+  int saved = errno;
+  [[maybe_unused]] ssize_t n = ::write(record_fd(), line.data(), line.size());
+  errno = saved;
+}
+
 // Runs `call` unless a fault is injected for `text`'s name; builds the Error on failure.
 template <typename F>
 Status checked(const std::string& text, F&& call) {
   if (int err = injected(call_name(text))) return make_error(text, err);
   if (retry(call) < 0) return make_error(text, errno);
+  record(text);
   return ok();
 }
 
@@ -85,6 +97,10 @@ std::string quoted(const char* s) {
 }
 
 }  // namespace
+
+void record_calls(int fd) {
+  record_fd() = fd;
+}
 
 void inject_fault(std::string_view call, int err, int count) {
   faults().push_back({std::string(call), err, count});
@@ -115,24 +131,53 @@ std::string mount_flags_text(unsigned long flags) {
 }
 
 std::string clone_flags_text(std::uint64_t flags) {
-  static constexpr std::pair<std::uint64_t, const char*> kNames[] = {
-      {CLONE_NEWUSER, "CLONE_NEWUSER"},     {CLONE_NEWNS, "CLONE_NEWNS"},
-      {CLONE_NEWUTS, "CLONE_NEWUTS"},       {CLONE_NEWIPC, "CLONE_NEWIPC"},
-      {CLONE_NEWPID, "CLONE_NEWPID"},       {CLONE_NEWNET, "CLONE_NEWNET"},
-      {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"}};
   std::string text;
-  for (auto [bit, name] : kNames) {
-    if (flags & bit) {
+  for (const NamespaceKind& kind : namespace_kinds()) {
+    if (flags & kind.clone_flag) {
       if (!text.empty()) text += '|';
-      text += name;
+      text += kind.flag_name;
     }
   }
   return text.empty() ? "0" : text;
 }
 
+std::string mount_text(const MountCall& call) {
+  auto quoted_or_null = [](const std::string& s) {
+    return s.empty() ? std::string("NULL") : fmt::format("\"{}\"", s);
+  };
+  return fmt::format("mount({}, {}, {}, {}{})", quoted_or_null(call.source),
+                     quoted_or_null(call.target), quoted_or_null(call.fstype),
+                     mount_flags_text(call.flags),
+                     call.data.empty() ? std::string() : fmt::format(", \"{}\"", call.data));
+}
+
+std::string clone_text(std::uint64_t flags) {
+  return fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})", clone_flags_text(flags));
+}
+
+std::string unshare_text(int flags) {
+  return fmt::format("unshare({})", clone_flags_text(static_cast<unsigned>(flags)));
+}
+
+std::string sethostname_text(std::string_view name) {
+  return fmt::format("sethostname(\"{}\")", name);
+}
+
+std::string pivot_root_text(const char* new_root, const char* put_old) {
+  return fmt::format("pivot_root({}, {})", quoted(new_root), quoted(put_old));
+}
+
+std::string umount2_text(const char* target, int flags) {
+  return fmt::format("umount2({}, {})", quoted(target),
+                     flags & MNT_DETACH ? "MNT_DETACH" : std::to_string(flags));
+}
+
+std::string chdir_text(const char* path) {
+  return fmt::format("chdir({})", quoted(path));
+}
+
 Result<pid_t> clone_process(std::uint64_t flags) {
-  std::string text =
-      fmt::format("clone3({{flags={}, exit_signal=SIGCHLD}})", clone_flags_text(flags));
+  std::string text = clone_text(flags);
   if (int err = injected("clone")) return make_error(text, err);
   // clone3 without a stack behaves like fork(): the child continues here on a copy of our stack.
   // glibc has no wrapper for clone3, hence the raw syscall.
@@ -141,12 +186,12 @@ Result<pid_t> clone_process(std::uint64_t flags) {
   args.exit_signal = SIGCHLD;
   long pid = retry([&] { return ::syscall(SYS_clone3, &args, sizeof args); });
   if (pid < 0) return make_error(text, errno);
+  if (pid > 0) record(text);
   return static_cast<pid_t>(pid);
 }
 
 Status unshare(int flags) {
-  return checked(fmt::format("unshare({})", clone_flags_text(static_cast<unsigned>(flags))),
-                 [&] { return ::unshare(flags); });
+  return checked(unshare_text(flags), [&] { return ::unshare(flags); });
 }
 
 Status setns(int fd, int nstype) {
@@ -155,31 +200,36 @@ Status setns(int fd, int nstype) {
 }
 
 Status sethostname(std::string_view name) {
-  return checked(fmt::format("sethostname(\"{}\")", name),
-                 [&] { return ::sethostname(name.data(), name.size()); });
+  return checked(sethostname_text(name), [&] { return ::sethostname(name.data(), name.size()); });
 }
 
 Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
              const char* data) {
+  auto text_of = [](const char* s) { return s ? std::string(s) : std::string(); };
   std::string text =
-      fmt::format("mount({}, {}, {}, {}{})", quoted(source), quoted(target), quoted(fstype),
-                  mount_flags_text(flags), data ? fmt::format(", \"{}\"", data) : std::string());
+      mount_text({text_of(source), text_of(target), text_of(fstype), flags, text_of(data)});
   return checked(text, [&] { return ::mount(source, target, fstype, flags, data); });
 }
 
+Status mount(const MountCall& call) {
+  auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  return checked(mount_text(call), [&] {
+    return ::mount(or_null(call.source), call.target.c_str(), or_null(call.fstype), call.flags,
+                   or_null(call.data));
+  });
+}
+
 Status umount2(const char* target, int flags) {
-  return checked(fmt::format("umount2({}, {})", quoted(target),
-                             flags & MNT_DETACH ? "MNT_DETACH" : std::to_string(flags)),
-                 [&] { return ::umount2(target, flags); });
+  return checked(umount2_text(target, flags), [&] { return ::umount2(target, flags); });
 }
 
 Status pivot_root(const char* new_root, const char* put_old) {
-  return checked(fmt::format("pivot_root({}, {})", quoted(new_root), quoted(put_old)),
+  return checked(pivot_root_text(new_root, put_old),
                  [&] { return ::syscall(SYS_pivot_root, new_root, put_old); });
 }
 
 Status chdir(const char* path) {
-  return checked(fmt::format("chdir({})", quoted(path)), [&] { return ::chdir(path); });
+  return checked(chdir_text(path), [&] { return ::chdir(path); });
 }
 
 Status set_parent_death_signal(int signal) {

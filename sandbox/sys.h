@@ -25,11 +25,31 @@ namespace sandbox::sys {
 // from the caller's PID namespace) in the parent. `flags` are CLONE_NEW* bits.
 Result<pid_t> clone_process(std::uint64_t flags);
 
+// One mount(2) call: what plan() decides, what the executor passes to the kernel, and what
+// `nslab explain` shows, all from these values. An empty string stands for NULL.
+struct MountCall {
+  std::string source;
+  std::string target;
+  std::string fstype;
+  unsigned long flags = 0;
+  std::string data;
+};
+// mount("proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC): the text of the call, as errors,
+// explain and the call record spell it.
+std::string mount_text(const MountCall& call);
+std::string clone_text(std::uint64_t flags);
+std::string unshare_text(int flags);
+std::string sethostname_text(std::string_view name);
+std::string pivot_root_text(const char* new_root, const char* put_old);
+std::string umount2_text(const char* target, int flags);
+std::string chdir_text(const char* path);
+
 Status unshare(int flags);
 Status setns(int fd, int nstype);
 Status sethostname(std::string_view name);
 Status mount(const char* source, const char* target, const char* fstype, unsigned long flags,
              const char* data = nullptr);
+Status mount(const MountCall& call);
 Status umount2(const char* target, int flags);
 Status pivot_root(const char* new_root, const char* put_old);
 Status chdir(const char* path);
@@ -121,6 +141,11 @@ Result<unsigned long> mount_flags_of(const std::string& path);
 std::string mount_flags_text(unsigned long flags);
 // "CLONE_NEWUTS|CLONE_NEWPID" for namespace flags.
 std::string clone_flags_text(std::uint64_t flags);
+
+// Test hook: from now on every call made through this layer that succeeds is also written, as its
+// text and a newline, to `fd` (-1: no more). A box's setup is a copy of the runner, so its calls
+// are recorded too, up to its exec: the tests hold what `nslab explain` says against this record.
+void record_calls(int fd);
 
 // Test hook: the next `count` calls named `call` ("mount", "pivot_root", "gid_map", ...) fail
 // with `err` without reaching the kernel.

@@ -139,13 +139,12 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
     auto [uids, gids] = id_maps_for(spec, caller);
     auto owner = terminal_owner(uids, gids, caller);
     steps.push_back(
-        {Action::OpenTerminal, Side::Runner,
-         fmt::format("posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC); ioctl(master, TIOCSPTLCK, 0); "
+        {op::OpenTerminal{{fmt::format("posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC); ioctl(master, TIOCSPTLCK, 0); "
                      "ioctl(master, TIOCGPTPEER) → /dev/pts/N; tcgetattr(0) → tcsetattr(slave); "
                      "ioctl(0, TIOCGWINSZ) → ioctl(master, TIOCSWINSZ){}",
                      owner ? fmt::format("; fchown(slave, {}, {})", owner->first,
                                          static_cast<int>(owner->second))
-                           : ""),
+                           : "")}},
          fmt::format("a terminal for the box alone, on the host's /dev/ptmx, with the modes and "
                      "size of nslab's: what a process of the box types into its terminal with "
                      "ioctl(TIOCSTI) lands there, never in the terminal nslab was started from "
@@ -153,35 +152,35 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
                      owner ? "; owned by root inside, who is another user outside" : "")});
     if (own_root)
       steps.push_back(
-          {Action::BindConsole, Side::Box,
-           "fd = open(\"/dev/pts/N\", O_PATH|O_NOFOLLOW); create /tmp/root/dev/console; "
-           "mount(\"/proc/self/fd/FD\", \"/tmp/root/dev/console\", NULL, MS_BIND)",
+          {op::BindConsole{.mount = {.call = {"/proc/self/fd/FD",
+                                              std::string(kNewRoot) + "/dev/console", "",
+                                              MS_BIND, ""},
+                                     .make = PlannedMount::Make::File,
+                                     .mode = 0600}},
            "the box's own devpts instance has no /dev/pts/N, so its terminal gets a name that "
            "exists inside, as a container's console: /dev/console"});
   }
   if (!caller.on_terminal()) {
-    steps.push_back({Action::NewSession, Side::Box, "setsid()",
+    steps.push_back({op::NewSession{{"setsid()"}},
                      "a session of its own, which has no controlling terminal: nslab's terminal "
                      "is out of reach, and ioctl(TIOCSTI) cannot type into it (CVE-2017-5226)"});
   } else {
     std::string terminal = own_root ? "console" : "slave";
     steps.push_back(
-        {Action::NewSession, Side::Box,
-         fmt::format("setsid(); {}ioctl({}, TIOCSCTTY, 0){}",
+        {op::NewSession{{fmt::format("setsid(); {}ioctl({}, TIOCSCTTY, 0){}",
                      !own_root ? ""
                      : spec.rootfs() == RootfsKind::Directory
                          ? "console = open(\"/dev/console\", O_RDWR|O_NOCTTY) (the slave itself "
                            "when the rootfs has no /dev); "
                          : "console = open(\"/dev/console\", O_RDWR|O_NOCTTY); ",
-                     terminal, dup2_text(caller.stdio_terminals, terminal)),
+                     terminal, dup2_text(caller.stdio_terminals, terminal))}},
          "a session of its own whose controlling terminal is the box's pty, in place of each of "
          "nslab's standard streams that is a terminal: job control and Ctrl-C work inside, and "
          "nothing the box does reaches nslab's terminal"});
     steps.push_back(
-        {Action::RelayTerminal, Side::Runner,
-         "tcsetattr(0, TCSANOW, cfmakeraw); poll(0, master, signalfd): keys → master, master → "
-         "screen; SIGWINCH: ioctl(master, TIOCSWINSZ); at the end: read(master) to EIO, "
-         "tcsetattr(0, TCSANOW, saved)",
+        {op::RelayTerminal{{"tcsetattr(0, TCSANOW, cfmakeraw); poll(0, master, signalfd): keys "
+                            "→ master, master → screen; SIGWINCH: ioctl(master, TIOCSWINSZ); at "
+                            "the end: read(master) to EIO, tcsetattr(0, TCSANOW, saved)"}},
          "nslab's terminal passes every key through unchanged, so Ctrl-C, Ctrl-Z and Ctrl-\\ "
          "become signals of the box's terminal for the box's foreground job; its modes come back "
          "however the box ends"});
@@ -197,8 +196,7 @@ Result<Pty> open_box_terminal(const Plan& plan) {
   return pty;
 }
 
-Status bind_console(BoxSetup& box) {
-  std::string dev = std::string(kNewRoot) + "/dev";
+Status bind_console(BoxSetup& box, const op::BindConsole& step) {
   auto has_dev = real_directory(box.plan, "/dev");
   if (!has_dev) return has_dev.error();
   if (!*has_dev) return ok();  // a --rootfs without /dev: the box keeps the slave's host name
@@ -213,10 +211,10 @@ Status bind_console(BoxSetup& box) {
   if (::fstat(here->get(), &named) < 0 || ::fstat(box.terminal.get(), &terminal) < 0 ||
       !S_ISCHR(named.st_mode) || named.st_rdev != terminal.st_rdev)
     return ok();
-  std::string console = dev + "/console";
-  SANDBOX_TRY(sys::create_file(console, 0600));
-  std::string source = fmt::format("/proc/self/fd/{}", here->get());
-  SANDBOX_TRY(sys::mount(source.c_str(), console.c_str(), nullptr, MS_BIND));
+  sys::MountCall bind = step.mount.call;
+  bind.source = fmt::format("/proc/self/fd/{}", here->get());
+  SANDBOX_TRY(sys::create_file(bind.target, step.mount.mode));
+  SANDBOX_TRY(sys::mount(bind));
   box.console_bound = true;
   return ok();
 }

@@ -26,17 +26,14 @@
 #include <fmt/format.h>
 
 #include "isolation.h"
+#include "namespaces.h"
 #include "sys.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 
 namespace sandbox {
 
 namespace {
 
-constexpr const char* kTimeForChildren = "/proc/self/ns/time_for_children";
 constexpr std::int64_t kDefaultOffsetSeconds = 1000LL * 24 * 3600;  // 1000 days
 
 std::int64_t offset_of(const Spec& spec) {
@@ -59,10 +56,7 @@ Status plan_time(const Spec& spec, Plan& plan) {
     return e;
   }
   plan.steps.push_back(
-      {Action::EnterTimeNamespace, Side::Box,
-       fmt::format("unshare(CLONE_NEWTIME); write(\"/proc/self/timens_offsets\", \"monotonic {0} "
-                   "0\\nboottime {0} 0\"); setns(open(\"{1}\"), CLONE_NEWTIME)",
-                   seconds, kTimeForChildren),
+      {op::EnterTimeNamespace{.offset_seconds = seconds},
        fmt::format("give the box clocks {} days ahead of the host's; the offsets must be written "
                    "before any process enters the namespace, then the box enters it itself "
                    "(execve() does not on every kernel)",
@@ -70,9 +64,9 @@ Status plan_time(const Spec& spec, Plan& plan) {
   return ok();
 }
 
-Status enter_time_namespace(const BoxSetup& box) {
+Status enter_time_namespace(const op::EnterTimeNamespace& step) {
   SANDBOX_TRY(sys::unshare(CLONE_NEWTIME));
-  SANDBOX_TRY(sys::write_file("/proc/self/timens_offsets", offsets_text(offset_of(box.plan.spec))));
+  SANDBOX_TRY(sys::write_file("/proc/self/timens_offsets", offsets_text(step.offset_seconds)));
   // Enter it now: the offsets are frozen from here on, and the box's clocks are its own whether
   // or not this kernel's execve() would have moved it.
   auto ns = sys::open(kTimeForChildren, O_RDONLY | O_CLOEXEC);

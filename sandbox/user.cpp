@@ -52,13 +52,17 @@ std::vector<std::string> helper_arguments(const IdMap& map) {
   return args;
 }
 
-std::string map_call(const IdMap& map, std::string_view file, const std::string& helper) {
+}  // namespace
+
+std::string id_map_call(const IdMap& map, std::string_view file, const std::string& helper) {
   if (!helper.empty())
     return fmt::format("{} BOX {}", helper, fmt::join(helper_arguments(map), " "));
   std::string text = format_id_map(map);
   text.pop_back();
   return fmt::format("write(\"/proc/BOX/{}\", \"{}\")", file, text);
 }
+
+namespace {
 
 // A user's map: its own id alone, written by nslab; or its subordinate ids, written by the
 // helper when it is installed; anything else is refused, with what would make it work.
@@ -177,19 +181,19 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan) {
         "mean exactly that");
   if (!plan.uid_map.empty())
     plan.steps.push_back(
-        {Action::WriteUidMap, Side::Runner, map_call(plan.uid_map, "uid_map", plan.uid_map_helper),
+        {op::WriteUidMap{.map = plan.uid_map, .helper = plan.uid_map_helper},
          plan.uid_map_helper.empty()
              ? "say which uids outside the box's ids stand for; written once, from outside"
              : "the setuid helper writes the map, after checking /etc/subuid: only root may "
                "name ids that are not the writer's own"});
   if (plan.deny_setgroups)
     plan.steps.push_back(
-        {Action::DenySetgroups, Side::Runner, "write(\"/proc/BOX/setgroups\", \"deny\")",
+        {op::DenySetgroups{},
          "an unprivileged user must give up setgroups() before writing gid_map, or it could drop a "
          "group that denies it access"});
   if (!plan.gid_map.empty())
     plan.steps.push_back(
-        {Action::WriteGidMap, Side::Runner, map_call(plan.gid_map, "gid_map", plan.gid_map_helper),
+        {op::WriteGidMap{.map = plan.gid_map, .helper = plan.gid_map_helper},
          "the same for group ids"});
   return ok();
 }
@@ -226,18 +230,18 @@ Status write_map(pid_t pid, std::string_view file, const IdMap& map) {
 
 }  // namespace
 
-Status write_uid_map(pid_t pid, const Plan& plan) {
-  if (!plan.uid_map_helper.empty()) return run_helper(plan.uid_map_helper, pid, plan.uid_map);
-  return write_map(pid, "uid_map", plan.uid_map);
+Status write_uid_map(pid_t pid, const op::WriteUidMap& step) {
+  if (!step.helper.empty()) return run_helper(step.helper, pid, step.map);
+  return write_map(pid, "uid_map", step.map);
 }
 
 Status deny_setgroups(pid_t pid) {
   return sys::write_file(fmt::format("/proc/{}/setgroups", pid), "deny");
 }
 
-Status write_gid_map(pid_t pid, const Plan& plan) {
-  if (!plan.gid_map_helper.empty()) return run_helper(plan.gid_map_helper, pid, plan.gid_map);
-  return write_map(pid, "gid_map", plan.gid_map);
+Status write_gid_map(pid_t pid, const op::WriteGidMap& step) {
+  if (!step.helper.empty()) return run_helper(step.helper, pid, step.map);
+  return write_map(pid, "gid_map", step.map);
 }
 
 Status become_root_inside(const BoxSetup& box) {

@@ -24,15 +24,14 @@ Status plan_uts(const Spec& spec, Plan& plan) {
   }
   SANDBOX_TRY(validate_hostname(*spec.hostname));
   plan.hostname = *spec.hostname;
-  plan.steps.push_back({Action::SetHostname, Side::Box,
-                        fmt::format("sethostname(\"{}\")", plan.hostname),
+  plan.steps.push_back({op::SetHostname{.name = plan.hostname},
                         "name the box; the host's name is untouched because the UTS namespace "
                         "is the box's own"});
   return ok();
 }
 
-Status set_hostname(const BoxSetup& box) {
-  return sys::sethostname(box.plan.hostname);
+Status set_hostname(const op::SetHostname& step) {
+  return sys::sethostname(step.name);
 }
 
 }  // namespace sandbox

@@ -148,7 +148,7 @@ class GatedChild {
   std::string output_;
 };
 
-std::vector<std::string> tinysh(const std::string& commands) {
+std::vector<std::string> tinysh_argv(const std::string& commands) {
   return {testing::bin("tinysh"), "-c", commands};
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("with --pids 10, spawn 50 starts at most 9, names EAGAIN, and the shel
   std::string dir = dir_of(*box, Controller::Pids);
   CHECK(trimmed(testing::read_file(dir + "/pids.max")) == "10");
 
-  GatedChild child(tinysh("spawn 50; echo shell still here"));
+  GatedChild child(tinysh_argv("spawn 50; echo shell still here"));
   REQUIRE_MESSAGE(box->join(child.pid()), box->join(child.pid()).error().message());
   // The child is counted before it runs anything; the runner is not in the box's cgroup.
   std::string procs = testing::read_file(dir + "/cgroup.procs");
@@ -212,7 +212,7 @@ TEST_CASE("a pids limit above what spawn needs lets it start all 50 (control for
   SKIP_UNLESS(layout, why);
   auto box = BoxCgroup::create(*layout, limits, ::getpid());
   REQUIRE_MESSAGE(box.ok(), box.error().message());
-  GatedChild child(tinysh("spawn 50"));
+  GatedChild child(tinysh_argv("spawn 50"));
   REQUIRE(box->join(child.pid()));
   child.release();
   CHECK(child.finish() == 0);
@@ -238,7 +238,7 @@ TEST_CASE(
   CHECK(*before == 0u);
   CHECK(box->oom_report().empty());
 
-  GatedChild child(tinysh("hog 200M; echo shell still here"));
+  GatedChild child(tinysh_argv("hog 200M; echo shell still here"));
   REQUIRE(box->join(child.pid()));
   child.release();
   int status = child.finish();
@@ -260,7 +260,7 @@ TEST_CASE("a box process killed with SIGKILL under its memory limit is not calle
   auto box = BoxCgroup::create(*layout, limits, ::getpid());
   REQUIRE_MESSAGE(box.ok(), box.error().message());
   SKIP_UNLESS(box->oom_kills().has_value(), "this kernel has no oom_kill counter");
-  GatedChild child(tinysh("echo ready; sleep 30"));
+  GatedChild child(tinysh_argv("echo ready; sleep 30"));
   REQUIRE(box->join(child.pid()));
   child.release();
   // Killed by us, not by the kernel: once it has started its shell.
@@ -295,7 +295,7 @@ TEST_CASE(
   }
   CHECK(keyed(dir + "/cpu.stat", "nr_throttled") == 0u);  // control: a fresh cgroup
 
-  GatedChild child(tinysh("burn 1"));
+  GatedChild child(tinysh_argv("burn 1"));
   REQUIRE(box->join(child.pid()));
   child.release();
   CHECK(child.finish() == 0);
@@ -326,7 +326,7 @@ TEST_CASE(
       std::string commands = end == End::Exit0   ? "exit 0"
                              : end == End::Exit1 ? "exit 1"
                                                  : "echo ready; sleep 30";
-      child.emplace(tinysh(commands));
+      child.emplace(tinysh_argv(commands));
       REQUIRE(box->join(child->pid()));
       std::string pids_dir = dir_of(*box, Controller::Pids);
       CHECK(trimmed(testing::read_file(pids_dir + "/pids.max")) == "20");
@@ -383,7 +383,7 @@ TEST_CASE(
   std::string busy = parent + "/" + box_name(gone2);
   REQUIRE(::mkdir(stale.c_str(), 0755) == 0);
   REQUIRE(::mkdir(busy.c_str(), 0755) == 0);
-  GatedChild occupant(tinysh("sleep 30"));
+  GatedChild occupant(tinysh_argv("sleep 30"));
   std::ofstream(busy + "/cgroup.procs") << occupant.pid();
   REQUIRE(trimmed(testing::read_file(busy + "/cgroup.procs")) == std::to_string(occupant.pid()));
 

@@ -71,9 +71,9 @@ TEST_CASE("an injected fault fails the named call without reaching the kernel, t
 TEST_CASE("a write to a map file that fails gets the map's hint") {
   sys::clear_faults();
   sys::inject_fault("gid_map", EPERM);
-  Plan plan;
-  plan.gid_map = {{0, 0, 1}};
-  auto status = write_gid_map(1, plan);
+  op::WriteGidMap step;
+  step.map = {{0, 0, 1}};
+  auto status = write_gid_map(1, step);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().call == "write /proc/1/gid_map");
   CHECK(status.error().hint.find("'deny'") != std::string::npos);
@@ -85,9 +85,9 @@ TEST_CASE("a map the kernel refuses as invalid gets a hint with every reason and
   for (std::uint32_t i = 0; i < 300; ++i) map.push_back({100000 + 2 * i, 200000 + 2 * i, 1});
   sys::clear_faults();
   sys::inject_fault("uid_map", EINVAL);
-  Plan plan;
-  plan.uid_map = map;
-  auto status = write_uid_map(1, plan);
+  op::WriteUidMap step;
+  step.map = map;
+  auto status = write_uid_map(1, step);
   REQUIRE_FALSE(status.ok());
   const std::string& hint = status.error().hint;
   // Not "more than 340 lines" alone, which a 300-line map of 4800 bytes would contradict.
@@ -96,7 +96,7 @@ TEST_CASE("a map the kernel refuses as invalid gets a hint with every reason and
   CHECK(hint.ends_with("(this map: 300 lines, 4800 bytes)"));
   // Control: another errno keeps its own hint, without the size.
   sys::inject_fault("uid_map", EPERM);
-  auto denied = write_uid_map(1, plan);
+  auto denied = write_uid_map(1, step);
   REQUIRE_FALSE(denied.ok());
   CHECK(denied.error().hint.find("this map:") == std::string::npos);
   sys::clear_faults();

@@ -49,7 +49,7 @@ std::pair<pid_t, pid_t> launch_in_child(std::optional<sandbox::Action> without,
   if (without) {
     auto& steps = plan->steps;
     steps.erase(std::remove_if(steps.begin(), steps.end(),
-                               [&](const sandbox::Step& s) { return s.action == *without; }),
+                               [&](const sandbox::Step& s) { return s.action() == *without; }),
                 steps.end());
   }
   int report[2];

@@ -37,7 +37,7 @@ Spec spec_with_tinysh() {
 
 std::vector<Action> actions(const Plan& plan) {
   std::vector<Action> list;
-  for (const auto& step : plan.steps) list.push_back(step.action);
+  for (const auto& step : plan.steps) list.push_back(step.action());
   return list;
 }
 
@@ -78,7 +78,7 @@ TEST_CASE(
                                           Action::DieWithRunner, Action::CloseInheritedFds,
                                           Action::WaitForRelease, Action::Release,
                                           Action::NewSession, Action::Exec, Action::SweepBox});
-  CHECK(step_of(p, Action::Exec).calls.find("/opt/nslab/bin/tinysh") != std::string::npos);
+  CHECK(step_of(p, Action::Exec).calls().find("/opt/nslab/bin/tinysh") != std::string::npos);
 }
 
 TEST_CASE("without a terminal the box only starts a session of its own, just before exec") {
@@ -87,8 +87,8 @@ TEST_CASE("without a terminal the box only starts a session of its own, just bef
   CHECK_FALSE(p.has(Action::RelayTerminal));
   size_t session = index_of(p, Action::NewSession);
   CHECK(session + 1 == index_of(p, Action::Exec));
-  CHECK(p.steps[session].calls == "setsid()");
-  CHECK(p.steps[session].side == Side::Box);
+  CHECK(p.steps[session].calls() == "setsid()");
+  CHECK(p.steps[session].side() == Side::Box);
   CHECK(p.steps[session].why.find("TIOCSTI") != std::string::npos);
 }
 
@@ -97,12 +97,12 @@ TEST_CASE("on a terminal the runner opens the box's pty before the clone and rel
   caller.stdio_terminals = {true, true, false};  // stderr into a file
   Plan p = must_plan(spec_with_tinysh(), caller);
   size_t open = index_of(p, Action::OpenTerminal);
-  CHECK(p.steps[open].side == Side::Runner);
+  CHECK(p.steps[open].side() == Side::Runner);
   CHECK(open < index_of(p, Action::Clone));
-  CHECK(p.steps[open].calls.starts_with("posix_openpt("));
+  CHECK(p.steps[open].calls().starts_with("posix_openpt("));
   size_t session = index_of(p, Action::NewSession);
   CHECK(session + 1 == index_of(p, Action::Exec));
-  const std::string& calls = p.steps[session].calls;
+  const std::string& calls = p.steps[session].calls();
   CHECK(calls.find("setsid(); ") == 0);
   CHECK(calls.find("TIOCSCTTY") != std::string::npos);
   // The slave replaces the streams that are terminals in nslab; the file stays.
@@ -110,7 +110,7 @@ TEST_CASE("on a terminal the runner opens the box's pty before the clone and rel
   CHECK(calls.find("dup2(slave, 1)") != std::string::npos);
   CHECK(calls.find("dup2(slave, 2)") == std::string::npos);
   CHECK(index_of(p, Action::RelayTerminal) == index_of(p, Action::Exec) + 1);
-  CHECK(p.steps[index_of(p, Action::RelayTerminal)].side == Side::Runner);
+  CHECK(p.steps[index_of(p, Action::RelayTerminal)].side() == Side::Runner);
   // On the host's root the slave keeps its name: nothing to bind.
   CHECK_FALSE(p.has(Action::BindConsole));
 }
@@ -124,11 +124,11 @@ TEST_CASE("on a terminal a box with a root of its own binds its pty on /dev/cons
   size_t bind = index_of(p, Action::BindConsole);
   CHECK(bind == index_of(p, Action::MountDev) + 1);
   CHECK(bind < index_of(p, Action::PivotRoot));
-  CHECK(p.steps[bind].calls.find("/tmp/root/dev/console") != std::string::npos);
+  CHECK(p.steps[bind].calls().find("/tmp/root/dev/console") != std::string::npos);
   size_t session = index_of(p, Action::NewSession);
   CHECK(session > index_of(p, Action::PivotRoot));
-  CHECK(p.steps[session].calls.find("open(\"/dev/console\"") != std::string::npos);
-  CHECK(p.steps[session].calls.find("dup2(console, 2)") != std::string::npos);
+  CHECK(p.steps[session].calls().find("open(\"/dev/console\"") != std::string::npos);
+  CHECK(p.steps[session].calls().find("dup2(console, 2)") != std::string::npos);
 }
 
 TEST_CASE("on a terminal the pty goes to root inside when that is another user outside") {
@@ -139,19 +139,19 @@ TEST_CASE("on a terminal the pty goes to root inside when that is another user o
   s.uid_map = {{0, 100000, 65536}};
   s.gid_map = {{0, 200000, 65536}};
   Plan mapped = must_plan(s, caller);
-  CHECK(mapped.steps[index_of(mapped, Action::OpenTerminal)].calls.ends_with(
+  CHECK(mapped.steps[index_of(mapped, Action::OpenTerminal)].calls().ends_with(
       "; fchown(slave, 100000, 200000)"));
   // An explicit 0:0:1 as root: root inside is root outside, who owns the pty already.
   s.uid_map = s.gid_map = {{0, 0, 1}};
   Plan own = must_plan(s, caller);
-  CHECK(own.steps[index_of(own, Action::OpenTerminal)].calls.find("fchown") == std::string::npos);
+  CHECK(own.steps[index_of(own, Action::OpenTerminal)].calls().find("fchown") == std::string::npos);
   s.uid_map.clear();
   s.gid_map.clear();
   s.map_root = true;
   // Under sudo, root inside is the invoking user.
   caller.invoking_uid = caller.invoking_gid = 1000;
   Plan sudo = must_plan(s, caller);
-  CHECK(sudo.steps[index_of(sudo, Action::OpenTerminal)].calls.ends_with(
+  CHECK(sudo.steps[index_of(sudo, Action::OpenTerminal)].calls().ends_with(
       "; fchown(slave, 1000, 1000)"));
 }
 
@@ -161,7 +161,7 @@ TEST_CASE("--hostname implies --uts and adds one sethostname step") {
   Plan p = must_plan(s);
   CHECK(p.clone_flags == CLONE_NEWUTS);
   CHECK(p.hostname == "tinyhost");
-  CHECK(p.steps[index_of(p, Action::SetHostname)].calls == "sethostname(\"tinyhost\")");
+  CHECK(p.steps[index_of(p, Action::SetHostname)].calls() == "sethostname(\"tinyhost\")");
 }
 
 TEST_CASE("--uts without --hostname clones the namespace and only notes the copied name") {
@@ -194,7 +194,7 @@ TEST_CASE("--cgroup and --time are unshared by the box after the release, not cl
   CHECK(p.clone_flags == 0);
   CHECK(index_of(p, Action::Release) < index_of(p, Action::EnterCgroupNamespace));
   CHECK(index_of(p, Action::EnterTimeNamespace) < index_of(p, Action::Exec));
-  CHECK(p.steps[index_of(p, Action::EnterTimeNamespace)].calls.find("timens_offsets") !=
+  CHECK(p.steps[index_of(p, Action::EnterTimeNamespace)].calls().find("timens_offsets") !=
         std::string::npos);
 }
 
@@ -224,7 +224,7 @@ TEST_CASE("--pivot uses the embedded rootfs and execs /bin/tinysh from it") {
   Plan p = must_plan(s);
   CHECK(p.has(Action::MountRootfsTmpfs));
   CHECK_FALSE(p.has(Action::BindRootfsDir));
-  CHECK(step_of(p, Action::Exec).calls.starts_with("execve(\"/bin/tinysh\""));
+  CHECK(step_of(p, Action::Exec).calls().starts_with("execve(\"/bin/tinysh\""));
 }
 
 TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embedded rootfs") {
@@ -236,7 +236,7 @@ TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embed
   CHECK(p.has(Action::BindRootfsDir));
   CHECK_FALSE(p.has(Action::MountRootfsTmpfs));
   CHECK(p.has(Action::PivotRoot));
-  CHECK(step_of(p, Action::Exec).calls.starts_with("memfd_create(\"tinysh\")"));
+  CHECK(step_of(p, Action::Exec).calls().starts_with("memfd_create(\"tinysh\")"));
 }
 
 TEST_CASE("a root box without a user namespace protects /proc, a user-namespace box does not") {
@@ -287,7 +287,7 @@ TEST_CASE("--map-root as a normal user writes uid_map, then setgroups=deny, then
   CHECK(deny < gid);
   CHECK(gid < release);
   for (Action a : {Action::WriteUidMap, Action::DenySetgroups, Action::WriteGidMap})
-    CHECK(p.steps[index_of(p, a)].side == Side::Runner);
+    CHECK(p.steps[index_of(p, a)].side() == Side::Runner);
 }
 
 TEST_CASE("--map-root under sudo maps root inside to the invoking user, not to root") {
@@ -395,7 +395,7 @@ TEST_CASE("--map-range: root maps 100000, a user its /etc/subuid range through n
   CHECK(root.uid_map == IdMap{{0, 100000, 65536}});
   CHECK(root.gid_map == IdMap{{0, 100000, 65536}});
   CHECK(root.uid_map_helper.empty());  // root writes the file itself
-  CHECK(step_of(root, Action::WriteUidMap).calls.find("write(\"/proc/BOX/uid_map\"") == 0);
+  CHECK(step_of(root, Action::WriteUidMap).calls().find("write(\"/proc/BOX/uid_map\"") == 0);
 
   Caller alice = user_caller(1000, 1000);
   alice.subuid = SubordinateIds{231072, 65536};
@@ -407,7 +407,7 @@ TEST_CASE("--map-range: root maps 100000, a user its /etc/subuid range through n
   CHECK(user.uid_map_helper == "/usr/bin/newuidmap");
   CHECK(user.gid_map_helper == "/usr/bin/newgidmap");
   CHECK_FALSE(user.deny_setgroups);  // newgidmap is a privileged writer: setgroups stays allowed
-  CHECK(step_of(user, Action::WriteUidMap).calls == "/usr/bin/newuidmap BOX 0 231072 65536");
+  CHECK(step_of(user, Action::WriteUidMap).calls() == "/usr/bin/newuidmap BOX 0 231072 65536");
   auto list = actions(user);
   CHECK(std::find(list.begin(), list.end(), Action::DenySetgroups) == list.end());
   // An explicit map inside the range goes through the helper too; one outside it is refused.
@@ -484,7 +484,7 @@ TEST_CASE("a program after -- is exec'd through PATH inside the box") {
   Spec s = spec_with_tinysh();
   s.command.kind = CommandKind::Program;
   s.command.argv = {"true", "--flag"};
-  CHECK(step_of(must_plan(s), Action::Exec).calls == "execvp(\"true\", [\"true\", \"--flag\"])");
+  CHECK(step_of(must_plan(s), Action::Exec).calls() == "execvp(\"true\", [\"true\", \"--flag\"])");
 }
 
 TEST_CASE("explain's text numbers every step and gives each its calls and a reason") {
@@ -497,7 +497,7 @@ TEST_CASE("explain's text numbers every step and gives each its calls and a reas
     CHECK(text.find(std::to_string(i) + ". [") != std::string::npos);
   CHECK(text.find("pivot_root(\".\", \".\")") != std::string::npos);
   for (const auto& step : p.steps) {
-    CHECK_FALSE(step.calls.empty());
+    CHECK_FALSE(step.calls().empty());
     CHECK_FALSE(step.why.empty());
   }
 }
@@ -547,8 +547,8 @@ TEST_CASE("limits and a veth put their steps around the clone and the release, i
                            Action::Exec,
                            Action::RemoveCgroup});
   const Step& create = p->steps[1];
-  CHECK(create.side == Side::Runner);
-  CHECK(create.calls.find("/sys/fs/cgroup/pids/nslab-box-RUNNER_PID/pids.max \"10\"") !=
+  CHECK(create.side() == Side::Runner);
+  CHECK(create.calls().find("/sys/fs/cgroup/pids/nslab-box-RUNNER_PID/pids.max \"10\"") !=
         std::string::npos);
   CHECK(create.why.find("cgroup v1 memory") != std::string::npos);
 }
@@ -604,12 +604,12 @@ TEST_CASE(
   CHECK(index_of(p, Action::MountRootfsTmpfs) < view);
   CHECK(view < index_of(p, Action::PivotRoot));
   const Step& step = p.steps[view];
-  CHECK(step.side == Side::Box);
+  CHECK(step.side() == Side::Box);
   // No cgroup namespace: binds of the box's own directories, made read-only.
-  CHECK(step.calls.find("mount(\"/sys/fs/cgroup/pids/nslab-box-RUNNER_PID\", "
+  CHECK(step.calls().find("mount(\"/sys/fs/cgroup/pids/nslab-box-RUNNER_PID\", "
                         "\"/tmp/root/sys/fs/cgroup/pids\", NULL, MS_BIND)") != std::string::npos);
-  CHECK(step.calls.find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
-  CHECK(step.calls.find("MS_RDONLY") != std::string::npos);
+  CHECK(step.calls().find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
+  CHECK(step.calls().find("MS_RDONLY") != std::string::npos);
   CHECK(step.why.find("bind") != std::string::npos);
 }
 
@@ -623,9 +623,9 @@ TEST_CASE("with --cgroup the view is fresh cgroupfs mounts in the box's cgroup n
   Plan p = must_plan(spec, caller);
   CHECK(index_of(p, Action::EnterCgroupNamespace) < index_of(p, Action::MountCgroupView));
   const Step& step = p.steps[index_of(p, Action::MountCgroupView)];
-  CHECK(step.calls.find("mount(\"cgroup\", \"/tmp/root/sys/fs/cgroup/pids\", \"cgroup\", "
+  CHECK(step.calls().find("mount(\"cgroup\", \"/tmp/root/sys/fs/cgroup/pids\", \"cgroup\", "
                         "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, \"pids\")") != std::string::npos);
-  CHECK(step.calls.find("MS_BIND)") == std::string::npos);
+  CHECK(step.calls().find(", NULL, MS_BIND)") == std::string::npos);
   CHECK(step.why.find("cgroup namespace") != std::string::npos);
 
   // --cgroup alone: the runner's own cgroups, every hierarchy found.
@@ -635,7 +635,7 @@ TEST_CASE("with --cgroup the view is fresh cgroupfs mounts in the box's cgroup n
   found.cgroup_layout = fake_v1_layout();
   Plan q = must_plan(alone, found);
   const Step& both = q.steps[index_of(q, Action::MountCgroupView)];
-  CHECK(both.calls.find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
+  CHECK(both.calls().find("/tmp/root/sys/fs/cgroup/memory") != std::string::npos);
   CHECK_FALSE(q.has(Action::CreateCgroup));
 }
 
@@ -655,7 +655,7 @@ TEST_CASE("no cgroup view without limits or --cgroup, without --mount, or on the
   host_root.cgroup = true;
   Plan replaced = must_plan(host_root, caller);
   REQUIRE(replaced.has(Action::MountCgroupView));
-  CHECK(replaced.steps[index_of(replaced, Action::MountCgroupView)].calls.find(
+  CHECK(replaced.steps[index_of(replaced, Action::MountCgroupView)].calls().find(
             "umount2(\"/sys/fs/cgroup\", MNT_DETACH)") != std::string::npos);
   // --cgroup without --mount: nowhere private to mount it, and a note says what that means.
   Spec no_mount = spec_with_tinysh();
@@ -674,18 +674,18 @@ TEST_CASE("a root box without --user drops the host-wide capabilities, a --user 
   REQUIRE(root.ok());
   REQUIRE(root->has(Action::DropCapabilities));
   auto at = std::find_if(root->steps.begin(), root->steps.end(),
-                         [](const Step& s) { return s.action == Action::DropCapabilities; });
+                         [](const Step& s) { return s.action() == Action::DropCapabilities; });
   const Step& drop = *at;
   // After every mount and the pivot, before exec.
   CHECK(std::none_of(at, root->steps.end(),
-                     [](const Step& s) { return s.action == Action::PivotRoot || s.action == Action::MountProc; }));
-  CHECK(drop.calls.find("CAP_SYS_MODULE") != std::string::npos);
-  CHECK(drop.calls.find("CAP_SYS_BOOT") == std::string::npos);  // its own PID namespace
+                     [](const Step& s) { return s.action() == Action::PivotRoot || s.action() == Action::MountProc; }));
+  CHECK(drop.calls().find("CAP_SYS_MODULE") != std::string::npos);
+  CHECK(drop.calls().find("CAP_SYS_BOOT") == std::string::npos);  // its own PID namespace
   spec.pid = false;
   auto no_pid = plan(spec, root_caller());
   REQUIRE(no_pid.ok());
   for (const Step& s : no_pid->steps)
-    if (s.action == Action::DropCapabilities) CHECK(s.calls.find("CAP_SYS_BOOT") != std::string::npos);
+    if (s.action() == Action::DropCapabilities) CHECK(s.calls().find("CAP_SYS_BOOT") != std::string::npos);
   spec.user = spec.map_root = true;
   auto user = plan(spec, root_caller());
   REQUIRE(user.ok());

@@ -209,13 +209,14 @@ TEST_CASE("gid_map written before setgroups=deny by a normal user fails with the
         ::_exit(0);
       }
       ::close(hold[0]);
-      sandbox::Plan maps;
-      maps.uid_map = {{0, user.uid(), 1}};
-      maps.gid_map = {{0, user.gid(), 1}};
-      auto uid = sandbox::write_uid_map(*child, maps);
+      sandbox::op::WriteUidMap uid_map;
+      uid_map.map = {{0, user.uid(), 1}};
+      sandbox::op::WriteGidMap gid_map;
+      gid_map.map = {{0, user.gid(), 1}};
+      auto uid = sandbox::write_uid_map(*child, uid_map);
       sandbox::Status deny = sandbox::ok();
       if (right_order) deny = sandbox::deny_setgroups(*child);
-      auto gid = sandbox::write_gid_map(*child, maps);
+      auto gid = sandbox::write_gid_map(*child, gid_map);
       report(fmt::format("{}|uid={} deny={} gid={} {}\n", right_order ? "right" : "wrong", uid.ok(),
                          deny.ok(), gid.ok(), gid.ok() ? "" : gid.error().message()));
       ::close(hold[1]);

@@ -1,0 +1,184 @@
+// Rendering a step's calls from its operands: one overload per kind of step, each made of the
+// sys layer's own call texts, so what `nslab explain` shows is what the executor asks the kernel.
+#include "operations.h"
+
+#include <sys/mount.h>
+
+#include <fmt/format.h>
+
+#include "isolation.h"
+#include "namespaces.h"
+
+namespace sandbox {
+
+namespace {
+
+using Calls = std::vector<PlannedCall>;
+
+Calls words(const op::Words& w) {
+  return {{w.calls}};
+}
+
+PlannedCall mount_call(const sys::MountCall& call, bool conditional = false) {
+  return {sys::mount_text(call), conditional};
+}
+
+// A planned mount, after what its target needs: the text of the mount, and how sure it is.
+void add_mount(Calls& calls, const PlannedMount& m, bool conditional) {
+  switch (m.make) {
+    case PlannedMount::Make::Nothing:
+      break;
+    case PlannedMount::Make::Directory:
+      calls.push_back({fmt::format("mkdir(\"{}\", {:#o})", m.call.target, m.mode), conditional});
+      break;
+    case PlannedMount::Make::File:
+      calls.push_back({fmt::format("create(\"{}\", {:#o})", m.call.target, m.mode), conditional});
+      break;
+  }
+  PlannedCall call = mount_call(m.call, conditional || m.only != PlannedMount::Only::Always);
+  switch (m.only) {
+    case PlannedMount::Only::Always:
+      break;
+    case PlannedMount::Only::IfPresent:
+      call.note = "if it exists";
+      break;
+    case PlannedMount::Only::IfFile:
+      call.note = "if it is a file";
+      break;
+    case PlannedMount::Only::IfDirectory:
+      call.note = "if it is a directory";
+      break;
+  }
+  if (m.plus_locked_flags) {
+    // The flags come after source, target and type: a made call begins like this one up to them.
+    std::string bare = sys::mount_text({m.call.source, m.call.target, m.call.fstype, 0, ""});
+    call.exact_prefix = bare.size() - std::string_view("0)").size();
+    call.note = "+ the flags the kernel locked on the bind";
+  }
+  calls.push_back(std::move(call));
+}
+
+Calls render(const op::SweepStaleCgroups& o) { return words(o); }
+Calls render(const op::CreateCgroup& o) { return words(o); }
+Calls render(const op::OpenTerminal& o) { return words(o); }
+Calls render(const op::StartKeeper& o) { return words(o); }
+Calls render(const op::Clone& o) { return {{sys::clone_text(o.flags)}}; }
+Calls render(const op::DieWithRunner& o) {
+  return {{"prctl(PR_SET_PDEATHSIG, SIGKILL)"},
+          {o.own_pid_namespace ? "read(sync_pipe) sees EOF if the runner died"
+                               : "getppid() == runner"}};
+}
+Calls render(const op::CloseInheritedFds& o) {
+  return {{fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", o.first_fd)}};
+}
+Calls render(const op::WaitForRelease&) { return {{"read(sync_pipe, &go, 1)"}}; }
+Calls render(const op::JoinCgroup& o) { return words(o); }
+Calls render(const op::WriteUidMap& o) { return {{id_map_call(o.map, "uid_map", o.helper)}}; }
+Calls render(const op::DenySetgroups&) { return {{"write(\"/proc/BOX/setgroups\", \"deny\")"}}; }
+Calls render(const op::WriteGidMap& o) { return {{id_map_call(o.map, "gid_map", o.helper)}}; }
+Calls render(const op::DelegateCgroup& o) {
+  return {{fmt::format("chown(BOX_CGROUP and its cgroup.procs, cgroup.threads or tasks, "
+                       "cgroup.subtree_control, {}, {})",
+                       o.uid, o.gid)}};
+}
+Calls render(const op::PlugVeth& o) { return words(o); }
+Calls render(const op::Release&) { return {{"write(sync_pipe, \"g\", 1)"}}; }
+Calls render(const op::BecomeRootInside&) {
+  return {{"setresgid(0, 0, 0)"}, {"setresuid(0, 0, 0)"}, {"prctl(PR_SET_DUMPABLE, 1)"}};
+}
+Calls render(const op::EmptyNetwork& o) { return words(o); }
+Calls render(const op::ConfigureBoxNetwork& o) { return words(o); }
+Calls render(const op::EnterCgroupNamespace&) { return {{sys::unshare_text(CLONE_NEWCGROUP)}}; }
+Calls render(const op::SetHostname& o) { return {{sys::sethostname_text(o.name)}}; }
+Calls render(const op::MakeMountsPrivate& o) { return {mount_call(o.mount)}; }
+Calls render(const op::MountRootfsTmpfs& o) {
+  Calls calls{mount_call(o.staging), {fmt::format("mkdir(\"{}\", 0755)", o.root.target)},
+              mount_call(o.root)};
+  std::string dirs, files;
+  for (const auto& [dir, mode] : o.dirs) dirs += (dirs.empty() ? "" : " ") + dir;
+  for (const auto& file : o.files) files += (files.empty() ? "" : " ") + file;
+  calls.push_back({fmt::format("mkdir {}", dirs)});
+  calls.push_back({fmt::format("write {}", files)});
+  calls.push_back({fmt::format("copy(tinysh -> \"{}\")", o.tinysh)});
+  calls.push_back({fmt::format("symlink(\"tinysh\", \"{}\")", o.shell_link)});
+  return calls;
+}
+Calls render(const op::BindRootfsDir& o) {
+  return {{fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → FD", o.dir)},
+          mount_call(o.staging),
+          mount_call(o.lower),
+          mount_call(o.overlay),
+          {sys::mount_text(o.tmp), true, "if its /tmp is a directory"}};
+}
+Calls render(const op::MountDev& o) {
+  Calls calls;
+  for (const auto& m : o.mounts) add_mount(calls, m, o.only_if_rootfs_has_dev);
+  for (const auto& [target, link] : o.links)
+    calls.push_back({fmt::format("symlink(\"{}\", \"{}\")", target, link)});
+  return calls;
+}
+Calls render(const op::BindConsole& o) {
+  Calls calls{{"FD = open(\"/dev/pts/N\", O_PATH|O_NOFOLLOW)", true}};
+  add_mount(calls, o.mount, true);
+  return calls;
+}
+Calls render(const op::MountProc& o) { return {mount_call(o.mount)}; }
+Calls render(const op::ProtectProc& o) {
+  Calls calls;
+  for (const auto& m : o.mounts) add_mount(calls, m, false);
+  return calls;
+}
+Calls render(const op::MountCgroupView& o) {
+  bool conditional = !o.rootfs_dirs.empty();
+  Calls calls;
+  for (const auto& [dir, mode] : o.first_dirs)
+    calls.push_back({fmt::format("mkdir(\"{}\", {:#o})", dir, mode)});
+  // The host's mounts there may be locked to their parent in a user namespace (EINVAL): then
+  // they are covered instead.
+  if (!o.detach.empty()) calls.push_back({sys::umount2_text(o.detach.c_str(), MNT_DETACH), true});
+  for (const auto& m : o.mounts) add_mount(calls, m, conditional);
+  return calls;
+}
+Calls render(const op::PivotRoot& o) {
+  return {{sys::chdir_text(o.new_root.c_str())},
+          {sys::pivot_root_text(".", ".")},
+          {sys::umount2_text(".", MNT_DETACH)},
+          {sys::chdir_text("/")}};
+}
+Calls render(const op::EnterTimeNamespace& o) {
+  return {{sys::unshare_text(CLONE_NEWTIME)},
+          {fmt::format("write(\"/proc/self/timens_offsets\", \"monotonic {0} 0\\nboottime {0} 0\")",
+                       o.offset_seconds)},
+          {fmt::format("FD = open(\"{}\")", kTimeForChildren)},
+          {"setns(FD, CLONE_NEWTIME)"}};
+}
+Calls render(const op::DropCapabilities& o) {
+  return {{fmt::format("prctl(PR_CAPBSET_DROP, {})", capability_names(o.caps))},
+          {"capset(the same out of every set)"}};
+}
+Calls render(const op::NewSession& o) { return words(o); }
+Calls render(const op::Exec& o) { return words(o); }
+Calls render(const op::RelayTerminal& o) { return words(o); }
+Calls render(const op::SweepBox& o) { return words(o); }
+Calls render(const op::RemoveCgroup& o) { return words(o); }
+
+}  // namespace
+
+std::vector<PlannedCall> planned_calls(const Step& step) {
+  return std::visit([](const auto& o) { return render(o); }, step.op);
+}
+
+std::string calls_text(const Step& step) {
+  std::string text;
+  for (const auto& call : planned_calls(step)) {
+    text += (text.empty() ? "" : "; ") + call.text;
+    if (!call.note.empty()) text += " " + call.note;
+  }
+  return text;
+}
+
+std::string Step::calls() const {
+  return calls_text(*this);
+}
+
+}  // namespace sandbox

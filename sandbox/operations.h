@@ -1,0 +1,236 @@
+// The steps of a box's life as a closed set of operations, each with its operands: what plan()
+// decided, what the executor (launch.cpp and the file of each concern) does, and what `nslab
+// explain` renders, all from the same values. A new kind of step is a new struct here and an
+// alternative of Operation; every std::visit over an Operation then fails to compile until it
+// handles the new one, so no dispatch can forget it.
+//
+// Some steps still carry their calls as words (op::Words): the runner's cgroup, terminal,
+// keeper and network steps, and the exec. Their text is written by their planner next to the
+// code that does it; the mounts, namespaces, hostname, root switch, capabilities and id maps are
+// operands the executor itself uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "spec.h"
+#include "sys.h"
+
+namespace sandbox {
+
+// Who runs a step: the runner process, or the box's first process before it execs.
+enum class Side { Runner, Box };
+
+// The kinds of step, in the order of a box's life; the index of each in Operation.
+enum class Action {
+  SweepStaleCgroups,    // runner: rmdir cgroups of runners that were SIGKILLed
+  CreateCgroup,         // runner: mkdir the box's cgroup(s), write the limits
+  OpenTerminal,         // runner, on a terminal: the box's pty, with nslab's modes and size
+  StartKeeper,          // runner, without --pid: fork the keeper (keeper.h)
+  Clone,                // clone3 with the namespace flags
+  DieWithRunner,        // prctl(PR_SET_PDEATHSIG) + getppid() check
+  CloseInheritedFds,    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)
+  WaitForRelease,       // read() on the sync pipe
+  JoinCgroup,           // parent: the child's pid into cgroup.procs
+  WriteUidMap,          // parent: /proc/PID/uid_map
+  DenySetgroups,        // parent: /proc/PID/setgroups
+  WriteGidMap,          // parent: /proc/PID/gid_map
+  DelegateCgroup,       // parent, --user --cgroup as root: the box's cgroup to the box's root
+  PlugVeth,             // parent: the veth pair, the host end's address, up
+  Release,              // parent: write() on the sync pipe
+  BecomeRootInside,     // setresgid/setresuid(0) once the maps exist
+  EmptyNetwork,         // --net: nothing to do, the clone made the namespace
+  ConfigureBoxNetwork,  // --veth: lo up, eth0's address, eth0 up
+  EnterCgroupNamespace,
+  SetHostname,
+  MakeMountsPrivate,
+  MountRootfsTmpfs,  // the embedded rootfs: tmpfs + tinysh binds + /etc + /tmp
+  BindRootfsDir,     // --rootfs DIR
+  MountDev,
+  BindConsole,  // on a terminal, with a root of its own: the pty's slave on /dev/console
+  MountProc,
+  ProtectProc,      // read-only /proc/sys & co, masked /proc/kcore & co
+  MountCgroupView,  // the box's own cgroup, read-only at /sys/fs/cgroup
+  PivotRoot,
+  EnterTimeNamespace,
+  DropCapabilities,  // a root box without --user: the host-wide capabilities go
+  NewSession,  // setsid(); on a terminal, the pty becomes the controlling terminal and stdio
+  Exec,
+  RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
+  SweepBox,       // runner, without --pid, after the box's first process ended: its session
+  RemoveCgroup,   // runner, after the box ended: kill what is left, rmdir
+};
+
+// One mount of a step, with what must exist at its target first and when it is made at all.
+struct PlannedMount {
+  sys::MountCall call;
+  enum class Make { Nothing, Directory, File } make = Make::Nothing;  // at the target, first
+  unsigned mode = 0;  // of what is made
+  // Kernels differ in what /proc holds: some mounts are made only over what is there.
+  enum class Only { Always, IfPresent, IfFile, IfDirectory } only = Only::Always;
+  // A bind's read-only remount in a user namespace must repeat the flags the kernel locked on
+  // the bind (mount_namespaces(7)): the executor adds those of the target's mount.
+  bool plus_locked_flags = false;
+};
+
+namespace op {
+
+// A step whose calls are given in words by its planner.
+struct Words {
+  std::string calls;
+};
+
+template <Action A, Side S>
+struct Kind {
+  static constexpr Action action = A;
+  static constexpr Side side = S;
+};
+
+struct SweepStaleCgroups : Words, Kind<Action::SweepStaleCgroups, Side::Runner> {};
+struct CreateCgroup : Words, Kind<Action::CreateCgroup, Side::Runner> {};
+struct OpenTerminal : Words, Kind<Action::OpenTerminal, Side::Runner> {};
+struct StartKeeper : Words, Kind<Action::StartKeeper, Side::Runner> {};
+struct Clone : Kind<Action::Clone, Side::Runner> {
+  std::uint64_t flags = 0;  // CLONE_NEW*
+};
+struct DieWithRunner : Kind<Action::DieWithRunner, Side::Box> {
+  bool own_pid_namespace = false;  // getppid() reads 0 there: the sync pipe's EOF tells instead
+};
+struct CloseInheritedFds : Kind<Action::CloseInheritedFds, Side::Box> {
+  unsigned first_fd = 3;
+};
+struct WaitForRelease : Kind<Action::WaitForRelease, Side::Box> {};
+struct JoinCgroup : Words, Kind<Action::JoinCgroup, Side::Runner> {};
+// The map and, for a user's subordinate ids, the setuid helper that writes it ("" = nslab).
+struct WriteUidMap : Kind<Action::WriteUidMap, Side::Runner> {
+  IdMap map;
+  std::string helper;
+};
+struct DenySetgroups : Kind<Action::DenySetgroups, Side::Runner> {};
+struct WriteGidMap : Kind<Action::WriteGidMap, Side::Runner> {
+  IdMap map;
+  std::string helper;
+};
+struct DelegateCgroup : Kind<Action::DelegateCgroup, Side::Runner> {
+  std::uint32_t uid = 0, gid = 0;  // the box's root, outside
+};
+struct PlugVeth : Words, Kind<Action::PlugVeth, Side::Runner> {};
+struct Release : Kind<Action::Release, Side::Runner> {};
+struct BecomeRootInside : Kind<Action::BecomeRootInside, Side::Box> {};
+struct EmptyNetwork : Words, Kind<Action::EmptyNetwork, Side::Box> {};
+struct ConfigureBoxNetwork : Words, Kind<Action::ConfigureBoxNetwork, Side::Box> {};
+struct EnterCgroupNamespace : Kind<Action::EnterCgroupNamespace, Side::Box> {};
+struct SetHostname : Kind<Action::SetHostname, Side::Box> {
+  std::string name;
+};
+struct MakeMountsPrivate : Kind<Action::MakeMountsPrivate, Side::Box> {
+  sys::MountCall mount;
+};
+struct MountRootfsTmpfs : Kind<Action::MountRootfsTmpfs, Side::Box> {
+  sys::MountCall staging, root;
+  std::vector<std::pair<std::string, unsigned>> dirs;  // made in the root, with their modes
+  std::vector<std::string> files;                      // written in the root
+  std::string tinysh, shell_link;                       // the copy of tinysh, and /bin/sh
+};
+struct BindRootfsDir : Kind<Action::BindRootfsDir, Side::Box> {
+  std::string dir;  // as the user gave it; reopened in the box's mount namespace
+  sys::MountCall staging, lower, overlay, tmp;  // lower's source: that fd, /proc/self/fd/FD
+};
+struct MountDev : Kind<Action::MountDev, Side::Box> {
+  bool only_if_rootfs_has_dev = false;  // --rootfs: its /dev, if it is a real directory
+  std::vector<PlannedMount> mounts;
+  std::vector<std::pair<std::string, std::string>> links;  // target, link
+};
+struct BindConsole : Kind<Action::BindConsole, Side::Box> {
+  PlannedMount mount;  // source: the slave reopened by name, /proc/self/fd/FD
+};
+struct MountProc : Kind<Action::MountProc, Side::Box> {
+  bool rootfs_must_have_proc = false;
+  sys::MountCall mount;
+};
+struct ProtectProc : Kind<Action::ProtectProc, Side::Box> {
+  std::vector<PlannedMount> mounts;
+};
+struct MountCgroupView : Kind<Action::MountCgroupView, Side::Box> {
+  std::vector<std::pair<std::string, unsigned>> first_dirs;  // the embedded root's /sys/fs/cgroup
+  std::vector<std::string> rootfs_dirs;  // --rootfs: the view only if each is a real directory
+  std::string detach;  // over the host's /sys/fs/cgroup: what is detached first ("" = nothing)
+  // Sources under the runner's cgroup hold the placeholder RUNNER_PID until the box runs.
+  std::vector<PlannedMount> mounts;
+};
+struct PivotRoot : Kind<Action::PivotRoot, Side::Box> {
+  std::string new_root;
+};
+struct EnterTimeNamespace : Kind<Action::EnterTimeNamespace, Side::Box> {
+  std::int64_t offset_seconds = 0;
+};
+struct DropCapabilities : Kind<Action::DropCapabilities, Side::Box> {
+  std::vector<int> caps;
+};
+struct NewSession : Words, Kind<Action::NewSession, Side::Box> {};
+struct Exec : Words, Kind<Action::Exec, Side::Box> {};
+struct RelayTerminal : Words, Kind<Action::RelayTerminal, Side::Runner> {};
+struct SweepBox : Words, Kind<Action::SweepBox, Side::Runner> {};
+struct RemoveCgroup : Words, Kind<Action::RemoveCgroup, Side::Runner> {};
+
+}  // namespace op
+
+using Operation =
+    std::variant<op::SweepStaleCgroups, op::CreateCgroup, op::OpenTerminal, op::StartKeeper,
+                 op::Clone, op::DieWithRunner, op::CloseInheritedFds, op::WaitForRelease,
+                 op::JoinCgroup, op::WriteUidMap, op::DenySetgroups, op::WriteGidMap,
+                 op::DelegateCgroup, op::PlugVeth, op::Release, op::BecomeRootInside,
+                 op::EmptyNetwork, op::ConfigureBoxNetwork, op::EnterCgroupNamespace,
+                 op::SetHostname, op::MakeMountsPrivate, op::MountRootfsTmpfs, op::BindRootfsDir,
+                 op::MountDev, op::BindConsole, op::MountProc, op::ProtectProc,
+                 op::MountCgroupView, op::PivotRoot, op::EnterTimeNamespace,
+                 op::DropCapabilities, op::NewSession, op::Exec, op::RelayTerminal, op::SweepBox,
+                 op::RemoveCgroup>;
+
+namespace detail {
+template <std::size_t... I>
+constexpr bool actions_match_alternatives(std::index_sequence<I...>) {
+  return ((std::variant_alternative_t<I, Operation>::action == static_cast<Action>(I)) && ...);
+}
+}  // namespace detail
+// Action names the alternatives of Operation, in the same order: Step::action() is the index.
+static_assert(std::variant_size_v<Operation> == static_cast<std::size_t>(Action::RemoveCgroup) + 1);
+static_assert(
+    detail::actions_match_alternatives(std::make_index_sequence<std::variant_size_v<Operation>>{}));
+
+struct Step {
+  Operation op;
+  std::string why;  // one sentence
+
+  Action action() const { return static_cast<Action>(op.index()); }
+  Side side() const {
+    return std::visit([](const auto& o) { return std::decay_t<decltype(o)>::side; }, op);
+  }
+  template <typename Op>
+  const Op* as() const {
+    return std::get_if<Op>(&op);
+  }
+  // The calls as explain shows them (calls_text()).
+  std::string calls() const;
+};
+
+// One call of a step: its text as the sys layer spells it, and a note explain adds after it.
+// `conditional`: made only when the kernel or the rootfs has what it acts on. `exact_prefix`:
+// how many chars of `text` a made call begins with, when the rest (flags the kernel locked) is
+// known only at run time; 0 = all of `text`.
+struct PlannedCall {
+  std::string text;
+  bool conditional = false;
+  std::string note;
+  std::size_t exact_prefix = 0;
+};
+
+// The calls of a step, rendered from its operands with the sys layer's texts, in order.
+std::vector<PlannedCall> planned_calls(const Step& step);
+// The same, joined with "; " (a Words step: its words).
+std::string calls_text(const Step& step);
+
+}  // namespace sandbox
