@@ -275,71 +275,85 @@ int launch_failure_status(const Error& error) {
   return 125;
 }
 
-Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
+namespace {
+
+// The host's tinysh, open for reading, when the box runs it or builds a root with it: checked
+// here, before anything is cloned, for a clear error. Read, not O_PATH: the box runs a copy of
+// it, never the host's file (see rootfs.cpp).
+Result<Fd> open_tinysh(const Spec& spec) {
+  bool runs_tinysh = spec.command.kind != CommandKind::Program;
+  if (spec.rootfs() == RootfsKind::Host && !runs_tinysh) return Fd();
+  auto fd = sys::open(spec.tinysh_path, O_RDONLY);
+  if (!fd) {
+    Error e = fd.error();
+    e.step = "find tinysh";
+    e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
+    return e;
+  }
+  return std::move(*fd);
+}
+
+// --rootfs DIR, opened and checked by the runner before the clone (the box opens it again in
+// its own mount namespace): not the host's root by another name, and no mounts under it.
+Result<Fd> open_rootfs_dir(const Plan& plan) {
   const Spec& spec = plan.spec;
-  auto clone_step = std::find_if(plan.steps.begin(), plan.steps.end(),
-                                 [](const Step& step) { return step.as<op::Clone>(); });
-  if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
-  // The runner's steps before the clone. Whatever they made is undone by RAII on any error
-  // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
-  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}};
-  for (auto step = plan.steps.begin(); step != clone_step; ++step) {
-    Status status = std::visit(RunnerStep{runner}, step->op);
+  if (!spec.rootfs_dir) return Fd();
+  auto about = [](Error e) {
+    e.step = "open the rootfs";
+    return e;
+  };
+  auto fd = sys::open(*spec.rootfs_dir, O_PATH | O_DIRECTORY);
+  if (!fd) return about(about_rootfs(plan, fd.error(), Side::Runner));
+  if (Status other = check_not_host_root(plan, fd->get()); !other) return about(other.error());
+  // Mounts under the directory: overlayfs (rootfs.cpp) cannot take such a tree in a user
+  // namespace, where they are locked to it, and nowhere would the box see them. Refused, by
+  // name, rather than half hidden.
+  auto real = sys::read_link(fmt::format("/proc/self/fd/{}", fd->get()));
+  auto mountinfo = sys::read_file("/proc/self/mountinfo");
+  if (real && mountinfo) {
+    auto below = mounts_below(*mountinfo, *real);
+    if (!below.empty()) {
+      std::string list;
+      for (const auto& m : below) list += (list.empty() ? "" : ", ") + m;
+      return about(plain_error(
+          fmt::format("--rootfs {}: it has mounts under it ({}), which the box's read-only "
+                      "root would hide or, in a user namespace, cannot be separated from",
+                      *spec.rootfs_dir, list),
+          fmt::format("unmount them first (umount -R {}), or copy the tree elsewhere",
+                      below.front())));
+    }
+  }
+  return std::move(*fd);
+}
+
+// The runner's steps in [from, to): each labelled with its number in the plan if it fails.
+Status run_runner_steps(const Plan& plan, std::vector<Step>::const_iterator from,
+                        std::vector<Step>::const_iterator to, RunnerStep part) {
+  for (auto step = from; step != to; ++step) {
+    Status status = std::visit(part, step->op);
     if (!status) {
       Error e = status.error();
       e.step = step_label(plan, *step);
       return e;
     }
   }
-  bool runs_tinysh = spec.command.kind != CommandKind::Program;
-  // Checked here, before anything is cloned, for a clear error; the box opens them again in its
-  // own mount namespace.
-  Fd tinysh, rootfs_dir;
-  if (spec.rootfs() != RootfsKind::Host || runs_tinysh) {
-    // Read, not O_PATH: the box runs a copy of it, never the host's file (see rootfs.cpp).
-    auto fd = sys::open(spec.tinysh_path, O_RDONLY);
-    if (!fd) {
-      Error e = fd.error();
-      e.step = "find tinysh";
-      e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
-      return e;
-    }
-    tinysh = std::move(*fd);
-  }
-  if (spec.rootfs_dir) {
-    auto fd = sys::open(*spec.rootfs_dir, O_PATH | O_DIRECTORY);
-    if (!fd) {
-      Error e = about_rootfs(plan, fd.error(), Side::Runner);
-      e.step = "open the rootfs";
-      return e;
-    }
-    if (Status other = check_not_host_root(plan, fd->get()); !other) {
-      Error e = other.error();
-      e.step = "open the rootfs";
-      return e;
-    }
-    rootfs_dir = std::move(*fd);
-    // Mounts under the directory: overlayfs (rootfs.cpp) cannot take such a tree in a user
-    // namespace, where they are locked to it, and nowhere would the box see them. Refused, by
-    // name, rather than half hidden.
-    auto real = sys::read_link(fmt::format("/proc/self/fd/{}", rootfs_dir.get()));
-    auto mountinfo = sys::read_file("/proc/self/mountinfo");
-    if (real && mountinfo) {
-      auto below = mounts_below(*mountinfo, *real);
-      if (!below.empty()) {
-        std::string list;
-        for (const auto& m : below) list += (list.empty() ? "" : ", ") + m;
-        Error e = plain_error(
-            fmt::format("--rootfs {}: it has mounts under it ({}), which the box's read-only "
-                        "root would hide or, in a user namespace, cannot be separated from",
-                        *spec.rootfs_dir, list),
-            fmt::format("unmount them first (umount -R {}), or copy the tree elsewhere",
-                        below.front()));
-        e.step = "open the rootfs";
-        return e;
-      }
-    }
-  }
+  return ok();
+}
+
+}  // namespace
+
+Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
+  auto clone_step = std::find_if(plan.steps.begin(), plan.steps.end(),
+                                 [](const Step& step) { return step.as<op::Clone>(); });
+  if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
+  // The runner's steps before the clone. Whatever they made is undone by RAII on any error
+  // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
+  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}};
+  SANDBOX_TRY(run_runner_steps(plan, plan.steps.begin(), clone_step, RunnerStep{runner}));
+  auto tinysh = open_tinysh(plan.spec);
+  if (!tinysh) return tinysh.error();
+  auto rootfs_dir = open_rootfs_dir(plan);
+  if (!rootfs_dir) return rootfs_dir.error();
 
   int sync_pipe[2], report_pipe[2];
   if (::pipe2(sync_pipe, O_CLOEXEC) < 0) return make_error("pipe2(sync_pipe)", errno);
@@ -372,8 +386,8 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
                  runner.runner_pid,
                  sync_read.get(),
                  network_in.get(),
-                 std::move(tinysh),
-                 std::move(rootfs_dir),
+                 std::move(*tinysh),
+                 std::move(*rootfs_dir),
                  box_signal_mask,
                  runner.pty ? std::move(runner.pty->slave) : Fd(),
                  runner.pty ? runner.pty->slave_path : std::string(),
@@ -397,14 +411,9 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (runner.pty) runner.pty->slave.reset();
   // The runner's steps between the clone and the release. The relay runs while the box runs
   // (run_box); RemoveCgroup, after the box's end, is the BoxCgroup's destructor.
-  for (auto step = clone_step + 1; step != plan.steps.end(); ++step) {
-    Status status = std::visit(RunnerStep{runner, box.pid(), sync_write.get()}, step->op);
-    if (!status) {
-      Error e = status.error();
-      e.step = step_label(plan, *step);
-      return e;  // ~Box kills and reaps the waiting child
-    }
-  }
+  // On an error ~Box kills and reaps the waiting child.
+  SANDBOX_TRY(run_runner_steps(plan, clone_step + 1, plan.steps.end(),
+                               RunnerStep{runner, box.pid(), sync_write.get()}));
   // Blocks until the box execs (the report pipe closes with no data) or reports its failure.
   auto report = read_report(report_read.get());
   if (!report) return report.error();

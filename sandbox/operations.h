@@ -66,7 +66,7 @@ enum class Action {
 
 // One mount of a step, with what must exist at its target first and when it is made at all.
 struct PlannedMount {
-  sys::MountCall call;
+  sys::MountCall call{};
   enum class Make { Nothing, Directory, File } make = Make::Nothing;  // at the target, first
   unsigned mode = 0;  // of what is made
   // Kernels differ in what /proc holds: some mounts are made only over what is there.
@@ -80,101 +80,186 @@ namespace op {
 
 // A step whose calls are given in words by its planner.
 struct Words {
-  std::string calls;
+  std::string calls{};
 };
 
-template <Action A, Side S>
-struct Kind {
-  static constexpr Action action = A;
-  static constexpr Side side = S;
+// Each kind of step says which Action it is and who runs it.
+struct SweepStaleCgroups : Words {
+  static constexpr Action action = Action::SweepStaleCgroups;
+  static constexpr Side side = Side::Runner;
 };
-
-struct SweepStaleCgroups : Words, Kind<Action::SweepStaleCgroups, Side::Runner> {};
-struct CreateCgroup : Words, Kind<Action::CreateCgroup, Side::Runner> {};
-struct OpenTerminal : Words, Kind<Action::OpenTerminal, Side::Runner> {};
-struct StartKeeper : Words, Kind<Action::StartKeeper, Side::Runner> {};
-struct Clone : Kind<Action::Clone, Side::Runner> {
+struct CreateCgroup : Words {
+  static constexpr Action action = Action::CreateCgroup;
+  static constexpr Side side = Side::Runner;
+};
+struct OpenTerminal : Words {
+  static constexpr Action action = Action::OpenTerminal;
+  static constexpr Side side = Side::Runner;
+};
+struct StartKeeper : Words {
+  static constexpr Action action = Action::StartKeeper;
+  static constexpr Side side = Side::Runner;
+};
+struct Clone {
+  static constexpr Action action = Action::Clone;
+  static constexpr Side side = Side::Runner;
   std::uint64_t flags = 0;  // CLONE_NEW*
 };
-struct DieWithRunner : Kind<Action::DieWithRunner, Side::Box> {
+struct DieWithRunner {
+  static constexpr Action action = Action::DieWithRunner;
+  static constexpr Side side = Side::Box;
   bool own_pid_namespace = false;  // getppid() reads 0 there: the sync pipe's EOF tells instead
 };
-struct CloseInheritedFds : Kind<Action::CloseInheritedFds, Side::Box> {
+struct CloseInheritedFds {
+  static constexpr Action action = Action::CloseInheritedFds;
+  static constexpr Side side = Side::Box;
   unsigned first_fd = 3;
 };
-struct WaitForRelease : Kind<Action::WaitForRelease, Side::Box> {};
-struct JoinCgroup : Words, Kind<Action::JoinCgroup, Side::Runner> {};
+struct WaitForRelease {
+  static constexpr Action action = Action::WaitForRelease;
+  static constexpr Side side = Side::Box;
+};
+struct JoinCgroup : Words {
+  static constexpr Action action = Action::JoinCgroup;
+  static constexpr Side side = Side::Runner;
+};
 // The map and, for a user's subordinate ids, the setuid helper that writes it ("" = nslab).
-struct WriteUidMap : Kind<Action::WriteUidMap, Side::Runner> {
-  IdMap map;
-  std::string helper;
+struct WriteUidMap {
+  static constexpr Action action = Action::WriteUidMap;
+  static constexpr Side side = Side::Runner;
+  IdMap map{};
+  std::string helper{};
 };
-struct DenySetgroups : Kind<Action::DenySetgroups, Side::Runner> {};
-struct WriteGidMap : Kind<Action::WriteGidMap, Side::Runner> {
-  IdMap map;
-  std::string helper;
+struct DenySetgroups {
+  static constexpr Action action = Action::DenySetgroups;
+  static constexpr Side side = Side::Runner;
 };
-struct DelegateCgroup : Kind<Action::DelegateCgroup, Side::Runner> {
+struct WriteGidMap {
+  static constexpr Action action = Action::WriteGidMap;
+  static constexpr Side side = Side::Runner;
+  IdMap map{};
+  std::string helper{};
+};
+struct DelegateCgroup {
+  static constexpr Action action = Action::DelegateCgroup;
+  static constexpr Side side = Side::Runner;
   std::uint32_t uid = 0, gid = 0;  // the box's root, outside
 };
-struct PlugVeth : Words, Kind<Action::PlugVeth, Side::Runner> {};
-struct Release : Kind<Action::Release, Side::Runner> {};
-struct BecomeRootInside : Kind<Action::BecomeRootInside, Side::Box> {};
-struct EmptyNetwork : Words, Kind<Action::EmptyNetwork, Side::Box> {};
-struct ConfigureBoxNetwork : Words, Kind<Action::ConfigureBoxNetwork, Side::Box> {};
-struct EnterCgroupNamespace : Kind<Action::EnterCgroupNamespace, Side::Box> {};
-struct SetHostname : Kind<Action::SetHostname, Side::Box> {
-  std::string name;
+struct PlugVeth : Words {
+  static constexpr Action action = Action::PlugVeth;
+  static constexpr Side side = Side::Runner;
 };
-struct MakeMountsPrivate : Kind<Action::MakeMountsPrivate, Side::Box> {
-  sys::MountCall mount;
+struct Release {
+  static constexpr Action action = Action::Release;
+  static constexpr Side side = Side::Runner;
 };
-struct MountRootfsTmpfs : Kind<Action::MountRootfsTmpfs, Side::Box> {
-  sys::MountCall staging, root;
+struct BecomeRootInside {
+  static constexpr Action action = Action::BecomeRootInside;
+  static constexpr Side side = Side::Box;
+};
+struct EmptyNetwork : Words {
+  static constexpr Action action = Action::EmptyNetwork;
+  static constexpr Side side = Side::Box;
+};
+struct ConfigureBoxNetwork : Words {
+  static constexpr Action action = Action::ConfigureBoxNetwork;
+  static constexpr Side side = Side::Box;
+};
+struct EnterCgroupNamespace {
+  static constexpr Action action = Action::EnterCgroupNamespace;
+  static constexpr Side side = Side::Box;
+};
+struct SetHostname {
+  static constexpr Action action = Action::SetHostname;
+  static constexpr Side side = Side::Box;
+  std::string name{};
+};
+struct MakeMountsPrivate {
+  static constexpr Action action = Action::MakeMountsPrivate;
+  static constexpr Side side = Side::Box;
+  sys::MountCall mount{};
+};
+struct MountRootfsTmpfs {
+  static constexpr Action action = Action::MountRootfsTmpfs;
+  static constexpr Side side = Side::Box;
+  sys::MountCall staging{}, root{};
   std::vector<std::pair<std::string, unsigned>> dirs;  // made in the root, with their modes
-  std::vector<std::string> files;                      // written in the root
-  std::string tinysh, shell_link;                       // the copy of tinysh, and /bin/sh
+  std::vector<std::string> files{};                      // written in the root
+  std::string tinysh{}, shell_link{};                     // the copy of tinysh, and /bin/sh
 };
-struct BindRootfsDir : Kind<Action::BindRootfsDir, Side::Box> {
-  std::string dir;  // as the user gave it; reopened in the box's mount namespace
-  sys::MountCall staging, lower, overlay, tmp;  // lower's source: that fd, /proc/self/fd/FD
+struct BindRootfsDir {
+  static constexpr Action action = Action::BindRootfsDir;
+  static constexpr Side side = Side::Box;
+  std::string dir{};  // as the user gave it; reopened in the box's mount namespace
+  sys::MountCall staging{}, lower{}, overlay{}, tmp{};  // lower's source: that fd, /proc/self/fd/FD
 };
-struct MountDev : Kind<Action::MountDev, Side::Box> {
+struct MountDev {
+  static constexpr Action action = Action::MountDev;
+  static constexpr Side side = Side::Box;
   bool only_if_rootfs_has_dev = false;  // --rootfs: its /dev, if it is a real directory
-  std::vector<PlannedMount> mounts;
+  std::vector<PlannedMount> mounts{};
   std::vector<std::pair<std::string, std::string>> links;  // target, link
 };
-struct BindConsole : Kind<Action::BindConsole, Side::Box> {
-  PlannedMount mount;  // source: the slave reopened by name, /proc/self/fd/FD
+struct BindConsole {
+  static constexpr Action action = Action::BindConsole;
+  static constexpr Side side = Side::Box;
+  PlannedMount mount{};  // source: the slave reopened by name, /proc/self/fd/FD
 };
-struct MountProc : Kind<Action::MountProc, Side::Box> {
+struct MountProc {
+  static constexpr Action action = Action::MountProc;
+  static constexpr Side side = Side::Box;
   bool rootfs_must_have_proc = false;
-  sys::MountCall mount;
+  sys::MountCall mount{};
 };
-struct ProtectProc : Kind<Action::ProtectProc, Side::Box> {
-  std::vector<PlannedMount> mounts;
+struct ProtectProc {
+  static constexpr Action action = Action::ProtectProc;
+  static constexpr Side side = Side::Box;
+  std::vector<PlannedMount> mounts{};
 };
-struct MountCgroupView : Kind<Action::MountCgroupView, Side::Box> {
+struct MountCgroupView {
+  static constexpr Action action = Action::MountCgroupView;
+  static constexpr Side side = Side::Box;
   std::vector<std::pair<std::string, unsigned>> first_dirs;  // the embedded root's /sys/fs/cgroup
-  std::vector<std::string> rootfs_dirs;  // --rootfs: the view only if each is a real directory
-  std::string detach;  // over the host's /sys/fs/cgroup: what is detached first ("" = nothing)
+  std::vector<std::string> rootfs_dirs{};  // --rootfs: the view only if each is a real directory
+  std::string detach{};  // over the host's /sys/fs/cgroup: what is detached first ("" = nothing)
   // Sources under the runner's cgroup hold the placeholder RUNNER_PID until the box runs.
-  std::vector<PlannedMount> mounts;
+  std::vector<PlannedMount> mounts{};
 };
-struct PivotRoot : Kind<Action::PivotRoot, Side::Box> {
-  std::string new_root;
+struct PivotRoot {
+  static constexpr Action action = Action::PivotRoot;
+  static constexpr Side side = Side::Box;
+  std::string new_root{};
 };
-struct EnterTimeNamespace : Kind<Action::EnterTimeNamespace, Side::Box> {
+struct EnterTimeNamespace {
+  static constexpr Action action = Action::EnterTimeNamespace;
+  static constexpr Side side = Side::Box;
   std::int64_t offset_seconds = 0;
 };
-struct DropCapabilities : Kind<Action::DropCapabilities, Side::Box> {
-  std::vector<int> caps;
+struct DropCapabilities {
+  static constexpr Action action = Action::DropCapabilities;
+  static constexpr Side side = Side::Box;
+  std::vector<int> caps{};
 };
-struct NewSession : Words, Kind<Action::NewSession, Side::Box> {};
-struct Exec : Words, Kind<Action::Exec, Side::Box> {};
-struct RelayTerminal : Words, Kind<Action::RelayTerminal, Side::Runner> {};
-struct SweepBox : Words, Kind<Action::SweepBox, Side::Runner> {};
-struct RemoveCgroup : Words, Kind<Action::RemoveCgroup, Side::Runner> {};
+struct NewSession : Words {
+  static constexpr Action action = Action::NewSession;
+  static constexpr Side side = Side::Box;
+};
+struct Exec : Words {
+  static constexpr Action action = Action::Exec;
+  static constexpr Side side = Side::Box;
+};
+struct RelayTerminal : Words {
+  static constexpr Action action = Action::RelayTerminal;
+  static constexpr Side side = Side::Runner;
+};
+struct SweepBox : Words {
+  static constexpr Action action = Action::SweepBox;
+  static constexpr Side side = Side::Runner;
+};
+struct RemoveCgroup : Words {
+  static constexpr Action action = Action::RemoveCgroup;
+  static constexpr Side side = Side::Runner;
+};
 
 }  // namespace op
 
@@ -203,7 +288,7 @@ static_assert(
 
 struct Step {
   Operation op;
-  std::string why;  // one sentence
+  std::string why{};  // one sentence
 
   Action action() const { return static_cast<Action>(op.index()); }
   Side side() const {
@@ -222,9 +307,9 @@ struct Step {
 // how many chars of `text` a made call begins with, when the rest (flags the kernel locked) is
 // known only at run time; 0 = all of `text`.
 struct PlannedCall {
-  std::string text;
+  std::string text{};
   bool conditional = false;
-  std::string note;
+  std::string note{};
   std::size_t exact_prefix = 0;
 };
 

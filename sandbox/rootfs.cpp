@@ -236,11 +236,11 @@ constexpr std::pair<const char*, unsigned> kEmbeddedDirs[] = {
 
 op::MountRootfsTmpfs embedded_rootfs() {
   std::string root = kNewRoot;
-  op::MountRootfsTmpfs step{.staging = staging_mount(),
-                            .root = {"nslab-rootfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
-                                     "mode=0755,size=16m"},
-                            .tinysh = root + "/bin/tinysh",
-                            .shell_link = root + "/bin/sh"};
+  op::MountRootfsTmpfs step;
+  step.staging = staging_mount();
+  step.root = {"nslab-rootfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"};
+  step.tinysh = root + "/bin/tinysh";
+  step.shell_link = root + "/bin/sh";
   for (auto [dir, mode] : kEmbeddedDirs) step.dirs.emplace_back(root + dir, mode);
   for (const auto& file : rootfs_assets()) step.files.push_back(root + std::string(file.path));
   step.files.push_back(root + "/etc/hostname");
@@ -262,7 +262,8 @@ op::BindRootfsDir rootfs_dir(const Spec& spec) {
 op::MountDev minimal_dev(const Spec& spec) {
   using Make = PlannedMount::Make;
   std::string dev = std::string(kNewRoot) + "/dev";
-  op::MountDev step{.only_if_rootfs_has_dev = spec.rootfs() == RootfsKind::Directory};
+  op::MountDev step;
+  step.only_if_rootfs_has_dev = spec.rootfs() == RootfsKind::Directory;
   step.mounts.push_back({.call = {"nslab-dev", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                   "mode=0755,size=64k"}});
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"})
