@@ -19,6 +19,7 @@
 #include "hints.h"
 #include "size.h"
 #include "sys.h"
+#include "common/text.h"
 
 namespace sandbox::cgroup {
 
@@ -131,15 +132,6 @@ Status remove_tree(const std::string& dir, Version version) {
   return first;
 }
 
-std::string join_words(const std::vector<std::string>& words, std::string_view separator) {
-  std::string text;
-  for (const auto& word : words) {
-    if (!text.empty()) text += separator;
-    text += word;
-  }
-  return text;
-}
-
 bool enabled_in(const std::string& dir, std::string_view name) {
   auto words = words_of_file(dir + "/cgroup.subtree_control");
   return contains(words, name) || contains(words, "+" + std::string(name));
@@ -206,7 +198,7 @@ Status place_v2(Placement& p, const std::string& v2_root, const Runner& runner) 
                   "hands the {} controller down only from a cgroup without processes of its own "
                   "(the no-internal-processes rule)",
                   p.controller == Controller::Cpu ? "cpus" : name, p.own_dir,
-                  join_words(others, " "), name),
+                  common::join(others, " "), name),
       "start nslab in a cgroup of its own: systemd-run --user --scope -p Delegate=yes nslab run "
       "...; or run it as root (boxes then go under the root cgroup)");
 }
@@ -392,7 +384,7 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
                       name,
                       v2_root.empty() ? std::string("no cgroup2 mount")
                                       : fmt::format("{}/cgroup.controllers: \"{}\"", v2_root,
-                                                    join_words(v2_controllers, " "))),
+                                                    common::join(v2_controllers, " "))),
           "the kernel may lack it (CONFIG_CGROUP_PIDS, CONFIG_MEMCG, CONFIG_CFS_BANDWIDTH), or "
           "it is not mounted; `nslab doctor` shows the layout");
     if (!v1->visible())
@@ -403,9 +395,9 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
     p.own_dir = v1->directory;
     p.parent_dir = v1->directory;
     p.hierarchy =
-        fmt::format("cgroup v1 {} at {}", join_words(v1->controllers, ","), v1->mount_point);
+        fmt::format("cgroup v1 {} at {}", common::join(v1->controllers, ","), v1->mount_point);
     p.mount_point = v1->mount_point;
-    p.mount_options = join_words(v1->controllers, ",");
+    p.mount_options = common::join(v1->controllers, ",");
     layout.placements.push_back(std::move(p));
   }
   return layout;
@@ -767,7 +759,7 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
           report.busy.push_back(fmt::format(
               "{} still holds pids {}, but its runner is gone: left alone (kill them, then rmdir "
               "it)",
-              dir, join_words(list, " ")));
+              dir, common::join(list, " ")));
           break;
         }
       }
@@ -803,7 +795,7 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
   steps.push_back({Phase::Sweep, Side::Runner,
                    fmt::format("rmdir {} (only those whose runner PID is gone and whose "
                                "cgroup.procs is empty)",
-                               join_words(parents, ", ")),
+                               common::join(parents, ", ")),
                    "a runner killed with SIGKILL could not remove its box's cgroup; the next "
                    "start does"});
 
@@ -857,12 +849,12 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
       break;
     }
   }
-  steps.push_back({Phase::Create, Side::Runner, join_words(calls, "; "), join_words(why, "; ")});
+  steps.push_back({Phase::Create, Side::Runner, common::join(calls, "; "), common::join(why, "; ")});
 
   std::vector<std::string> joins;
   for (const BoxDir& dir : box_dirs(layout, name))
     joins.push_back(fmt::format("write {}/cgroup.procs \"CHILD_PID\"", dir.path));
-  steps.push_back({Phase::Join, Side::Runner, join_words(joins, "; "),
+  steps.push_back({Phase::Join, Side::Runner, common::join(joins, "; "),
                    "the box's first process is counted before it runs anything, and everything "
                    "it starts inherits the cgroup; the runner itself stays outside the limits"});
 
@@ -883,7 +875,7 @@ std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
           p.parent_dir, p.own_dir, runner_leaf_name(name)));
       break;
     }
-  steps.push_back({Phase::Remove, Side::Runner, join_words(removes, "; "),
+  steps.push_back({Phase::Remove, Side::Runner, common::join(removes, "; "),
                    "nothing of the box outlives it: its last processes, then its cgroup; the "
                    "OOM count is read first (memory.events or memory.oom_control oom_kill)"});
   return steps;

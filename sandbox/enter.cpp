@@ -23,6 +23,7 @@
 #include "supervise.h"
 #include "sys.h"
 #include "terminal.h"
+#include "common/files.h"
 
 extern char** environ;
 
@@ -374,17 +375,6 @@ class Child {
   bool reaped_ = false;
 };
 
-std::string read_all(int fd) {
-  std::string text;
-  char buf[1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return text;
-    text.append(buf, static_cast<size_t>(n));
-  }
-}
-
 }  // namespace
 
 Result<BoxExit> enter_box(const EnterRequest& request) {
@@ -450,7 +440,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   alive_read.reset();
   if (pty) pty->slave.reset();  // the shell holds it: the master reads EIO once it is done
   // Blocks until the child has exec'd (EOF, nothing written) or reported why it could not.
-  std::string report = read_all(report_read.get());
+  std::string report = common::read_fd(report_read.get());
   if (!report.empty()) {
     child.wait(0);
     auto fields = std::vector<std::string>();

@@ -2,7 +2,7 @@
 // sandbox hold fds the same way. Move-only: exactly one owner closes it.
 #pragma once
 
-#include "../shell/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace sandbox {
 

@@ -16,6 +16,8 @@
 
 #include "builtins/cgroup_fs.h"
 #include "cgroup.h"
+#include "common/files.h"
+#include "common/text.h"
 
 namespace sandbox {
 
@@ -39,33 +41,10 @@ std::string under(const std::string& root, std::string_view path) {
   return prefix + std::string(path);
 }
 
-std::optional<std::string> read_text(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 std::optional<long> read_long(const std::string& path) {
-  auto text = read_text(path);
+  auto text = common::read_file(path);
   if (!text) return std::nullopt;
-  std::string_view t = trim(*text);
+  std::string_view t = common::trim(*text);
   long value = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
@@ -81,18 +60,6 @@ std::optional<uid_t> owner_of(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return st.st_uid;
-}
-
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  while (!text.empty()) {
-    auto at = text.find(sep);
-    std::string_view part = text.substr(0, at);
-    if (!part.empty()) parts.push_back(part);
-    if (at == std::string_view::npos) break;
-    text.remove_prefix(at + 1);
-  }
-  return parts;
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view word) {
@@ -124,17 +91,17 @@ struct MountLine {
 
 std::vector<MountLine> parse_mountinfo(std::string_view text) {
   std::vector<MountLine> lines;
-  for (std::string_view line : split(text, '\n')) {
+  for (std::string_view line : common::split_nonempty(text, '\n')) {
     // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-    auto fields = split(line, ' ');
+    auto fields = common::split_nonempty(line, ' ');
     auto dash = std::find(fields.begin(), fields.end(), std::string_view("-"));
     if (dash == fields.end() || dash - fields.begin() < 6 || fields.end() - dash < 4) continue;
     MountLine m;
     m.mount_point = unescape(fields[4]);
-    for (auto option : split(fields[5], ',')) m.mount_options.emplace_back(option);
+    for (auto option : common::split_nonempty(fields[5], ',')) m.mount_options.emplace_back(option);
     for (auto it = fields.begin() + 6; it != dash; ++it) m.optional.emplace_back(*it);
     m.fstype = std::string(dash[1]);
-    for (auto option : split(dash[3], ',')) m.super_options.emplace_back(option);
+    for (auto option : common::split_nonempty(dash[3], ',')) m.super_options.emplace_back(option);
     lines.push_back(std::move(m));
   }
   return lines;
@@ -145,9 +112,9 @@ constexpr int kCapNetAdmin = 12;
 constexpr int kCapSysAdmin = 21;
 
 std::optional<unsigned long long> effective_caps(std::string_view status) {
-  for (auto line : split(status, '\n')) {
+  for (auto line : common::split_nonempty(status, '\n')) {
     if (!line.starts_with("CapEff:")) continue;
-    std::string_view hex = trim(line.substr(7));
+    std::string_view hex = common::trim(line.substr(7));
     unsigned long long caps = 0;
     auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), caps, 16);
     if (ec != std::errc()) return std::nullopt;
@@ -191,11 +158,11 @@ void probe_root_mount(const std::vector<MountLine>& mounts, HostFacts& facts) {
 // Names in /proc/cgroups whose "enabled" column is 0.
 std::vector<std::string> disabled_controllers(std::string_view proc_cgroups) {
   std::vector<std::string> off;
-  for (auto line : split(proc_cgroups, '\n')) {
+  for (auto line : common::split_nonempty(proc_cgroups, '\n')) {
     if (line.starts_with("#")) continue;
-    auto words = split(line, '\t');
-    if (words.size() == 1) words = split(line, ' ');
-    if (words.size() >= 4 && trim(words[3]) == "0") off.emplace_back(trim(words[0]));
+    auto words = common::split_nonempty(line, '\t');
+    if (words.size() == 1) words = common::split_nonempty(line, ' ');
+    if (words.size() >= 4 && common::trim(words[3]) == "0") off.emplace_back(common::trim(words[0]));
   }
   return off;
 }
@@ -204,7 +171,7 @@ std::vector<std::string> disabled_controllers(std::string_view proc_cgroups) {
 void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
                    const std::vector<MountLine>& mount_lines, HostFacts& facts,
                    const std::vector<std::string_view>& only = {}) {
-  auto proc_cgroup = read_text(under(root, "/proc/self/cgroup"));
+  auto proc_cgroup = common::read_file(under(root, "/proc/self/cgroup"));
   std::optional<std::string> mountinfo = mountinfo_text;
   if (!proc_cgroup) facts.cgroup_problem = "cannot read /proc/self/cgroup";
 
@@ -244,7 +211,7 @@ void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
   std::vector<std::string> v2_root_controllers;
   if (v2) v2_root_controllers = cg::read_v2_controllers(under(root, facts.cgroup2_mount));
 
-  auto off = disabled_controllers(read_text(under(root, "/proc/cgroups")).value_or(""));
+  auto off = disabled_controllers(common::read_file(under(root, "/proc/cgroups")).value_or(""));
   uid_t me = facts.who.euid;
 
   for (auto name : kLimitControllers) {
@@ -286,12 +253,12 @@ void probe_cgroups(const std::string& root, const std::string& mountinfo_text,
       // v2 outside the root: a cgroup with processes of its own cannot hand the controller down.
       bool v2_root = place && place->directory == place->mount_point;
       if (c.home == ControllerHome::V2 && !v2_root) {
-        auto subtree = read_text(dir + "/cgroup.subtree_control").value_or("");
-        auto enabled = split(trim(subtree), ' ');
+        auto subtree = common::read_file(dir + "/cgroup.subtree_control").value_or("");
+        auto enabled = common::split_nonempty(common::trim(subtree), ' ');
         if (std::find(enabled.begin(), enabled.end(), name) == enabled.end())
-          for (auto pid : split(read_text(dir + "/cgroup.procs").value_or(""), '\n')) {
+          for (auto pid : common::split_nonempty(common::read_file(dir + "/cgroup.procs").value_or(""), '\n')) {
             pid_t value = 0;
-            pid = trim(pid);
+            pid = common::trim(pid);
             auto [end, ec] = std::from_chars(pid.data(), pid.data() + pid.size(), value);
             if (ec == std::errc() && value != facts.who.pid) c.sharing.push_back(value);
           }
@@ -305,8 +272,8 @@ VethDriver probe_veth(const std::string& root, const std::string& release) {
   if (exists(under(root, "/sys/module/veth"))) return VethDriver::Present;
   if (release.empty()) return VethDriver::Unknown;
   std::string modules = under(root, "/lib/modules/" + release);
-  auto builtin = read_text(modules + "/modules.builtin");
-  auto dep = read_text(modules + "/modules.dep");
+  auto builtin = common::read_file(modules + "/modules.builtin");
+  auto dep = common::read_file(modules + "/modules.dep");
   if (!builtin && !dep) return VethDriver::Unknown;
   for (const auto* text : {&builtin, &dep})
     if (*text && (*text)->find("/veth.ko") != std::string::npos) return VethDriver::Present;
@@ -345,7 +312,7 @@ namespace {
 
 void probe_caps(const std::string& root, HostFacts& facts) {
   // Without /proc/self/status, assume what euid 0 normally holds: every capability.
-  auto caps = effective_caps(read_text(under(root, "/proc/self/status")).value_or(""));
+  auto caps = effective_caps(common::read_file(under(root, "/proc/self/status")).value_or(""));
   auto has_cap = [&](int bit) { return caps ? ((*caps >> bit) & 1) != 0 : facts.who.euid == 0; };
   facts.cap_sys_admin = has_cap(kCapSysAdmin);
   facts.cap_net_admin = has_cap(kCapNetAdmin);
@@ -355,7 +322,7 @@ void probe_caps(const std::string& root, HostFacts& facts) {
 void probe_id_ranges(const std::string& root, HostFacts& facts) {
   std::string name = host_user_name(facts.who.uid).value_or("");
   auto has = [&](const char* file, uid_t id) {
-    return find_subordinate_ids(read_text(under(root, file)).value_or(""), name, id).has_value();
+    return find_subordinate_ids(common::read_file(under(root, file)).value_or(""), name, id).has_value();
   };
   // Both files are keyed by the user (subgid(5) too), by name or by uid.
   facts.subordinate_ids = has("/etc/subuid", facts.who.uid) && has("/etc/subgid", facts.who.uid);
@@ -379,7 +346,7 @@ HostFacts probe_host(const std::string& root, const Identity& who) {
   facts.who = who;
   probe_caps(root, facts);
   probe_user_namespaces(root, facts);
-  auto mountinfo = read_text(under(root, "/proc/self/mountinfo")).value_or("");
+  auto mountinfo = common::read_file(under(root, "/proc/self/mountinfo")).value_or("");
   auto mount_lines = parse_mountinfo(mountinfo);
   probe_root_mount(mount_lines, facts);
   probe_cgroups(root, mountinfo, mount_lines, facts);
@@ -652,7 +619,7 @@ HostFacts probe_host(const std::string& root, const Identity& who, const std::ve
   bool maybe_initramfs = ::statfs(under(root, "/").c_str(), &root_fs) != 0 ||
                          root_fs.f_type == RAMFS_MAGIC || root_fs.f_type == TMPFS_MAGIC;
   if (limits || (needed({Need::PivotRoot}) && maybe_initramfs)) {
-    auto mountinfo = read_text(under(root, "/proc/self/mountinfo")).value_or("");
+    auto mountinfo = common::read_file(under(root, "/proc/self/mountinfo")).value_or("");
     auto mount_lines = parse_mountinfo(mountinfo);
     probe_root_mount(mount_lines, facts);
     std::vector<std::string_view> controllers;

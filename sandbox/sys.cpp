@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/mount_flags.h"
 #include "hints.h"
 #include "namespaces.h"
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -109,26 +110,6 @@ void clear_faults() {
   faults().clear();
 }
 
-std::string mount_flags_text(unsigned long flags) {
-  static constexpr std::pair<unsigned long, const char*> kNames[] = {
-      {MS_RDONLY, "MS_RDONLY"},     {MS_NOSUID, "MS_NOSUID"},
-      {MS_NODEV, "MS_NODEV"},       {MS_NOEXEC, "MS_NOEXEC"},
-      {MS_REMOUNT, "MS_REMOUNT"},   {MS_BIND, "MS_BIND"},
-      {MS_REC, "MS_REC"},           {MS_PRIVATE, "MS_PRIVATE"},
-      {MS_SLAVE, "MS_SLAVE"},       {MS_SHARED, "MS_SHARED"},
-      {MS_NOATIME, "MS_NOATIME"},   {MS_NODIRATIME, "MS_NODIRATIME"},
-      {MS_RELATIME, "MS_RELATIME"}, {MS_STRICTATIME, "MS_STRICTATIME"}};
-  std::string text;
-  for (auto [bit, name] : kNames) {
-    if (flags & bit) {
-      if (!text.empty()) text += '|';
-      text += name;
-      flags &= ~bit;
-    }
-  }
-  if (flags) text += fmt::format("{}{:#x}", text.empty() ? "" : "|", flags);
-  return text.empty() ? "0" : text;
-}
 
 std::string clone_flags_text(std::uint64_t flags) {
   std::string text;
@@ -147,7 +128,7 @@ std::string mount_text(const MountCall& call) {
   };
   return fmt::format("mount({}, {}, {}, {}{})", quoted_or_null(call.source),
                      quoted_or_null(call.target), quoted_or_null(call.fstype),
-                     mount_flags_text(call.flags),
+                     common::mount_flags_text(call.flags),
                      call.data.empty() ? std::string() : fmt::format(", \"{}\"", call.data));
 }
 

@@ -137,8 +137,6 @@ Result<std::vector<std::string>> subdirectories(const std::string& path);
 // locks them (mount_namespaces(7), "restrictions").
 Result<unsigned long> mount_flags_of(const std::string& path);
 
-// "MS_BIND|MS_REC|MS_RDONLY" for mount flags.
-std::string mount_flags_text(unsigned long flags);
 // "CLONE_NEWUTS|CLONE_NEWPID" for namespace flags.
 std::string clone_flags_text(std::uint64_t flags);
 

@@ -1,11 +1,14 @@
 // Parsing of passwd(5) and group(5). See passwd.h for why tinysh reads them by hand.
 #include "passwd.h"
+#include "common/text.h"
 
 #include <cstdint>
 
 namespace tinysh {
 
 namespace {
+
+using common::split;
 
 // Splits `text` into lines; drops a '\r' before each '\n' and a last line's missing '\n'.
 template <typename F>
@@ -17,17 +20,6 @@ void for_each_line(std::string_view text, F&& handle) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     handle(line);
   }
-}
-
-std::vector<std::string_view> split(std::string_view line, char separator) {
-  std::vector<std::string_view> fields;
-  while (true) {
-    size_t end = line.find(separator);
-    fields.push_back(line.substr(0, end));
-    if (end == std::string_view::npos) break;
-    line.remove_prefix(end + 1);
-  }
-  return fields;
 }
 
 // Lines that name no account: blank, comments, and the "+name"/"-name" lines of old NIS

@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "embedded.h"
 #include "cgroup.h"
+#include "common/text.h"
 
 namespace nslab::cli {
 
@@ -71,12 +72,6 @@ std::string short_title(std::string_view title) {
   return std::string(title);
 }
 
-std::string join(const std::vector<std::string>& words, std::string_view sep = " ") {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : std::string(sep)) + w;
-  return out;
-}
-
 std::string user_fact(const HostFacts& f) {
   if (f.privileged()) {
     std::string text = "root (uid 0)";
@@ -95,12 +90,12 @@ std::string namespaces_fact(const HostFacts& f) {
   std::vector<std::string> missing;
   for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"})
     if (!f.has_namespace(kind)) missing.push_back(kind);
-  std::string text = join(f.namespaces);
-  if (!missing.empty()) text += fmt::format(" (missing: {})", join(missing));
+  std::string text = common::join(f.namespaces, " ");
+  if (!missing.empty()) text += fmt::format(" (missing: {})", common::join(missing, " "));
   std::vector<std::string> off;
   for (const auto& [kind, max] : f.max_namespaces)
     if (max == 0) off.push_back(fmt::format("user.max_{}_namespaces = 0", kind));
-  if (!off.empty()) text += fmt::format("; switched off: {}", join(off, ", "));
+  if (!off.empty()) text += fmt::format("; switched off: {}", common::join(off, ", "));
   return text;
 }
 
@@ -120,7 +115,7 @@ std::string userns_fact(const HostFacts& f) {
   auto unprivileged = sandbox::meet(as_user, sandbox::Need::UserNamespace);
   std::string verdict = unprivileged.verdict == Verdict::Wont ? "normal users may not create them"
                                                               : "normal users may create them";
-  return join(parts, ", ") + "; " + verdict;
+  return common::join(parts, ", ") + "; " + verdict;
 }
 
 std::string cgroups_fact(const HostFacts& f) {
@@ -128,7 +123,7 @@ std::string cgroups_fact(const HostFacts& f) {
   if (!f.cgroup2_mount.empty())
     text += fmt::format("; cgroup2 at {} offers this process: {}", f.cgroup2_mount,
                         f.cgroup2_controllers.empty() ? std::string("no controllers")
-                                                      : join(f.cgroup2_controllers));
+                                                      : common::join(f.cgroup2_controllers, " "));
   if (!f.cgroup_problem.empty()) text += "; " + f.cgroup_problem;
   return text;
 }

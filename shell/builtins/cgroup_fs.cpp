@@ -1,4 +1,5 @@
 #include "cgroup_fs.h"
+#include "common/text.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,39 +13,8 @@ namespace tinysh::cgroup {
 
 namespace {
 
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) {
-      parts.push_back(text.substr(start));
-      return parts;
-    }
-    parts.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-}
-
-std::vector<std::string_view> split_blanks(std::string_view text) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
-    if (i > start) words.push_back(text.substr(start, i - start));
-  }
-  return words;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
+using common::split;
+using common::trim;
 
 std::optional<std::uint64_t> to_number(std::string_view text) {
   text = trim(text);
@@ -153,7 +123,7 @@ std::vector<Mount> parse_cgroup_mounts(std::string_view mountinfo) {
   std::vector<Mount> mounts;
   for (std::string_view line : split(mountinfo, '\n')) {
     // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-    auto fields = split_blanks(line);
+    auto fields = common::words(line);
     auto dash = std::find(fields.begin(), fields.end(), std::string_view("-"));
     if (fields.size() < 6 || dash == fields.end() || dash - fields.begin() < 6 ||
         fields.end() - dash < 4)
@@ -228,7 +198,7 @@ std::vector<Place> locate(const std::vector<Membership>& memberships,
 
 std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
   for (std::string_view line : split(text, '\n')) {
-    auto words = split_blanks(line);
+    auto words = common::words(line);
     if (words.size() == 2 && words[0] == key) return to_number(words[1]);
   }
   return std::nullopt;
@@ -276,7 +246,7 @@ CpuUsage read_cpu(const std::string& directory, Version version) {
   if (version == Version::V2) {
     // cpu.max: "QUOTA PERIOD", QUOTA "max" for none.
     if (auto text = read_small_file(directory + "/cpu.max")) {
-      auto words = split_blanks(trim(*text));
+      auto words = common::words(trim(*text));
       if (words.size() == 2) {
         if (words[0] == "max")
           usage.quota_us = Limit::unlimited();
@@ -299,7 +269,7 @@ CpuUsage read_cpu(const std::string& directory, Version version) {
 std::vector<std::string> read_v2_controllers(const std::string& directory) {
   std::vector<std::string> controllers;
   if (auto text = read_small_file(directory + "/cgroup.controllers"))
-    for (std::string_view word : split_blanks(trim(*text))) controllers.emplace_back(word);
+    for (std::string_view word : common::words(trim(*text))) controllers.emplace_back(word);
   return controllers;
 }
 

@@ -10,6 +10,7 @@
 #include <csignal>
 
 #include "size.h"
+#include "common/text.h"
 
 namespace tinysh::cgroup {
 
@@ -24,15 +25,6 @@ struct Row {
   std::string path;
   std::string text;
 };
-
-std::string join(const std::vector<std::string>& words, std::string_view separator) {
-  std::string out;
-  for (const std::string& w : words) {
-    if (!out.empty()) out += separator;
-    out += w;
-  }
-  return out;
-}
 
 // "/a/b/c" two levels up is "/a".
 std::string ancestor(std::string path, int levels_up) {
@@ -162,7 +154,7 @@ std::string report(const std::string& proc_cgroup_text, const std::vector<Place>
   if (!any_visible) {
     std::string out;
     for (const Membership& m : parse_proc_cgroup(proc_cgroup_text))
-      out += fmt::format("{}:{}:{}\n", m.hierarchy_id, join(m.controllers, ","), m.path);
+      out += fmt::format("{}:{}:{}\n", m.hierarchy_id, common::join(m.controllers, ","), m.path);
     out +=
         "cgroup: limits are not visible without a cgroup filesystem mounted here; to mount one: " +
         mount_hint(places) + "\n";
@@ -189,7 +181,7 @@ std::string report(const std::string& proc_cgroup_text, const std::vector<Place>
   }
   for (auto& [path, names] : others) {
     std::sort(names.begin(), names.end());
-    rows.push_back(Row{Version::V1, "other", path, join(names, " ")});
+    rows.push_back(Row{Version::V1, "other", path, common::join(names, " ")});
   }
   // v2: one row per measured controller that this cgroup has, or one row saying there is none.
   for (const Place& p : places) {

@@ -14,7 +14,7 @@
 
 #include "../builtin.h"
 #include "../passwd.h"
-#include "../unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tinysh::file_io {
 

@@ -1,4 +1,5 @@
 #include "mount_options.h"
+#include "common/text.h"
 
 #include <sys/mount.h>
 
@@ -61,47 +62,6 @@ constexpr std::array<OptionRule, 38> kRules{{
     {"runbindable", MS_UNBINDABLE | MS_REC, kPropagation},
 }};
 
-struct FlagName {
-  unsigned long flag;
-  std::string_view name;
-};
-
-constexpr std::array<FlagName, 22> kFlagNames{{
-    {MS_RDONLY, "MS_RDONLY"},
-    {MS_NOSUID, "MS_NOSUID"},
-    {MS_NODEV, "MS_NODEV"},
-    {MS_NOEXEC, "MS_NOEXEC"},
-    {MS_SYNCHRONOUS, "MS_SYNCHRONOUS"},
-    {MS_REMOUNT, "MS_REMOUNT"},
-    {MS_MANDLOCK, "MS_MANDLOCK"},
-    {MS_DIRSYNC, "MS_DIRSYNC"},
-    {MS_NOATIME, "MS_NOATIME"},
-    {MS_NODIRATIME, "MS_NODIRATIME"},
-    {MS_BIND, "MS_BIND"},
-    {MS_MOVE, "MS_MOVE"},
-    {MS_REC, "MS_REC"},
-    {MS_SILENT, "MS_SILENT"},
-    {MS_UNBINDABLE, "MS_UNBINDABLE"},
-    {MS_PRIVATE, "MS_PRIVATE"},
-    {MS_SLAVE, "MS_SLAVE"},
-    {MS_SHARED, "MS_SHARED"},
-    {MS_RELATIME, "MS_RELATIME"},
-    {MS_STRICTATIME, "MS_STRICTATIME"},
-    {MS_LAZYTIME, "MS_LAZYTIME"},
-    {MS_POSIXACL, "MS_POSIXACL"},
-}};
-
-std::vector<std::string_view> split_words(std::string_view text, char separator) {
-  std::vector<std::string_view> words;
-  while (!text.empty()) {
-    size_t end = text.find(separator);
-    std::string_view word = text.substr(0, end);
-    if (!word.empty()) words.push_back(word);
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return words;
-}
 
 std::optional<int> integer(std::string_view text) {
   int value = 0;
@@ -113,7 +73,7 @@ std::optional<int> integer(std::string_view text) {
 }  // namespace
 
 MountOptions split_mount_options(std::string_view text, MountOptions options) {
-  for (std::string_view word : split_words(text, ',')) {
+  for (std::string_view word : common::split_nonempty(text, ',')) {
     const OptionRule* rule = nullptr;
     for (const OptionRule& r : kRules)
       if (r.name == word) rule = &r;
@@ -132,23 +92,6 @@ unsigned long propagation_flags() {
   return kPropagation;
 }
 
-std::string mount_flags_text(unsigned long flags) {
-  std::string text;
-  for (const FlagName& f : kFlagNames) {
-    if (!(flags & f.flag)) continue;
-    if (!text.empty()) text += '|';
-    text += f.name;
-    flags &= ~f.flag;
-  }
-  if (flags) {
-    if (!text.empty()) text += '|';
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, flags, 16);
-    text += "0x";
-    text.append(buf, end);
-  }
-  return text.empty() ? "0" : text;
-}
 
 std::string unescape_mountinfo(std::string_view text) {
   std::string out;
@@ -166,7 +109,7 @@ std::string unescape_mountinfo(std::string_view text) {
 }
 
 std::optional<MountInfo> parse_mountinfo_line(std::string_view line) {
-  std::vector<std::string_view> f = split_words(line, ' ');
+  std::vector<std::string_view> f = common::split_nonempty(line, ' ');
   // Six fixed fields, the optional ones, "-", then type, source and (usually) superblock options.
   if (f.size() < 9) return std::nullopt;
   MountInfo m;
@@ -190,7 +133,7 @@ std::optional<MountInfo> parse_mountinfo_line(std::string_view line) {
 
 std::vector<MountInfo> parse_mountinfo(std::string_view text) {
   std::vector<MountInfo> mounts;
-  for (std::string_view line : split_words(text, '\n'))
+  for (std::string_view line : common::split_nonempty(text, '\n'))
     if (auto m = parse_mountinfo_line(line)) mounts.push_back(std::move(*m));
   return mounts;
 }
@@ -198,8 +141,8 @@ std::vector<MountInfo> parse_mountinfo(std::string_view text) {
 std::string format_mount(const MountInfo& m) {
   // The per-mount options first, then the filesystem's own that add something. "rw"/"ro" of the
   // superblock is left out: the per-mount word is what applies at this mount point.
-  std::vector<std::string_view> options = split_words(m.mount_options, ',');
-  for (std::string_view word : split_words(m.super_options, ',')) {
+  std::vector<std::string_view> options = common::split_nonempty(m.mount_options, ',');
+  for (std::string_view word : common::split_nonempty(m.super_options, ',')) {
     if (word == "rw" || word == "ro") continue;
     bool seen = false;
     for (std::string_view o : options) seen = seen || o == word;

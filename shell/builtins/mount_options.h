@@ -11,12 +11,16 @@
 //               for tmpfs, "hidepid=2" for proc. Anything the VFS does not know goes here.
 #pragma once
 
+#include "common/mount_flags.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tinysh {
+
+using common::mount_flags_text;
 
 struct MountOptions {
   unsigned long flags = 0;
@@ -31,8 +35,6 @@ MountOptions split_mount_options(std::string_view text, MountOptions options = {
 // The propagation bits (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE).
 unsigned long propagation_flags();
 
-// "MS_NOSUID|MS_NODEV" for messages; "0" when no flag is set.
-std::string mount_flags_text(unsigned long flags);
 
 // One line of /proc/PID/mountinfo (see proc(5)):
 //   36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue

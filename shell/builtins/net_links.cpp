@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "../unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tinysh::net {
 

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "../unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tinysh::net {
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/mount_flags.h"
 #include "hints.h"
 #include "isolation.h"
 #include "sys.h"
@@ -201,8 +202,8 @@ TEST_CASE("a program that execve says is missing: the file, its #! interpreter, 
 }
 
 TEST_CASE("mount and clone flags are spelled as in the man pages") {
-  CHECK(sys::mount_flags_text(MS_REC | MS_PRIVATE) == "MS_REC|MS_PRIVATE");
-  CHECK(sys::mount_flags_text(0) == "0");
+  CHECK(common::mount_flags_text(MS_REC | MS_PRIVATE) == "MS_REC|MS_PRIVATE");
+  CHECK(common::mount_flags_text(0) == "0");
   CHECK(sys::clone_flags_text(CLONE_NEWUTS | CLONE_NEWPID) == "CLONE_NEWUTS|CLONE_NEWPID");
 }
 

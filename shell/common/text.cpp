@@ -1,0 +1,51 @@
+#include "common/text.h"
+
+namespace common {
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    size_t end = text.find(separator);
+    fields.push_back(text.substr(0, end));
+    if (end == std::string_view::npos) return fields;
+    text.remove_prefix(end + 1);
+  }
+}
+
+std::vector<std::string_view> split_nonempty(std::string_view text, char separator) {
+  std::vector<std::string_view> fields;
+  for (std::string_view field : split(text, separator))
+    if (!field.empty()) fields.push_back(field);
+  return fields;
+}
+
+std::vector<std::string_view> words(std::string_view text) {
+  std::vector<std::string_view> found;
+  size_t i = 0;
+  auto blank = [&](size_t at) { return text[at] == ' ' || text[at] == '\t'; };
+  while (i < text.size()) {
+    while (i < text.size() && blank(i)) ++i;
+    size_t start = i;
+    while (i < text.size() && !blank(i)) ++i;
+    if (i > start) found.push_back(text.substr(start, i - start));
+  }
+  return found;
+}
+
+std::string_view trim(std::string_view text) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+  std::string text;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i) text += separator;
+    text += words[i];
+  }
+  return text;
+}
+
+}  // namespace common
