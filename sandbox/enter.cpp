@@ -13,16 +13,17 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "boxes.h"
 #include "isolation.h"
+#include "launch.h"
 #include "namespaces.h"
 #include "supervise.h"
 #include "sys.h"
 #include "terminal.h"
+#include "builtins/cgroup_fs.h"
 #include "common/files.h"
 
 extern char** environ;
@@ -45,102 +46,23 @@ std::vector<NamespaceToJoin> namespaces_to_join(const std::map<std::string, std:
   return joins;
 }
 
-namespace {
-
-std::vector<std::string> split(std::string_view text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    parts.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-// One line of /proc/PID/cgroup: "4:pids:/user.slice/nslab-box-12", "0::/init.scope".
-struct CgroupLine {
-  std::string hierarchy;    // "4"
-  std::string controllers;  // "pids", "cpu,cpuacct", "name=systemd", "" for v2
-  std::string path;
-};
-
-std::vector<CgroupLine> parse_cgroup_lines(std::string_view text) {
-  std::vector<CgroupLine> lines;
-  for (const auto& line : split(text, '\n')) {
-    auto first = line.find(':');
-    if (first == std::string::npos) continue;
-    auto second = line.find(':', first + 1);
-    if (second == std::string::npos) continue;
-    lines.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
-                     line.substr(second + 1)});
-  }
-  return lines;
-}
-
-bool has_dot_dot(std::string_view path) {
-  for (const auto& part : split(path, '/'))
-    if (part == "..") return true;
-  return false;
-}
-
-// The directory of `line`'s cgroup under a matching cgroup mount of `mountinfo` (proc(5):
-// "ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS").
-std::string directory_of(const CgroupLine& line, std::string_view mountinfo) {
-  bool v2 = line.hierarchy == "0" && line.controllers.empty();
-  auto wanted = split(line.controllers, ',');
-  for (const auto& mount : split(mountinfo, '\n')) {
-    std::istringstream fields(mount);
-    std::vector<std::string> f;
-    std::string field;
-    while (fields >> field) f.push_back(field);
-    size_t dash = 0;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (dash < 6 || dash + 3 > f.size()) continue;
-    const std::string& fstype = f[dash + 1];
-    const std::string& root = f[3];
-    const std::string& mount_point = f[4];
-    if (v2 != (fstype == "cgroup2")) continue;
-    if (!v2) {
-      if (fstype != "cgroup") continue;
-      auto options = split(f[dash + 3], ',');
-      bool all = true;
-      for (const auto& c : wanted)
-        all = all && std::find(options.begin(), options.end(), c) != options.end();
-      if (!all) continue;
-    }
-    // The mount shows the hierarchy from `root` down: the cgroup must lie under it.
-    std::string relative;
-    if (root == "/") {
-      relative = line.path;
-    } else if (line.path == root || line.path.starts_with(root + "/")) {
-      relative = line.path.substr(root.size());
-    } else {
-      continue;
-    }
-    if (relative == "/") relative.clear();
-    return mount_point + relative;
-  }
-  return {};
-}
-
-}  // namespace
-
 std::vector<std::string> box_cgroup_dirs(std::string_view box_cgroup,
                                          std::string_view runner_cgroup,
                                          std::string_view mountinfo) {
-  auto runner = parse_cgroup_lines(runner_cgroup);
-  std::vector<std::string> dirs;
-  for (const auto& line : parse_cgroup_lines(box_cgroup)) {
-    bool same = false;
-    for (const auto& r : runner)
-      if (r.hierarchy == line.hierarchy && r.controllers == line.controllers)
-        same = r.path == line.path;
-    if (same || line.path.empty() || line.path[0] != '/' || has_dot_dot(line.path)) continue;
-    std::string dir = directory_of(line, mountinfo);
-    if (!dir.empty()) dirs.push_back(dir);
+  // The same parsers as tinysh's `cgroup` and the runner's: a membership the runner shares is
+  // not the box's own, and a path with ".." is never followed.
+  namespace cg = tinysh::cgroup;
+  auto runner = cg::parse_proc_cgroup(runner_cgroup);
+  std::vector<cg::Membership> own;
+  for (auto& m : cg::parse_proc_cgroup(box_cgroup)) {
+    bool shared = std::any_of(runner.begin(), runner.end(), [&](const cg::Membership& r) {
+      return r.hierarchy_id == m.hierarchy_id && r.controllers == m.controllers && r.path == m.path;
+    });
+    if (!shared) own.push_back(std::move(m));
   }
+  std::vector<std::string> dirs;
+  for (const auto& place : cg::locate(own, cg::parse_cgroup_mounts(mountinfo)))
+    if (place.visible()) dirs.push_back(place.directory);
   return dirs;
 }
 
@@ -427,12 +349,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
     Error e = become_box_process(request, *opened, alive_read.get(), signals.original_mask(),
                                  pty ? pty->slave.get() : -1, stdio_terminals);
     if (e.step.empty()) e.step = "become a process of the box";
-    // The fields cross as "step\ncall\nerrno\nhint".
-    std::string text = fmt::format("{}\n{}\n{}\n{}", e.step, e.call, e.err, e.hint);
-    ::signal(SIGPIPE, SIG_IGN);
-    [[maybe_unused]] ssize_t n = ::write(report_write.get(), text.data(), text.size());
-    bool exec = e.call.starts_with("execve");
-    ::_exit(exec && (e.err == ENOENT || e.err == ENOTDIR) ? 127 : exec ? 126 : 125);
+    report_error(report_write.get(), e);
   }
 
   Child child(*forked);
@@ -443,22 +360,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   std::string report = common::read_fd(report_read.get());
   if (!report.empty()) {
     child.wait(0);
-    auto fields = std::vector<std::string>();
-    std::istringstream lines(report);
-    std::string line;
-    while (fields.size() < 3 && std::getline(lines, line)) fields.push_back(line);
-    std::string hint;
-    std::getline(lines, hint, '\0');
-    Error e;
-    if (fields.size() == 3) {
-      e.step = fields[0];
-      e.call = fields[1];
-      e.err = std::atoi(fields[2].c_str());
-      e.hint = hint;
-    } else {
-      e = plain_error("the new process reported a malformed error");
-    }
-    return e;
+    return read_reported_error(report);
   }
   alive_write.reset();
   std::optional<TerminalRelay> relay;

@@ -34,34 +34,6 @@ namespace sandbox {
 
 namespace {
 
-// An Error crosses the report pipe as four NUL-terminated fields.
-std::string serialize(const Error& e) {
-  std::string text;
-  for (const auto& field : {e.step, e.call, std::to_string(e.err), e.hint}) {
-    text += field;
-    text += '\0';
-  }
-  return text;
-}
-
-Error deserialize(const std::string& text) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\0', start);
-    if (end == std::string::npos) end = text.size();
-    fields.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (fields.size() != 4) return plain_error("the box reported a malformed error");
-  Error e;
-  e.step = fields[0];
-  e.call = fields[1];
-  e.err = std::atoi(fields[2].c_str());
-  e.hint = fields[3];
-  return e;
-}
-
 std::string step_label(const Plan& plan, const Step& step) {
   size_t number = static_cast<size_t>(&step - plan.steps.data()) + 1;
   return fmt::format("step {} ({})", number, action_label(step.action()));
@@ -110,11 +82,7 @@ struct BoxStep {
     if (status) continue;
     Error error = status.error();
     error.step = step_label(box.plan, step);
-    std::string text = serialize(error);
-    // If the runner is gone, nobody reads this; the write fails with EPIPE and we just exit.
-    ::signal(SIGPIPE, SIG_IGN);
-    [[maybe_unused]] ssize_t n = ::write(report_fd, text.data(), text.size());
-    ::_exit(launch_failure_status(error));
+    report_error(report_fd, error);
   }
   ::_exit(125);  // unreachable: the Exec step either replaces us or fails
 }
@@ -268,6 +236,36 @@ pid_t Box::release() {
   return pid_;
 }
 
+void report_error(int report_fd, const Error& error) {
+  std::string text;
+  for (const auto& field : {error.step, error.call, std::to_string(error.err), error.hint}) {
+    text += field;
+    text += '\0';
+  }
+  // If the parent is gone, nobody reads this; the write fails with EPIPE and we just exit.
+  ::signal(SIGPIPE, SIG_IGN);
+  [[maybe_unused]] ssize_t n = ::write(report_fd, text.data(), text.size());
+  ::_exit(launch_failure_status(error));
+}
+
+Error read_reported_error(const std::string& text) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    fields.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  if (fields.size() != 4) return plain_error("the new process reported a malformed error");
+  Error e;
+  e.step = fields[0];
+  e.call = fields[1];
+  e.err = std::atoi(fields[2].c_str());
+  e.hint = fields[3];
+  return e;
+}
+
 int launch_failure_status(const Error& error) {
   bool exec = error.call.starts_with("execve");
   if (exec && (error.err == ENOENT || error.err == ENOTDIR)) return 127;
@@ -419,7 +417,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (!report) return report.error();
   if (!report->empty()) {
     box.wait_exit();
-    return deserialize(*report);
+    return read_reported_error(*report);
   }
   if (runner.cgroup) box.cgroup_.emplace(std::move(*runner.cgroup));
   box.subnet_ = runner.subnet;

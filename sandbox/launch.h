@@ -69,6 +69,14 @@ class Box {
 // blocked the signals it supervises).
 Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
 
+// How a process between fork and exec (a box's first process, or the one `nslab enter` starts)
+// tells its parent why it could not exec: the Error written to a close-on-exec pipe as four
+// NUL-terminated fields, which the parent reads back whole; end of file with nothing read means
+// the exec succeeded. report_error() never returns: it exits with launch_failure_status().
+[[noreturn]] void report_error(int report_fd, const Error& error);
+// The Error in what the parent read from the report pipe.
+Error read_reported_error(const std::string& text);
+
 // What a failed launch means as an exit status, like a shell's: 127 when the command was not
 // found in the box, 126 when it could not be executed, 125 for any other setup failure.
 int launch_failure_status(const Error& error);
