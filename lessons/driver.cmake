@@ -8,6 +8,7 @@ add_library(lesson_driver STATIC
   driver/box_pty.cpp
   driver/steps.cpp
   driver/catalog.cpp
+  driver/keyboard.cpp
   driver/guided.cpp
   driver/asciicast.cpp
   driver/terminal_out.cpp

@@ -19,6 +19,7 @@
 #include "embedded.h"
 #include "cgroup.h"
 #include "guided.h"
+#include "keyboard.h"
 #include "lesson_needs.h"
 #include "steps.h"
 #include "terminal_out.h"

@@ -8,9 +8,9 @@
 // it is done. Auto mode shows the same screen without waiting: commands are typed at a human
 // pace and the solution stands in for the student (for demos and recordings, terminal_out.h).
 //
-// The observer ends a lesson early (q, Ctrl-C, a closed terminal) by throwing LessonStopped out
-// of run_lesson(): the unwinding ends the box (BoxSession's destructor), and the command turns
-// it into an exit status.
+// The observer ends a lesson early (q, Ctrl-C, a closed terminal) by throwing LessonStopped
+// (keyboard.h) out of run_lesson(): the unwinding ends the box (BoxSession's destructor), and the
+// command turns it into an exit status.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include <signal.h>
-#include <termios.h>
-
+#include "keyboard.h"
 #include "lesson.h"
 #include "prose.h"
 #include "steps.h"
@@ -31,54 +29,6 @@
 namespace nslab::lessons {
 
 enum class Mode { Guided, Auto };
-
-struct LessonStopped {
-  int status = 0;  // 0 for q; 128+N for signal N (130 for Ctrl-C)
-};
-
-// SIGINT, SIGTERM and SIGHUP end a lesson cleanly: while a StopSignals lives, they only set a
-// flag (and cut waits short); the observer sees it and stops. The old handlers come back after.
-class StopSignals {
- public:
-  StopSignals();
-  ~StopSignals();
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  // The first stop signal caught, or 0.
-  static int caught();
-  // Throws LessonStopped{128+N} when signal N was caught.
-  static void throw_if_caught();
-
- private:
-  struct ::sigaction old_[3];
-};
-
-// The student's keyboard: stdin, a terminal. Restores the terminal's modes when it ends.
-class Keyboard {
- public:
-  explicit Keyboard(int fd);
-  ~Keyboard();
-  Keyboard(const Keyboard&) = delete;
-  Keyboard& operator=(const Keyboard&) = delete;
-
-  // Keys one at a time, not echoed, signals on (Ctrl-C ends the lesson): the mode key() reads
-  // in. Discard drops what was typed before.
-  enum class Typeahead { Keep, Discard };
-  void single_keys(Typeahead typeahead);
-  // The next key (in single_keys mode): '\n' for Enter, 'q' when the input ends or for Ctrl-D.
-  // Throws LessonStopped when a stop signal came (Ctrl-C).
-  char key();
-  // Every key as it is typed, nothing interpreted (Ctrl-C included): for the live shell.
-  void raw();
-  // The terminal's modes as they were.
-  void restore();
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-  termios saved_{};
-  bool have_saved_ = false;
-};
 
 // --- Pure parts, unit-tested -------------------------------------------------------------------
 
