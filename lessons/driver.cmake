@@ -9,6 +9,7 @@ add_library(lesson_driver STATIC
   driver/steps.cpp
   driver/catalog.cpp
   driver/keyboard.cpp
+  driver/shown_commands.cpp
   driver/guided.cpp
   driver/asciicast.cpp
   driver/terminal_out.cpp

@@ -32,23 +32,6 @@ enum class Mode { Guided, Auto };
 
 // --- Pure parts, unit-tested -------------------------------------------------------------------
 
-// The prompt and the command of the newest typed command, from everything the box's terminal
-// showed: the first screen line between the last two marker answers (box_pty.h). The prompt
-// is empty when the line does not end with `command`.
-struct PromptLine {
-  std::string prompt;   // "root@tinyhost:/# "
-  std::string command;  // as typed
-};
-PromptLine last_prompt_line(std::string_view raw, const std::string& command);
-
-// For each line of a host script, whether it continues a command of the lines above (inside
-// for/while/if/case/{ } or after a trailing \, | or &&): shown after "> " instead of "host$ ".
-std::vector<bool> continuation_lines(std::string_view script);
-
-// Whether a one-line host script runs the box's command on the host (`hostname`, or
-// `"$TINYSH" -c hostname`): then the two outputs are the same probe, shown side by side.
-bool runs_same_command(std::string_view box_command, std::string_view host_script);
-
 // The live shell's way back to the lesson: Ctrl-], or Enter on a line that is `exit` (or
 // `exit N`), or Ctrl-D on an empty line. Follows what the student types into the line editor;
 // after keys it cannot follow (arrows, history), it lets `exit` through to the shell.

@@ -25,6 +25,7 @@
 
 #include "guided.h"
 #include "process.h"
+#include "shown_commands.h"
 #include "temp_dir.h"
 #include "terminal_out.h"
 #include "text_lines.h"
