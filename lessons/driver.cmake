@@ -10,6 +10,7 @@ add_library(lesson_driver STATIC
   driver/catalog.cpp
   driver/keyboard.cpp
   driver/shown_commands.cpp
+  driver/live_shell.cpp
   driver/guided.cpp
   driver/asciicast.cpp
   driver/terminal_out.cpp

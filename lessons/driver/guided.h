@@ -30,25 +30,6 @@ namespace nslab::lessons {
 
 enum class Mode { Guided, Auto };
 
-// --- Pure parts, unit-tested -------------------------------------------------------------------
-
-// The live shell's way back to the lesson: Ctrl-], or Enter on a line that is `exit` (or
-// `exit N`), or Ctrl-D on an empty line. Follows what the student types into the line editor;
-// after keys it cannot follow (arrows, history), it lets `exit` through to the shell.
-class WayBack {
- public:
-  // The position in `keys` of the key that asks to go back, or npos. Keys before it go to the
-  // box; that key and what follows do not.
-  size_t feed(std::string_view keys);
-
- private:
-  std::string line_;
-  bool known_ = true;  // line_ is what the editor holds
-  int escape_ = 0;     // inside an escape sequence: 1 after ESC, 2 inside CSI/SS3
-};
-
-// --- The observer --------------------------------------------------------------------------------
-
 struct ScreenSettings {
   Mode mode = Mode::Guided;
   int lesson_number = 0;

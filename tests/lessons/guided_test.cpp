@@ -23,8 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "guided.h"
+#include "live_shell.h"
 #include "process.h"
+#include "prose.h"
 #include "shown_commands.h"
 #include "temp_dir.h"
 #include "terminal_out.h"
