@@ -12,6 +12,7 @@ add_library(lesson_driver STATIC
   driver/shown_commands.cpp
   driver/live_shell.cpp
   driver/guided.cpp
+  driver/guided_challenge.cpp
   driver/asciicast.cpp
   driver/terminal_out.cpp
   driver/side_by_side.cpp

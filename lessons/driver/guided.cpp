@@ -1,12 +1,9 @@
+// Guided and auto modes (guided.h): the lesson's screen as the steps run, the keys between
+// them, the screens seen again, the live shell handed over, and the end of the lesson. The
+// challenge's attempt and check are in guided_challenge.cpp.
 #include "guided.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <exception>
 
@@ -24,21 +21,12 @@
 
 namespace nslab::lessons {
 
-// --- Pure parts ---------------------------------------------------------------------------------
-
 namespace {
 
 using text::split_lines;
-using text::starts_with;
 using text::trim;
 
-}  // namespace
-
-// --- The observer -------------------------------------------------------------------------------
-
-namespace {
-
-// The title without "Lesson N · ", which the screen shows on its own.
+// A heading: "── label " and a line to the width (at most 78 columns).
 std::string rule(std::string_view label, int width) {
   std::string line = "── " + std::string(label) + " ";
   int used = text_columns(line);
@@ -532,129 +520,6 @@ bool LessonObserver::enter_live_shell(BoxSession& box, std::string_view purpose)
   }
   write(styled(sgr::dim, "Back in the lesson.") + "\n");
   return true;
-}
-
-LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& challenge, size_t after,
-                                                                BoxSession& box,
-                                                                const DriverConfig& config) {
-  CheckResult result;
-  Observed seen;
-  std::vector<std::string> env = host_env(&box, config);
-  auto stopped = [&](const Action& a, std::string what, std::string problem) {
-    result.ran = false;
-    result.problem = problem;
-    result.checked.misses.push_back({challenge.title, a.line, std::move(what), {}, problem});
-    return result;
-  };
-  for (size_t i = after; i < challenge.actions.size(); ++i) {
-    const Action& a = challenge.actions[i];
-    switch (a.kind) {
-      case Action::Kind::TypeInBox: {
-        show_held_output();
-        seen.box.clear();
-        write("\n");
-        for (const auto& command : a.commands) {
-          auto typed = box.type(command, config.command_timeout);
-          if (!typed)
-            return stopped(a, fmt::format("the box stopped answering after `{}`", command),
-                           typed.error().message());
-          bool hold = holds_for_host(challenge, i, static_cast<size_t>(&command - &a.commands.front()));
-          show_typed(command, *typed, box, hold ? Output::HoldForHost : Output::Show);
-          if (!seen.box.empty() && !typed->output.empty()) seen.box += '\n';
-          seen.box += typed->output;
-          seen.box_status = typed->status;
-        }
-        break;
-      }
-      case Action::Kind::RunOnHost: {
-        auto ran = run_on_host(a.script, env, 2 * config.command_timeout);
-        if (!ran) return stopped(a, "the host block did not finish", ran.error().message());
-        show_host(a, *ran);
-        seen.host = ran->output;
-        seen.host_status = ran->status;
-        break;
-      }
-      case Action::Kind::Expect:
-        show_held_output();
-        write("\n");
-        for (const auto& e : a.expectations) {
-          Verdict v = judge(e, seen);
-          show_verdict(v);
-          if (v.passed) {
-            ++result.checked.checks_passed;
-          } else {
-            result.missed.push_back(v);
-            result.checked.misses.push_back(
-                {challenge.title, e.line, e.source, v.expected, v.seen});
-            missed_lines_.push_back(e.line);
-          }
-        }
-        break;
-      default:
-        break;
-    }
-  }
-  return result;
-}
-
-bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solution,
-                                       BoxSession& box, const DriverConfig& config) {
-  check_stop();
-  box_ = &box;
-  size_t after = static_cast<size_t>(&solution - &challenge.actions.front()) + 1;
-  sync_to(&solution);
-  const std::string passed =
-      styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.");
-  if (settings_.mode == Mode::Auto) {
-    write("\n");
-    for (const auto& command : solution.commands) {
-      auto typed = box.type(command, config.command_timeout);
-      if (!typed) return false;
-      show_typed(command, *typed, box, Output::Show);
-    }
-    write("\n" + styled(sgr::dim, "The check:") + "\n");
-    auto result = run_challenge_check(challenge, after, box, config);
-    checked_ = result.checked;
-    challenge_passed_ = result.ran && result.missed.empty();
-    write("\n" +
-          (challenge_passed_ ? passed
-                             : styled(std::string(sgr::bold) + std::string(sgr::red),
-                                      "The solution did not pass the check.")) +
-          "\n");
-    return true;
-  }
-  for (;;) {
-    enter_live_shell(box, "do the challenge, then come back to have it checked");
-    write("\n" + styled(sgr::dim, "The check:") + "\n");
-    auto result = run_challenge_check(challenge, after, box, config);
-    checked_ = result.checked;
-    if (!result.ran) {
-      write(styled(sgr::red, "The check could not run: ") + result.problem + "\n");
-      return true;
-    }
-    if (result.missed.empty()) {
-      challenge_passed_ = true;
-      write("\n" + passed + "\n");
-      return true;
-    }
-    write("\n" + styled(std::string(sgr::bold) + std::string(sgr::yellow), "Not done yet.") +
-          " The check wants: " + result.missed.front().expected + "\n");
-    for (bool again = false; !again;) {
-      char k = choose("Enter: try again · s: show the solution · q: move on", "\nsSqQ");
-      if (k == 'q' || k == 'Q') return true;
-      if (k == 's' || k == 'S') {
-        write(styled(sgr::dim, "A solution, to type in the box:") + "\n");
-        for (const auto& command : solution.commands)
-          write("    " + styled(sgr::bold, command) + "\n");
-        continue;
-      }
-      again = true;
-    }
-  }
-}
-
-std::optional<StepObserver::ChallengeChecked> LessonObserver::challenge_checked() {
-  return checked_;
 }
 
 void LessonObserver::finish(const LessonOutcome& outcome) {

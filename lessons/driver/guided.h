@@ -11,6 +11,10 @@
 // The observer ends a lesson early (q, Ctrl-C, a closed terminal) by throwing LessonStopped
 // (keyboard.h) out of run_lesson(): the unwinding ends the box (BoxSession's destructor), and the
 // command turns it into an exit status.
+//
+// Beside it: the keys and the stop signals (keyboard.h), the live shell and its way back
+// (live_shell.h), how commands are shown (shown_commands.h); the challenge's part of the
+// observer is in guided_challenge.cpp.
 #pragma once
 
 #include <cstddef>
