@@ -71,7 +71,6 @@ class CastWriter {
   sandbox::Status close();
 
   const std::string& path() const { return path_; }
-  double last_seconds() const { return last_seconds_; }
 
  private:
   CastWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

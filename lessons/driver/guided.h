@@ -70,8 +70,6 @@ class LessonObserver : public StepObserver {
                          const DriverConfig& config) override;
   std::optional<ChallengeChecked> challenge_checked() override;
 
-  bool challenge_passed() const { return challenge_passed_; }
-
  private:
   void check_stop();
   void write(std::string_view text);

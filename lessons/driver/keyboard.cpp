@@ -34,10 +34,6 @@ StopSignals::~StopSignals() {
   for (int i = 0; i < 3; ++i) ::sigaction(kStopSignals[i], &old_[i], nullptr);
 }
 
-int StopSignals::caught() {
-  return g_stop_signal;
-}
-
 void StopSignals::throw_if_caught() {
   if (int sig = g_stop_signal) throw LessonStopped{128 + sig};
 }

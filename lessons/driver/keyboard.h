@@ -25,8 +25,6 @@ class StopSignals {
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
-  // The first stop signal caught, or 0.
-  static int caught();
   // Throws LessonStopped{128+N} when signal N was caught.
   static void throw_if_caught();
 
