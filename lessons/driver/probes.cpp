@@ -210,8 +210,8 @@ std::vector<Interface> parse_ifaces(std::string_view output) {
 using text::repeat;
 using text::rstrip;
 
-// A table of a first column and two compared columns, as the probe table and lesson 7's
-// history draw it: "  first  left │ right", each cut to the width.
+// A table of a first column and two compared columns, as the probe table draws it:
+// "  first  left │ right", each cut to the width.
 struct TableLayout {
   int first = 0, left = 0, right = 0, right_rule = 0;
 };
@@ -522,58 +522,6 @@ std::string render_probe_table(const ProbeTable& table, const Columns& columns) 
   if (any_differs) legend += std::string(legend.empty() ? "" : "   ") + "* differs from the host";
   if (legend.empty()) legend = "the box sees everything as the host does";
   return out + legend + "\n";
-}
-
-std::string render_change_history(const std::vector<LessonProbes>& lessons,
-                                  const Columns& columns) {
-  Columns c = columns;
-  c.width = std::max(c.width, kNarrowestTable);
-  if (lessons.empty()) return {};
-  struct Line {
-    std::string probe, when, inside, outside;
-  };
-  std::vector<Line> lines;
-  for (const ProbeRow& r : lessons.back().table.rows) {
-    std::vector<std::string> labels;
-    for (const LessonProbes& l : lessons)
-      for (const ProbeRow& p : l.table.rows)
-        if (p.probe == r.probe && p.changed) labels.push_back(l.label);
-    lines.push_back({r.probe, labels.empty() ? "never" : join(labels, ", "), r.inside, r.outside});
-  }
-  const std::string when_title = "changed in";
-  const std::string inside_title = "inside (" + lessons.back().label + ")";
-  const std::string host_title = "on the host";
-  int probe_width = display_width("probe"), when_width = display_width(when_title);
-  int inside_width = display_width(inside_title), host_width = display_width(host_title);
-  for (const Line& l : lines) {
-    probe_width = std::max(probe_width, display_width(l.probe));
-    when_width = std::max(when_width, display_width(l.when));
-    inside_width = std::max(inside_width, display_width(l.inside));
-    host_width = std::max(host_width, display_width(l.outside));
-  }
-  // The lessons column gets what it needs up to a third of the width.
-  when_width = std::min(when_width, c.width / 3);
-  int fixed = 2 + probe_width + 2 + when_width + 2;
-  // The host's side only when it fits whole: what the box sees is what changed.
-  bool with_host = fixed + inside_width + display_width(kSeparator) + host_width <= c.width;
-  inside_width = std::min(inside_width, c.width - fixed);
-
-  auto row = [&](std::string_view probe, std::string_view when, std::string_view inside,
-                 std::string_view outside, std::string_view style, std::string_view when_style) {
-    std::string line = "  " + cell(probe, probe_width, style, c.color) + "  " +
-                       cell(when, when_width, when_style, c.color) + "  " +
-                       cell(inside, inside_width, style, c.color);
-    if (with_host) line += std::string(kSeparator) + styled(outside, style, c.color);
-    return rstrip(std::move(line)) + "\n";
-  };
-  std::string out = row("probe", when_title, inside_title, host_title, kBold, kBold);
-  out += "  " + repeat("─", probe_width + 2 + when_width + 2 + inside_width);
-  if (with_host) out += "─┼─" + repeat("─", host_width);
-  out += "\n";
-  for (const Line& l : lines)
-    out += row(l.probe, l.when, l.inside, l.outside, {},
-               l.when == "never" ? std::string_view{} : kHighlight);
-  return out;
 }
 
 }  // namespace nslab::lessons

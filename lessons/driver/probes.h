@@ -1,6 +1,6 @@
 // The standard probes: the same seven tinysh commands typed inside the box and run on the host,
 // each summed up in one short cell, so that a lesson can show in one table what its isolation
-// changed (and lesson 7 at which lesson each thing changed).
+// changed.
 //
 //   probe     inside the box                   │ on the host
 //   hostname  tinyhost                         │ vm
@@ -60,14 +60,6 @@ std::string render_probe_table(const ProbeTable& table, const Columns& columns);
 // mark_changes.
 sandbox::Result<ProbeTable> probes_for_flags(const std::vector<std::string>& flags,
                                              const DriverConfig& config);
-
-// Lesson 7's table: for every probe, the lessons at which it changed, and what the box sees in
-// the last one. `label` is short ("1", "3 PID"); each table has been through mark_changes.
-struct LessonProbes {
-  std::string label;
-  ProbeTable table;
-};
-std::string render_change_history(const std::vector<LessonProbes>& lessons, const Columns& columns);
 
 // --- The summaries: one probe's output (screen text or host output) in, one cell out ---------
 

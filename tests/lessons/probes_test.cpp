@@ -1,7 +1,7 @@
 // The standard probes: each summary from real outputs of tinysh (and odd ones: errors, empty,
-// no /proc), what counts as a difference and as a change, the table at 80 and 120 columns, and
-// lesson 7's history. Then, as root, real boxes: --uts --hostname tinyhost against a box with
-// no flags at all (nothing may differ there), and a pivoted box without /proc.
+// no /proc), what counts as a difference and as a change, the table at 80 and 120 columns. Then,
+// as root, real boxes: --uts --hostname tinyhost against a box with no flags at all (nothing may
+// differ there), and a pivoted box without /proc.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -340,42 +340,6 @@ TEST_CASE("a table where nothing differs says so, and narrow terminals still get
   INFO(narrow);
   CHECK(widest_line(narrow) <= 50);
   CHECK(line_with(narrow, "» ls /").find("…") != std::string::npos);
-}
-
-TEST_CASE("lesson 7's history names, for every probe, the lessons at which it changed") {
-  auto at = [](std::vector<ProbeRow> rows) { return table(std::move(rows)); };
-  std::vector<LessonProbes> lessons = {
-      {"0", at({{"hostname", "vm", "vm"},
-                {"ps", "9 processes, PID 1 init", "9 processes, PID 1 init"},
-                {"ifaces", "lo up", "lo up"}})},
-      {"1", at({{"hostname", "tinyhost", "vm", true, true},
-                {"ps", "9 processes, PID 1 init", "9 processes, PID 1 init"},
-                {"ifaces", "lo up", "lo up"}})},
-      {"3", at({{"hostname", "tinyhost", "vm", true, false},
-                {"ps", "1 process, PID 1 tinysh", "9 processes, PID 1 init", true, true},
-                {"ifaces", "lo up", "lo up"}})},
-      {"7", at({{"hostname", "tinyhost", "vm", true, false},
-                {"ps", "1 process, PID 1 sh", "9 processes, PID 1 init", true, true},
-                {"ifaces", "lo up", "lo up"}})},
-  };
-  std::string out = render_change_history(lessons, {80, false});
-  INFO(out);
-  CHECK(widest_line(out) <= 80);
-  CHECK(split_lines(out)[0].find("changed in") != std::string::npos);
-  CHECK(split_lines(out)[0].find("inside (7)") != std::string::npos);
-  std::string hostname = line_with(out, "hostname");
-  CHECK(hostname.find(" 1 ") != std::string::npos);
-  CHECK(hostname.find("tinyhost") != std::string::npos);
-  CHECK(line_with(out, "ps").find("3, 7") != std::string::npos);
-  CHECK(line_with(out, "ifaces").find("never") != std::string::npos);
-  CHECK(line_with(out, "hostname").find("│ vm") != std::string::npos);  // the host fits at 80
-  // Too narrow for both sides: the box's side stays, whole, and the host's goes.
-  std::string narrow = render_change_history(lessons, {44, false});
-  INFO(narrow);
-  CHECK(widest_line(narrow) <= 44);
-  CHECK(narrow.find("│") == std::string::npos);
-  CHECK(line_with(narrow, "ps").find("1 process, PID 1 sh") != std::string::npos);
-  CHECK(render_change_history({}, {80, false}).empty());
 }
 
 // ---- real boxes (root) ------------------------------------------------------------------------
