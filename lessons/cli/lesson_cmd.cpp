@@ -105,41 +105,34 @@ CLI::App* setup_lesson(CLI::App& app, LessonOptions& options) {
   return cmd;
 }
 
-int run_lesson_command(const LessonOptions& options) {
-  std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
-  auto all = lessons::list_lessons(dir);
-  auto it = std::find_if(all.begin(), all.end(),
-                         [&](const lessons::LessonFile& f) { return f.number == options.number; });
-  if (it == all.end()) {
-    fmt::print(stderr, "nslab lesson: there is no lesson {} in {}; `nslab lessons` lists them\n",
-               options.number, dir);
-    return 2;
-  }
-  const lessons::LessonFile file = *it;
-  std::optional<int> next;
-  if (it + 1 != all.end()) next = (it + 1)->number;
+namespace {
 
+// The size of a recording, in characters.
+struct CastSize {
+  int width = 80, height = 24;
+};
+
+// --size, --record and guided mode's keyboard, checked before anything starts: false, said on
+// stderr, when they cannot work. Fills `cast` from --size.
+bool options_work(const LessonOptions& options, int number, lessons::Mode mode, CastSize& cast) {
   const bool recording = !options.record.empty();
-  const lessons::Mode mode =
-      options.auto_play || recording ? lessons::Mode::Auto : lessons::Mode::Guided;
-  int cast_width = 80, cast_height = 24;
   if (!options.size.empty()) {
     if (!recording) {
       fmt::print(stderr, "nslab lesson: --size is the size of a recording; add --record FILE\n");
-      return 2;
+      return false;
     }
-    if (!parse_size(options.size, cast_width, cast_height)) {
+    if (!parse_size(options.size, cast.width, cast.height)) {
       fmt::print(stderr,
                  "nslab lesson: --size {}: give WIDTHxHEIGHT in characters, e.g. 100x30 "
                  "(20 to 1000 each)\n",
                  options.size);
-      return 2;
+      return false;
     }
   }
   if (recording) {
     if (auto problem = lessons::record_path_problem(options.record); !problem.empty()) {
       fmt::print(stderr, "nslab lesson: cannot record to {}: {}\n", options.record, problem);
-      return 2;
+      return false;
     }
   }
   if (mode == lessons::Mode::Guided && !::isatty(0)) {
@@ -147,21 +140,22 @@ int run_lesson_command(const LessonOptions& options) {
                "nslab lesson: guided mode waits for your keys, but stdin is not a terminal. "
                "Watch it play with `{1} lesson {0} --auto`, or verify it with `{1} check "
                "{0}`.\n",
-               file.number, lessons::command_name());
-    return 2;
+               number, lessons::command_name());
+    return false;
   }
-  auto loaded = lessons::load_lesson(file);
-  if (!loaded.lesson) {
-    fmt::print(stderr, "nslab lesson: {}.md cannot be used:\n{}", file.name, loaded.problem);
-    return 1;
-  }
-  const lessons::Lesson& lesson = *loaded.lesson;
-  const std::string nslab = lessons::command_name();
+  return true;
+}
+
+// Whether the lesson can run on this host as this user: false, with the sudo command to use,
+// when it needs root here. A lesson that will probably fail anyway only gets a warning.
+bool runs_here(const lessons::LessonFile& file, const lessons::Lesson& lesson,
+               const std::string& nslab) {
   LessonHere here = lesson_here(needs_of(file.number, lesson));
   if (here.needs_sudo) {
-    fmt::print(stderr, "nslab lesson: lesson {} needs root here: {}.\nRun it with: sudo {} lesson {}\n",
+    fmt::print(stderr,
+               "nslab lesson: lesson {} needs root here: {}.\nRun it with: sudo {} lesson {}\n",
                file.number, here.answer.because, nslab, file.number);
-    return 1;
+    return false;
   }
   if (here.answer.verdict == sandbox::Verdict::Wont)
     // The doctor may not see everything (a kernel's own rule, a security module): the boxes
@@ -170,42 +164,43 @@ int run_lesson_command(const LessonOptions& options) {
                "nslab lesson: lesson {} will probably fail here: {}.\nThe fix: {}. (`{} doctor` "
                "checks this machine.)\n",
                file.number, here.answer.because, here.answer.fix, nslab);
+  return true;
+}
 
-  auto size = terminal_size();
-  int width = size ? size->ws_col : 80;
-  if (recording) {
-    if (options.size.empty() && size) {
-      cast_width = std::max(cast_width, static_cast<int>(size->ws_col));
-      cast_height = std::max(cast_height, static_cast<int>(size->ws_row));
-    }
-    width = cast_width;
-  }
-
+// The step runner's settings for a person at a screen `box_columns` wide.
+lessons::DriverConfig driver_config(const LessonOptions& options, int box_columns) {
   lessons::DriverConfig config;
   config.nslab = lessons::self_exe();
   config.tinysh = find_tinysh();
   config.command_timeout = std::chrono::seconds(options.timeout_s);
   config.prove_challenge_check = false;  // the person (or the solution) is the proof here
-  config.box_columns = width;
+  config.box_columns = box_columns;
+  return config;
+}
 
-  const char* no_color = std::getenv("NO_COLOR");
-  std::optional<lessons::CastWriter> cast;
-  if (recording) {
-    lessons::CastHeader header;
-    header.width = cast_width;
-    header.height = cast_height;
-    const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
-    header.timestamp =
-        epoch && *epoch ? std::atoll(epoch) : static_cast<long long>(std::time(nullptr));
-    header.title = lesson.title;
-    auto created = lessons::CastWriter::create(options.record, header);
-    if (!created) {
-      fmt::print(stderr, "nslab lesson: {}\n", created.error().message());
-      return 2;
-    }
-    cast.emplace(std::move(*created));
+// The recording's file, created with its header; nullopt, said on stderr, when it cannot be.
+std::optional<lessons::CastWriter> create_recording(const std::string& path, CastSize size,
+                                                    const std::string& title) {
+  lessons::CastHeader header;
+  header.width = size.width;
+  header.height = size.height;
+  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+  header.timestamp =
+      epoch && *epoch ? std::atoll(epoch) : static_cast<long long>(std::time(nullptr));
+  header.title = title;
+  auto created = lessons::CastWriter::create(path, header);
+  if (!created) {
+    fmt::print(stderr, "nslab lesson: {}\n", created.error().message());
+    return std::nullopt;
   }
+  return std::move(*created);
+}
 
+// How the screen writes: colors, width, pace, and whether it pages and follows the terminal.
+lessons::TerminalOut::Options screen_options(const LessonOptions& options, lessons::Mode mode,
+                                             int width, const std::optional<winsize>& size) {
+  const bool recording = !options.record.empty();
+  const char* no_color = std::getenv("NO_COLOR");
   lessons::TerminalOut::Options screen;
   screen.stdout_color = lessons::color_wanted(::isatty(1), no_color);
   screen.cast_color = lessons::color_wanted(true, no_color);
@@ -218,8 +213,17 @@ int run_lesson_command(const LessonOptions& options) {
     screen.height = mode == lessons::Mode::Guided ? size->ws_row : 0;
     screen.follow_size = true;
   }
-  lessons::TerminalOut out(screen, cast ? &*cast : nullptr);
+  return screen;
+}
 
+// The screen's settings for the lesson all[at]: the lesson after it is the next one, and the one
+// before it says what the probe table marks as changed.
+lessons::ScreenSettings screen_settings(lessons::Mode mode,
+                                        const std::vector<lessons::LessonFile>& all, size_t at,
+                                        const std::string& nslab) {
+  const lessons::LessonFile& file = all[at];
+  std::optional<int> next;
+  if (at + 1 < all.size()) next = all[at + 1].number;
   lessons::ScreenSettings settings;
   settings.mode = mode;
   settings.lesson_number = file.number;
@@ -227,12 +231,115 @@ int run_lesson_command(const LessonOptions& options) {
   settings.screen_is_terminal = ::isatty(1);
   settings.nslab = nslab;
   settings.sudo = sudo_prefix(false);
-  settings.next_sudo = sudo_prefix(next && needs_sudo(*(it + 1)));
-  if (it != all.begin()) {
+  settings.next_sudo = sudo_prefix(next && needs_sudo(all[at + 1]));
+  if (at > 0) {
     // What the previous lesson's box saw, so the probe table marks what this one changed.
-    auto previous = lessons::load_lesson(*(it - 1));
+    auto previous = lessons::load_lesson(all[at - 1]);
     if (previous.lesson) settings.previous_flags = previous.lesson->last_flags();
   }
+  return settings;
+}
+
+// How the lesson ended: its exit status, and whether it ran to its end.
+struct LessonEnd {
+  int status = 0;
+  bool to_the_end = false;  // not stopped on the way (q, a signal)
+};
+
+// The lesson on the screen, from its introduction to what comes next; stopped early (q, a stop
+// signal), the box is gone and the screen says how to start again.
+LessonEnd take_lesson(const lessons::Lesson& lesson, const lessons::DriverConfig& config,
+                      lessons::LessonObserver& observer, lessons::Keyboard* keys,
+                      lessons::TerminalOut& out, const lessons::ScreenSettings& settings) {
+  LessonEnd end;
+  try {
+    observer.introduce();
+    auto outcome = lessons::run_lesson(lesson, config, observer);
+    observer.finish(outcome);
+    end.status = outcome.passed() ? 0 : 1;
+    end.to_the_end = true;
+  } catch (const lessons::LessonStopped& stopped) {
+    // run_lesson() has unwound: its box is ended. The terminal comes back as it was, and the
+    // last words do not wait at a "more" line.
+    if (keys) keys->restore();
+    out.on_page_full(nullptr);
+    end.status = stopped.status;
+    std::string again =
+        fmt::format("{}{} lesson {}", settings.sudo, settings.nslab, settings.lesson_number);
+    if (end.status == 0)
+      out.write(fmt::format("\nLesson stopped; the box is gone. `{}` starts it again.\n", again));
+    else if (end.status == 128 + SIGINT)
+      out.write(fmt::format("\nInterrupted; the box is gone. `{}` starts it again.\n", again));
+    else if (end.status > 128 && end.status != 128 + SIGPIPE)
+      out.write(fmt::format("\nStopped by signal {}; the box is gone.\n", end.status - 128));
+  }
+  return end;
+}
+
+// Closes the recording of `seconds` and says where it is; the exit status.
+int finish_recording(lessons::CastWriter& cast, double seconds, const LessonEnd& end,
+                     const std::string& path, int number) {
+  auto closed = cast.close();
+  if (!closed) {
+    fmt::print(stderr, "nslab lesson: the recording is incomplete: {}\n", closed.error().message());
+    return end.status ? end.status : 1;
+  }
+  if (end.to_the_end)
+    fmt::print("\nRecorded {} seconds of lesson {} to {}. Play it with: asciinema play {}\n",
+               static_cast<int>(seconds + 0.5), number, path, path);
+  else
+    fmt::print(
+        "The recording stopped with the lesson: {} holds its first {} seconds "
+        "(asciinema play {}).\n",
+        path, static_cast<int>(seconds + 0.5), path);
+  return end.status;
+}
+
+}  // namespace
+
+int run_lesson_command(const LessonOptions& options) {
+  std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
+  auto all = lessons::list_lessons(dir);
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const lessons::LessonFile& f) { return f.number == options.number; });
+  if (it == all.end()) {
+    fmt::print(stderr, "nslab lesson: there is no lesson {} in {}; `nslab lessons` lists them\n",
+               options.number, dir);
+    return 2;
+  }
+  const lessons::LessonFile file = *it;
+
+  const bool recording = !options.record.empty();
+  const lessons::Mode mode =
+      options.auto_play || recording ? lessons::Mode::Auto : lessons::Mode::Guided;
+  CastSize cast_size;
+  if (!options_work(options, file.number, mode, cast_size)) return 2;
+  auto loaded = lessons::load_lesson(file);
+  if (!loaded.lesson) {
+    fmt::print(stderr, "nslab lesson: {}.md cannot be used:\n{}", file.name, loaded.problem);
+    return 1;
+  }
+  const lessons::Lesson& lesson = *loaded.lesson;
+  const std::string nslab = lessons::command_name();
+  if (!runs_here(file, lesson, nslab)) return 1;
+
+  auto size = terminal_size();
+  int width = size ? size->ws_col : 80;
+  if (recording) {
+    // Without --size a recording is as big as the terminal it is made on, if that is bigger.
+    if (options.size.empty() && size) {
+      cast_size.width = std::max(cast_size.width, static_cast<int>(size->ws_col));
+      cast_size.height = std::max(cast_size.height, static_cast<int>(size->ws_row));
+    }
+    width = cast_size.width;
+  }
+  const lessons::DriverConfig config = driver_config(options, width);
+  std::optional<lessons::CastWriter> cast =
+      recording ? create_recording(options.record, cast_size, lesson.title) : std::nullopt;
+  if (recording && !cast) return 2;
+  lessons::TerminalOut out(screen_options(options, mode, width, size), cast ? &*cast : nullptr);
+  const lessons::ScreenSettings settings =
+      screen_settings(mode, all, static_cast<size_t>(it - all.begin()), nslab);
 
   // A user's boxes with limits on cgroup v2 need their runner's cgroup to hand controllers
   // down, which this process beside them would prevent: it steps into a leaf (cgroup.h).
@@ -243,46 +350,9 @@ int run_lesson_command(const LessonOptions& options) {
   if (mode == lessons::Mode::Guided) keys.emplace(0);
   lessons::LessonObserver observer(lesson, settings, config, out, keys ? &*keys : nullptr);
 
-  int status = 0;
-  bool to_the_end = false;
-  try {
-    observer.introduce();
-    auto outcome = lessons::run_lesson(lesson, config, observer);
-    observer.finish(outcome);
-    status = outcome.passed() ? 0 : 1;
-    to_the_end = true;
-  } catch (const lessons::LessonStopped& stopped) {
-    // run_lesson() has unwound: its box is ended. The terminal comes back as it was, and the
-    // last words do not wait at a "more" line.
-    if (keys) keys->restore();
-    out.on_page_full(nullptr);
-    status = stopped.status;
-    std::string again = fmt::format("{}{} lesson {}", settings.sudo, nslab, file.number);
-    if (status == 0)
-      out.write(fmt::format("\nLesson stopped; the box is gone. `{}` starts it again.\n", again));
-    else if (status == 128 + SIGINT)
-      out.write(fmt::format("\nInterrupted; the box is gone. `{}` starts it again.\n", again));
-    else if (status > 128 && status != 128 + SIGPIPE)
-      out.write(fmt::format("\nStopped by signal {}; the box is gone.\n", status - 128));
-  }
-  if (cast) {
-    double seconds = out.seconds();
-    auto closed = cast->close();
-    if (!closed) {
-      fmt::print(stderr, "nslab lesson: the recording is incomplete: {}\n",
-                 closed.error().message());
-      return status ? status : 1;
-    }
-    if (to_the_end)
-      fmt::print("\nRecorded {} seconds of lesson {} to {}. Play it with: asciinema play {}\n",
-                 static_cast<int>(seconds + 0.5), file.number, options.record, options.record);
-    else
-      fmt::print(
-          "The recording stopped with the lesson: {} holds its first {} seconds "
-          "(asciinema play {}).\n",
-          options.record, static_cast<int>(seconds + 0.5), options.record);
-  }
-  return status;
+  LessonEnd end = take_lesson(lesson, config, observer, keys ? &*keys : nullptr, out, settings);
+  if (cast) return finish_recording(*cast, out.seconds(), end, options.record, file.number);
+  return end.status;
 }
 
 int run_landing() {
