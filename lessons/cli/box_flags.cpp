@@ -13,22 +13,21 @@
 
 namespace nslab::cli {
 
-void add_box_flags(CLI::App& app, BoxFlags& f) {
-  const char* uts = "Lesson 1 - hostname (UTS namespace)";
-  const char* mnt = "Lesson 2 - mount table and root (mount namespace, pivot_root)";
-  const char* pid = "Lesson 3 - processes (PID namespace, /proc)";
-  const char* user = "Lesson 4 - users (user namespace, id maps)";
-  const char* limits = "Lesson 5 - limits (cgroups; root or a delegated cgroup)";
-  const char* net = "Lesson 6 - network (network namespace, veth)";
-  const char* more = "More namespaces";
-  const char* what = "What runs in the box (default: tinysh, interactive)";
+namespace {
 
+// The flags in `nslab run --help`, grouped by the lesson that turns each on.
+
+void add_uts_flags(CLI::App& app, BoxFlags& f) {
+  const char* uts = "Lesson 1 - hostname (UTS namespace)";
   app.add_flag("--uts", f.uts, "own hostname: `hostname NAME` inside leaves the host's alone")
       ->group(uts);
   app.add_option("--hostname", f.hostname, "name the box (implies --uts)")
       ->type_name("NAME")
       ->group(uts);
+}
 
+void add_mount_flags(CLI::App& app, BoxFlags& f) {
+  const char* mnt = "Lesson 2 - mount table and root (mount namespace, pivot_root)";
   app.add_flag("--mount", f.mount, "own mount table; mounts made inside never reach the host")
       ->group(mnt);
   app.add_flag("--pivot", f.pivot,
@@ -40,11 +39,17 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
                  "debootstrap tree")
       ->type_name("DIR")
       ->group(mnt);
+}
 
+void add_pid_flags(CLI::App& app, BoxFlags& f) {
+  const char* pid = "Lesson 3 - processes (PID namespace, /proc)";
   app.add_flag("--pid", f.pid, "own process ids: the box's first process is PID 1")->group(pid);
   app.add_flag("--proc", f.proc, "a fresh /proc, so ps shows only the box (needs --mount)")
       ->group(pid);
+}
 
+void add_user_flags(CLI::App& app, BoxFlags& f) {
+  const char* user = "Lesson 4 - users (user namespace, id maps)";
   app.add_flag("--user", f.user, "own user namespace: root inside without being root outside")
       ->group(user);
   app.add_flag("--map-root", f.map_root,
@@ -64,7 +69,10 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
       ->type_name("IN:OUT:COUNT")
       ->allow_extra_args(false)
       ->group(user);
+}
 
+void add_limit_flags(CLI::App& app, BoxFlags& f) {
+  const char* limits = "Lesson 5 - limits (cgroups; root or a delegated cgroup)";
   app.add_option("--pids", f.pids, "at most N tasks in the box: a fork beyond fails (EAGAIN)")
       ->type_name("N")
       ->group(limits);
@@ -74,11 +82,17 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   app.add_option("--cpus", f.cpus, "CPU quota in CPUs, e.g. 0.5: half of one CPU")
       ->type_name("X")
       ->group(limits);
+}
 
+void add_network_flags(CLI::App& app, BoxFlags& f) {
+  const char* net = "Lesson 6 - network (network namespace, veth)";
   app.add_flag("--net", f.net, "a new network namespace: only lo, and it is down")->group(net);
   app.add_flag("--veth", f.veth, "--net plus a veth pair to the host, addresses set (root)")
       ->group(net);
+}
 
+void add_more_namespace_flags(CLI::App& app, BoxFlags& f) {
+  const char* more = "More namespaces";
   app.add_flag("--ipc", f.ipc, "own System V IPC and POSIX message queues")->group(more);
   app.add_flag("--cgroup", f.cgroup, "own view of the cgroup tree (cgroup namespace)")->group(more);
   app.add_flag("--time", f.time, "own boot-time and monotonic clocks: uptime differs")->group(more);
@@ -86,7 +100,10 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
                "every namespace above with sensible defaults: --uts --hostname tinyhost --mount "
                "--pivot --pid --proc --user --map-root --net --ipc --cgroup --time")
       ->group(more);
+}
 
+void add_program_flags(CLI::App& app, BoxFlags& f) {
+  const char* what = "What runs in the box (default: tinysh, interactive)";
   app.add_option("-c", f.commands, "run these tinysh commands; exit with the last one's status")
       ->type_name("'COMMANDS'")
       ->group(what);
@@ -94,6 +111,19 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
                  "after --: run any program with its arguments, looked up inside the box")
       ->type_name("PROGRAM ARGS")
       ->group(what);
+}
+
+}  // namespace
+
+void add_box_flags(CLI::App& app, BoxFlags& f) {
+  add_uts_flags(app, f);
+  add_mount_flags(app, f);
+  add_pid_flags(app, f);
+  add_user_flags(app, f);
+  add_limit_flags(app, f);
+  add_network_flags(app, f);
+  add_more_namespace_flags(app, f);
+  add_program_flags(app, f);
 }
 
 sandbox::Error empty_value(std::string_view flag, std::string_view give) {
