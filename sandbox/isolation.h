@@ -74,7 +74,9 @@ Status deny_setgroups(pid_t pid);
 Status write_gid_map(pid_t pid, const op::WriteGidMap& step);
 // What writes a map, as text: the write of /proc/BOX/<file>, or the helper with its arguments.
 std::string id_map_call(const IdMap& map, std::string_view file, const std::string& helper);
-Status become_root_inside(const BoxSetup& box);
+// The BecomeRootInside step for `plan`'s maps.
+op::BecomeRootInside become_root_step(const Plan& plan);
+Status become_root_inside(const BoxSetup& box, const op::BecomeRootInside& step);
 
 // cgroupns.cpp — cgroup namespace (cgroup_namespaces(7)).
 Status plan_cgroup_namespace(const Spec& spec, Plan& plan);

@@ -48,7 +48,7 @@ struct BoxStep {
   Status operator()(const op::DieWithRunner& s) { return die_with_runner(box, s); }
   Status operator()(const op::CloseInheritedFds& s) { return close_inherited_fds(s); }
   Status operator()(const op::WaitForRelease&) { return wait_for_release(box); }
-  Status operator()(const op::BecomeRootInside&) { return become_root_inside(box); }
+  Status operator()(const op::BecomeRootInside& s) { return become_root_inside(box, s); }
   Status operator()(const op::EmptyNetwork&) { return ok(); }  // CLONE_NEWNET made it: lo, down
   Status operator()(const op::ConfigureBoxNetwork&) { return configure_network(box); }
   Status operator()(const op::EnterCgroupNamespace&) { return enter_cgroup_namespace(); }

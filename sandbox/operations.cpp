@@ -83,8 +83,15 @@ Calls render(const op::DelegateCgroup& o) {
 }
 Calls render(const op::PlugVeth& o) { return words(o); }
 Calls render(const op::Release&) { return {{"write(sync_pipe, \"g\", 1)"}}; }
-Calls render(const op::BecomeRootInside&) {
-  return {{"setresgid(0, 0, 0)"}, {"setresuid(0, 0, 0)"}, {"prctl(PR_SET_DUMPABLE, 1)"}};
+Calls render(const op::BecomeRootInside& o) {
+  Calls calls;
+  if (o.root_group) calls.push_back({"setresgid(0, 0, 0)"});
+  if (o.drop_groups) calls.push_back({"setgroups(0, NULL)"});
+  if (o.root_user) calls.push_back({"setresuid(0, 0, 0)"});
+  calls.push_back({"prctl(PR_SET_DUMPABLE, 1)"});
+  calls.push_back({"prctl(PR_SET_PDEATHSIG, SIGKILL)"});
+  calls.push_back({"poll(sync_pipe): the runner is still there"});
+  return calls;
 }
 Calls render(const op::EmptyNetwork& o) { return words(o); }
 Calls render(const op::ConfigureBoxNetwork& o) { return words(o); }

@@ -153,9 +153,14 @@ struct Release {
   static constexpr Action action = Action::Release;
   static constexpr Side side = Side::Runner;
 };
+// What the maps allow: the box's root group and user (when mapped), and dropping the runner's
+// supplementary groups (unless setgroups is denied).
 struct BecomeRootInside {
   static constexpr Action action = Action::BecomeRootInside;
   static constexpr Side side = Side::Box;
+  bool root_group = false;
+  bool drop_groups = false;
+  bool root_user = false;
 };
 struct EmptyNetwork : Words {
   static constexpr Action action = Action::EmptyNetwork;

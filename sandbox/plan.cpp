@@ -129,7 +129,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
                         "done"});
   if (plan.has(Action::WriteUidMap) || plan.has(Action::WriteGidMap))
     plan.steps.push_back(
-        {op::BecomeRootInside{},
+        {become_root_step(plan),
          "become root of the new user namespace, so files the box creates belong to its root; "
          "the change of ids made the box undumpable, which hands its /proc files to the host's "
          "root, so give them back"});

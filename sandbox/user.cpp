@@ -244,18 +244,21 @@ Status write_gid_map(pid_t pid, const op::WriteGidMap& step) {
   return write_map(pid, "gid_map", step.map);
 }
 
-Status become_root_inside(const BoxSetup& box) {
-  const Plan& plan = box.plan;
+op::BecomeRootInside become_root_step(const Plan& plan) {
+  op::BecomeRootInside step;
   // The box's first process still has the runner's kernel ids. Under sudo those are root's (0),
   // which the map may not cover: switch to the box's root, whose kernel id is the mapped one.
-  if (maps_inside_root(plan.gid_map)) {
-    if (::setresgid(0, 0, 0) < 0) return make_error("setresgid(0, 0, 0)", errno);
-    // Supplementary groups of the runner would show as 65534 inside; drop them when allowed.
-    if (!plan.deny_setgroups && ::setgroups(0, nullptr) < 0)
-      return make_error("setgroups(0, NULL)", errno);
-  }
-  if (maps_inside_root(plan.uid_map) && ::setresuid(0, 0, 0) < 0)
-    return make_error("setresuid(0, 0, 0)", errno);
+  step.root_group = maps_inside_root(plan.gid_map);
+  // Supplementary groups of the runner would show as 65534 inside; drop them when allowed.
+  step.drop_groups = step.root_group && !plan.deny_setgroups;
+  step.root_user = maps_inside_root(plan.uid_map);
+  return step;
+}
+
+Status become_root_inside(const BoxSetup& box, const op::BecomeRootInside& step) {
+  if (step.root_group) SANDBOX_TRY(sys::set_gid(0));
+  if (step.drop_groups) SANDBOX_TRY(sys::drop_supplementary_groups());
+  if (step.root_user) SANDBOX_TRY(sys::set_uid(0));
   // Changing ids also clears the "dumpable" flag (prctl(2)), and while it is clear proc(5) makes
   // every /proc/PID file of the box owned by the host's root. When the map does not cover the
   // host's root (--map-uid 0:100000:65536), the box's root then cannot open its own
