@@ -27,6 +27,9 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
   // Throws LessonStopped{128+N} when signal N was caught.
   static void throw_if_caught();
+  // Readable once a stop signal was caught (-1 without a StopSignals): a wait for a key polls
+  // it too, so a signal that comes just before the wait begins is not lost.
+  static int wake_fd();
 
  private:
   struct ::sigaction old_[3];
