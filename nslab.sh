@@ -96,6 +96,14 @@ case "${1:-start}" in
     cmake --preset fuzz >/dev/null
     cmake --build --preset fuzz -j"$jobs"
     build_main "$PWD/build-fuzz" "" RelWithDebInfo
+    # The unit suites once more, built with AddressSanitizer and UndefinedBehaviorSanitizer: a
+    # bad read, a leak or an overflow in the parsers, the plan or the lesson format aborts them.
+    cmake --preset sanitize >/dev/null
+    cmake --build --preset sanitize -j"$jobs"
+    for suite in shell_unit sandbox_unit lesson_unit; do
+      echo "nslab: $suite under ASan and UBSan"
+      build-sanitize/bin/$suite --minimal
+    done
     ctest --preset default -j1
     ;;
   *)
