@@ -54,7 +54,7 @@ namespace sandbox::cgroup {
 // "pids", "memory", "cpu": the controller's name in cgroupfs.
 std::string_view controller_name(Controller controller);
 
-// --- What the box may use: the flags' values ----------------------------------------------------
+// --- What the box may use: the flags' values (cgroup_limits.cpp) ---------------------------------
 
 // The kernel's highest pid count (PID_MAX_LIMIT on 64-bit): no pids.max above it means anything.
 inline constexpr std::uint64_t kMaxPids = 4194304;
@@ -82,7 +82,7 @@ Result<CpuQuota> parse_cpus(std::string_view text, unsigned online_cpus);
 // "0.5 CPU", "2 CPUs", "0.25 CPU".
 std::string format_cpus(const CpuQuota& quota);
 
-// --- Where each controller's box cgroup goes (the types are in cgroup_layout.h) -----------------
+// --- Where each controller's box cgroup goes (cgroup_placement.cpp; types: cgroup_layout.h) ------
 
 // Who looks for a place: v2 puts a root runner whose cgroup holds processes at the v2 root, and
 // lets a runner alone in its cgroup move itself out of the way (cgroup_v2.cpp).
@@ -152,7 +152,7 @@ std::vector<Write> creation_writes(const Layout& layout, const Limits& limits,
 // The writes that move `pid` into every directory of the box.
 std::vector<Write> join_writes(const std::vector<BoxDir>& dirs, pid_t pid);
 
-// --- A lesson driver's own leaf (RAII) -------------------------------------------------------------
+// --- A lesson driver's own leaf (RAII, cgroup_leaf.cpp) ------------------------------------------
 // `nslab lesson` and `nslab check` start each box's runner as their child, in their cgroup. A
 // user's runner alone in a delegated v2 cgroup moves itself into a leaf so the cgroup may hand
 // controllers down (place_v2); beside its driver it is never alone, and cgroup v2 refuses. So a
@@ -257,7 +257,7 @@ struct View {
 // hierarchy in a tmpfs there (v2 as "unified"), as systemd mounts them on the host. Pure.
 View plan_view(const Layout& layout, std::string_view name, bool cgroup_namespace);
 
-// --- Stale cgroups of runners that were SIGKILLed ------------------------------------------------
+// --- Stale cgroups of runners that were SIGKILLed (cgroup_sweep.cpp) -----------------------------
 
 // What the sweep does with one entry next to the runner's own cgroup.
 enum class Verdict {
@@ -288,7 +288,7 @@ SweepReport sweep_stale_everywhere();
 // The lines a runner prints about a sweep: one per busy directory and per failure.
 std::vector<std::string> sweep_notes(const SweepReport& report);
 
-// --- What `nslab explain` says ------------------------------------------------------------------
+// --- What `nslab explain` says (cgroup_explain.cpp) ----------------------------------------------
 
 enum class Phase { Sweep, Create, Join, Remove };
 struct StepText {
@@ -302,7 +302,9 @@ struct StepText {
 std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
                                      std::string_view name);
 
-// --- Internal: shared by cgroup.cpp, cgroup_v1.cpp, cgroup_v2.cpp --------------------------------
+// --- Internal: shared by the cgroup*.cpp files ---------------------------------------------------
+// Defined in cgroup_v1.cpp and cgroup_v2.cpp (the writes, kill_all), cgroup_sweep.cpp
+// (sweep_parents) and cgroup.cpp (the rest).
 
 namespace detail {
 // Appends the version's writes for one box directory.
@@ -316,6 +318,21 @@ Status v2_kill_all(const std::string& dir);
 std::vector<pid_t> procs_of(const std::string& dir);
 // Polls `done` every millisecond up to `limit_ms`; true once it holds.
 bool poll_until(const std::function<bool()>& done, int limit_ms);
+// Whether DIR/cgroup.subtree_control hands `name` down to DIR's children (v2).
+bool enabled_in(const std::string& dir, std::string_view name);
+// mkdir of a cgroup: `created` says whether this call made it; EEXIST is fine when `may_exist`.
+Status make_dir(const std::string& path, bool may_exist, bool& created);
+// The cgroups directly under `dir`, as paths ({} when it cannot be listed).
+std::vector<std::string> child_dirs(const std::string& dir);
+// Empties and removes a box's directory and any cgroups the box made inside it, deepest first.
+Status remove_tree(const std::string& dir, Version version);
+bool contains(const std::vector<std::string>& words, std::string_view word);
+bool all_digits(std::string_view text);  // non-empty, 0-9 only
+std::string file_name(const std::string& path);  // "c" of "/a/b/c"
+std::string parent_of(const std::string& path);  // "/a/b" of "/a/b/c"
+// Where boxes of SIGKILLed runners may be: each parent_dir of `layout`, and nslab's v2 parent
+// under the root cgroup when this process may remove things there.
+std::vector<std::string> sweep_parents(const Layout& layout);
 }  // namespace detail
 
 }  // namespace sandbox::cgroup
