@@ -39,6 +39,9 @@ for program in "$nslab" "$bare"; do
 done
 
 work=$(mktemp -d /tmp/nslab-bench.XXXXXX)
+# mktemp makes it 0700; the boxes' root is nobody outside (--map-root as root maps to 65534), and
+# must be able to reach the rootfs in it.
+chmod 755 "$work"
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
   # Boxes still running here were started by this script (a watchdog fired): end them first.
