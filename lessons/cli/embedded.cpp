@@ -88,15 +88,20 @@ bool write_if_different(const std::string& path, std::string_view bytes, mode_t 
 
 std::optional<std::string> extraction_dir(std::string& problem) {
   std::string dir;
+  // The error_code forms: a folder we may not look into (HOME=/root under su) is an answer, not
+  // an exception.
+  std::error_code ec;
   if (::geteuid() == 0) {
     dir = "/run/nslab";
   } else if (const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-             runtime && *runtime == '/' && fs::is_directory(runtime)) {
+             runtime && *runtime == '/' && fs::is_directory(runtime, ec)) {
     dir = std::string(runtime) + "/nslab";
   } else if (const char* home = std::getenv("HOME"); home && *home == '/') {
     std::string cache = std::string(home) + "/.cache";
-    if (!fs::is_directory(cache) && ::mkdir(cache.c_str(), 0700) != 0) {
-      problem = fmt::format("mkdir {}: {}", cache, std::strerror(errno));
+    if (!fs::is_directory(cache, ec) && ::mkdir(cache.c_str(), 0700) != 0) {
+      problem = fmt::format("mkdir {}: {} (HOME is {}: is it this user's home? set HOME or "
+                            "XDG_RUNTIME_DIR to a folder of yours)",
+                            cache, std::strerror(errno), home);
       return std::nullopt;
     }
     dir = cache + "/nslab";

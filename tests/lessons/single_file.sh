@@ -43,4 +43,14 @@ status=$?
 echo "$out"
 [ "$status" = 0 ] || { echo "MISS: nslab check 1 as nobody exited $status"; fail=1; }
 [ -x "$work/home/.cache/nslab/tinysh" ] || { echo "MISS: no ~/.cache/nslab/tinysh"; fail=1; }
+
+# A user whose HOME is root's (su without -): a clear error that names the folder, no crash.
+out=$(env -u NSLAB_LESSONS -u NSLAB_TINYSH -u XDG_RUNTIME_DIR HOME=/root \
+        setpriv --reuid=65534 --regid=65534 --clear-groups ./nslab check 1 2>&1)
+status=$?
+echo "$out"
+[ "$status" = 0 ] && { echo "MISS: nslab with HOME=/root as nobody succeeded"; fail=1; }
+[ "$status" -ge 128 ] && { echo "MISS: nslab with HOME=/root as nobody died (status $status)"; fail=1; }
+expect "nslab with HOME=/root" "$out" "/root/.cache"
+case "$out" in *terminate*) echo "MISS: an exception escaped"; fail=1 ;; esac
 exit $fail
