@@ -131,13 +131,8 @@ Result<Opened> open_box(const EnterRequest& request) {
     opened.own_root = box_root.st_dev != host_root.st_dev || box_root.st_ino != host_root.st_ino;
 
   if (request.command.kind != CommandKind::Program) {
-    auto tinysh = sys::open(request.tinysh_path, O_RDONLY);
-    if (!tinysh) {
-      Error e = tinysh.error();
-      e.step = "find tinysh";
-      e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
-      return e;
-    }
+    auto tinysh = open_host_tinysh(request.tinysh_path);
+    if (!tinysh) return tinysh.error();
     // The shell that enters runs from a sealed copy in memory, made here on the host's side.
     // Run from the host's file, it would hand the box that file: a process of the box that
     // opens /proc/PID/exe (O_PATH) while the entered shell lives can reopen it for writing once

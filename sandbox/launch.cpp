@@ -236,6 +236,17 @@ pid_t Box::release() {
   return pid_;
 }
 
+Result<Fd> open_host_tinysh(const std::string& path) {
+  auto fd = sys::open(path, O_RDONLY);
+  if (!fd) {
+    Error e = fd.error();
+    e.step = "find tinysh";
+    e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
+    return e;
+  }
+  return std::move(*fd);
+}
+
 void report_error(int report_fd, const Error& error) {
   std::string text;
   for (const auto& field : {error.step, error.call, std::to_string(error.err), error.hint}) {
@@ -281,14 +292,7 @@ namespace {
 Result<Fd> open_tinysh(const Spec& spec) {
   bool runs_tinysh = spec.command.kind != CommandKind::Program;
   if (spec.rootfs() == RootfsKind::Host && !runs_tinysh) return Fd();
-  auto fd = sys::open(spec.tinysh_path, O_RDONLY);
-  if (!fd) {
-    Error e = fd.error();
-    e.step = "find tinysh";
-    e.hint = "build it (cmake --build build --target tinysh) or point NSLAB_TINYSH at it";
-    return e;
-  }
-  return std::move(*fd);
+  return open_host_tinysh(spec.tinysh_path);
 }
 
 // --rootfs DIR, opened and checked by the runner before the clone (the box opens it again in

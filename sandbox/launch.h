@@ -69,6 +69,10 @@ class Box {
 // blocked the signals it supervises).
 Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
 
+// The host's tinysh, opened for reading (a box, or a shell entering one, runs a copy of it),
+// with the hint that says how to get it when it is missing.
+Result<Fd> open_host_tinysh(const std::string& path);
+
 // How a process between fork and exec (a box's first process, or the one `nslab enter` starts)
 // tells its parent why it could not exec: the Error written to a close-on-exec pipe as four
 // NUL-terminated fields, which the parent reads back whole; end of file with nothing read means
