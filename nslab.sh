@@ -102,6 +102,9 @@ case "${1:-start}" in
     cmake --build --preset sanitize -j"$jobs"
     for suite in shell_unit sandbox_unit lesson_unit; do
       echo "nslab: $suite under ASan and UBSan"
+      # The control: a suite that is not instrumented would pass here without checking anything.
+      ldd build-sanitize/bin/$suite | grep -q libasan ||
+        { echo "nslab: build-sanitize/bin/$suite is not built with AddressSanitizer" >&2; exit 1; }
       build-sanitize/bin/$suite --minimal
     done
     ctest --preset default -j1
