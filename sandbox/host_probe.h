@@ -43,6 +43,11 @@ struct Identity {
 };
 Identity current_identity();
 
+// Whether the process whose /proc/self/status is under `root` ("/" for this one) has capability
+// `cap` (CAP_NET_ADMIN, ...) in its effective set, from its CapEff line; nothing when that file
+// is unreadable. The doctor's facts and the runner's own checks both read capabilities here.
+std::optional<bool> effective_capability(const std::string& root, int cap);
+
 enum class CgroupLayout {
   None,    // no cgroup filesystem mounted at all
   V1,      // one hierarchy per controller (or group of controllers), no cgroup2

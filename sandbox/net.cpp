@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "host_probe.h"
 #include "isolation.h"
 
 namespace sandbox {
@@ -214,10 +214,7 @@ Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& calle
 // ---- runner ----
 
 bool have_net_admin() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+  return effective_capability("/", CAP_NET_ADMIN).value_or(::geteuid() == 0);
 }
 
 Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid) {
