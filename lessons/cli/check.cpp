@@ -83,6 +83,8 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& options) {
 
 int run_check(const CheckOptions& options) {
   std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
+  // No folder of lessons: lessons_dir() has said why (it could not write out its own).
+  if (dir.empty()) return 2;
   auto all = lessons::list_lessons(dir);
   std::vector<lessons::LessonFile> chosen;
   for (int n : options.numbers) {

@@ -299,6 +299,8 @@ int finish_recording(lessons::CastWriter& cast, double seconds, const LessonEnd&
 
 int run_lesson_command(const LessonOptions& options) {
   std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
+  // No folder of lessons: lessons_dir() has said why (it could not write out its own).
+  if (dir.empty()) return 2;
   auto all = lessons::list_lessons(dir);
   auto it = std::find_if(all.begin(), all.end(),
                          [&](const lessons::LessonFile& f) { return f.number == options.number; });
@@ -357,6 +359,8 @@ int run_lesson_command(const LessonOptions& options) {
 
 int run_landing() {
   std::string dir = lessons_dir();
+  // No folder of lessons: lessons_dir() has said why (it could not write out its own).
+  if (dir.empty()) return 2;
   auto files = lessons::list_lessons(dir);
   fmt::print(
       "nslab shows what a container really is: a tiny shell runs as PID 1 in a box,\nand each "

@@ -34,6 +34,8 @@ std::string_view without_number(std::string_view title) {
 
 int run_lessons(const LessonsOptions& options) {
   std::string dir = options.dir.empty() ? lessons_dir() : options.dir;
+  // No folder of lessons: lessons_dir() has said why (it could not write out its own).
+  if (dir.empty()) return 2;
   auto files = lessons::list_lessons(dir);
   if (files.empty()) {
     fmt::print(stderr, "nslab: no lessons (NN-name.md) in {}\n", dir);

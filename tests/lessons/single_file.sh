@@ -53,4 +53,5 @@ echo "$out"
 [ "$status" -ge 128 ] && { echo "MISS: nslab with HOME=/root as nobody died (status $status)"; fail=1; }
 expect "nslab with HOME=/root" "$out" "/root/.cache"
 case "$out" in *terminate*) echo "MISS: an exception escaped"; fail=1 ;; esac
+case "$out" in *"no lesson 1 in"*) echo "MISS: a lesson looked up in no folder"; fail=1 ;; esac
 exit $fail
