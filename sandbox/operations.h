@@ -224,7 +224,7 @@ struct ProtectProc {
 struct MountCgroupView {
   static constexpr Action action = Action::MountCgroupView;
   static constexpr Side side = Side::Box;
-  std::vector<std::pair<std::string, unsigned>> first_dirs;  // the embedded root's /sys/fs/cgroup
+  std::vector<std::pair<std::string, unsigned>> first_dirs{};  // the embedded root's /sys/fs/cgroup
   std::vector<std::string> rootfs_dirs{};  // --rootfs: the view only if each is a real directory
   std::string detach{};  // over the host's /sys/fs/cgroup: what is detached first ("" = nothing)
   // Sources under the runner's cgroup hold the placeholder RUNNER_PID until the box runs.

@@ -41,13 +41,6 @@ struct Plan {
   std::vector<std::string> notes;  // things worth knowing that are not errors
 
   bool has(Action action) const;
-  // The first step of kind Op (nullptr: none).
-  template <typename Op>
-  const Op* find() const {
-    for (const Step& step : steps)
-      if (const Op* o = step.as<Op>()) return o;
-    return nullptr;
-  }
 };
 
 // A refusal is an Error whose `call` says what cannot work and whose `hint` names the flag (or
