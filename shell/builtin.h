@@ -34,7 +34,7 @@ struct Builtin {
 // Each group lives in its own file under shell/builtins/.
 std::span<const Builtin> core_builtins();    // core.cpp: cd pwd echo env export unset exit help true false sleep kill
 std::span<const Builtin> file_builtins();    // files.cpp: ls cat mkdir touch rm
-std::span<const Builtin> system_builtins();  // system.cpp: hostname uname id ps mount umount ns
+std::span<const Builtin> system_builtins();  // system.cpp: hostname uname id caps ps mount umount ns
 std::span<const Builtin> limit_builtins();   // limits.cpp: cgroup spawn hog burn
 std::span<const Builtin> net_builtins();     // net.cpp: ifaces tcp
 

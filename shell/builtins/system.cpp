@@ -1,4 +1,4 @@
-// System builtins: hostname, uname, id, ps, mount, umount, ns.
+// System builtins: hostname, uname, id, caps, ps, mount, umount, ns.
 //
 // These are the probes of every lesson. Each asks the kernel directly, with no cache and no
 // helper program, so its output changes exactly when an isolation feature is turned on:
@@ -6,6 +6,8 @@
 //   id               getuid(2)/getgid(2)/getgroups(2): ids as seen from this user namespace
 //                    (65534, the overflow id, for ids it does not map); names from the
 //                    current root's /etc/passwd and /etc/group.
+//   caps             /proc/self/status: the capability sets, no_new_privs and the seccomp
+//                    mode, what the kernel took away from root (caps_status.h).
 //   ps               /proc/[0-9]*: the processes of the PID namespace the mounted /proc
 //                    belongs to, which is why a box needs its own /proc mount.
 //   mount, umount    /proc/self/mountinfo, mount(2), umount2(2): the mount namespace.
@@ -23,6 +25,7 @@
 #include <cerrno>
 
 #include "../builtin.h"
+#include "caps_status.h"
 #include "file_io.h"
 #include "mount_options.h"
 #include "proc_read.h"
@@ -156,6 +159,27 @@ int run_id(Shell&, Args args) {
   for (size_t i = 0; i < groups.size(); ++i)
     line += fmt::format("{}{}({})", i ? "," : "", groups[i], names.group_name(groups[i]));
   out("{}\n", line);
+  return 0;
+}
+
+// ---- caps -----------------------------------------------------------------------------------
+
+int run_caps(Shell&, Args args) {
+  if (args.size() > 2) return usage_error(args);
+  std::string path = "/proc/self/status";
+  if (args.size() == 2) {
+    if (args[1].empty() || args[1].find_first_not_of("0123456789") != std::string::npos)
+      return usage_error(args);
+    path = "/proc/" + args[1] + "/status";
+  }
+  FileText status = read_whole_file(path);
+  if (status.error) {
+    if (args.size() == 2 && status.error == ENOENT && ::access("/proc/self", F_OK) == 0)
+      return fail(args, "{}: {} (no such process in this /proc)", path, errno_text(status.error));
+    return fail_call(args, "reading " + path, status.error,
+                     status.error == ENOENT ? kMountProcHint : std::string_view{});
+  }
+  out("{}", format_process_powers(parse_process_powers(status.text)));
   return 0;
 }
 
@@ -407,7 +431,7 @@ int run_ns(Shell&, Args args) {
   return status;
 }
 
-const std::array<Builtin, 7> kSystemBuiltins{{
+const std::array<Builtin, 8> kSystemBuiltins{{
     {"hostname", "hostname [NAME]", "print this UTS namespace's host name, or set it to NAME",
      "uname(2) nodename, sethostname(2)", RunsIn::Shell, run_hostname},
     {"uname", "uname [-a|-s|-n|-r|-v|-m]",
@@ -416,6 +440,8 @@ const std::array<Builtin, 7> kSystemBuiltins{{
     {"id", "id", "print the user and group ids of this shell, with names where known",
      "getuid(2), getgid(2), getgroups(2); names from /etc/passwd and /etc/group", RunsIn::Shell,
      run_id},
+    {"caps", "caps [PID]", "capabilities, no_new_privs and seccomp mode of this shell (or of PID)",
+     "/proc/PID/status: CapEff, CapPrm, CapBnd, NoNewPrivs, Seccomp", RunsIn::Shell, run_caps},
     {"ps", "ps", "list the processes of the PID namespace that the mounted /proc shows",
      "/proc/[0-9]*/stat, status and cmdline", RunsIn::Shell, run_ps},
     {"mount",

@@ -48,4 +48,44 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
   return text;
 }
 
+namespace {
+
+// Columns on a terminal: one per UTF-8 code point (the bytes 10xxxxxx continue one).
+size_t columns(std::string_view text) {
+  size_t count = 0;
+  for (char c : text)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+  return count;
+}
+
+}  // namespace
+
+std::string wrap_line(std::string_view text, size_t width, std::string_view indent) {
+  size_t lead = text.find_first_not_of(' ');
+  if (lead == std::string_view::npos) return std::string(text) + '\n';
+  std::string wrapped;
+  std::string line(text.substr(0, lead));  // the text's own leading spaces stay
+  auto flush = [&] {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    wrapped += line + '\n';
+  };
+  bool first = true;
+  // Split on single spaces: the empty words between two spaces keep a run of them (columns
+  // aligned by padding) as it was.
+  for (std::string_view word : split(text.substr(lead), ' ')) {
+    if (first) {
+      line += word;
+      first = false;
+    } else if (!word.empty() && columns(line) + 1 + columns(word) > width) {
+      flush();
+      line = std::string(indent) + std::string(word);
+    } else {
+      line += ' ';
+      line += word;
+    }
+  }
+  flush();
+  return wrapped;
+}
+
 }  // namespace common

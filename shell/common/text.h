@@ -18,5 +18,10 @@ std::vector<std::string_view> words(std::string_view text);
 std::string_view trim(std::string_view text);
 // The words with `separator` between each two.
 std::string join(const std::vector<std::string>& words, std::string_view separator);
+// One line of text broken at spaces into lines of at most `width` columns (UTF-8 code points),
+// each ending in '\n'; the lines after the first start with `indent`. A word longer than a line
+// stays whole on a line of its own; runs of spaces inside a line (padding that aligns columns)
+// stay as they are. For builtins whose output must fit an 80-column projector.
+std::string wrap_line(std::string_view text, size_t width, std::string_view indent);
 
 }  // namespace common
