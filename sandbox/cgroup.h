@@ -260,13 +260,13 @@ View plan_view(const Layout& layout, std::string_view name, bool cgroup_namespac
 // --- Stale cgroups of runners that were SIGKILLed (cgroup_sweep.cpp) -----------------------------
 
 // What the sweep does with one entry next to the runner's own cgroup.
-enum class Verdict {
+enum class Leftover {
   NotOurs,      // any name nslab does not make: never touched
   RunnerAlive,  // that runner still runs: its box is in use
   Remove,       // runner gone, no process inside: rmdir
   LeaveBusy,    // runner gone but processes remain: reported, never reused or killed
 };
-Verdict judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
+Leftover judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
                        const std::function<bool(pid_t)>& runner_alive);
 
 // True when `pid` is a live process other than this one (a zombie is not alive). This runner's
@@ -301,6 +301,14 @@ struct StepText {
 // box_name(runner), or "nslab-box-<pid>" when the pid is not known yet.
 std::vector<StepText> describe_steps(const Layout& layout, const Limits& limits,
                                      std::string_view name);
+// The calls of each phase, one text per call, as the plan's cgroup steps render them.
+std::vector<std::string> sweep_calls(const Layout& layout);
+std::vector<std::string> creation_calls(const Layout& layout, const Limits& limits,
+                                        std::string_view name);
+std::vector<std::string> join_calls(const Layout& layout, std::string_view name);
+std::vector<std::string> remove_calls(const Layout& layout, std::string_view name);
+// The box's name in the plan's cgroup steps: the runner's pid is not known yet.
+inline constexpr std::string_view kBoxNamePattern = "nslab-box-RUNNER_PID";
 
 // --- Internal: shared by the cgroup*.cpp files ---------------------------------------------------
 // Defined in cgroup_v1.cpp and cgroup_v2.cpp (the writes, kill_all), cgroup_sweep.cpp

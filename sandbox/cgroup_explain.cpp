@@ -13,21 +13,17 @@
 
 namespace sandbox::cgroup {
 
-namespace {
-
-StepText sweep_step(const Layout& layout) {
+std::vector<std::string> sweep_calls(const Layout& layout) {
   std::vector<std::string> parents = detail::sweep_parents(layout);
   for (std::string& parent : parents) parent += "/nslab-box-PID";
-  return {Phase::Sweep, Side::Runner,
-          fmt::format("rmdir {} (only those whose runner PID is gone and whose "
-                      "cgroup.procs is empty)",
-                      common::join(parents, ", ")),
-          "a runner killed with SIGKILL could not remove its box's cgroup; the next "
-          "start does"};
+  // sweep_stale_everywhere(): every controller's parents, not only this box's.
+  return {fmt::format("rmdir {} and the same under every other controller's nslab parent (only "
+                      "those whose runner PID is gone and whose cgroup.procs is empty)",
+                      common::join(parents, ", "))};
 }
 
-// creation_writes(), as calls: "mkdir DIR; write FILE "TEXT"; ...".
-std::string creation_calls(const Layout& layout, const Limits& limits, std::string_view name) {
+std::vector<std::string> creation_calls(const Layout& layout, const Limits& limits,
+                                        std::string_view name) {
   std::vector<std::string> calls;
   for (const Write& w : creation_writes(layout, limits, name)) {
     if (w.kind == Write::Kind::MakeDir)
@@ -36,7 +32,44 @@ std::string creation_calls(const Layout& layout, const Limits& limits, std::stri
       calls.push_back(
           fmt::format("write {} \"{}\"{}", w.path, w.text, w.if_present ? " (if present)" : ""));
   }
-  return common::join(calls, "; ");
+  return calls;
+}
+
+std::vector<std::string> join_calls(const Layout& layout, std::string_view name) {
+  std::vector<std::string> joins;
+  for (const BoxDir& dir : box_dirs(layout, name))
+    joins.push_back(fmt::format("write {}/cgroup.procs \"CHILD_PID\"", dir.path));
+  return joins;
+}
+
+std::vector<std::string> remove_calls(const Layout& layout, std::string_view name) {
+  std::vector<std::string> removes;
+  for (const BoxDir& dir : box_dirs(layout, name)) {
+    if (dir.version == Version::V2)
+      removes.push_back(fmt::format("write {}/cgroup.kill \"1\"", dir.path));
+    else
+      removes.push_back(
+          fmt::format("kill(PID, SIGKILL) for each PID in {}/cgroup.procs", dir.path));
+    removes.push_back(fmt::format("rmdir {}", dir.path));
+  }
+  // A runner that moved into a leaf goes home again (BoxCgroup::go_home).
+  for (const Placement& p : layout.placements)
+    if (p.move_runner) {
+      removes.push_back(
+          fmt::format("write {0}/cgroup.subtree_control \"-CONTROLLERS\" (and in {1}); write "
+                      "{1}/cgroup.procs \"RUNNER_PID\"; rmdir {0}/{2} {0}",
+                      p.parent_dir, p.own_dir, runner_leaf_name(name)));
+      break;
+    }
+  return removes;
+}
+
+namespace {
+
+StepText sweep_step(const Layout& layout) {
+  return {Phase::Sweep, Side::Runner, common::join(sweep_calls(layout), "; "),
+          "a runner killed with SIGKILL could not remove its box's cgroup; the next "
+          "start does"};
 }
 
 // What each limit does, naming the controller and its hierarchy.
@@ -96,39 +129,18 @@ std::vector<std::string> v2_parent_reasons(const Layout& layout, std::string_vie
 StepText create_step(const Layout& layout, const Limits& limits, std::string_view name) {
   std::vector<std::string> why = limit_reasons(layout, limits);
   for (std::string& reason : v2_parent_reasons(layout, name)) why.push_back(std::move(reason));
-  return {Phase::Create, Side::Runner, creation_calls(layout, limits, name),
+  return {Phase::Create, Side::Runner, common::join(creation_calls(layout, limits, name), "; "),
           common::join(why, "; ")};
 }
 
 StepText join_step(const Layout& layout, std::string_view name) {
-  std::vector<std::string> joins;
-  for (const BoxDir& dir : box_dirs(layout, name))
-    joins.push_back(fmt::format("write {}/cgroup.procs \"CHILD_PID\"", dir.path));
-  return {Phase::Join, Side::Runner, common::join(joins, "; "),
+  return {Phase::Join, Side::Runner, common::join(join_calls(layout, name), "; "),
           "the box's first process is counted before it runs anything, and everything "
           "it starts inherits the cgroup; the runner itself stays outside the limits"};
 }
 
 StepText remove_step(const Layout& layout, std::string_view name) {
-  std::vector<std::string> removes;
-  for (const BoxDir& dir : box_dirs(layout, name))
-    removes.push_back(fmt::format("{}; rmdir {}",
-                                  dir.version == Version::V2
-                                      ? fmt::format("write {}/cgroup.kill \"1\"", dir.path)
-                                      : fmt::format("kill(PID, SIGKILL) for each PID in "
-                                                    "{}/cgroup.procs",
-                                                    dir.path),
-                                  dir.path));
-  // A runner that moved into a leaf goes home again (BoxCgroup::go_home).
-  for (const Placement& p : layout.placements)
-    if (p.move_runner) {
-      removes.push_back(
-          fmt::format("write {0}/cgroup.subtree_control \"-CONTROLLERS\" (and in {1}); write "
-                      "{1}/cgroup.procs \"RUNNER_PID\"; rmdir {0}/{2} {0}",
-                      p.parent_dir, p.own_dir, runner_leaf_name(name)));
-      break;
-    }
-  return {Phase::Remove, Side::Runner, common::join(removes, "; "),
+  return {Phase::Remove, Side::Runner, common::join(remove_calls(layout, name), "; "),
           "nothing of the box outlives it: its last processes, then its cgroup; the "
           "OOM count is read first (memory.events or memory.oom_control oom_kill)"};
 }
@@ -168,20 +180,20 @@ Result<std::vector<Step>> plan_cgroup_limits(const Spec& spec, const Caller& cal
     e.step = "plan";
     return e;
   }
-  for (const cgroup::StepText& text :
-       cgroup::describe_steps(*caller.cgroup_layout, limits, "nslab-box-RUNNER_PID")) {
+  const cgroup::Layout& layout = *caller.cgroup_layout;
+  for (const cgroup::StepText& text : cgroup::describe_steps(layout, limits, cgroup::kBoxNamePattern)) {
     switch (text.phase) {
       case cgroup::Phase::Sweep:
-        steps.push_back({op::SweepStaleCgroups{{text.calls}}, text.why});
+        steps.push_back({op::SweepStaleCgroups{.layout = layout}, text.why});
         break;
       case cgroup::Phase::Create:
-        steps.push_back({op::CreateCgroup{{text.calls}}, text.why});
+        steps.push_back({op::CreateCgroup{.layout = layout, .limits = limits}, text.why});
         break;
       case cgroup::Phase::Join:
-        steps.push_back({op::JoinCgroup{{text.calls}}, text.why});
+        steps.push_back({op::JoinCgroup{.layout = layout}, text.why});
         break;
       case cgroup::Phase::Remove:
-        steps.push_back({op::RemoveCgroup{{text.calls}}, text.why});
+        steps.push_back({op::RemoveCgroup{.layout = layout}, text.why});
         break;
     }
   }

@@ -47,12 +47,12 @@ std::vector<std::string> sweep_parents(const Layout& layout) {
 
 }  // namespace detail
 
-Verdict judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
+Leftover judge_leftover(std::string_view name, const std::vector<pid_t>& procs,
                        const std::function<bool(pid_t)>& runner_alive) {
   auto runner = runner_of(name);
-  if (!runner) return Verdict::NotOurs;
-  if (runner_alive(*runner)) return Verdict::RunnerAlive;
-  return procs.empty() ? Verdict::Remove : Verdict::LeaveBusy;
+  if (!runner) return Leftover::NotOurs;
+  if (runner_alive(*runner)) return Leftover::RunnerAlive;
+  return procs.empty() ? Leftover::Remove : Leftover::LeaveBusy;
 }
 
 bool live_runner(pid_t pid) {
@@ -79,10 +79,10 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
       if (!runner || runner_alive(*runner)) continue;
       std::vector<pid_t> procs = procs_in_tree(dir);
       switch (judge_leftover(detail::file_name(dir), procs, runner_alive)) {
-        case Verdict::NotOurs:
-        case Verdict::RunnerAlive:
+        case Leftover::NotOurs:
+        case Leftover::RunnerAlive:
           break;
-        case Verdict::Remove: {
+        case Leftover::Remove: {
           // Empty, but maybe with cgroups the box made inside: removed deepest first.
           Status status = detail::remove_tree(dir, version);
           if (status)
@@ -91,7 +91,7 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
             report.errors.push_back(status.error().message());
           break;
         }
-        case Verdict::LeaveBusy: {
+        case Leftover::LeaveBusy: {
           std::vector<std::string> list;
           for (pid_t pid : procs) list.push_back(std::to_string(pid));
           report.busy.push_back(fmt::format(

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "boxes.h"
+#include "child.h"
 #include "isolation.h"
 #include "launch.h"
 #include "namespaces.h"
@@ -25,8 +26,6 @@
 #include "terminal.h"
 #include "builtins/cgroup_fs.h"
 #include "common/files.h"
-
-extern char** environ;
 
 namespace sandbox {
 
@@ -233,64 +232,16 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
   if (auto s = start_session(terminal, stdio_terminals); !s) return s.error();
   if (auto s = sys::cloexec_from(3); !s) return s.error();
 
-  auto env = box_environment(opened.own_root);
-  std::vector<std::string> argv;
-  switch (request.command.kind) {
-    case CommandKind::Shell:
-      argv = {"tinysh"};
-      break;
-    case CommandKind::ShellCommands:
-      argv = {"tinysh", "-c", request.command.shell_commands};
-      break;
-    case CommandKind::Program:
-      argv = request.command.argv;
-      break;
-  }
-  std::vector<char*> args, envp;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  // The exec of `nslab run`, with the copy made above.
+  op::Exec exec{.argv = box_argv(request.command), .host_environment = !opened.own_root};
   if (request.command.kind == CommandKind::Program) {
-    // execvp() reads PATH from our environment: the box's first.
-    environ = envp.data();
-    ::execvp(args[0], args.data());
-    return program_exec_error(argv[0], errno, env, "");
+    exec.from = op::Exec::From::Path;
+    exec.file = exec.argv[0];
+  } else {
+    exec.from = op::Exec::From::SealedCopy;
   }
-  // The sealed copy made before entering: the box's root need not hold tinysh, and gets no path
-  // to the host's file.
-  ::execveat(opened.tinysh.get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
-  return make_error("execveat(memfd:tinysh, \"\", AT_EMPTY_PATH)", errno);
+  return exec_program(exec, opened.tinysh.get(), "");
 }
-
-// A child process that is killed and reaped unless it was waited for.
-class Child {
- public:
-  explicit Child(pid_t pid) : pid_(pid) {}
-  ~Child() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      wait(0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  pid_t pid() const { return pid_; }
-  // The wait status, or -1 while it runs (with WNOHANG).
-  int wait(int flags) {
-    int status = 0;
-    pid_t r;
-    do r = ::waitpid(pid_, &status, flags);
-    while (r < 0 && errno == EINTR);
-    if (r != pid_) return -1;
-    reaped_ = true;
-    return status;
-  }
-
- private:
-  pid_t pid_;
-  bool reaped_ = false;
-};
 
 }  // namespace
 
@@ -354,7 +305,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
   // Blocks until the child has exec'd (EOF, nothing written) or reported why it could not.
   std::string report = common::read_fd(report_read.get());
   if (!report.empty()) {
-    child.wait(0);
+    child.wait();
     return read_reported_error(report);
   }
   alive_write.reset();
@@ -363,7 +314,7 @@ Result<BoxExit> enter_box(const EnterRequest& request) {
 
   // Step 6: wait, forwarding signals and relaying the shell's terminal.
   auto waited = wait_forwarding(
-      signals, child.pid(), [&child] { return child.wait(WNOHANG); }, relay ? &*relay : nullptr);
+      signals, child.pid(), [&child] { return child.poll(); }, relay ? &*relay : nullptr);
   if (!waited) return waited.error();
   int status = *waited;
 

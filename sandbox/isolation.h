@@ -49,7 +49,13 @@ Status close_inherited_fds(const op::CloseInheritedFds& step);
 Status wait_for_release(const BoxSetup& box);
 bool runner_alive(const BoxSetup& box);
 // Only returns on failure.
-Error exec_command(const BoxSetup& box);
+Error exec_command(const BoxSetup& box, const op::Exec& exec);
+// The exec itself, shared with `nslab enter`: `sealed_tinysh` is the sealed copy a SealedCopy
+// runs, and `root` names the box's root in the hint of a failed lookup ("" = the host's). The
+// signal mask is the caller's to restore first. Only returns on failure.
+Error exec_program(const op::Exec& exec, int sealed_tinysh, std::string_view root);
+// The argv of a box's command: tinysh, tinysh -c TEXT, or the program's.
+std::vector<std::string> box_argv(const Command& command);
 // The interpreter named by a "#!" line at the start of `head` (a file's first bytes), as the
 // kernel reads it: the word after "#!" and any blanks. "" when there is no such line.
 std::string shebang_interpreter(std::string_view head);
@@ -154,9 +160,9 @@ std::string capability_names(const std::vector<int>& caps);
 // the runner's step before the clone (open the pty) and while the box runs (relay it), the
 // box's steps in /dev (bind /dev/console) and just before exec (setsid, TIOCSCTTY).
 Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller);
-Result<Pty> open_box_terminal(const Plan& plan);
+Result<Pty> open_box_terminal(const op::OpenTerminal& step);
 Status bind_console(BoxSetup& box, const op::BindConsole& step);
-Status take_box_session(BoxSetup& box);
+Status take_box_session(BoxSetup& box, const op::NewSession& step);
 
 // timens.cpp — time namespace (time_namespaces(7)).
 Status plan_time(const Spec& spec, Plan& plan);

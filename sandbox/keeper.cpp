@@ -125,9 +125,7 @@ void sweep_box(pid_t session, const std::vector<std::string>& cgroup_procs) {
 void plan_keeper(const Spec& spec, Plan& plan) {
   if (spec.pid) return;
   plan.steps.push_back(
-      {op::StartKeeper{{"socketpair(keeper_socket); fork() → keeper: setsid(); "
-                         "read(keeper_socket) until the runner says \"done\" or dies (end of "
-                         "file)"}},
+      {op::StartKeeper{},
        "without --pid nothing ends the box's background processes with it: if the runner is "
        "killed, a keeper in a session of its own sees its socket close and kills the box's session"
        " and cgroup"});
@@ -136,9 +134,7 @@ void plan_keeper(const Spec& spec, Plan& plan) {
 void plan_sweep(const Spec& spec, Plan& plan) {
   if (spec.pid) return;
   plan.steps.push_back(
-      {op::SweepBox{{"pidfd_open() + pidfd_send_signal(SIGKILL) for every process of the box's "
-                      "session (and cgroup), until none is left; write(keeper_socket, \"done\"); "
-                      "waitpid(keeper)"}},
+      {op::SweepBox{},
        "the box's first process has ended: what it left running in the background goes too, as "
        "a PID namespace would have done"});
   plan.notes.push_back(

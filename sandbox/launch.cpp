@@ -64,8 +64,8 @@ struct BoxStep {
   Status operator()(const op::PivotRoot& s) { return pivot_into(s); }
   Status operator()(const op::EnterTimeNamespace& s) { return enter_time_namespace(s); }
   Status operator()(const op::DropCapabilities& s) { return drop_capabilities(s); }
-  Status operator()(const op::NewSession&) { return take_box_session(box); }
-  Status operator()(const op::Exec&) { return exec_command(box); }
+  Status operator()(const op::NewSession& s) { return take_box_session(box, s); }
+  Status operator()(const op::Exec& s) { return exec_command(box, s); }
   // The runner's steps: box_main() skips them.
   template <typename Op>
     requires(Op::side == Side::Runner)
@@ -121,16 +121,14 @@ struct RunnerStep {
     runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
     return ok();
   }
-  Status operator()(const op::CreateCgroup&) {
-    const Plan& plan = runner.plan;
-    auto made = cgroup::BoxCgroup::create(*plan.caller.cgroup_layout, plan.spec.limits,
-                                          runner.runner_pid);
+  Status operator()(const op::CreateCgroup& s) {
+    auto made = cgroup::BoxCgroup::create(s.layout, s.limits, runner.runner_pid);
     if (!made) return made.error();
     runner.cgroup.emplace(std::move(*made));
     return ok();
   }
-  Status operator()(const op::OpenTerminal&) {
-    auto pty = open_box_terminal(runner.plan);
+  Status operator()(const op::OpenTerminal& s) {
+    auto pty = open_box_terminal(s);
     if (!pty) return pty.error();
     runner.pty.emplace(std::move(*pty));
     return ok();
@@ -187,15 +185,13 @@ Result<std::string> read_report(int fd) {
 }  // namespace
 
 Box::~Box() {
-  if (pid_ > 0 && !reaped_) {
-    ::kill(pid_, SIGKILL);
-    wait_exit();
-  }
+  if (!child_.owned()) return;
+  ::kill(child_.pid(), SIGKILL);
+  wait_exit();
 }
 
 Box::Box(Box&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      reaped_(std::exchange(other.reaped_, true)),
+    : child_(std::move(other.child_)),
       cgroup_(std::move(other.cgroup_)),
       subnet_(std::move(other.subnet_)),
       notes_(std::move(other.notes_)),
@@ -205,35 +201,25 @@ Box::Box(Box&& other) noexcept
 
 void Box::sweep() {
   if (!keeper_) return;
-  sweep_box(pid_, cgroup_procs_);
+  sweep_box(child_.pid(), cgroup_procs_);
   keeper_->done();
   keeper_.reset();
 }
 
 int Box::poll_exit() {
-  int status = 0;
-  pid_t r;
-  do r = ::waitpid(pid_, &status, WNOHANG);
-  while (r < 0 && errno == EINTR);
-  if (r != pid_) return -1;
-  reaped_ = true;
-  sweep();
+  int status = child_.poll();
+  if (status >= 0) sweep();
   return status;
 }
 
 int Box::wait_exit() {
-  int status = 0;
-  pid_t r;
-  do r = ::waitpid(pid_, &status, 0);
-  while (r < 0 && errno == EINTR);
-  reaped_ = true;
+  int status = child_.wait();
   sweep();
-  return r == pid_ ? status : -1;
+  return status;
 }
 
 pid_t Box::release() {
-  reaped_ = true;
-  return pid_;
+  return child_.release();
 }
 
 Result<Fd> open_host_tinysh(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cgroup.h"
+#include "child.h"
 #include "fd.h"
 #include "keeper.h"
 #include "net.h"
@@ -26,13 +27,13 @@ namespace sandbox {
 // deletes with the box's network namespace, and the master of its pty.
 class Box {
  public:
-  explicit Box(pid_t pid) : pid_(pid) {}
+  explicit Box(pid_t pid) : child_(pid) {}
   ~Box();
   Box(Box&& other) noexcept;
   Box& operator=(Box&&) = delete;
   Box(const Box&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   // waitpid() without blocking: the wait status once the process has ended, else -1.
   int poll_exit();
   // Blocks until the process ends; returns its wait status.
@@ -54,8 +55,7 @@ class Box {
 
  private:
   friend Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
-  pid_t pid_ = -1;
-  bool reaped_ = false;
+  Child child_;
   std::optional<cgroup::BoxCgroup> cgroup_;
   std::optional<BoxSubnet> subnet_;
   std::vector<std::string> notes_;

@@ -146,15 +146,33 @@ Result<BoxSubnet> decode_subnet(std::string_view text) {
 
 // ---- plan ----
 
-Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& caller,
-                                              const std::optional<BoxSubnet>& subnet) {
-  std::vector<NetworkStep> steps;
+std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet) {
+  std::string host_link = subnet ? subnet->host_link_name() : "nslab-N";
+  std::string host_address =
+      subnet ? netlink::format_prefix(subnet->host_prefix()) : "10.213.x.y/30";
+  return {fmt::format("RTM_NEWLINK(kind veth, name \"{}\", peer {{name \"{}\", IFLA_NET_NS_PID "
+                      "box}}, NLM_F_CREATE|NLM_F_EXCL)",
+                      host_link, kBoxLinkName),
+          fmt::format("RTM_NEWADDR(dev \"{}\", {})", host_link, host_address),
+          fmt::format("RTM_NEWLINK(name \"{}\", IFF_UP)", host_link)};
+}
+
+std::vector<std::string> box_end_calls(const std::optional<BoxSubnet>& subnet) {
+  std::string box_address =
+      subnet ? netlink::format_prefix(subnet->box_prefix()) : "10.213.x.y+1/30";
+  return {"RTM_NEWLINK(name \"lo\", IFF_UP)",
+          fmt::format("RTM_NEWADDR(dev \"{}\", {})", kBoxLinkName, box_address),
+          fmt::format("RTM_NEWLINK(name \"{}\", IFF_UP)", kBoxLinkName)};
+}
+
+Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
+                                       const std::optional<BoxSubnet>& subnet) {
+  std::vector<Step> steps;
   switch (mode) {
     case NetworkMode::Host:
       return steps;
     case NetworkMode::Empty:
-      steps.push_back({NetworkStepKind::EmptyNamespace, Side::Box,
-                       "none: CLONE_NEWNET in clone3 already made the network namespace",
+      steps.push_back({op::EmptyNetwork{},
                        "a new network namespace holds only lo, and lo is down: no address, no "
                        "route, no port shared with the host, so the box reaches nothing"});
       return steps;
@@ -166,25 +184,15 @@ Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& ca
     e.step = "plan";
     return e;
   }
-  std::string host_link = subnet ? subnet->host_link_name() : "nslab-N";
-  std::string host_address =
-      subnet ? netlink::format_prefix(subnet->host_prefix()) : "10.213.x.y/30";
-  std::string box_address =
-      subnet ? netlink::format_prefix(subnet->box_prefix()) : "10.213.x.y+1/30";
+  std::optional<unsigned> index;
+  if (subnet) index = subnet->index;
   steps.push_back(
-      {NetworkStepKind::PlugVeth, Side::Runner,
-       fmt::format("RTM_NEWLINK(kind veth, name \"{0}\", peer {{name \"{1}\", IFLA_NET_NS_PID "
-                   "box}}, NLM_F_CREATE|NLM_F_EXCL); RTM_NEWADDR(dev \"{0}\", {2}); "
-                   "RTM_NEWLINK(name \"{0}\", IFF_UP)",
-                   host_link, kBoxLinkName, host_address),
+      {op::PlugVeth{.subnet = index},
        "a veth pair is a cable with two ends: the host end stays here with the first address of "
        "the box's own /30 (the first free one in 10.213.0.0/16; the link's name claims it), the "
        "box end is born inside the box's network namespace, named by its first process"});
   steps.push_back(
-      {NetworkStepKind::ConfigureBoxEnd, Side::Box,
-       fmt::format("RTM_NEWLINK(name \"lo\", IFF_UP); RTM_NEWADDR(dev \"{0}\", {1}); "
-                   "RTM_NEWLINK(name \"{0}\", IFF_UP)",
-                   kBoxLinkName, box_address),
+      {op::ConfigureBoxNetwork{.subnet = index},
        "from inside its own namespace the box brings up lo and its end of the cable; with no "
        "default route it reaches the host end and nothing beyond (no NAT, no forwarding), and "
        "the kernel deletes the pair when the box's namespace goes"});
@@ -192,23 +200,7 @@ Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& ca
 }
 
 Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& caller) {
-  auto network = plan_network(spec.network(), caller);
-  if (!network) return network.error();
-  std::vector<Step> steps;
-  for (const NetworkStep& step : *network) {
-    switch (step.kind) {
-      case NetworkStepKind::EmptyNamespace:
-        steps.push_back({op::EmptyNetwork{{step.calls}}, step.why});
-        break;
-      case NetworkStepKind::PlugVeth:
-        steps.push_back({op::PlugVeth{{step.calls}}, step.why});
-        break;
-      case NetworkStepKind::ConfigureBoxEnd:
-        steps.push_back({op::ConfigureBoxNetwork{{step.calls}}, step.why});
-        break;
-    }
-  }
-  return steps;
+  return plan_network(spec.network(), caller);
 }
 
 // ---- runner ----

@@ -105,24 +105,15 @@ inline constexpr std::string_view kVethNeedsNetAdmin =
 inline constexpr std::string_view kVethNeedsNetAdminFix =
     "run as root, or use --net for an empty network namespace";
 
-enum class NetworkStepKind {
-  EmptyNamespace,  // --net: nothing to do, CLONE_NEWNET made it
-  PlugVeth,        // runner, between clone and release
-  ConfigureBoxEnd  // box, after the release
-};
-
-struct NetworkStep {
-  NetworkStepKind kind;
-  Side side;
-  std::string calls;  // the netlink messages, as text
-  std::string why;    // one sentence
-};
-
-// The steps of a box's network, for plan() and `nslab explain`. `subnet`, when known (after
-// plug_veth), puts the real names and addresses in the text; otherwise they read nslab-N and
-// 10.213.x.y. Refuses --veth for a caller who is not privileged.
-Result<std::vector<NetworkStep>> plan_network(NetworkMode mode, const Caller& caller,
-                                              const std::optional<BoxSubnet>& subnet = {});
+// The steps of a box's network (op::EmptyNetwork, op::PlugVeth, op::ConfigureBoxNetwork), for
+// plan() and `nslab explain`. `subnet`, when known (after plug_veth), puts the real names and
+// addresses in the text; otherwise they read nslab-N and 10.213.x.y. Refuses --veth for a caller
+// who is not privileged.
+Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
+                                       const std::optional<BoxSubnet>& subnet = {});
+// The netlink messages of each veth step, as text (operations.cpp renders the steps with them).
+std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet);
+std::vector<std::string> box_end_calls(const std::optional<BoxSubnet>& subnet);
 
 // ---- runner ----
 

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "cgroup.h"
 #include "isolation.h"
+#include "net.h"
 #include "namespaces.h"
 
 namespace sandbox {
@@ -15,8 +17,22 @@ namespace {
 
 using Calls = std::vector<PlannedCall>;
 
-Calls words(const op::Words& w) {
-  return {{w.calls}};
+Calls texts(const std::vector<std::string>& calls) {
+  Calls out;
+  for (const auto& text : calls) out.push_back({text});
+  return out;
+}
+
+std::string dup2_text(const std::array<bool, 3>& replace, std::string_view fd) {
+  std::string text;
+  for (int i = 0; i < 3; ++i)
+    if (replace[static_cast<size_t>(i)]) text += fmt::format("; dup2({}, {})", fd, i);
+  return text;
+}
+
+std::optional<BoxSubnet> subnet_at(const std::optional<unsigned>& index) {
+  if (!index) return std::nullopt;
+  return BoxSubnet{*index};
 }
 
 PlannedCall mount_call(const sys::MountCall& call, bool conditional = false) {
@@ -58,10 +74,28 @@ void add_mount(Calls& calls, const PlannedMount& m, bool conditional) {
   calls.push_back(std::move(call));
 }
 
-Calls render(const op::SweepStaleCgroups& o) { return words(o); }
-Calls render(const op::CreateCgroup& o) { return words(o); }
-Calls render(const op::OpenTerminal& o) { return words(o); }
-Calls render(const op::StartKeeper& o) { return words(o); }
+Calls render(const op::SweepStaleCgroups& o) { return texts(cgroup::sweep_calls(o.layout)); }
+Calls render(const op::CreateCgroup& o) {
+  return texts(cgroup::creation_calls(o.layout, o.limits, cgroup::kBoxNamePattern));
+}
+// open_host_pty() and terminal_owner() (terminal.cpp).
+Calls render(const op::OpenTerminal& o) {
+  Calls calls = {{"posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC)"},
+                 {"ioctl(master, TIOCSPTLCK, 0)"},
+                 {"ioctl(master, TIOCGPTPEER) → /dev/pts/N"},
+                 {"tcgetattr(0) → tcsetattr(slave)"},
+                 {"ioctl(0, TIOCGWINSZ) → ioctl(master, TIOCSWINSZ)"}};
+  if (o.owner)
+    calls.push_back({fmt::format("fchown(slave, {}, {})", o.owner->first,
+                                 static_cast<int>(o.owner->second))});
+  return calls;
+}
+// Keeper::start() (keeper.cpp).
+Calls render(const op::StartKeeper&) {
+  return {{"socketpair(keeper_socket)"},
+          {"fork() → keeper: setsid(); read(keeper_socket) until the runner says \"done\" or "
+           "dies (end of file)"}};
+}
 Calls render(const op::Clone& o) { return {{sys::clone_text(o.flags)}}; }
 Calls render(const op::DieWithRunner& o) {
   return {{"prctl(PR_SET_PDEATHSIG, SIGKILL)"},
@@ -72,7 +106,9 @@ Calls render(const op::CloseInheritedFds& o) {
   return {{fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", o.first_fd)}};
 }
 Calls render(const op::WaitForRelease&) { return {{"read(sync_pipe, &go, 1)"}}; }
-Calls render(const op::JoinCgroup& o) { return words(o); }
+Calls render(const op::JoinCgroup& o) {
+  return texts(cgroup::join_calls(o.layout, cgroup::kBoxNamePattern));
+}
 Calls render(const op::WriteUidMap& o) { return {{id_map_call(o.map, "uid_map", o.helper)}}; }
 Calls render(const op::DenySetgroups&) { return {{"write(\"/proc/BOX/setgroups\", \"deny\")"}}; }
 Calls render(const op::WriteGidMap& o) { return {{id_map_call(o.map, "gid_map", o.helper)}}; }
@@ -81,7 +117,7 @@ Calls render(const op::DelegateCgroup& o) {
                        "cgroup.subtree_control, {}, {})",
                        o.uid, o.gid)}};
 }
-Calls render(const op::PlugVeth& o) { return words(o); }
+Calls render(const op::PlugVeth& o) { return texts(plug_veth_calls(subnet_at(o.subnet))); }
 Calls render(const op::Release&) { return {{"write(sync_pipe, \"g\", 1)"}}; }
 Calls render(const op::BecomeRootInside& o) {
   Calls calls;
@@ -93,8 +129,12 @@ Calls render(const op::BecomeRootInside& o) {
   calls.push_back({"poll(sync_pipe): the runner is still there"});
   return calls;
 }
-Calls render(const op::EmptyNetwork& o) { return words(o); }
-Calls render(const op::ConfigureBoxNetwork& o) { return words(o); }
+Calls render(const op::EmptyNetwork&) {
+  return {{"none: CLONE_NEWNET in clone3 already made the network namespace"}};
+}
+Calls render(const op::ConfigureBoxNetwork& o) {
+  return texts(box_end_calls(subnet_at(o.subnet)));
+}
 Calls render(const op::EnterCgroupNamespace&) { return {{sys::unshare_text(CLONE_NEWCGROUP)}}; }
 Calls render(const op::SetHostname& o) { return {{sys::sethostname_text(o.name)}}; }
 Calls render(const op::MakeMountsPrivate& o) { return {mount_call(o.mount)}; }
@@ -163,11 +203,69 @@ Calls render(const op::DropCapabilities& o) {
   return {{fmt::format("prctl(PR_CAPBSET_DROP, {})", capability_names(o.caps))},
           {"capset(the same out of every set)"}};
 }
-Calls render(const op::NewSession& o) { return words(o); }
-Calls render(const op::Exec& o) { return words(o); }
-Calls render(const op::RelayTerminal& o) { return words(o); }
-Calls render(const op::SweepBox& o) { return words(o); }
-Calls render(const op::RemoveCgroup& o) { return words(o); }
+// take_box_session() (terminal.cpp).
+Calls render(const op::NewSession& o) {
+  using Terminal = op::NewSession::Terminal;
+  std::string console;
+  std::string fd = "console";
+  switch (o.terminal) {
+    case Terminal::None:
+      return {{"setsid()"}};
+    case Terminal::Slave:
+      fd = "slave";
+      break;
+    case Terminal::Console:
+      console = "console = open(\"/dev/console\", O_RDWR|O_NOCTTY); ";
+      break;
+    case Terminal::ConsoleOrSlave:
+      console = "console = open(\"/dev/console\", O_RDWR|O_NOCTTY) (the slave itself when the "
+                "rootfs has no /dev); ";
+      break;
+  }
+  return {{"setsid()"},
+          {fmt::format("{}ioctl({}, TIOCSCTTY, 0){}", console, fd, dup2_text(o.replace, fd))}};
+}
+Calls render(const op::Exec& o) {
+  std::string argv = "[";
+  for (std::size_t i = 0; i < o.argv.size(); ++i)
+    argv += fmt::format("{}\"{}\"", i ? ", " : "", o.argv[i]);
+  argv += "]";
+  std::string env = o.host_environment ? "nslab's environment"
+                                       : "[\"PATH=/bin:/sbin:/usr/bin:/usr/sbin\", \"HOME=/root\", "
+                                         "TERM as nslab's]";
+  switch (o.from) {
+    case op::Exec::From::Path:
+      // execvp() searches the PATH of `environ`: the executor points it at the box's first.
+      return {{fmt::format("environ = {}", env)}, {fmt::format("execvp(\"{}\", {})", o.file, argv)}};
+    case op::Exec::From::File:
+      return {{fmt::format("execve(\"{}\", {}, {})", o.file, argv, env)}};
+    case op::Exec::From::SealedCopy:
+    {
+      Calls calls;
+      for (auto& text : sys::sealed_copy_texts("tinysh", o.file)) calls.push_back({text});
+      calls.push_back({fmt::format("execveat(memfd:tinysh, \"\", {}, {}, AT_EMPTY_PATH)", argv, env)});
+      return calls;
+    }
+  }
+  return {};
+}
+// TerminalRelay (terminal.cpp), while the box runs.
+Calls render(const op::RelayTerminal&) {
+  return {{"tcsetattr(0, TCSANOW, cfmakeraw)"},
+          {"poll(0, master, signalfd): keys → master, master → screen; SIGWINCH: ioctl(master, "
+           "TIOCSWINSZ)"},
+          {"at the end: read(master) to EIO, tcsetattr(0, TCSANOW, saved)"}};
+}
+// Box::sweep() (keeper.cpp), after the box's first process ended.
+Calls render(const op::SweepBox&) {
+  return {{"pidfd_open() + pidfd_send_signal(SIGKILL) for every process of the box's session "
+           "(and cgroup), until none is left"},
+          {"write(keeper_socket, \"done\")"},
+          {"waitpid(keeper)"}};
+}
+Calls render(const op::RemoveCgroup& o) {
+  return texts(cgroup::remove_calls(o.layout, cgroup::kBoxNamePattern));
+}
 
 }  // namespace
 

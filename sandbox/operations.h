@@ -4,13 +4,15 @@
 // alternative of Operation; every std::visit over an Operation then fails to compile until it
 // handles the new one, so no dispatch can forget it.
 //
-// Some steps still carry their calls as words (op::Words): the runner's cgroup, terminal,
-// keeper and network steps, and the exec. Their text is written by their planner next to the
-// code that does it; the mounts, namespaces, hostname, root switch, capabilities and id maps are
-// operands the executor itself uses.
+// A few steps have no operands (the keeper, the sweep of a box's session, the terminal relay):
+// they always make the same calls, and operations.cpp renders those. Where a value is known only
+// when the box runs (the runner's pid in a cgroup's name, the free /30 of a veth), the text holds
+// a placeholder in capitals.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -78,25 +80,27 @@ struct PlannedMount {
 
 namespace op {
 
-// A step whose calls are given in words by its planner.
-struct Words {
-  std::string calls{};
-};
-
 // Each kind of step says which Action it is and who runs it.
-struct SweepStaleCgroups : Words {
+// The cgroup steps carry the layout (where each controller's box cgroup goes: cgroup::Layout) and,
+// to create, the limits; the box's name in them is nslab-box-RUNNER_PID.
+struct SweepStaleCgroups {
   static constexpr Action action = Action::SweepStaleCgroups;
   static constexpr Side side = Side::Runner;
+  cgroup::Layout layout{};  // the box's own parents, named first; every controller's is swept
 };
-struct CreateCgroup : Words {
+struct CreateCgroup {
   static constexpr Action action = Action::CreateCgroup;
   static constexpr Side side = Side::Runner;
+  cgroup::Layout layout{};
+  cgroup::Limits limits{};
 };
-struct OpenTerminal : Words {
+struct OpenTerminal {
   static constexpr Action action = Action::OpenTerminal;
   static constexpr Side side = Side::Runner;
+  // The slave's owner outside, when root inside is another user there (terminal_owner()).
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> owner{};
 };
-struct StartKeeper : Words {
+struct StartKeeper {
   static constexpr Action action = Action::StartKeeper;
   static constexpr Side side = Side::Runner;
 };
@@ -119,9 +123,10 @@ struct WaitForRelease {
   static constexpr Action action = Action::WaitForRelease;
   static constexpr Side side = Side::Box;
 };
-struct JoinCgroup : Words {
+struct JoinCgroup {
   static constexpr Action action = Action::JoinCgroup;
   static constexpr Side side = Side::Runner;
+  cgroup::Layout layout{};
 };
 // The map and, for a user's subordinate ids, the setuid helper that writes it ("" = nslab).
 struct WriteUidMap {
@@ -145,9 +150,12 @@ struct DelegateCgroup {
   static constexpr Side side = Side::Runner;
   std::uint32_t uid = 0, gid = 0;  // the box's root, outside
 };
-struct PlugVeth : Words {
+// The veth steps: the /30 is the first free one when the box starts (net.h, choose_subnet), so
+// only a running box's explain knows it; until then the text says nslab-N and 10.213.x.y.
+struct PlugVeth {
   static constexpr Action action = Action::PlugVeth;
   static constexpr Side side = Side::Runner;
+  std::optional<unsigned> subnet{};  // BoxSubnet::index
 };
 struct Release {
   static constexpr Action action = Action::Release;
@@ -162,13 +170,14 @@ struct BecomeRootInside {
   bool drop_groups = false;
   bool root_user = false;
 };
-struct EmptyNetwork : Words {
+struct EmptyNetwork {
   static constexpr Action action = Action::EmptyNetwork;
   static constexpr Side side = Side::Box;
 };
-struct ConfigureBoxNetwork : Words {
+struct ConfigureBoxNetwork {
   static constexpr Action action = Action::ConfigureBoxNetwork;
   static constexpr Side side = Side::Box;
+  std::optional<unsigned> subnet{};  // BoxSubnet::index
 };
 struct EnterCgroupNamespace {
   static constexpr Action action = Action::EnterCgroupNamespace;
@@ -245,25 +254,38 @@ struct DropCapabilities {
   static constexpr Side side = Side::Box;
   std::vector<int> caps{};
 };
-struct NewSession : Words {
+// setsid(); on a terminal, the box's pty becomes the session's controlling terminal and each of
+// nslab's standard streams that is a terminal. With a root of its own the box reopens it as
+// /dev/console (BindConsole); a --rootfs without /dev keeps the slave itself.
+struct NewSession {
   static constexpr Action action = Action::NewSession;
   static constexpr Side side = Side::Box;
+  enum class Terminal { None, Slave, Console, ConsoleOrSlave } terminal = Terminal::None;
+  std::array<bool, 3> replace{};  // stdin, stdout, stderr
 };
-struct Exec : Words {
+// The box's program in place of the setup code: a program looked up on the box's PATH, the
+// embedded root's /bin/tinysh, or a sealed copy in memory of the tinysh nslab opened (the box's
+// /proc/1/exe is then no file of the host's).
+struct Exec {
   static constexpr Action action = Action::Exec;
   static constexpr Side side = Side::Box;
+  enum class From { Path, File, SealedCopy } from = From::Path;
+  std::string file{};  // Path: the name looked up; File: its path; SealedCopy: what is copied
+  std::vector<std::string> argv{};
+  bool host_environment = false;  // nslab's own; else the box's PATH, HOME and TERM
 };
-struct RelayTerminal : Words {
+struct RelayTerminal {
   static constexpr Action action = Action::RelayTerminal;
   static constexpr Side side = Side::Runner;
 };
-struct SweepBox : Words {
+struct SweepBox {
   static constexpr Action action = Action::SweepBox;
   static constexpr Side side = Side::Runner;
 };
-struct RemoveCgroup : Words {
+struct RemoveCgroup {
   static constexpr Action action = Action::RemoveCgroup;
   static constexpr Side side = Side::Runner;
+  cgroup::Layout layout{};
 };
 
 }  // namespace op
@@ -320,7 +342,7 @@ struct PlannedCall {
 
 // The calls of a step, rendered from its operands with the sys layer's texts, in order.
 std::vector<PlannedCall> planned_calls(const Step& step);
-// The same, joined with "; " (a Words step: its words).
+// The same, joined with "; ".
 std::string calls_text(const Step& step);
 
 }  // namespace sandbox

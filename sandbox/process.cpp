@@ -30,19 +30,19 @@ extern char** environ;
 
 namespace sandbox {
 
-namespace {
-
-std::vector<std::string> box_argv(const Spec& spec) {
-  switch (spec.command.kind) {
+std::vector<std::string> box_argv(const Command& command) {
+  switch (command.kind) {
     case CommandKind::Shell:
       return {"tinysh"};
     case CommandKind::ShellCommands:
-      return {"tinysh", "-c", spec.command.shell_commands};
+      return {"tinysh", "-c", command.shell_commands};
     case CommandKind::Program:
-      return spec.command.argv;
+      return command.argv;
   }
   return {};
 }
+
+namespace {
 
 // The box's PATH, from the environment its program gets.
 std::string path_of(const std::vector<std::string>& env) {
@@ -77,12 +77,6 @@ std::string head_of(const std::string& file) {
   while (n < 0 && errno == EINTR);
   ::close(fd);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-std::string argv_text(const std::vector<std::string>& argv) {
-  std::string text = "[";
-  for (size_t i = 0; i < argv.size(); ++i) text += fmt::format("{}\"{}\"", i ? ", " : "", argv[i]);
-  return text + "]";
 }
 
 }  // namespace
@@ -166,41 +160,31 @@ Status plan_process(const Spec& spec, Plan& plan) {
 }
 
 Status plan_exec(const Spec& spec, Plan& plan) {
-  auto argv = box_argv(spec);
-  std::string path;
+  op::Exec exec{.argv = box_argv(spec.command), .host_environment = spec.rootfs() == RootfsKind::Host};
   std::string why;
   if (spec.command.kind == CommandKind::Program) {
-    plan.steps.push_back({op::Exec{{fmt::format("execvp(\"{}\", {})", argv[0], argv_text(argv))}},
-                          "run the program, looked up on PATH inside the box, in place of the "
-                          "setup code; signal mask restored"});
-    return ok();
+    exec.from = op::Exec::From::Path;
+    exec.file = exec.argv[0];
+    why = "run the program, looked up on PATH inside the box, in place of the setup code; signal "
+          "mask restored";
+  } else if (spec.rootfs() == RootfsKind::Embedded) {
+    exec.from = op::Exec::From::File;
+    exec.file = "/bin/tinysh";
+    why = "become tinysh, from the box's own /bin; with --pid it is PID 1 and must reap orphans";
+  } else if (spec.rootfs() == RootfsKind::Host) {
+    exec.from = op::Exec::From::SealedCopy;
+    exec.file = spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path;
+    why = "become tinysh, run from a sealed copy in memory: its /proc/PID/exe is not the host's "
+          "file, which a process of the box could otherwise write; with --pid it is PID 1 and "
+          "must reap orphans";
+  } else {
+    exec.from = op::Exec::From::SealedCopy;
+    exec.file = "the tinysh opened before pivot_root";
+    why = "become tinysh from a sealed copy in memory, made from the fd opened before pivot_root: "
+          "the rootfs directory need not contain it, and the box never gets a path to the host's "
+          "file";
   }
-  switch (spec.rootfs()) {
-    case RootfsKind::Host:
-      plan.steps.push_back(
-          {op::Exec{{fmt::format("memfd_create(\"tinysh\") + sendfile({}) + F_SEAL_WRITE...; "
-                                 "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
-                                 spec.tinysh_path.empty() ? "tinysh" : spec.tinysh_path,
-                                 argv_text(argv))}},
-           "become tinysh, run from a sealed copy in memory: its /proc/PID/exe is not the "
-           "host's file, which a process of the box could otherwise write; with --pid it is "
-           "PID 1 and must reap orphans"});
-      break;
-    case RootfsKind::Embedded:
-      plan.steps.push_back({op::Exec{{fmt::format("execve(\"/bin/tinysh\", {})", argv_text(argv))}},
-                            "become tinysh, from the box's own /bin; with --pid it is PID 1 and "
-                            "must reap orphans"});
-      break;
-    case RootfsKind::Directory:
-      plan.steps.push_back(
-          {op::Exec{{fmt::format("memfd_create(\"tinysh\") + sendfile + F_SEAL_WRITE...; "
-                                 "execveat(memfd, \"\", {}, AT_EMPTY_PATH)",
-                                 argv_text(argv))}},
-           "become tinysh from a sealed copy in memory, made from the fd opened before "
-           "pivot_root: the rootfs directory need not contain it, and the box never gets a path "
-           "to the host's file"});
-      break;
-  }
+  plan.steps.push_back({std::move(exec), why});
   return ok();
 }
 
@@ -235,52 +219,51 @@ bool runner_alive(const BoxSetup& box) {
   return !(pfd.revents & POLLHUP);
 }
 
-Error exec_command(const BoxSetup& box) {
-  const Spec& spec = box.plan.spec;
-  auto argv = box_argv(spec);
-  auto env = box_environment(spec.rootfs() != RootfsKind::Host);
+Error exec_program(const op::Exec& exec, int sealed_tinysh, std::string_view root) {
+  std::vector<std::string> argv = exec.argv;
+  auto env = box_environment(!exec.host_environment);
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  switch (exec.from) {
+    case op::Exec::From::Path:
+      // execvp() looks PATH up in our own environment: switch to the box's first.
+      environ = envp.data();
+      ::execvp(exec.file.c_str(), args.data());
+      return program_exec_error(exec.file, errno, env, root);
+    case op::Exec::From::File:
+      ::execve(exec.file.c_str(), args.data(), envp.data());
+      return make_error(fmt::format("execve(\"{}\")", exec.file), errno);
+    case op::Exec::From::SealedCopy:
+      ::execveat(sealed_tinysh, "", args.data(), envp.data(), AT_EMPTY_PATH);
+      return make_error("execveat(memfd:tinysh, \"\", AT_EMPTY_PATH)", errno);
+  }
+  return plain_error("exec: unknown way to start the program");
+}
+
+Error exec_command(const BoxSetup& box, const op::Exec& exec) {
   // The runner blocked the signals it forwards; the box starts with the mask nslab was given.
   ::sigprocmask(SIG_SETMASK, &box.original_mask, nullptr);
-
-  if (spec.command.kind == CommandKind::Program) {
-    // execvp() looks PATH up in our own environment: switch to the box's first.
-    environ = envp.data();
-    ::execvp(args[0], args.data());
-    int err = errno;
-    std::string root;
-    switch (spec.rootfs()) {
-      case RootfsKind::Host:
-        break;
-      case RootfsKind::Embedded:
-        root = "the embedded rootfs: tinysh and a few files";
-        break;
-      case RootfsKind::Directory:
-        root = "--rootfs " + spec.rootfs_name();
-        break;
-    }
-    return program_exec_error(argv[0], err, env, root);
-  }
-  switch (spec.rootfs()) {
-    case RootfsKind::Embedded:
-      ::execve("/bin/tinysh", args.data(), envp.data());
-      return make_error("execve(\"/bin/tinysh\")", errno);
+  std::string root;
+  switch (box.plan.spec.rootfs()) {
     case RootfsKind::Host:
-    case RootfsKind::Directory: {
-      // A sealed copy: the box's /proc/1/exe then names a file in memory that nobody can
-      // write, not the host's tinysh (CVE-2019-5736 was runc's binary overwritten that way).
-      auto copy = sys::sealed_copy(box.tinysh.get(), "tinysh");
-      if (!copy) return copy.error();
-      ::execveat(copy->get(), "", args.data(), envp.data(), AT_EMPTY_PATH);
-      return make_error("execveat(memfd:tinysh, \"\", AT_EMPTY_PATH)", errno);
-    }
+      break;
+    case RootfsKind::Embedded:
+      root = "the embedded rootfs: tinysh and a few files";
+      break;
+    case RootfsKind::Directory:
+      root = "--rootfs " + box.plan.spec.rootfs_name();
+      break;
   }
-  return plain_error("exec: unknown command kind");
+  if (exec.from != op::Exec::From::SealedCopy) return exec_program(exec, -1, root);
+  // A sealed copy: the box's /proc/1/exe then names a file in memory that nobody can write,
+  // not the host's tinysh (CVE-2019-5736 was runc's binary overwritten that way).
+  auto copy = sys::sealed_copy(box.tinysh.get(), "tinysh");
+  if (!copy) return copy.error();
+  return exec_program(exec, copy->get(), root);
 }
 
 }  // namespace sandbox

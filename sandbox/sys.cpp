@@ -486,21 +486,31 @@ Status copy_file(int from, const std::string& path, unsigned mode) {
   return ok();
 }
 
+namespace {
+constexpr const char* kSeals = "F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE";
+std::string memfd_text(const char* name) {
+  return fmt::format("memfd_create(\"{}\", MFD_CLOEXEC|MFD_ALLOW_SEALING)", name);
+}
+}  // namespace
+
+std::vector<std::string> sealed_copy_texts(const char* name, std::string_view what) {
+  return {memfd_text(name), fmt::format("sendfile(memfd:{}, {})", name, what),
+          fmt::format("fchmod(memfd:{}, 0555)", name),
+          fmt::format("fcntl(memfd:{}, F_ADD_SEALS, {})", name, kSeals)};
+}
+
 Result<Fd> sealed_copy(int from, const char* name) {
-  std::string text = fmt::format("memfd_create(\"{}\", MFD_CLOEXEC|MFD_ALLOW_SEALING)", name);
+  std::string text = memfd_text(name);
   if (int err = injected("memfd_create")) return make_error(text, err);
   int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return make_error(text, errno);
   Fd owner(fd);
   SANDBOX_TRY(copy_bytes(from, owner.get(), fmt::format("into memfd:{}", name)));
-  if (::fchmod(owner.get(), 0555) < 0) return make_error(fmt::format("fchmod memfd:{}", name), errno);
+  if (::fchmod(owner.get(), 0555) < 0) return make_error(fmt::format("fchmod(memfd:{}, 0555)", name), errno);
   // No more writes, no change of size, and no way to lift the seals: a process that gets hold
   // of this file (through /proc/PID/exe) can read it and nothing else.
   if (::fcntl(owner.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-    return make_error(fmt::format("fcntl(memfd:{}, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|"
-                                  "F_SEAL_GROW|F_SEAL_WRITE)",
-                                  name),
-                      errno);
+    return make_error(fmt::format("fcntl(memfd:{}, F_ADD_SEALS, {})", name, kSeals), errno);
   return owner;
 }
 

@@ -118,6 +118,8 @@ Status copy_file(int from, const std::string& path, unsigned mode);
 // (F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK|F_SEAL_SEAL, fcntl(2)), for execveat(): a program run
 // from it has a /proc/PID/exe that nobody can write, unlike the host's file it came from.
 Result<Fd> sealed_copy(int from, const char* name);
+// Its calls as text, in order, for a copy of `what` (explain renders the exec step with them).
+std::vector<std::string> sealed_copy_texts(const char* name, std::string_view what);
 Status make_symlink(const std::string& target, const std::string& link);
 Result<Fd> open(const std::string& path, int flags, unsigned mode = 0);
 Result<std::string> read_file(const std::string& path);

@@ -98,13 +98,6 @@ std::optional<std::pair<uid_t, gid_t>> terminal_owner(const IdMap& uids, const I
                    gid ? static_cast<gid_t>(*gid) : static_cast<gid_t>(-1)};
 }
 
-std::string dup2_text(const std::array<bool, 3>& replace, std::string_view fd) {
-  std::string text;
-  for (int i = 0; i < 3; ++i)
-    if (replace[static_cast<size_t>(i)]) text += fmt::format("; dup2({}, {})", fd, i);
-  return text;
-}
-
 }  // namespace
 
 Result<Pty> open_host_pty(int like) {
@@ -139,12 +132,7 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
     auto [uids, gids] = id_maps_for(spec, caller);
     auto owner = terminal_owner(uids, gids, caller);
     steps.push_back(
-        {op::OpenTerminal{{fmt::format("posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC); ioctl(master, TIOCSPTLCK, 0); "
-                     "ioctl(master, TIOCGPTPEER) → /dev/pts/N; tcgetattr(0) → tcsetattr(slave); "
-                     "ioctl(0, TIOCGWINSZ) → ioctl(master, TIOCSWINSZ){}",
-                     owner ? fmt::format("; fchown(slave, {}, {})", owner->first,
-                                         static_cast<int>(owner->second))
-                           : "")}},
+        {op::OpenTerminal{.owner = owner},
          fmt::format("a terminal for the box alone, on the host's /dev/ptmx, with the modes and "
                      "size of nslab's: what a process of the box types into its terminal with "
                      "ioctl(TIOCSTI) lands there, never in the terminal nslab was started from "
@@ -161,26 +149,21 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
            "exists inside, as a container's console: /dev/console"});
   }
   if (!caller.on_terminal()) {
-    steps.push_back({op::NewSession{{"setsid()"}},
+    steps.push_back({op::NewSession{},
                      "a session of its own, which has no controlling terminal: nslab's terminal "
                      "is out of reach, and ioctl(TIOCSTI) cannot type into it (CVE-2017-5226)"});
   } else {
-    std::string terminal = own_root ? "console" : "slave";
+    using Terminal = op::NewSession::Terminal;
+    Terminal terminal = !own_root                                 ? Terminal::Slave
+                        : spec.rootfs() == RootfsKind::Directory ? Terminal::ConsoleOrSlave
+                                                                 : Terminal::Console;
     steps.push_back(
-        {op::NewSession{{fmt::format("setsid(); {}ioctl({}, TIOCSCTTY, 0){}",
-                     !own_root ? ""
-                     : spec.rootfs() == RootfsKind::Directory
-                         ? "console = open(\"/dev/console\", O_RDWR|O_NOCTTY) (the slave itself "
-                           "when the rootfs has no /dev); "
-                         : "console = open(\"/dev/console\", O_RDWR|O_NOCTTY); ",
-                     terminal, dup2_text(caller.stdio_terminals, terminal))}},
+        {op::NewSession{.terminal = terminal, .replace = caller.stdio_terminals},
          "a session of its own whose controlling terminal is the box's pty, in place of each of "
          "nslab's standard streams that is a terminal: job control and Ctrl-C work inside, and "
          "nothing the box does reaches nslab's terminal"});
     steps.push_back(
-        {op::RelayTerminal{{"tcsetattr(0, TCSANOW, cfmakeraw); poll(0, master, signalfd): keys "
-                            "→ master, master → screen; SIGWINCH: ioctl(master, TIOCSWINSZ); at "
-                            "the end: read(master) to EIO, tcsetattr(0, TCSANOW, saved)"}},
+        {op::RelayTerminal{},
          "nslab's terminal passes every key through unchanged, so Ctrl-C, Ctrl-Z and Ctrl-\\ "
          "become signals of the box's terminal for the box's foreground job; its modes come back "
          "however the box ends"});
@@ -188,11 +171,11 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
   return steps;
 }
 
-Result<Pty> open_box_terminal(const Plan& plan) {
+Result<Pty> open_box_terminal(const op::OpenTerminal& step) {
   auto pty = open_host_pty(STDIN_FILENO);
   if (!pty) return pty.error();
-  if (auto owner = terminal_owner(plan.uid_map, plan.gid_map, plan.caller))
-    SANDBOX_TRY(sys::fchown(pty->slave.get(), owner->first, owner->second));
+  if (step.owner)
+    SANDBOX_TRY(sys::fchown(pty->slave.get(), step.owner->first, step.owner->second));
   return pty;
 }
 
@@ -219,14 +202,15 @@ Status bind_console(BoxSetup& box, const op::BindConsole& step) {
   return ok();
 }
 
-Status take_box_session(BoxSetup& box) {
+Status take_box_session(BoxSetup& box, const op::NewSession& step) {
+  if (step.terminal == op::NewSession::Terminal::None) return start_session(-1, step.replace);
   if (box.console_bound) {
     // After pivot_root: the fd's name, as the box's processes read it, is /dev/console.
     auto console = sys::open("/dev/console", O_RDWR | O_NOCTTY);
     if (!console) return console.error();
     box.terminal = std::move(*console);
   }
-  return start_session(box.terminal ? box.terminal.get() : -1, box.plan.caller.stdio_terminals);
+  return start_session(box.terminal ? box.terminal.get() : -1, step.replace);
 }
 
 // --- The runner's relay ----------------------------------------------------------------------

@@ -566,12 +566,12 @@ TEST_CASE("a box's cgroup is named after its runner, and only such names are nsl
 
 TEST_CASE("the sweep removes only nslab's leftovers whose runner is gone and that hold nothing") {
   auto alive = [](pid_t pid) { return pid == 100; };
-  CHECK(judge_leftover("nslab-box-100", {}, alive) == Verdict::RunnerAlive);
-  CHECK(judge_leftover("nslab-box-100", {7}, alive) == Verdict::RunnerAlive);
-  CHECK(judge_leftover("nslab-box-200", {}, alive) == Verdict::Remove);
-  CHECK(judge_leftover("nslab-box-200", {7, 8}, alive) == Verdict::LeaveBusy);
-  CHECK(judge_leftover("docker", {}, alive) == Verdict::NotOurs);
-  CHECK(judge_leftover("nslab-bench", {}, alive) == Verdict::NotOurs);
+  CHECK(judge_leftover("nslab-box-100", {}, alive) == Leftover::RunnerAlive);
+  CHECK(judge_leftover("nslab-box-100", {7}, alive) == Leftover::RunnerAlive);
+  CHECK(judge_leftover("nslab-box-200", {}, alive) == Leftover::Remove);
+  CHECK(judge_leftover("nslab-box-200", {7, 8}, alive) == Leftover::LeaveBusy);
+  CHECK(judge_leftover("docker", {}, alive) == Leftover::NotOurs);
+  CHECK(judge_leftover("nslab-bench", {}, alive) == Leftover::NotOurs);
 }
 
 TEST_CASE("the sweep on a tree: stale empty removed, busy reported, live and foreign untouched") {

@@ -179,8 +179,8 @@ TEST_CASE("an empty network namespace is one step that says there is nothing to 
   auto steps = plan_network(NetworkMode::Empty, user_caller());
   REQUIRE(steps.ok());
   REQUIRE(steps->size() == 1);
-  CHECK(steps->front().kind == NetworkStepKind::EmptyNamespace);
-  CHECK(steps->front().calls.find("CLONE_NEWNET") != std::string::npos);
+  CHECK(steps->front().action() == Action::EmptyNetwork);
+  CHECK(steps->front().calls().find("CLONE_NEWNET") != std::string::npos);
   CHECK(steps->front().why.find("only lo, and lo is down") != std::string::npos);
 }
 
@@ -190,15 +190,15 @@ TEST_CASE("a veth is planned as the runner's messages before the box's own") {
   REQUIRE(steps->size() == 2);
   const auto& runner = (*steps)[0];
   const auto& box = (*steps)[1];
-  CHECK(runner.kind == NetworkStepKind::PlugVeth);
-  CHECK(runner.side == Side::Runner);
-  CHECK(runner.calls.find("RTM_NEWLINK(kind veth") != std::string::npos);
-  CHECK(runner.calls.find("IFLA_NET_NS_PID") != std::string::npos);
-  CHECK(runner.calls.find("RTM_NEWADDR") != std::string::npos);
-  CHECK(runner.calls.find("IFF_UP") != std::string::npos);
-  CHECK(box.kind == NetworkStepKind::ConfigureBoxEnd);
-  CHECK(box.side == Side::Box);
-  CHECK(box.calls.find("RTM_NEWLINK(name \"lo\", IFF_UP)") != std::string::npos);
+  CHECK(runner.action() == Action::PlugVeth);
+  CHECK(runner.side() == Side::Runner);
+  CHECK(runner.calls().find("RTM_NEWLINK(kind veth") != std::string::npos);
+  CHECK(runner.calls().find("IFLA_NET_NS_PID") != std::string::npos);
+  CHECK(runner.calls().find("RTM_NEWADDR") != std::string::npos);
+  CHECK(runner.calls().find("IFF_UP") != std::string::npos);
+  CHECK(box.action() == Action::ConfigureBoxNetwork);
+  CHECK(box.side() == Side::Box);
+  CHECK(box.calls().find("RTM_NEWLINK(name \"lo\", IFF_UP)") != std::string::npos);
   CHECK(box.why.find("no default route") != std::string::npos);
   for (const auto& step : *steps) CHECK_FALSE(step.why.empty());
 }
@@ -206,12 +206,12 @@ TEST_CASE("a veth is planned as the runner's messages before the box's own") {
 TEST_CASE("a veth step with a known subnet names the real link and addresses") {
   auto steps = plan_network(NetworkMode::Veth, root_caller(), BoxSubnet{1037});
   REQUIRE(steps.ok());
-  CHECK((*steps)[0].calls.find("\"nslab-1037\"") != std::string::npos);
-  CHECK((*steps)[0].calls.find("10.213.16.53/30") != std::string::npos);
-  CHECK((*steps)[1].calls.find("10.213.16.54/30") != std::string::npos);
+  CHECK((*steps)[0].calls().find("\"nslab-1037\"") != std::string::npos);
+  CHECK((*steps)[0].calls().find("10.213.16.53/30") != std::string::npos);
+  CHECK((*steps)[1].calls().find("10.213.16.54/30") != std::string::npos);
   // Negative control: without one, no address is made up.
   auto unknown = plan_network(NetworkMode::Veth, root_caller());
-  CHECK((*unknown)[0].calls.find("10.213.16.53") == std::string::npos);
+  CHECK((*unknown)[0].calls().find("10.213.16.53") == std::string::npos);
 }
 
 TEST_CASE("a veth is refused to a caller without root, with the reason and the way out") {

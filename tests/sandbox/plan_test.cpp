@@ -236,7 +236,18 @@ TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embed
   CHECK(p.has(Action::BindRootfsDir));
   CHECK_FALSE(p.has(Action::MountRootfsTmpfs));
   CHECK(p.has(Action::PivotRoot));
-  CHECK(step_of(p, Action::Exec).calls().starts_with("memfd_create(\"tinysh\")"));
+  const auto* exec = step_of(p, Action::Exec).as<op::Exec>();
+  REQUIRE(exec);
+  CHECK(exec->from == op::Exec::From::SealedCopy);
+  CHECK_FALSE(exec->host_environment);
+  CHECK(step_of(p, Action::Exec).calls().starts_with("memfd_create(\"tinysh\""));
+  // Negative control: the embedded root runs its own /bin/tinysh, no copy.
+  s.rootfs_dir.reset();
+  s.pivot = true;
+  const auto* embedded = step_of(must_plan(s), Action::Exec).as<op::Exec>();
+  REQUIRE(embedded);
+  CHECK(embedded->from == op::Exec::From::File);
+  CHECK(embedded->file == "/bin/tinysh");
 }
 
 TEST_CASE("a root box without a user namespace protects /proc, a user-namespace box does not") {
@@ -484,7 +495,13 @@ TEST_CASE("a program after -- is exec'd through PATH inside the box") {
   Spec s = spec_with_tinysh();
   s.command.kind = CommandKind::Program;
   s.command.argv = {"true", "--flag"};
-  CHECK(step_of(must_plan(s), Action::Exec).calls() == "execvp(\"true\", [\"true\", \"--flag\"])");
+  Plan p = must_plan(s);
+  const auto* exec = step_of(p, Action::Exec).as<op::Exec>();
+  REQUIRE(exec);
+  CHECK(exec->from == op::Exec::From::Path);
+  CHECK(exec->file == "true");
+  CHECK(exec->argv == std::vector<std::string>{"true", "--flag"});
+  CHECK(step_of(p, Action::Exec).calls().ends_with("execvp(\"true\", [\"true\", \"--flag\"])"));
 }
 
 TEST_CASE("explain's text numbers every step and gives each its calls and a reason") {
