@@ -3,9 +3,10 @@
 // Redirections are already in place when it runs.
 //
 // Builtins that must change the shell itself (cd, export, exit, hostname set, ...) run inside the
-// shell process. Builtins that block or take risks (sleep, spawn, hog, burn, tcp) run in a child
-// process that the executor forks for them, exactly like an external program, so Ctrl-C stops
-// them and an out-of-memory kill or a fork failure never hits the shell — which may be PID 1.
+// shell process. Builtins that block or take risks (sleep, spawn, hog, burn, tcp, ping) run in a
+// child process that the executor forks for them, exactly like an external program, so Ctrl-C
+// stops them and an out-of-memory kill or a fork failure never hits the shell — which may be
+// PID 1.
 #pragma once
 
 #include <fmt/format.h>
@@ -36,7 +37,7 @@ std::span<const Builtin> core_builtins();    // core.cpp: cd pwd echo env export
 std::span<const Builtin> file_builtins();    // files.cpp: ls cat mkdir touch rm
 std::span<const Builtin> system_builtins();  // system.cpp: hostname uname id caps ps mount umount ns
 std::span<const Builtin> limit_builtins();   // limits.cpp: cgroup spawn hog burn
-std::span<const Builtin> net_builtins();     // net.cpp: ifaces tcp
+std::span<const Builtin> net_builtins();     // net.cpp: ifaces tcp ping
 
 // Every builtin, in the order `help` lists them; nullptr when NAME is not a builtin.
 std::vector<const Builtin*> all_builtins();

@@ -1,10 +1,11 @@
-// The network lesson's two tools: `ifaces` shows what a network namespace holds, `tcp` proves
-// whether two of them can talk. The kernel side of each is described in net_links.h and
-// net_tcp.h.
+// The network lesson's tools: `ifaces` shows what a network namespace holds, `tcp` and `ping`
+// prove whether two of them can talk. The kernel side of each is described in net_links.h,
+// net_tcp.h and net_ping.h.
 #include <sys/utsname.h>
 
 #include "../builtin.h"
 #include "net_links.h"
+#include "net_ping.h"
 #include "net_tcp.h"
 
 namespace tinysh {
@@ -38,6 +39,16 @@ int run_tcp(Shell&, Args args) {
   return net::tcp_connect(args, *options);
 }
 
+int run_ping(Shell&, Args args) {
+  std::string problem;
+  auto options = net::parse_ping_args(args, problem);
+  if (!options) {
+    if (!problem.empty()) fail(args, "{}", problem);
+    return usage_error(args);
+  }
+  return net::ping(args, *options);
+}
+
 const Builtin kNetBuiltins[] = {
     {.name = "ifaces",
      .usage = "ifaces",
@@ -52,6 +63,12 @@ const Builtin kNetBuiltins[] = {
      .reads = "socket(2), bind(2), listen(2), accept4(2), connect(2), poll(2), uname(2)",
      .runs_in = RunsIn::Child,
      .run = run_tcp},
+    {.name = "ping",
+     .usage = "ping [-c COUNT] [-W SECONDS] ADDRESS",
+     .summary = "send ICMP echo requests (3), one a second; -W: wait per reply (2 s)",
+     .reads = "ICMP sockets (icmp(7), raw(7)), poll(2), net.ipv4.ping_group_range",
+     .runs_in = RunsIn::Child,
+     .run = run_ping},
 };
 
 }  // namespace
