@@ -84,23 +84,18 @@ std::string format_cpus(const CpuQuota& quota);
 
 // --- Where each controller's box cgroup goes (cgroup_placement.cpp; types: cgroup_layout.h) ------
 
-// Who looks for a place: v2 puts a root runner whose cgroup holds processes at the v2 root, and
-// lets a runner alone in its cgroup move itself out of the way (cgroup_v2.cpp).
-struct Runner {
-  bool privileged = false;  // euid 0
-  pid_t pid = 0;
-  static Runner current();
-};
-
 // Decides v1 or v2 per controller from the text of /proc/self/cgroup and /proc/self/mountinfo,
 // reading cgroup.controllers, cgroup.subtree_control and (v2) cgroup.procs of the directories
 // they name. A controller found nowhere, a cgroup path with "..", a cgroup this mount namespace
 // cannot see, or (v2, not root) a runner's cgroup shared with other processes is an error that
-// says which and why.
+// says which and why. Of the runner it reads `privileged` (v2 puts a root runner whose cgroup
+// holds processes at the v2 root) and `pid` (a runner alone in its cgroup moves itself out of
+// the way: cgroup_v2.cpp).
 Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
-                             const std::vector<Controller>& wanted, const Runner& runner = {});
+                             const std::vector<Controller>& wanted, const Caller& runner = {});
 // The same for this process, from the live /proc/self files. Needs no root.
-Result<Layout> detect_layout(const std::vector<Controller>& wanted);
+Result<Layout> detect_layout(const std::vector<Controller>& wanted,
+                             const Caller& runner = this_process());
 
 // Whether this process may make cgroups where `layout` puts them (root, or write access to the
 // directories: a delegated cgroup). The error says exactly what is missing and what would fix it.

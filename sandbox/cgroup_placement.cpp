@@ -35,7 +35,7 @@ constexpr const char* kNeedRoot =
 //   not root    the runner alone in its cgroup (a delegated scope made for it) moves itself into
 //               a leaf of nslab/ first; a cgroup shared with other processes is refused, with
 //               the way to get one of its own
-Status place_v2(Placement& p, const std::string& v2_root, const Runner& runner) {
+Status place_v2(Placement& p, const std::string& v2_root, const Caller& runner) {
   std::string_view name = controller_name(p.controller);
   p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
   if (p.own_is_root) {
@@ -100,12 +100,8 @@ const Placement* Layout::find(Controller controller) const {
   return nullptr;
 }
 
-Runner Runner::current() {
-  return {::geteuid() == 0, ::getpid()};
-}
-
 Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
-                             const std::vector<Controller>& wanted, const Runner& runner) {
+                             const std::vector<Controller>& wanted, const Caller& runner) {
   auto memberships = fs::parse_proc_cgroup(proc_self_cgroup);
   auto mounts = fs::parse_cgroup_mounts(mountinfo);
   auto places = fs::locate(memberships, mounts);
@@ -177,12 +173,12 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
   return layout;
 }
 
-Result<Layout> detect_layout(const std::vector<Controller>& wanted) {
+Result<Layout> detect_layout(const std::vector<Controller>& wanted, const Caller& runner) {
   auto cgroups = sys::read_file("/proc/self/cgroup");
   if (!cgroups) return cgroups.error();
   auto mountinfo = sys::read_file("/proc/self/mountinfo");
   if (!mountinfo) return mountinfo.error();
-  return decide_layout(*cgroups, *mountinfo, wanted, Runner::current());
+  return decide_layout(*cgroups, *mountinfo, wanted, runner);
 }
 
 Status check_access(const Layout& layout) {
@@ -208,12 +204,12 @@ Status find_cgroups(const Limits& limits, Caller& caller) {
     Layout found;
     if (cgroups && mountinfo)
       for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
-        if (auto one = decide_layout(*cgroups, *mountinfo, {c}, Runner::current()))
+        if (auto one = decide_layout(*cgroups, *mountinfo, {c}, caller))
           for (Placement& p : one->placements) found.placements.push_back(std::move(p));
     caller.cgroup_layout = std::move(found);
     return ok();
   }
-  auto layout = detect_layout(limits.controllers());
+  auto layout = detect_layout(limits.controllers(), caller);
   if (!layout) return layout.error();
   Status access = check_access(*layout);
   if (!access) caller.cgroup_refusal = access.error();

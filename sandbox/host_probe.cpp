@@ -9,7 +9,6 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -190,28 +189,18 @@ void probe_id_ranges(const std::string& root, HostFacts& facts) {
   facts.map_helpers = setuid_root("newuidmap") && setuid_root("newgidmap");
 }
 
+// The kernel's release, as uname(2) gives it, from the file under `root`.
+std::string kernel_release(const std::string& root) {
+  return std::string(
+      common::trim(common::read_file(under(root, "/proc/sys/kernel/osrelease")).value_or("")));
+}
+
 }  // namespace
 
 std::optional<bool> effective_capability(const std::string& root, int cap) {
   auto caps = effective_caps(common::read_file(under(root, "/proc/self/status")).value_or(""));
   if (!caps) return std::nullopt;
   return ((*caps >> cap) & 1) != 0;
-}
-
-Identity current_identity() {
-  Identity who;
-  who.uid = ::getuid();
-  who.euid = ::geteuid();
-  who.pid = ::getpid();
-  if (const char* sudo = std::getenv("SUDO_UID")) {
-    std::string_view s = sudo;
-    uid_t uid = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), uid);
-    if (ec == std::errc() && end == s.data() + s.size()) who.sudo_uid = uid;
-  }
-  struct utsname u;
-  if (::uname(&u) == 0) who.kernel_release = u.release;
-  return who;
 }
 
 bool HostFacts::has_namespace(std::string_view kind) const {
@@ -224,23 +213,25 @@ const ControllerFacts* HostFacts::controller(std::string_view name) const {
   return nullptr;
 }
 
-HostFacts probe_host(const std::string& root, const Identity& who) {
+HostFacts probe_host(const std::string& root, const Caller& who) {
   HostFacts facts;
   facts.who = who;
+  facts.kernel_release = kernel_release(root);
   probe_caps(root, facts);
   probe_user_namespaces(root, facts);
   auto mountinfo = common::read_file(under(root, "/proc/self/mountinfo")).value_or("");
   auto mount_lines = parse_mountinfo(mountinfo);
   probe_root_mount(mount_lines, facts);
   probe_cgroups(root, mountinfo, mount_lines, facts);
-  facts.veth_driver = probe_veth(root, who.kernel_release);
+  facts.veth_driver = probe_veth(root, facts.kernel_release);
   probe_id_ranges(root, facts);
   return facts;
 }
 
-HostFacts probe_host(const std::string& root, const Identity& who, const std::vector<Need>& needs) {
+HostFacts probe_host(const std::string& root, const Caller& who, const std::vector<Need>& needs) {
   HostFacts facts;
   facts.who = who;
+  facts.kernel_release = kernel_release(root);
   if (needs.empty()) return facts;
   auto needed = [&](std::initializer_list<Need> any) {
     return std::any_of(needs.begin(), needs.end(),
@@ -268,7 +259,7 @@ HostFacts probe_host(const std::string& root, const Identity& who, const std::ve
     if (needed({Need::CpuLimit})) controllers.push_back("cpu");
     if (limits) probe_cgroups(root, mountinfo, mount_lines, facts, controllers);
   }
-  if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, who.kernel_release);
+  if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, facts.kernel_release);
   if (needed({Need::IdRanges})) probe_id_ranges(root, facts);
   return facts;
 }

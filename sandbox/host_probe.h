@@ -16,8 +16,8 @@
 //   - whether the veth driver is there: /sys/module/veth, or the kernel's module lists.
 //
 // probe_host() reads those files under a root directory prefix, so tests point it at fake
-// /proc, /sys and cgroupfs trees made of plain files; what is not a file (uid, uname) comes in
-// as an Identity. readiness() is pure: facts in, one row per lesson out.
+// /proc, /sys and cgroupfs trees made of plain files; what is not a file (the caller's ids) comes
+// in as a Caller. readiness() is pure: facts in, one row per lesson out.
 #pragma once
 
 #include <sys/types.h>
@@ -33,15 +33,6 @@
 
 namespace sandbox {
 
-// Who is asking: the part of the facts no file under the root prefix holds.
-struct Identity {
-  uid_t uid = 0;                  // real uid
-  uid_t euid = 0;                 // effective uid: the one file permissions are checked against
-  std::optional<uid_t> sudo_uid;  // SUDO_UID, when run under sudo
-  std::string kernel_release;     // uname -r
-  pid_t pid = 0;                  // this process (it is in its own cgroup, and does not count)
-};
-Identity current_identity();
 
 // Whether the process whose /proc/self/status is under `root` ("/" for this one) has capability
 // `cap` (CAP_NET_ADMIN, ...) in its effective set, from its CapEff line; nothing when that file
@@ -76,7 +67,8 @@ struct ControllerFacts {
 };
 
 struct HostFacts {
-  Identity who;
+  Caller who;                  // who asks: the part of the facts no file under the root holds
+  std::string kernel_release;  // /proc/sys/kernel/osrelease, as uname -r
   bool cap_sys_admin = false;           // may create namespaces and mount without a user namespace
   bool cap_net_admin = false;           // may create links in the host's network namespace
   std::vector<std::string> namespaces;  // kinds present in /proc/self/ns
@@ -110,7 +102,7 @@ struct HostFacts {
 };
 
 // Reads the facts from the files under `root` ("/" for this host).
-HostFacts probe_host(const std::string& root, const Identity& who);
+HostFacts probe_host(const std::string& root, const Caller& who);
 
 // --- Which lessons will work ---------------------------------------------------------------------
 
@@ -148,7 +140,7 @@ Answer meet(const HostFacts& facts, Need need);
 
 // Only the facts that `needs` depend on (the rest stay empty): what `nslab run` reads before
 // every box, so it costs a few small files, not the whole probe.
-HostFacts probe_host(const std::string& root, const Identity& who, const std::vector<Need>& needs);
+HostFacts probe_host(const std::string& root, const Caller& who, const std::vector<Need>& needs);
 
 // --- Before a box starts: what its flags need of this host ------------------------------------
 

@@ -148,7 +148,7 @@ std::vector<pid_t> sharing_processes(const std::string& dir, std::string_view na
 }
 
 // Whether the controller's cgroup (c.directory) is this user's to make cgroups in.
-void probe_delegation(const std::string& root, const cg::Place* place, const Identity& who,
+void probe_delegation(const std::string& root, const cg::Place* place, const Caller& who,
                       ControllerFacts& c) {
   std::string dir = under(root, c.directory);
   c.owner = owner_of(dir);

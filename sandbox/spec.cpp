@@ -58,11 +58,20 @@ std::optional<std::string> host_user_name(uid_t uid) {
   return std::nullopt;
 }
 
-Caller current_caller(bool id_ranges) {
+Caller this_process() {
   Caller caller;
   caller.uid = ::getuid();
   caller.gid = ::getgid();
-  caller.privileged = ::geteuid() == 0;
+  caller.euid = ::geteuid();
+  caller.privileged = caller.euid == 0;
+  caller.pid = ::getpid();
+  caller.invoking_uid = caller.uid;
+  caller.invoking_gid = caller.gid;
+  return caller;
+}
+
+Caller current_caller(bool id_ranges) {
+  Caller caller = this_process();
   caller.invoking_uid = caller.uid;
   caller.invoking_gid = caller.gid;
   // Under sudo the person at the keyboard is SUDO_UID; "root inside is you outside" should be

@@ -88,12 +88,16 @@ struct Spec {
   }
 };
 
-// Who starts the box. plan() needs it to decide what is allowed (a non-root user can only map
-// its own ids) and what root inside maps to. Under sudo, the "invoking user" is SUDO_UID's.
+// Who starts the box: the one description of the process running nslab, for plan() (what is
+// allowed: a non-root user can only map its own ids; what root inside maps to), the cgroup
+// placement (a root runner may go under the root cgroup; a runner alone in its cgroup may move)
+// and the doctor's facts. Under sudo, the "invoking user" is SUDO_UID's.
 struct Caller {
   uid_t uid = 0;  // real uid of nslab
   gid_t gid = 0;
+  uid_t euid = 0;           // effective uid: the one file permissions are checked against
   bool privileged = false;  // euid 0: may create namespaces without a user namespace
+  pid_t pid = 0;            // nslab itself (in its own cgroup, where it does not count)
   uid_t invoking_uid = 0;   // the person at the keyboard (SUDO_UID when run under sudo)
   gid_t invoking_gid = 0;
   std::string invoking_name = "root";
@@ -110,7 +114,11 @@ struct Caller {
   // the box gets a pseudo-terminal of its own in place of each of them (terminal.cpp).
   std::array<bool, 3> stdio_terminals{};
   bool on_terminal() const { return stdio_terminals[0]; }
+  bool through_sudo() const { return uid == 0 && invoking_uid != 0; }
 };
+
+// The ids and the pid of this process, and nothing that needs a file read.
+Caller this_process();
 
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER, /etc/passwd, and isatty(3)
 // of fds 0-2.

@@ -24,10 +24,10 @@ class CheckObserver : public lessons::StepObserver {
  public:
   explicit CheckObserver(bool verbose) : verbose_(verbose) {}
 
-  void step_started(const lessons::Step& step) override {
+  void step_started(const lessons::LessonStep& step) override {
     if (verbose_) fmt::print("  ## {}\n", step.title);
   }
-  void box_started(const lessons::Action& a, const lessons::BoxSession& box) override {
+  void box_started(const lessons::Block& a, const lessons::BoxSession& box) override {
     if (verbose_)
       fmt::print("  [box started: nslab run{}{}; BOX_PID={}]\n", a.flags.empty() ? "" : " ",
                  fmt::join(a.flags, " "), box.box_pid());
@@ -37,11 +37,11 @@ class CheckObserver : public lessons::StepObserver {
     fmt::print("  box$ {}\n", command);
     if (!t.output.empty()) fmt::print("{}\n", indent(t.output, "       "));
   }
-  void host_ran(const lessons::Action&, const lessons::HostRun& run) override {
+  void host_ran(const lessons::Block&, const lessons::HostRun& run) override {
     if (!verbose_) return;
     fmt::print("  host (status {}):\n{}\n", run.status, indent(run.output, "       "));
   }
-  bool attempt_challenge(const lessons::Step&, const lessons::Action& solution,
+  bool attempt_challenge(const lessons::LessonStep&, const lessons::Block& solution,
                          lessons::BoxSession& box, const lessons::DriverConfig& config) override {
     return lessons::type_solution(solution, box, config, *this);
   }

@@ -75,9 +75,9 @@ std::string short_title(std::string_view title) {
 std::string user_fact(const HostFacts& f) {
   if (f.privileged()) {
     std::string text = "root (uid 0)";
-    if (f.who.sudo_uid)
+    if (f.who.through_sudo())
       text += fmt::format(", through sudo from uid {0}: --map-root makes the box's root uid {0}",
-                          *f.who.sudo_uid);
+                          f.who.invoking_uid);
     return text;
   }
   if (f.who.euid == 0)
@@ -187,7 +187,7 @@ DoctorReport doctor_report(const HostFacts& f, const std::vector<LessonNeeds>& l
                            bool color) {
   std::string out = "This host\n";
   put(out, "user", kFactLabel, user_fact(f));
-  put(out, "kernel", kFactLabel, f.who.kernel_release.empty() ? "unknown" : f.who.kernel_release);
+  put(out, "kernel", kFactLabel, f.kernel_release.empty() ? "unknown" : f.kernel_release);
   put(out, "namespaces", kFactLabel, namespaces_fact(f));
   put(out, "user ns", kFactLabel, userns_fact(f));
   put(out, "time ns", kFactLabel,
@@ -249,7 +249,7 @@ int run_doctor(const DoctorOptions& options) {
     for (const auto& dir : swept.removed) fmt::print("removed the stale cgroup {}\n", dir);
     for (const auto& note : sandbox::cgroup::sweep_notes(swept)) fmt::print("note: {}\n", note);
   }
-  auto facts = sandbox::probe_host(options.root, sandbox::current_identity());
+  auto facts = sandbox::probe_host(options.root, sandbox::current_caller());
   bool color = use_color(options.color, ::isatty(STDOUT_FILENO), std::getenv("NO_COLOR"));
   auto lessons = needs_of_lessons(options.lessons.empty() ? lessons_dir()
                                                          : options.lessons);

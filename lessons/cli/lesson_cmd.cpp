@@ -377,7 +377,7 @@ int run_landing() {
   auto all_needs = needs_of_lessons(dir);
   std::vector<sandbox::Need> every_need;
   for (const auto& n : all_needs) every_need.insert(every_need.end(), n.needs.begin(), n.needs.end());
-  auto facts = sandbox::probe_host("/", sandbox::current_identity(), every_need);
+  auto facts = sandbox::probe_host("/", sandbox::current_caller(), every_need);
   fmt::print("Lessons:\n");
   std::vector<int> need_root;  // the lessons that need root here
   for (const auto& file : files) {

@@ -28,8 +28,8 @@ LessonNeeds needs_of(int number, const lessons::Lesson& lesson) {
   out.number = number;
   out.title = lesson.title;
   for (const auto& step : lesson.steps)
-    for (const auto& action : step.actions) {
-      if (action.kind != lessons::Action::Kind::StartBox) continue;
+    for (const auto& action : step.blocks) {
+      if (action.kind != lessons::Block::Kind::StartBox) continue;
       auto spec = spec_from_words(action.flags);
       if (!spec) {
         out.problem = fmt::format("line {}: {}", action.line, spec.error().message());
@@ -91,7 +91,7 @@ LessonHere lesson_here(const sandbox::HostFacts& facts, const LessonNeeds& lesso
 }
 
 LessonHere lesson_here(const LessonNeeds& lesson) {
-  return lesson_here(sandbox::probe_host("/", sandbox::current_identity(), lesson.needs), lesson);
+  return lesson_here(sandbox::probe_host("/", sandbox::current_caller(), lesson.needs), lesson);
 }
 
 }  // namespace nslab::cli

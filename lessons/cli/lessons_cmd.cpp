@@ -46,7 +46,7 @@ int run_lessons(const LessonsOptions& options) {
   auto needs = needs_of_lessons(dir);
   std::vector<sandbox::Need> every_need;
   for (const auto& lesson : needs) every_need.insert(every_need.end(), lesson.needs.begin(), lesson.needs.end());
-  auto facts = sandbox::probe_host("/", sandbox::current_identity(), every_need);
+  auto facts = sandbox::probe_host("/", sandbox::current_caller(), every_need);
 
   const bool root = ::geteuid() == 0;
   int broken = 0;

@@ -42,7 +42,7 @@ int run_run(const RunOptions& options) {
   // What the flags need of this host, from the same facts as `nslab doctor`: a box this host
   // cannot give is refused here, with the reason and the fix, not halfway through its setup.
   auto needs = sandbox::box_needs(*spec);
-  auto facts = sandbox::probe_host("/", sandbox::current_identity(), needs);
+  auto facts = sandbox::probe_host("/", sandbox::current_caller(), needs);
   if (auto met = sandbox::precheck(facts, needs); !met) {
     fmt::print(stderr, "nslab: {}\n", met.error().message());
     return 2;

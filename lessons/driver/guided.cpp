@@ -64,7 +64,7 @@ bool ends_with_newline(std::string_view s) {
 LessonObserver::LessonObserver(const Lesson& lesson, ScreenSettings settings,
                                const DriverConfig& config, TerminalOut& out, Keyboard* keys)
     : lesson_(lesson), settings_(std::move(settings)), config_(config), out_(out), keys_(keys) {
-  for (const auto& s : lesson.steps) steps_total_ += s.kind == Step::Kind::Step;
+  for (const auto& s : lesson.steps) steps_total_ += s.kind == LessonStep::Kind::Step;
   if (keys_ && settings_.mode == Mode::Guided) out_.on_page_full([this] { more(); });
 }
 
@@ -104,19 +104,19 @@ void LessonObserver::show_prose(std::string_view markdown) {
 void LessonObserver::prose_up_to(size_t index) {
   if (!step_) return;
   size_t until =
-      index < step_->actions.size() ? step_->actions[index].prose_before : step_->prose.size();
+      index < step_->blocks.size() ? step_->blocks[index].prose_before : step_->prose.size();
   until = std::min(until, step_->prose.size());
   if (until > prose_shown_)
     show_prose(std::string_view(step_->prose).substr(prose_shown_, until - prose_shown_));
   prose_shown_ = std::max(prose_shown_, until);
 }
 
-void LessonObserver::sync_to(const Action* a) {
-  if (!step_ || step_->actions.empty()) return;
-  const Action* first = &step_->actions.front();
-  if (a < first || a > &step_->actions.back()) return;
+void LessonObserver::sync_to(const Block* a) {
+  if (!step_ || step_->blocks.empty()) return;
+  const Block* first = &step_->blocks.front();
+  if (a < first || a > &step_->blocks.back()) return;
   size_t index = static_cast<size_t>(a - first);
-  if (a->kind != Action::Kind::RunOnHost) show_held_output();
+  if (a->kind != Block::Kind::RunOnHost) show_held_output();
   if (index != action_) typed_in_action_ = 0;
   action_ = index;
   prose_up_to(index);
@@ -264,16 +264,16 @@ void LessonObserver::introduce() {
   }
 }
 
-void LessonObserver::step_started(const Step& step) {
+void LessonObserver::step_started(const LessonStep& step) {
   check_stop();
   show_held_output();
-  prose_up_to(step_ ? step_->actions.size() : 0);  // what the previous step wrote below its blocks
-  if (step.kind == Step::Kind::Recap) {
+  prose_up_to(step_ ? step_->blocks.size() : 0);  // what the previous step wrote below its blocks
+  if (step.kind == LessonStep::Kind::Recap) {
     recap_ = &step;  // shown at the end, after the challenge
     return;
   }
   std::string label;
-  if (step.kind == Step::Kind::Challenge) {
+  if (step.kind == LessonStep::Kind::Challenge) {
     challenge_seen_ = true;
     between_steps("the challenge");
     label = "Challenge";
@@ -293,7 +293,7 @@ void LessonObserver::step_started(const Step& step) {
   prose_up_to(0);
 }
 
-void LessonObserver::box_started(const Action& a, const BoxSession& box) {
+void LessonObserver::box_started(const Block& a, const BoxSession& box) {
   check_stop();
   box_ = &box;
   sync_to(&a);
@@ -371,16 +371,16 @@ void LessonObserver::show_held_output() {
   if (!output.empty()) write(output + (ends_with_newline(output) ? "" : "\n"));
 }
 
-LessonObserver::HostCompare LessonObserver::host_compares(const Step& step, size_t index) {
-  if (index + 1 >= step.actions.size()) return HostCompare::None;
-  const Action& box = step.actions[index];
-  const Action& host = step.actions[index + 1];
-  if (box.kind != Action::Kind::TypeInBox || host.kind != Action::Kind::RunOnHost)
+LessonObserver::HostCompare LessonObserver::host_compares(const LessonStep& step, size_t index) {
+  if (index + 1 >= step.blocks.size()) return HostCompare::None;
+  const Block& box = step.blocks[index];
+  const Block& host = step.blocks[index + 1];
+  if (box.kind != Block::Kind::TypeInBox || host.kind != Block::Kind::RunOnHost)
     return HostCompare::None;
   // The expectations below compare the two outputs: the whole box block, as the check does.
-  for (size_t k = index + 2; k < step.actions.size(); ++k) {
-    const Action& a = step.actions[k];
-    if (a.kind != Action::Kind::Expect) break;
+  for (size_t k = index + 2; k < step.blocks.size(); ++k) {
+    const Block& a = step.blocks[k];
+    if (a.kind != Block::Kind::Expect) break;
     for (const auto& e : a.expectations)
       if (e.kind == CheckKind::DiffersFromHost || e.kind == CheckKind::SameAsHost)
         return HostCompare::WholeBlock;
@@ -391,12 +391,12 @@ LessonObserver::HostCompare LessonObserver::host_compares(const Step& step, size
   return HostCompare::None;
 }
 
-bool LessonObserver::holds_for_host(const Step& step, size_t index, size_t command) {
+bool LessonObserver::holds_for_host(const LessonStep& step, size_t index, size_t command) {
   switch (host_compares(step, index)) {
     case HostCompare::None:
       return false;
     case HostCompare::LastCommand:
-      return command + 1 == step.actions[index].commands.size();
+      return command + 1 == step.blocks[index].commands.size();
     case HostCompare::WholeBlock:
       return true;
   }
@@ -409,20 +409,20 @@ void LessonObserver::typed(const std::string& command, const Typed& t) {
   // The command belongs to the action being typed, or to the next box or solution block.
   size_t k = action_;
   auto is_typing = [&](size_t i) {
-    auto kind = step_->actions[i].kind;
-    return kind == Action::Kind::TypeInBox || kind == Action::Kind::Solution;
+    auto kind = step_->blocks[i].kind;
+    return kind == Block::Kind::TypeInBox || kind == Block::Kind::Solution;
   };
-  if (!(k < step_->actions.size() && is_typing(k) &&
-        typed_in_action_ < step_->actions[k].commands.size())) {
+  if (!(k < step_->blocks.size() && is_typing(k) &&
+        typed_in_action_ < step_->blocks[k].commands.size())) {
     size_t next = k + 1;
-    while (next < step_->actions.size() && !is_typing(next)) ++next;
-    if (next < step_->actions.size()) sync_to(&step_->actions[next]);
+    while (next < step_->blocks.size() && !is_typing(next)) ++next;
+    if (next < step_->blocks.size()) sync_to(&step_->blocks[next]);
   }
   ++typed_in_action_;
   if (typed_in_action_ == 1) write("\n");
   // A box block right above a host block it is compared with: its output waits, to be shown
   // beside the host's.
-  bool hold = action_ < step_->actions.size() &&
+  bool hold = action_ < step_->blocks.size() &&
               holds_for_host(*step_, action_, typed_in_action_ - 1);
   show_typed(command, t, *box_, hold ? Output::HoldForHost : Output::Show);
 }
@@ -432,7 +432,7 @@ int LessonObserver::prose_width() const {
   return std::min(out_.width(), 88);
 }
 
-void LessonObserver::show_host(const Action& a, const HostRun& run) {
+void LessonObserver::show_host(const Block& a, const HostRun& run) {
   write("\n");
   auto lines = split_lines(a.script);
   auto continued = continuation_lines(a.script);
@@ -454,13 +454,13 @@ void LessonObserver::show_host(const Action& a, const HostRun& run) {
   check_stop();
 }
 
-void LessonObserver::host_ran(const Action& a, const HostRun& run) {
+void LessonObserver::host_ran(const Block& a, const HostRun& run) {
   check_stop();
   sync_to(&a);
   show_host(a, run);
 }
 
-void LessonObserver::show_verdict(const Verdict& v) {
+void LessonObserver::show_verdict(const Judgement& v) {
   if (v.passed) {
     write(styled(sgr::green, "✓ ") + v.expected + "\n");
     return;
@@ -470,12 +470,12 @@ void LessonObserver::show_verdict(const Verdict& v) {
     write(styled(sgr::dim, indent_lines(first_lines("seen: " + v.seen, 8), "    ")));
 }
 
-void LessonObserver::judged(const Step& step, const Expectation& e, const Verdict& v) {
+void LessonObserver::judged(const LessonStep& step, const Expectation& e, const Judgement& v) {
   check_stop();
   if (!v.passed) missed_lines_.push_back(e.line);
   if (&step != step_) return;
-  for (const auto& a : step.actions) {
-    if (a.kind != Action::Kind::Expect || a.expectations.empty()) continue;
+  for (const auto& a : step.blocks) {
+    if (a.kind != Block::Kind::Expect || a.expectations.empty()) continue;
     if (&e >= &a.expectations.front() && &e <= &a.expectations.back()) {
       bool first = &e == &a.expectations.front();
       sync_to(&a);
@@ -530,7 +530,7 @@ void LessonObserver::finish(const LessonOutcome& outcome) {
   }
   check_stop();
   show_held_output();
-  prose_up_to(step_ ? step_->actions.size() : 0);
+  prose_up_to(step_ ? step_->blocks.size() : 0);
   // Expectations were shown with their ✗ as they were judged; what else went wrong (a box that
   // did not start or stopped answering, a host block that hung) is said here.
   std::vector<const Miss*> problems;

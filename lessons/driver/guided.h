@@ -61,12 +61,12 @@ class LessonObserver : public StepObserver {
   // After run_lesson(): the challenge's verdict, the recap, what comes next.
   void finish(const LessonOutcome& outcome);
 
-  void step_started(const Step& step) override;
-  void box_started(const Action& a, const BoxSession& box) override;
+  void step_started(const LessonStep& step) override;
+  void box_started(const Block& a, const BoxSession& box) override;
   void typed(const std::string& command, const Typed& t) override;
-  void host_ran(const Action& a, const HostRun& run) override;
-  void judged(const Step& step, const Expectation& e, const Verdict& v) override;
-  bool attempt_challenge(const Step& challenge, const Action& solution, BoxSession& box,
+  void host_ran(const Block& a, const HostRun& run) override;
+  void judged(const LessonStep& step, const Expectation& e, const Judgement& v) override;
+  bool attempt_challenge(const LessonStep& challenge, const Block& solution, BoxSession& box,
                          const DriverConfig& config) override;
   std::optional<ChallengeChecked> challenge_checked() override;
 
@@ -77,7 +77,7 @@ class LessonObserver : public StepObserver {
   int prose_width() const;
   void show_prose(std::string_view markdown);
   void prose_up_to(size_t action_index);
-  void sync_to(const Action* a);
+  void sync_to(const Block* a);
   // Waits for the student's key before what comes `next` (a_step: the next step, which 1-9 may
   // skip to).
   void between_steps(std::string_view next, bool a_step = false);
@@ -99,18 +99,18 @@ class LessonObserver : public StepObserver {
   // its last command (the host runs the same one), or as a whole (an expectation below
   // compares the two outputs). Whether command number `command` of it waits for the host's.
   enum class HostCompare { None, LastCommand, WholeBlock };
-  static HostCompare host_compares(const Step& step, size_t index);
-  static bool holds_for_host(const Step& step, size_t index, size_t command);
+  static HostCompare host_compares(const LessonStep& step, size_t index);
+  static bool holds_for_host(const LessonStep& step, size_t index, size_t command);
   void show_probes(BoxSession& box);
-  void show_host(const Action& a, const HostRun& run);
-  void show_verdict(const Verdict& v);
+  void show_host(const Block& a, const HostRun& run);
+  void show_verdict(const Judgement& v);
   struct CheckResult {
-    std::vector<Verdict> missed;
+    std::vector<Judgement> missed;
     bool ran = true;  // false: the box or the host script failed before every check ran
     std::string problem;
     ChallengeChecked checked;  // for run_lesson()'s outcome
   };
-  CheckResult run_challenge_check(const Step& challenge, size_t after, BoxSession& box,
+  CheckResult run_challenge_check(const LessonStep& challenge, size_t after, BoxSession& box,
                                   const DriverConfig& config);
 
   const Lesson& lesson_;
@@ -121,8 +121,8 @@ class LessonObserver : public StepObserver {
 
   int steps_total_ = 0;
   int steps_shown_ = 0;
-  const Step* step_ = nullptr;
-  const Step* recap_ = nullptr;
+  const LessonStep* step_ = nullptr;
+  const LessonStep* recap_ = nullptr;
   size_t prose_shown_ = 0;      // of step_->prose
   size_t action_ = 0;           // the action of step_ the callbacks are about
   size_t typed_in_action_ = 0;  // commands of that action shown so far

@@ -11,22 +11,22 @@
 
 namespace nslab::lessons {
 
-LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& challenge, size_t after,
+LessonObserver::CheckResult LessonObserver::run_challenge_check(const LessonStep& challenge, size_t after,
                                                                 BoxSession& box,
                                                                 const DriverConfig& config) {
   CheckResult result;
   Observed seen;
   std::vector<std::string> env = host_env(&box, config);
-  auto stopped = [&](const Action& a, std::string what, std::string problem) {
+  auto stopped = [&](const Block& a, std::string what, std::string problem) {
     result.ran = false;
     result.problem = problem;
     result.checked.misses.push_back({challenge.title, a.line, std::move(what), {}, problem});
     return result;
   };
-  for (size_t i = after; i < challenge.actions.size(); ++i) {
-    const Action& a = challenge.actions[i];
+  for (size_t i = after; i < challenge.blocks.size(); ++i) {
+    const Block& a = challenge.blocks[i];
     switch (a.kind) {
-      case Action::Kind::TypeInBox: {
+      case Block::Kind::TypeInBox: {
         show_held_output();
         seen.box.clear();
         write("\n");
@@ -44,7 +44,7 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
         }
         break;
       }
-      case Action::Kind::RunOnHost: {
+      case Block::Kind::RunOnHost: {
         auto ran = run_on_host(a.script, env, 2 * config.command_timeout);
         if (!ran) return stopped(a, "the host block did not finish", ran.error().message());
         show_host(a, *ran);
@@ -52,11 +52,11 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
         seen.host_status = ran->status;
         break;
       }
-      case Action::Kind::Expect:
+      case Block::Kind::Expect:
         show_held_output();
         write("\n");
         for (const auto& e : a.expectations) {
-          Verdict v = judge(e, seen);
+          Judgement v = judge(e, seen);
           show_verdict(v);
           if (v.passed) {
             ++result.checked.checks_passed;
@@ -75,11 +75,11 @@ LessonObserver::CheckResult LessonObserver::run_challenge_check(const Step& chal
   return result;
 }
 
-bool LessonObserver::attempt_challenge(const Step& challenge, const Action& solution,
+bool LessonObserver::attempt_challenge(const LessonStep& challenge, const Block& solution,
                                        BoxSession& box, const DriverConfig& config) {
   check_stop();
   box_ = &box;
-  size_t after = static_cast<size_t>(&solution - &challenge.actions.front()) + 1;
+  size_t after = static_cast<size_t>(&solution - &challenge.blocks.front()) + 1;
   sync_to(&solution);
   const std::string passed =
       styled(std::string(sgr::bold) + std::string(sgr::green), "Challenge passed.");

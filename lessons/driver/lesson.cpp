@@ -62,9 +62,9 @@ std::optional<Expectation> parse_expectation(std::string_view line, std::string&
   std::string_view rest = e.source;
   std::string_view side = next_word(rest);
   if (side == "box") {
-    e.side = Side::Box;
+    e.side = Whose::Box;
   } else if (side == "host") {
-    e.side = Side::Host;
+    e.side = Whose::Host;
   } else {
     error =
         fmt::format("\"{}\": an expectation starts with box or host, not \"{}\"", e.source, side);
@@ -184,7 +184,7 @@ class Parser {
 
   void error(int line, std::string message) { errors_.push_back({line, std::move(message)}); }
 
-  Step* current() { return lesson_.steps.empty() ? nullptr : &lesson_.steps.back(); }
+  LessonStep* current() { return lesson_.steps.empty() ? nullptr : &lesson_.steps.back(); }
 
   void prose(std::string_view line, int number = 0) {
     std::string problem;
@@ -200,16 +200,16 @@ class Parser {
       error(1, "the lesson starts with a # title line");
       title_reported_ = true;
     }
-    Step step;
+    LessonStep step;
     step.line = number;
     step.title = std::string(title);
     if (title == "Recap") {
-      step.kind = Step::Kind::Recap;
+      step.kind = LessonStep::Kind::Recap;
       if (recap_line_)
         error(number, fmt::format("a second ## Recap (first on line {})", recap_line_));
       recap_line_ = number;
     } else if (title == "Challenge") {
-      step.kind = Step::Kind::Challenge;
+      step.kind = LessonStep::Kind::Challenge;
       if (challenge_line_)
         error(number, fmt::format("a second ## Challenge (first on line {})", challenge_line_));
       challenge_line_ = number;
@@ -223,16 +223,16 @@ class Parser {
   }
 
   void block(int number, const std::string& info, const std::vector<std::string_view>& body) {
-    Step* step = current();
+    LessonStep* step = current();
     if (!step) {
       error(number, fmt::format("a {} block before the first ## step", info));
       return;
     }
-    Action a;
+    Block a;
     a.line = number;
     a.prose_before = step->prose.size();
     if (info == "flags") {
-      a.kind = Action::Kind::StartBox;
+      a.kind = Block::Kind::StartBox;
       for (auto l : body)
         for (auto& w : split_words(trim(l))) a.flags.push_back(w);
       for (const auto& w : a.flags) {
@@ -242,21 +242,21 @@ class Parser {
       box_started_ = true;
       box_output_ = host_output_ = false;
     } else if (info == "box" || info == "solution") {
-      a.kind = info == "box" ? Action::Kind::TypeInBox : Action::Kind::Solution;
+      a.kind = info == "box" ? Block::Kind::TypeInBox : Block::Kind::Solution;
       for (auto l : body)
         if (!trim(l).empty()) a.commands.emplace_back(trim(l));
       if (a.commands.empty()) error(number, fmt::format("an empty {} block", info));
       if (!box_started_)
         error(number, fmt::format("a {} block before any flags block: which box?", info));
       if (info == "solution") {
-        if (step->kind != Step::Kind::Challenge)
+        if (step->kind != LessonStep::Kind::Challenge)
           error(number, "a solution block belongs in ## Challenge");
         solution_seen_ = true;
       } else {
         box_output_ = true;
       }
     } else if (info == "host") {
-      a.kind = Action::Kind::RunOnHost;
+      a.kind = Block::Kind::RunOnHost;
       for (auto l : body) {
         a.script += l;
         a.script += '\n';
@@ -267,7 +267,7 @@ class Parser {
         error(number, "a host block before any flags block: $BOX_PID would name no box");
       host_output_ = true;
     } else {  // expect
-      a.kind = Action::Kind::Expect;
+      a.kind = Block::Kind::Expect;
       int written = 0;
       for (size_t k = 0; k < body.size(); ++k) {
         std::string_view l = trim(body[k]);
@@ -281,9 +281,9 @@ class Parser {
           continue;
         }
         e->line = at;
-        bool uses_box = e->side == Side::Box || e->kind == CheckKind::DiffersFromHost ||
+        bool uses_box = e->side == Whose::Box || e->kind == CheckKind::DiffersFromHost ||
                         e->kind == CheckKind::SameAsHost;
-        bool uses_host = e->side == Side::Host || e->kind == CheckKind::DiffersFromHost ||
+        bool uses_host = e->side == Whose::Host || e->kind == CheckKind::DiffersFromHost ||
                          e->kind == CheckKind::SameAsHost;
         if (uses_box && !box_output_)
           error(at, fmt::format("\"{}\": no box block above it in this step", e->source));
@@ -292,14 +292,14 @@ class Parser {
         a.expectations.push_back(std::move(*e));
       }
       if (written == 0) error(number, "an expect block without expectations");
-      if (step->kind == Step::Kind::Challenge && !solution_seen_)
+      if (step->kind == LessonStep::Kind::Challenge && !solution_seen_)
         error(number, "the challenge's expect block comes after its solution block");
     }
-    if (step->kind == Step::Kind::Recap) {
+    if (step->kind == LessonStep::Kind::Recap) {
       error(number, fmt::format("a {} block in ## Recap; the recap is prose only", info));
       return;
     }
-    step->actions.push_back(std::move(a));
+    step->blocks.push_back(std::move(a));
   }
 
   void finish() {
@@ -313,14 +313,14 @@ class Parser {
     tidy(lesson_.intro);
     for (auto& s : lesson_.steps) tidy(s.prose);
     int steps = 0;
-    for (const auto& s : lesson_.steps) steps += s.kind == Step::Kind::Step;
+    for (const auto& s : lesson_.steps) steps += s.kind == LessonStep::Kind::Step;
     if (title_seen_ && steps == 0) error(1, "a lesson needs at least one ## step");
     if (title_seen_ && steps > 0 && !recap_line_) error(1, "a lesson ends with a ## Recap");
-    if (const Step* c = lesson_.challenge()) {
+    if (const LessonStep* c = lesson_.challenge()) {
       bool solution = false, expect = false;
-      for (const auto& a : c->actions) {
-        solution |= a.kind == Action::Kind::Solution;
-        expect |= a.kind == Action::Kind::Expect;
+      for (const auto& a : c->blocks) {
+        solution |= a.kind == Block::Kind::Solution;
+        expect |= a.kind == Block::Kind::Expect;
       }
       if (!solution)
         error(c->line, "## Challenge needs a solution block, so the check can be proven");
@@ -347,29 +347,29 @@ class Parser {
 
 std::vector<std::string> Lesson::first_flags() const {
   for (const auto& s : steps)
-    for (const auto& a : s.actions)
-      if (a.kind == Action::Kind::StartBox) return a.flags;
+    for (const auto& a : s.blocks)
+      if (a.kind == Block::Kind::StartBox) return a.flags;
   return {};
 }
 
 std::vector<std::string> Lesson::last_flags() const {
   std::vector<std::string> last;
   for (const auto& s : steps)
-    if (s.kind != Step::Kind::Challenge)
-      for (const auto& a : s.actions)
-        if (a.kind == Action::Kind::StartBox) last = a.flags;
+    if (s.kind != LessonStep::Kind::Challenge)
+      for (const auto& a : s.blocks)
+        if (a.kind == Block::Kind::StartBox) last = a.flags;
   return last;
 }
 
-const Step* Lesson::challenge() const {
+const LessonStep* Lesson::challenge() const {
   for (const auto& s : steps)
-    if (s.kind == Step::Kind::Challenge) return &s;
+    if (s.kind == LessonStep::Kind::Challenge) return &s;
   return nullptr;
 }
 
-const Step* Lesson::recap() const {
+const LessonStep* Lesson::recap() const {
   for (const auto& s : steps)
-    if (s.kind == Step::Kind::Recap) return &s;
+    if (s.kind == LessonStep::Kind::Recap) return &s;
   return nullptr;
 }
 

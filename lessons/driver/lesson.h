@@ -22,7 +22,8 @@
 
 namespace nslab::lessons {
 
-enum class Side { Box, Host };
+// Whose output an expectation looks at.
+enum class Whose { Box, Host };
 
 enum class CheckKind {
   Contains,         // the output holds TEXT
@@ -36,14 +37,15 @@ enum class CheckKind {
 
 struct Expectation {
   int line = 0;
-  Side side = Side::Box;
+  Whose side = Whose::Box;
   CheckKind kind = CheckKind::Contains;
   std::string text;    // TEXT or REGEX; empty for the comparisons and statuses
   std::string meaning;  // what a REGEX looks for, in words ("a map of one id"), or empty
   std::string source;  // the line as written, for reports
 };
 
-struct Action {
+// One fenced block of a step: ```nslab-run, ```box, ```host, ```expect or ```solution.
+struct Block {
   enum class Kind { StartBox, TypeInBox, RunOnHost, Expect, Solution };
   Kind kind = Kind::TypeInBox;
   int line = 0;                           // of the opening fence
@@ -54,27 +56,27 @@ struct Action {
   size_t prose_before = 0;                // the step's prose up to here is written above it
 };
 
-struct Step {
+struct LessonStep {
   enum class Kind { Step, Recap, Challenge };
   Kind kind = Kind::Step;
   int line = 0;
   std::string title;
   std::string prose;  // the Markdown text between the blocks, as written
-  std::vector<Action> actions;
+  std::vector<Block> blocks;
 };
 
 struct Lesson {
   std::string title;
   std::string intro;        // prose before the first step
-  std::vector<Step> steps;  // in file order, Recap and Challenge included
+  std::vector<LessonStep> steps;  // in file order, Recap and Challenge included
 
   // The first box's flags: what the lesson as a whole turns on.
   std::vector<std::string> first_flags() const;
   // The last box's before the challenge: where the lesson left the student, which the next
   // lesson's probe table compares with.
   std::vector<std::string> last_flags() const;
-  const Step* challenge() const;
-  const Step* recap() const;
+  const LessonStep* challenge() const;
+  const LessonStep* recap() const;
 };
 
 struct ParseError {

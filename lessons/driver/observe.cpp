@@ -31,12 +31,12 @@ std::string shown(const std::string& output) {
 
 }  // namespace
 
-Verdict judge(const Expectation& e, const Observed& o) {
-  const bool box = e.side == Side::Box;
+Judgement judge(const Expectation& e, const Observed& o) {
+  const bool box = e.side == Whose::Box;
   const std::string& out = box ? o.box : o.host;
   const int status = box ? o.box_status : o.host_status;
   const char* whose = box ? "the box's output" : "the host's output";
-  Verdict v;
+  Judgement v;
   switch (e.kind) {
     case CheckKind::Contains:
       v.passed = out.find(e.text) != std::string::npos;

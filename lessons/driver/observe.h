@@ -16,12 +16,12 @@ struct Observed {
   int host_status = 0;  // its exit status
 };
 
-struct Verdict {
+struct Judgement {
   bool passed = false;
   std::string expected;  // in words: "the box's output contains \"tinyhost\""
   std::string seen;      // what was there instead (the output, or the status)
 };
 
-Verdict judge(const Expectation& e, const Observed& o);
+Judgement judge(const Expectation& e, const Observed& o);
 
 }  // namespace nslab::lessons

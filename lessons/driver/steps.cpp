@@ -18,7 +18,7 @@ struct Walk {
   LessonOutcome outcome;
   bool stopped = false;  // the box is gone or would not start: the rest cannot run
 
-  void miss(const Step& step, int line, std::string what, std::string expected = {},
+  void miss(const LessonStep& step, int line, std::string what, std::string expected = {},
             std::string observed = {}) {
     outcome.misses.push_back(
         {step.title, line, std::move(what), std::move(expected), std::move(observed)});
@@ -30,10 +30,10 @@ struct Walk {
 
   // Runs one action. `judge_only` collects verdicts into `verdicts` instead of the outcome (for
   // proving that a challenge's check fails before the solution).
-  void act(const Step& step, const Action& a, std::vector<Verdict>* verdicts = nullptr) {
+  void act(const LessonStep& step, const Block& a, std::vector<Judgement>* verdicts = nullptr) {
     if (stopped) return;
     switch (a.kind) {
-      case Action::Kind::StartBox: {
+      case Block::Kind::StartBox: {
         box.reset();  // the previous box ends first: one box at a time
         auto started = BoxSession::start(config.nslab, a.flags, config.command_timeout,
                                          config.box_columns);
@@ -49,8 +49,8 @@ struct Walk {
         observer.box_started(a, *box);
         return;
       }
-      case Action::Kind::TypeInBox:
-      case Action::Kind::Solution: {
+      case Block::Kind::TypeInBox:
+      case Block::Kind::Solution: {
         seen.box.clear();
         for (const auto& command : a.commands) {
           auto typed = box->type(command, config.command_timeout);
@@ -67,7 +67,7 @@ struct Walk {
         }
         return;
       }
-      case Action::Kind::RunOnHost: {
+      case Block::Kind::RunOnHost: {
         auto ran = run_on_host(a.script, host_env(), 2 * config.command_timeout);
         if (!ran) {
           miss(step, a.line, "the host block did not finish", "the script to end",
@@ -81,9 +81,9 @@ struct Walk {
         seen.host_status = ran->status;
         return;
       }
-      case Action::Kind::Expect:
+      case Block::Kind::Expect:
         for (const auto& e : a.expectations) {
-          Verdict v = judge(e, seen);
+          Judgement v = judge(e, seen);
           if (verdicts) {
             verdicts->push_back(v);
             continue;
@@ -99,20 +99,20 @@ struct Walk {
     }
   }
 
-  void challenge(const Step& step) {
+  void challenge(const LessonStep& step) {
     size_t at = 0;
-    while (at < step.actions.size() && step.actions[at].kind != Action::Kind::Solution)
-      act(step, step.actions[at++]);
-    if (stopped || at == step.actions.size()) return;
-    const Action& solution = step.actions[at];
+    while (at < step.blocks.size() && step.blocks[at].kind != Block::Kind::Solution)
+      act(step, step.blocks[at++]);
+    if (stopped || at == step.blocks.size()) return;
+    const Block& solution = step.blocks[at];
     if (!box) {
       miss(step, solution.line, "the challenge has no box to try it in");
       return;
     }
     if (config.prove_challenge_check) {
       // A check that passes before the student did anything cannot tell success from nothing.
-      std::vector<Verdict> before;
-      for (size_t k = at + 1; k < step.actions.size(); ++k) act(step, step.actions[k], &before);
+      std::vector<Judgement> before;
+      for (size_t k = at + 1; k < step.blocks.size(); ++k) act(step, step.blocks[k], &before);
       bool all_pass = !before.empty();
       for (const auto& v : before) all_pass &= v.passed;
       if (all_pass)
@@ -131,7 +131,7 @@ struct Walk {
       return;
     }
     seen = {};
-    for (size_t k = at + 1; k < step.actions.size(); ++k) act(step, step.actions[k]);
+    for (size_t k = at + 1; k < step.blocks.size(); ++k) act(step, step.blocks[k]);
   }
 };
 
@@ -152,7 +152,7 @@ std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& con
   return env;
 }
 
-bool type_solution(const Action& solution, BoxSession& box, const DriverConfig& config,
+bool type_solution(const Block& solution, BoxSession& box, const DriverConfig& config,
                    StepObserver& observer) {
   for (const auto& command : solution.commands) {
     auto typed = box.type(command, config.command_timeout);
@@ -169,10 +169,10 @@ LessonOutcome run_lesson(const Lesson& lesson, const DriverConfig& config, StepO
     observer.step_started(step);
     // Each step judges its own blocks only.
     walk.seen = {};
-    if (step.kind == Step::Kind::Challenge) {
+    if (step.kind == LessonStep::Kind::Challenge) {
       walk.challenge(step);
     } else {
-      for (const auto& a : step.actions) walk.act(step, a);
+      for (const auto& a : step.blocks) walk.act(step, a);
     }
   }
   walk.box.reset();  // ends the last box before the outcome is reported

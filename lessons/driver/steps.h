@@ -44,14 +44,14 @@ struct LessonOutcome {
 class StepObserver {
  public:
   virtual ~StepObserver() = default;
-  virtual void step_started(const Step&) {}
-  virtual void box_started(const Action&, const BoxSession&) {}
+  virtual void step_started(const LessonStep&) {}
+  virtual void box_started(const Block&, const BoxSession&) {}
   virtual void typed(const std::string& /*command*/, const Typed&) {}
-  virtual void host_ran(const Action&, const HostRun&) {}
-  virtual void judged(const Step&, const Expectation&, const Verdict&) {}
+  virtual void host_ran(const Block&, const HostRun&) {}
+  virtual void judged(const LessonStep&, const Expectation&, const Judgement&) {}
   // The challenge: check mode types the solution; guided mode gives the student the shell.
   // Returns false when the challenge could not be attempted (the shell was left, ...).
-  virtual bool attempt_challenge(const Step& challenge, const Action& solution, BoxSession& box,
+  virtual bool attempt_challenge(const LessonStep& challenge, const Block& solution, BoxSession& box,
                                  const DriverConfig& config) = 0;
   // An observer that ran the challenge's check itself during attempt_challenge() (guided mode,
   // where the student may try again) gives its result here, and run_lesson() does not run the
@@ -73,7 +73,7 @@ std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& con
 LessonOutcome run_lesson(const Lesson& lesson, const DriverConfig& config, StepObserver& observer);
 
 // Types `solution` line by line (check mode's stand-in for a student).
-bool type_solution(const Action& solution, BoxSession& box, const DriverConfig& config,
+bool type_solution(const Block& solution, BoxSession& box, const DriverConfig& config,
                    StepObserver& observer);
 
 }  // namespace nslab::lessons

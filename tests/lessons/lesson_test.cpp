@@ -99,18 +99,18 @@ TEST_CASE("a valid lesson parses into title, intro, steps, recap and challenge")
   CHECK(l.steps[0].title == "First step");
   CHECK(l.steps[0].line == 5);
   CHECK(l.steps[0].prose.find("Some prose.") != std::string::npos);
-  REQUIRE(l.steps[0].actions.size() == 4);
-  CHECK(l.steps[0].actions[0].kind == Action::Kind::StartBox);
-  CHECK(l.steps[0].actions[0].flags == std::vector<std::string>{"--uts", "--hostname", "tinyhost"});
-  CHECK(l.steps[0].actions[1].commands == std::vector<std::string>{"hostname"});
-  CHECK(l.steps[0].actions[2].script == "hostname\n");
-  REQUIRE(l.steps[0].actions[3].expectations.size() == 2);
-  CHECK(l.steps[0].actions[3].expectations[0].line == 22);
-  CHECK(l.steps[0].actions[3].expectations[1].kind == CheckKind::DiffersFromHost);
+  REQUIRE(l.steps[0].blocks.size() == 4);
+  CHECK(l.steps[0].blocks[0].kind == Block::Kind::StartBox);
+  CHECK(l.steps[0].blocks[0].flags == std::vector<std::string>{"--uts", "--hostname", "tinyhost"});
+  CHECK(l.steps[0].blocks[1].commands == std::vector<std::string>{"hostname"});
+  CHECK(l.steps[0].blocks[2].script == "hostname\n");
+  REQUIRE(l.steps[0].blocks[3].expectations.size() == 2);
+  CHECK(l.steps[0].blocks[3].expectations[0].line == 22);
+  CHECK(l.steps[0].blocks[3].expectations[1].kind == CheckKind::DiffersFromHost);
   REQUIRE(l.recap());
   CHECK(l.recap()->prose.find("What happened.") != std::string::npos);
   REQUIRE(l.challenge());
-  CHECK(l.challenge()->actions[0].kind == Action::Kind::Solution);
+  CHECK(l.challenge()->blocks[0].kind == Block::Kind::Solution);
   CHECK(l.first_flags().size() == 3);
 }
 
@@ -130,14 +130,14 @@ TEST_CASE("blocks in other languages are prose and never run") {
   auto r = parse_lesson(text);
   REQUIRE(r.lesson);
   CHECK(r.lesson->steps[0].prose.find("int x;") != std::string::npos);
-  CHECK(r.lesson->steps[0].actions.size() == 4);
+  CHECK(r.lesson->steps[0].blocks.size() == 4);
 }
 
 TEST_CASE("an empty flags block starts a box with no isolation") {
   auto r = parse_lesson(replace(kValid, "--uts --hostname tinyhost\n", ""));
   REQUIRE(r.lesson);
-  CHECK(r.lesson->steps[0].actions[0].kind == Action::Kind::StartBox);
-  CHECK(r.lesson->steps[0].actions[0].flags.empty());
+  CHECK(r.lesson->steps[0].blocks[0].kind == Block::Kind::StartBox);
+  CHECK(r.lesson->steps[0].blocks[0].flags.empty());
 }
 
 TEST_CASE("a file without a title is refused on line 1") {
@@ -318,7 +318,7 @@ TEST_CASE("a pattern may say in words what it looks for, and the student reads t
   REQUIRE(said);
   CHECK(said->text == R"(^\s*0\s+[0-9]+\s+65536$)");
   CHECK(said->meaning == "a map of 65536 ids");
-  Verdict v = judge(*said, o);
+  Judgement v = judge(*said, o);
   CHECK(v.passed);
   CHECK(v.expected == "the box's output shows a map of 65536 ids");
   // The control: without words, the pattern is what is shown, and it still judges the same.

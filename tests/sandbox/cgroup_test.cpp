@@ -27,6 +27,15 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
+// The runner that looks for a place: root or not, and its pid.
+Caller runner_as(bool privileged, pid_t pid) {
+  Caller runner;
+  runner.privileged = privileged;
+  runner.euid = privileged ? 0 : 1000;
+  runner.pid = pid;
+  return runner;
+}
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -356,7 +365,7 @@ TEST_CASE("on v2 as root, a runner's cgroup with processes sends nslab's parent 
   V2Host host;
   host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "100\n200\n");
   auto layout = decide_layout(host.proc_cgroup, host.mountinfo,
-                              {Controller::Pids, Controller::Memory}, Runner{true, 100});
+                              {Controller::Pids, Controller::Memory}, runner_as(true, 100));
   REQUIRE_MESSAGE(layout.ok(), layout.error().message());
   for (const Placement& p : layout->placements) {
     CHECK(p.at_v2_root);
@@ -384,7 +393,7 @@ TEST_CASE("on v2 as root, a runner's cgroup with processes sends nslab's parent 
   // The root's subtree_control lacking one: it is enabled there, never in the busy scope.
   host.tree.file("cg/cgroup.subtree_control", "memory\n");
   auto lacking =
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{true, 100});
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, runner_as(true, 100));
   REQUIRE(lacking.ok());
   auto writes = as_text(creation_writes(*lacking, limits, "nslab-box-7"));
   CHECK(writes.front() == "write " + host.tree.at("cg/cgroup.subtree_control") + " +pids");
@@ -393,7 +402,7 @@ TEST_CASE("on v2 as root, a runner's cgroup with processes sends nslab's parent 
   // Control: the same scope without processes keeps nslab's parent under it.
   V2Host empty;
   auto under_own =
-      decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, Runner{true, 100});
+      decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, runner_as(true, 100));
   REQUIRE(under_own.ok());
   CHECK_FALSE(under_own->placements[0].at_v2_root);
   CHECK(under_own->placements[0].parent_dir == empty.own + "/nslab");
@@ -403,12 +412,12 @@ TEST_CASE(
     "on v2 as root, a controller not handed down to the runner's cgroup also goes to the root") {
   V2Host host("cpu pids");
   auto layout =
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, Runner{true, 1});
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, runner_as(true, 1));
   REQUIRE(layout.ok());
   CHECK(layout->placements[0].at_v2_root);
   // Control: not root, the same is an error naming subtree_control.
   CHECK_FALSE(
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, Runner{false, 1}).ok());
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Memory}, runner_as(false, 1)).ok());
 }
 
 TEST_CASE("on v2 a runner in its lesson driver's leaf puts the box beside the leaf, in nslab/") {
@@ -422,7 +431,7 @@ TEST_CASE("on v2 a runner in its lesson driver's leaf puts the box beside the le
   host.tree.file("cg/" + scope + "/nslab/nslab-runner-300/cgroup.procs", "300\n4242\n");
   host.tree.file("cg/" + scope + "/nslab/nslab-runner-300/cgroup.controllers", "");
   std::string proc_cgroup = "0::/" + scope + "/nslab/nslab-runner-300\n";
-  auto layout = decide_layout(proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+  auto layout = decide_layout(proc_cgroup, host.mountinfo, {Controller::Pids}, runner_as(false, 4242));
   REQUIRE_MESSAGE(layout.ok(), layout.error().message());
   const Placement& p = layout->placements[0];
   CHECK_FALSE(p.move_runner);  // it is in a leaf already, with its driver
@@ -441,7 +450,7 @@ TEST_CASE("on v2 a runner in its lesson driver's leaf puts the box beside the le
   // The control: the same two processes in a cgroup that is not such a leaf are refused.
   host.tree.file("cg/" + scope + "/cgroup.procs", "300\n4242\n");
   CHECK_FALSE(
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242}).ok());
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, runner_as(false, 4242)).ok());
 }
 
 TEST_CASE(
@@ -449,7 +458,7 @@ TEST_CASE(
   V2Host host;
   host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "4242\n");
   auto layout =
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, runner_as(false, 4242));
   REQUIRE_MESSAGE(layout.ok(), layout.error().message());
   const Placement& p = layout->placements[0];
   CHECK(p.move_runner);
@@ -479,14 +488,14 @@ TEST_CASE(
   V2Host host;
   host.tree.file("cg/user.slice/user-1000.slice/session-2.scope/cgroup.procs", "4242\n77\n");
   auto layout =
-      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, Runner{false, 4242});
+      decide_layout(host.proc_cgroup, host.mountinfo, {Controller::Pids}, runner_as(false, 4242));
   REQUIRE_FALSE(layout.ok());
   CHECK(contains(layout.error().call, "holds other processes (pids 77)"));
   CHECK(contains(layout.error().call, "no-internal-processes rule"));
   CHECK(contains(layout.error().hint, "systemd-run --user --scope -p Delegate=yes nslab run"));
   // Control: the same user in a scope with no process at all is placed under it.
   V2Host empty;
-  CHECK(decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, Runner{false, 4242})
+  CHECK(decide_layout(empty.proc_cgroup, empty.mountinfo, {Controller::Pids}, runner_as(false, 4242))
             .ok());
 }
 

@@ -39,11 +39,18 @@ uid_t other_uid() {
   return ::geteuid() == 0 ? 1000 : ::geteuid() + 1;
 }
 
-Identity as_root() {
-  return {0, 0, std::nullopt, "6.1.0-18-amd64"};
+// The kernel a fake host runs (its /proc/sys/kernel/osrelease).
+constexpr std::string_view kFakeRelease = "6.1.0-18-amd64";
+
+Caller as_root() {
+  Caller who;
+  who.privileged = true;
+  return who;
 }
-Identity as_user(uid_t uid) {
-  return {uid, uid, std::nullopt, "6.1.0-18-amd64"};
+Caller as_user(uid_t uid) {
+  Caller who;
+  who.uid = who.euid = who.invoking_uid = uid;
+  return who;
 }
 
 // A directory that plays a host's /: files are written under it, and it is removed at the end.
@@ -85,6 +92,7 @@ class FakeHost {
 
   // A kernel with every namespace and a root process's capabilities (or none).
   void kernel(bool root_caps) {
+    file("/proc/sys/kernel/osrelease", std::string(kFakeRelease) + "\n");
     for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"}) {
       file("/proc/self/ns/" + kind, "");
       file("/proc/sys/user/max_" + kind + "_namespaces", "15000\n");
@@ -532,7 +540,7 @@ TEST_CASE("run_doctor on a fake tree prints the report and exits 1 when a lesson
   host.kernel(true);
   hybrid(host);
   host.file(
-      "/lib/modules/" + probe_host("/", current_identity()).who.kernel_release + "/modules.dep",
+      "/lib/modules/" + std::string(kFakeRelease) + "/modules.dep",
       "kernel/drivers/net/dummy.ko:\n");  // no veth: lesson 6 fails whoever runs this
   nslab::cli::DoctorOptions options{.color = "never", .root = host.root()};
   auto run = testing::capture([&] { return nslab::cli::run_doctor(options); });
@@ -581,10 +589,10 @@ bool lists_pid(const std::string& procs_file, pid_t pid) {
 }  // namespace
 
 TEST_CASE("on this host the probe agrees with the kernel's own files") {
-  auto facts = probe_host("/", current_identity());
+  auto facts = probe_host("/", current_caller());
   utsname u;
   REQUIRE(::uname(&u) == 0);
-  CHECK(facts.who.kernel_release == u.release);
+  CHECK(facts.kernel_release == u.release);
   CHECK(facts.privileged() == (::geteuid() == 0));
   for (std::string kind : {"uts", "mnt", "pid", "ipc", "user", "cgroup", "net", "time"})
     CHECK_MESSAGE(
@@ -623,7 +631,7 @@ TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
         "all \"works\" for root");
     return;
   }
-  auto facts = probe_host("/", current_identity());
+  auto facts = probe_host("/", current_caller());
   for (const auto& lesson : nslab::cli::needs_of_lessons(NSLAB_SOURCE_DIR "/lessons")) {
     Answer answer = nslab::cli::judge(facts, lesson);
     CHECK_MESSAGE(answer.verdict == Verdict::Works,
@@ -648,10 +656,21 @@ TEST_CASE("on this host as root, every lesson works and nslab doctor exits 0") {
 TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed one is ignored") {
   const char* saved = std::getenv("SUDO_UID");
   std::string saved_value = saved ? saved : "";
+  const char* saved_gid = std::getenv("SUDO_GID");
+  std::string saved_gid_value = saved_gid ? saved_gid : "";
   ::setenv("SUDO_UID", "1234", 1);
-  CHECK(current_identity().sudo_uid == uid_t{1234});
+  ::setenv("SUDO_GID", "1234", 1);
+  // Only root's SUDO_UID counts: a user who sets it is still that user.
+  CHECK(current_caller().invoking_uid == (::getuid() == 0 ? uid_t{1234} : ::getuid()));
+  CHECK(current_caller().through_sudo() == (::getuid() == 0));
   ::setenv("SUDO_UID", "12x", 1);
-  CHECK_FALSE(current_identity().sudo_uid.has_value());
+  CHECK(current_caller().invoking_uid == ::getuid());
+  CHECK_FALSE(current_caller().through_sudo());
+  if (saved_gid) {
+    ::setenv("SUDO_GID", saved_gid_value.c_str(), 1);
+  } else {
+    ::unsetenv("SUDO_GID");
+  }
   if (saved) {
     ::setenv("SUDO_UID", saved_value.c_str(), 1);
   } else {
@@ -661,8 +680,8 @@ TEST_CASE("under sudo the invoking uid is read from SUDO_UID, and a malformed on
   FakeHost host;
   host.kernel(true);
   hybrid(host);
-  Identity who = as_root();
-  who.sudo_uid = 1234;
+  Caller who = as_root();
+  who.invoking_uid = 1234;
   CHECK(has(report_of(probe_host(host.root(), who), false).text,
             "through sudo from uid 1234"));
 }
@@ -770,7 +789,7 @@ TEST_CASE("v2: a delegated cgroup shared with other processes won't take limits,
   std::string own = "/user.slice/user-1000.slice/user@1000.service/app.slice/vte.scope";
   pure_v2(host, own, "cpu memory pids", own_uid());
   host.file("/sys/fs/cgroup" + own + "/cgroup.procs", "4242\n77\n");
-  Identity who = as_user(own_uid());
+  Caller who = as_user(own_uid());
   who.pid = 4242;
   auto shared = probe_host(host.root(), who);
   CHECK(shared.controller("pids")->sharing == std::vector<pid_t>{77});
@@ -800,7 +819,7 @@ TEST_CASE("pre-check: this host accepts every flag nslab has, as root") {
   Spec spec = spec_for(true, true, true);
   spec.user = spec.map_root = spec.cgroup = spec.time = true;
   auto needs = box_needs(spec);
-  auto met = precheck(probe_host("/", current_identity(), needs), needs);
+  auto met = precheck(probe_host("/", current_caller(), needs), needs);
   CHECK_MESSAGE(met.ok(), (met.ok() ? "" : met.error().message()));
 }
 
