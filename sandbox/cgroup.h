@@ -84,6 +84,25 @@ std::string format_cpus(const CpuQuota& quota);
 
 // --- Where each controller's box cgroup goes (cgroup_placement.cpp; types: cgroup_layout.h) ------
 
+// What cgroup v2's no-internal-processes rule lets a runner do with a controller below its own
+// cgroup, when that is not the hierarchy's root: the one decision the runner's placement
+// (place_v2) and the doctor's judgement both take, from the three files of the runner's cgroup.
+struct V2Own {
+  bool handed_down = false;  // its cgroup.controllers has the controller
+  bool enabled = false;      // its cgroup.subtree_control has it: it hands it down already
+  std::vector<pid_t> procs;  // its cgroup.procs
+};
+enum class V2Choice {
+  Below,          // <own>/nslab, enabling the controller in own first if need be
+  AtRoot,         // root only: <v2 root>/nslab, which the rule exempts
+  MoveRunner,     // the runner, alone in own, moves into a leaf of nslab/ first
+  NotHandedDown,  // refused: own was not handed the controller
+  Shared,         // refused: own holds other processes, so it cannot hand the controller down
+};
+V2Choice choose_v2(const V2Own& own, const Caller& runner);
+// The processes of `own` other than the runner's: those that make it Shared.
+std::vector<pid_t> others_in(const V2Own& own, const Caller& runner);
+
 // Decides v1 or v2 per controller from the text of /proc/self/cgroup and /proc/self/mountinfo,
 // reading cgroup.controllers, cgroup.subtree_control and (v2) cgroup.procs of the directories
 // they name. A controller found nowhere, a cgroup path with "..", a cgroup this mount namespace

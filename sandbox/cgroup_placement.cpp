@@ -55,33 +55,34 @@ Status place_v2(Placement& p, const std::string& v2_root, const Caller& runner) 
     p.enable_above = !detail::enabled_in(above, name);
     return ok();
   }
-  bool handed_down = detail::contains(fs::read_v2_controllers(p.own_dir), name);
-  bool enabled = detail::enabled_in(p.own_dir, name);
-  std::vector<pid_t> procs = detail::procs_of(p.own_dir);
-  if (handed_down && (enabled || procs.empty())) {
-    p.enable_above = !enabled;
-    return ok();
-  }
-  if (runner.privileged) {
-    p.at_v2_root = true;
-    p.parent_dir = v2_root + "/" + std::string(kV2ParentName);
-    p.enable_above = !detail::enabled_in(v2_root, name);
-    return ok();
-  }
-  if (!handed_down)
-    return plain_error(
-        fmt::format("the {} controller is on cgroup v2, but not handed down to this "
-                    "process's cgroup {} (it is missing from its cgroup.controllers)",
-                    name, p.own_dir),
-        fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}", kNeedRoot));
-  if (procs == std::vector<pid_t>{runner.pid}) {
-    p.move_runner = true;
-    p.enable_above = true;
-    return ok();
+  V2Own own{.handed_down = detail::contains(fs::read_v2_controllers(p.own_dir), name),
+             .enabled = detail::enabled_in(p.own_dir, name),
+             .procs = detail::procs_of(p.own_dir)};
+  switch (choose_v2(own, runner)) {
+    case V2Choice::Below:
+      p.enable_above = !own.enabled;
+      return ok();
+    case V2Choice::AtRoot:
+      p.at_v2_root = true;
+      p.parent_dir = v2_root + "/" + std::string(kV2ParentName);
+      p.enable_above = !detail::enabled_in(v2_root, name);
+      return ok();
+    case V2Choice::MoveRunner:
+      p.move_runner = true;
+      p.enable_above = true;
+      return ok();
+    case V2Choice::NotHandedDown:
+      return plain_error(
+          fmt::format("the {} controller is on cgroup v2, but not handed down to this "
+                      "process's cgroup {} (it is missing from its cgroup.controllers)",
+                      name, p.own_dir),
+          fmt::format("a parent cgroup must enable it in its cgroup.subtree_control; {}",
+                      kNeedRoot));
+    case V2Choice::Shared:
+      break;
   }
   std::vector<std::string> others;
-  for (pid_t pid : procs)
-    if (pid != runner.pid) others.push_back(std::to_string(pid));
+  for (pid_t pid : others_in(own, runner)) others.push_back(std::to_string(pid));
   return plain_error(
       fmt::format("--{}: the runner's cgroup {} holds other processes (pids {}), and cgroup v2 "
                   "hands the {} controller down only from a cgroup without processes of its own "
@@ -93,6 +94,22 @@ Status place_v2(Placement& p, const std::string& v2_root, const Caller& runner) 
 }
 
 }  // namespace
+
+V2Choice choose_v2(const V2Own& own, const Caller& runner) {
+  // Handed down, and either handed on already or own is empty, so it may be.
+  if (own.handed_down && (own.enabled || own.procs.empty())) return V2Choice::Below;
+  if (runner.privileged) return V2Choice::AtRoot;
+  if (!own.handed_down) return V2Choice::NotHandedDown;
+  if (own.procs == std::vector<pid_t>{runner.pid}) return V2Choice::MoveRunner;
+  return V2Choice::Shared;
+}
+
+std::vector<pid_t> others_in(const V2Own& own, const Caller& runner) {
+  std::vector<pid_t> others;
+  for (pid_t pid : own.procs)
+    if (pid != runner.pid) others.push_back(pid);
+  return others;
+}
 
 const Placement* Layout::find(Controller controller) const {
   for (const Placement& p : placements)

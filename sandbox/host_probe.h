@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cgroup.h"
 #include "result.h"
 #include "spec.h"
 
@@ -64,6 +65,9 @@ struct ControllerFacts {
   // v2: other processes in this process's cgroup, which lacks the controller in its
   // cgroup.subtree_control: it cannot hand the controller down (the no-internal-processes rule)
   std::vector<pid_t> sharing;
+  // v2 below the hierarchy's root: the runner's cgroup as the no-internal-processes rule sees
+  // it. The judgement asks cgroup::choose_v2() with it, as the runner's placement does.
+  std::optional<cgroup::V2Own> v2_own;
 };
 
 struct HostFacts {

@@ -130,23 +130,6 @@ bool mounted_read_only(const std::string& root, const std::vector<MountLine>& mo
   return read_only;
 }
 
-// The processes in `dir` other than `self`, when `dir` does not yet hand `name` down: they keep
-// it from doing so ({} when it already does).
-std::vector<pid_t> sharing_processes(const std::string& dir, std::string_view name, pid_t self) {
-  std::vector<pid_t> others;
-  auto subtree = common::read_file(dir + "/cgroup.subtree_control").value_or("");
-  auto enabled = common::split_nonempty(common::trim(subtree), ' ');
-  if (std::find(enabled.begin(), enabled.end(), name) != enabled.end()) return others;
-  std::string procs = common::read_file(dir + "/cgroup.procs").value_or("");
-  for (auto pid : common::split_nonempty(procs, '\n')) {
-    pid_t value = 0;
-    pid = common::trim(pid);
-    auto [end, ec] = std::from_chars(pid.data(), pid.data() + pid.size(), value);
-    if (ec == std::errc() && value != self) others.push_back(value);
-  }
-  return others;
-}
-
 // Whether the controller's cgroup (c.directory) is this user's to make cgroups in.
 void probe_delegation(const std::string& root, const cg::Place* place, const Caller& who,
                       ControllerFacts& c) {
@@ -160,7 +143,14 @@ void probe_delegation(const std::string& root, const cg::Place* place, const Cal
                             [&](const std::string& f) { return owner_of(f) == who.euid; });
   // v2 outside the root: a cgroup with processes of its own cannot hand the controller down.
   bool v2_root = place && place->directory == place->mount_point;
-  if (c.home == ControllerHome::V2 && !v2_root) c.sharing = sharing_processes(dir, c.name, who.pid);
+  if ((c.home == ControllerHome::V2 || c.on_host_only) && !v2_root) {
+    namespace box_cg = sandbox::cgroup;
+    box_cg::V2Own own{.handed_down = !c.on_host_only,
+                      .enabled = box_cg::detail::enabled_in(dir, c.name),
+                      .procs = box_cg::detail::procs_of(dir)};
+    if (!own.enabled) c.sharing = box_cg::others_in(own, who);
+    c.v2_own = std::move(own);
+  }
 }
 
 ControllerFacts probe_controller(const CgroupTree& tree, const std::vector<MountLine>& mount_lines,

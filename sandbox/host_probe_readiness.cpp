@@ -125,11 +125,14 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
                 fmt::format("add cgroup_enable={0} (Raspberry Pi OS: also cgroup_{0}=1) to the "
                             "kernel command line and reboot",
                             name));
+  // What the runner's placement would choose on v2, for this caller (cgroup::choose_v2).
+  std::optional<cgroup::V2Choice> v2;
+  if (c->v2_own) v2 = cgroup::choose_v2(*c->v2_own, facts.who);
   if (c->on_host_only) {
     std::string because = fmt::format(
         "cgroup v2 has {} at its root, but not in this process's cgroup {}", name, c->directory);
-    // As root, nslab puts the box's cgroup under the root cgroup instead (cgroup_v2.cpp).
-    if (facts.privileged()) return works(because + ": as root, boxes go under the root cgroup");
+    if (v2 == cgroup::V2Choice::AtRoot)
+      return works(because + ": as root, boxes go under the root cgroup");
     return wont(because, fmt::format("have systemd delegate it: a drop-in for user@.service with "
                                      "Delegate=pids memory cpu, then systemd-run --user --scope -p "
                                      "Delegate=yes nslab ...; {}",
@@ -152,7 +155,7 @@ Answer meet_controller(const HostFacts& facts, std::string_view name) {
         fmt::format("the {} cgroup filesystem is mounted read-only (in a container?)", name),
         "run nslab on the host, or in a container with a writable cgroup filesystem");
   if (facts.who.euid == 0) return works();
-  if (c->delegated && !c->sharing.empty())
+  if (c->delegated && v2 == cgroup::V2Choice::Shared)
     return wont(fmt::format("the {} cgroup ({}) is delegated to uid {}, but holds other processes "
                             "too, so cgroup v2 will not hand {} down from it (the "
                             "no-internal-processes rule)",

@@ -112,6 +112,7 @@ std::string userns_fact(const HostFacts& f) {
                                 *f.apparmor_restrict_unprivileged_userns));
   sandbox::HostFacts as_user = f;
   as_user.who.euid = as_user.who.uid = 1000;
+  as_user.who.privileged = false;
   auto unprivileged = sandbox::meet(as_user, sandbox::Need::UserNamespace);
   std::string verdict = unprivileged.verdict == Verdict::Wont ? "normal users may not create them"
                                                               : "normal users may create them";

@@ -65,6 +65,7 @@ sandbox::Answer judge(const sandbox::HostFacts& facts, const LessonNeeds& lesson
 
 sandbox::HostFacts as_root(sandbox::HostFacts facts) {
   facts.who.euid = 0;
+  facts.who.privileged = true;
   facts.cap_sys_admin = facts.cap_net_admin = true;
   return facts;
 }
@@ -74,6 +75,7 @@ sandbox::HostFacts as_user(sandbox::HostFacts facts) {
     facts.who.euid = 65534;
     facts.subordinate_ids = false;  // root's facts say nothing of a user's ranges
   }
+  facts.who.privileged = false;
   facts.cap_sys_admin = facts.cap_net_admin = false;
   return facts;
 }

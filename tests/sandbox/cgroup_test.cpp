@@ -127,6 +127,24 @@ std::vector<std::string> as_text(const std::vector<Write>& writes) {
 
 // --- Flag values (test-cases 31, 34, 35) ---------------------------------------------------------
 
+TEST_CASE("cgroup v2's rule below the runner's own cgroup: each case and who may take it") {
+  Caller user = runner_as(false, 10);
+  Caller root = runner_as(true, 10);
+  // Handed down and handed on already, or an empty cgroup that may hand it on: below.
+  CHECK(choose_v2({.handed_down = true, .enabled = true, .procs = {10, 11}}, user) ==
+        V2Choice::Below);
+  CHECK(choose_v2({.handed_down = true, .enabled = false, .procs = {}}, user) == V2Choice::Below);
+  // Not handed down: root goes to the root cgroup, a user is refused.
+  CHECK(choose_v2({.handed_down = false, .procs = {10}}, root) == V2Choice::AtRoot);
+  CHECK(choose_v2({.handed_down = false, .procs = {10}}, user) == V2Choice::NotHandedDown);
+  // Handed down but held by processes: the runner alone moves aside, others block a user.
+  CHECK(choose_v2({.handed_down = true, .procs = {10}}, user) == V2Choice::MoveRunner);
+  CHECK(choose_v2({.handed_down = true, .procs = {10, 11}}, user) == V2Choice::Shared);
+  CHECK(choose_v2({.handed_down = true, .procs = {10, 11}}, root) == V2Choice::AtRoot);
+  CHECK(others_in({.handed_down = true, .procs = {10, 11, 12}}, user) ==
+        std::vector<pid_t>{11, 12});
+}
+
 TEST_CASE("--pids accepts whole numbers from 1 to 4194304") {
   CHECK(*parse_pids_limit("1") == 1);
   CHECK(*parse_pids_limit("10") == 10);

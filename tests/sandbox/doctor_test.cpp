@@ -795,11 +795,22 @@ TEST_CASE("v2: a delegated cgroup shared with other processes won't take limits,
   CHECK(shared.controller("pids")->sharing == std::vector<pid_t>{77});
   CHECK(meet(shared, Need::PidsLimit).verdict == X);
   CHECK(has(meet(shared, Need::PidsLimit).fix, "systemd-run --user --scope -p Delegate=yes"));
+  // The judgement is the runner's own placement rule on the same three files.
+  REQUIRE(shared.controller("pids")->v2_own);
+  CHECK(cgroup::choose_v2(*shared.controller("pids")->v2_own, who) == cgroup::V2Choice::Shared);
   // Control: the runner alone in its delegated cgroup (the fix above) moves itself aside.
   host.file("/sys/fs/cgroup" + own + "/cgroup.procs", "4242\n");
   auto alone = probe_host(host.root(), who);
   CHECK(alone.controller("pids")->sharing.empty());
   CHECK(meet(alone, Need::PidsLimit).verdict == R);
+  REQUIRE(alone.controller("pids")->v2_own);
+  CHECK(cgroup::choose_v2(*alone.controller("pids")->v2_own, who) ==
+        cgroup::V2Choice::MoveRunner);
+  // The same shared cgroup judged for root: boxes go under the root cgroup.
+  Caller root = who;
+  root.euid = 0;
+  root.privileged = true;
+  CHECK(meet(probe_host(host.root(), root), Need::PidsLimit).verdict == W);
 }
 
 TEST_CASE("v2 as root: a controller not offered to the runner's cgroup works from the root") {
