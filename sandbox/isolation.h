@@ -75,6 +75,19 @@ Status plan_user(const Spec& spec, const Caller& caller, Plan& plan);
 std::pair<IdMap, IdMap> id_maps_for(const Spec& spec, const Caller& caller);
 // The id outside that `inside` stands for through `map`, if it is mapped.
 std::optional<std::uint32_t> outside_id(const IdMap& map, std::uint32_t inside);
+// Who root inside is outside, when that is another host user than nslab's and nslab may give it
+// a file (root, CAP_CHOWN): under sudo with --map-root (SUDO_UID), root's --map-root (nobody), or
+// --map-uid 0:100000:65536. A file the box's root must open by name or write into (its
+// terminal, an overlay's upper layer) goes to it. The gid is -1 when gid 0 inside maps to none.
+// A user's range map (newuidmap) leaves such files the user's: nslab cannot give them away.
+std::optional<std::pair<uid_t, gid_t>> root_inside_owner(const IdMap& uids, const IdMap& gids,
+                                                         const Caller& caller);
+
+// overlay.cpp — --overlay: a layer the box writes to, over its --rootfs directory (overlayfs(5)).
+void plan_layer_dir(const Spec& spec, const Caller& caller, Plan& plan);
+Status prepare_layer_dir(const Plan& plan, const op::PrepareLayerDir& step);
+// Mounts the layer's filesystem at /tmp/layer and makes its upper and work directories.
+Status mount_layer(BoxSetup& box, const op::BindRootfsDir& step);
 Status write_uid_map(pid_t pid, const op::WriteUidMap& step);
 Status deny_setgroups(pid_t pid);
 Status write_gid_map(pid_t pid, const op::WriteGidMap& step);

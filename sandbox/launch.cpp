@@ -145,6 +145,7 @@ struct RunnerStep {
   Status operator()(const op::DenySetgroups&) { return deny_setgroups(pid); }
   Status operator()(const op::WriteGidMap& s) { return write_gid_map(pid, s); }
   Status operator()(const op::DelegateCgroup& s) { return runner.cgroup->delegate(s.uid, s.gid); }
+  Status operator()(const op::PrepareLayerDir& s) { return prepare_layer_dir(runner.plan, s); }
   Status operator()(const op::PlugVeth&) {
     auto subnet = plug_veth(pid, runner.runner_pid);
     if (!subnet) return subnet.error();

@@ -78,7 +78,7 @@ Calls render(const op::SweepStaleCgroups& o) { return texts(cgroup::sweep_calls(
 Calls render(const op::CreateCgroup& o) {
   return texts(cgroup::creation_calls(o.layout, o.limits, cgroup::kBoxNamePattern));
 }
-// open_host_pty() and terminal_owner() (terminal.cpp).
+// open_host_pty() (terminal.cpp) and root_inside_owner() (user.cpp).
 Calls render(const op::OpenTerminal& o) {
   Calls calls = {{"posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC)"},
                  {"ioctl(master, TIOCSPTLCK, 0)"},
@@ -117,6 +117,16 @@ Calls render(const op::DelegateCgroup& o) {
                        "cgroup.subtree_control, {}, {})",
                        o.uid, o.gid)}};
 }
+Calls render(const op::PrepareLayerDir& o) {
+  Calls calls = {{fmt::format("mkdir(\"{}\", 0755)", o.dir), false, "if missing"}};
+  for (const auto& sub : o.subdirs) {
+    calls.push_back({fmt::format("mkdir(\"{}\", 0755)", sub), false, "if missing"});
+    if (o.owner)
+      calls.push_back({fmt::format("chown(\"{}\", {}, {})", sub, o.owner->first,
+                                   static_cast<int>(o.owner->second))});
+  }
+  return calls;
+}
 Calls render(const op::PlugVeth& o) { return texts(plug_veth_calls(subnet_at(o.subnet))); }
 Calls render(const op::Release&) { return {{"write(sync_pipe, \"g\", 1)"}}; }
 Calls render(const op::BecomeRootInside& o) {
@@ -151,11 +161,19 @@ Calls render(const op::MountRootfsTmpfs& o) {
   return calls;
 }
 Calls render(const op::BindRootfsDir& o) {
-  return {{fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → FD", o.dir)},
-          mount_call(o.staging),
-          mount_call(o.lower),
-          mount_call(o.overlay),
-          {sys::mount_text(o.tmp), true, "if its /tmp is a directory"}};
+  Calls calls = {{fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → FD", o.dir)},
+                 mount_call(o.staging),
+                 mount_call(o.lower)};
+  if (o.layer) {
+    if (!o.layer_dir.empty())
+      calls.push_back({fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → LAYER_FD", o.layer_dir)});
+    calls.push_back(mount_call(*o.layer));
+    for (const auto& dir : o.layer_dirs)
+      calls.push_back({fmt::format("mkdir(\"{}\", 0755)", dir), false, "if missing"});
+  }
+  calls.push_back(mount_call(o.overlay));
+  calls.push_back({sys::mount_text(o.tmp), true, "if its /tmp is a directory"});
+  return calls;
 }
 Calls render(const op::MountDev& o) {
   Calls calls;

@@ -41,6 +41,7 @@ enum class Action {
   DenySetgroups,        // parent: /proc/PID/setgroups
   WriteGidMap,          // parent: /proc/PID/gid_map
   DelegateCgroup,       // parent, --user --cgroup as root: the box's cgroup to the box's root
+  PrepareLayerDir,      // parent, --overlay-dir: DIR/upper and DIR/work, for the box's root
   PlugVeth,             // parent: the veth pair, the host end's address, up
   Release,              // parent: write() on the sync pipe
   BecomeRootInside,     // setresgid/setresuid(0) once the maps exist
@@ -97,7 +98,7 @@ struct CreateCgroup {
 struct OpenTerminal {
   static constexpr Action action = Action::OpenTerminal;
   static constexpr Side side = Side::Runner;
-  // The slave's owner outside, when root inside is another user there (terminal_owner()).
+  // The slave's owner outside, when root inside is another user there (root_inside_owner()).
   std::optional<std::pair<std::uint32_t, std::uint32_t>> owner{};
 };
 struct StartKeeper {
@@ -152,6 +153,15 @@ struct DelegateCgroup {
 };
 // The veth steps: the /30 is the first free one when the box starts (net.h, choose_subnet), so
 // only a running box's explain knows it; until then the text says nslab-N and 10.213.x.y.
+// --overlay-dir: the directories of the kept layer, made on the host before the box mounts them,
+// and given to the box's root outside when that is another user (root's --user --map-root).
+struct PrepareLayerDir {
+  static constexpr Action action = Action::PrepareLayerDir;
+  static constexpr Side side = Side::Runner;
+  std::string dir{};                // absolute
+  std::vector<std::string> subdirs{};  // upper, work
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> owner{};
+};
 struct PlugVeth {
   static constexpr Action action = Action::PlugVeth;
   static constexpr Side side = Side::Runner;
@@ -206,6 +216,11 @@ struct BindRootfsDir {
   static constexpr Side side = Side::Box;
   std::string dir{};  // as the user gave it; reopened in the box's mount namespace
   sys::MountCall staging{}, lower{}, overlay{}, tmp{};  // lower's source: that fd, /proc/self/fd/FD
+  // --overlay: the filesystem of the layer the box writes to, at /tmp/layer (a tmpfs, or a bind
+  // of --overlay-dir reopened like `dir`), and its upper and work directories, made if missing.
+  std::optional<sys::MountCall> layer{};
+  std::string layer_dir{};  // --overlay-dir as the user gave it; "" = the layer is in memory
+  std::vector<std::string> layer_dirs{};
 };
 struct MountDev {
   static constexpr Action action = Action::MountDev;
@@ -294,7 +309,7 @@ using Operation =
     std::variant<op::SweepStaleCgroups, op::CreateCgroup, op::OpenTerminal, op::StartKeeper,
                  op::Clone, op::DieWithRunner, op::CloseInheritedFds, op::WaitForRelease,
                  op::JoinCgroup, op::WriteUidMap, op::DenySetgroups, op::WriteGidMap,
-                 op::DelegateCgroup, op::PlugVeth, op::Release, op::BecomeRootInside,
+                 op::DelegateCgroup, op::PrepareLayerDir, op::PlugVeth, op::Release, op::BecomeRootInside,
                  op::EmptyNetwork, op::ConfigureBoxNetwork, op::EnterCgroupNamespace,
                  op::SetHostname, op::MakeMountsPrivate, op::MountRootfsTmpfs, op::BindRootfsDir,
                  op::MountDev, op::BindConsole, op::MountProc, op::ProtectProc,

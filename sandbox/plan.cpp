@@ -23,6 +23,34 @@ Error refuse(std::string reason, std::string fix) {
   return e;
 }
 
+// --overlay needs a lower layer, and overlayfs(5) refuses an upper layer inside the lower one or
+// the lower inside the upper (the layers would see each other: EINVAL, or ELOOP).
+Status check_overlay(const Spec& spec) {
+  if (spec.overlay && !spec.rootfs_dir)
+    return refuse("--overlay puts a layer the box writes to over a root directory, and there is "
+                  "none",
+                  "add --rootfs DIR (for instance a root made by nslab rootfs busybox DIR)");
+  if (!spec.overlay_dir) return ok();
+  namespace fs = std::filesystem;
+  fs::path upper = fs::path(*spec.overlay_dir).lexically_normal();
+  fs::path lower = fs::path(*spec.rootfs_dir).lexically_normal();
+  auto inside = [](const fs::path& a, const fs::path& b) {
+    auto rel = a.lexically_relative(b);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (upper.empty() || upper.string().front() != '/')
+    return refuse(fmt::format("--overlay-dir {}: nslab needs an absolute path",
+                              spec.overlay_dir_as_given),
+                  "give the directory as /path/to/layer");
+  if (inside(upper, lower) || inside(lower, upper))
+    return refuse(fmt::format("--overlay-dir {} and --rootfs {} overlap: overlayfs takes no "
+                              "layer inside another",
+                              spec.overlay_dir_as_given, spec.rootfs_name()),
+                  "keep the layer in a directory of its own, beside the root: e.g. "
+                  "--rootfs ./rootfs --overlay-dir ./layer");
+  return ok();
+}
+
 // Combinations that cannot work, each with the flag that fixes it.
 Status check_combinations(const Spec& spec, const Caller& caller) {
   bool any_namespace = spec.uts || spec.mount || spec.pid || spec.ipc || spec.cgroup || spec.time ||
@@ -61,7 +89,7 @@ Status check_combinations(const Spec& spec, const Caller& caller) {
                   "give the directory as /path/to/rootfs");
   if (spec.rootfs_dir && std::filesystem::path(*spec.rootfs_dir).lexically_normal() == "/")
     return refuse_host_root_as_rootfs(spec.rootfs_name());
-  return ok();
+  return check_overlay(spec);
 }
 
 std::uint64_t clone_flags_for(const Spec& spec) {
@@ -96,6 +124,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   // pivoted into.
   if (spec.hostname) spec.uts = true;
   if (spec.rootfs_dir) spec.pivot = true;
+  if (spec.overlay_dir) spec.overlay = true;
   if (spec.veth) spec.net = true;
 
   SANDBOX_TRY(check_combinations(spec, caller));
@@ -123,6 +152,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   append(plan, *cgroup_steps, Action::JoinCgroup);         // parent: cgroup.procs
   SANDBOX_TRY(plan_user(spec, caller, plan));              // parent: id maps
   SANDBOX_TRY(plan_cgroup_delegation(spec, caller, plan)); // parent: chown to the box's root
+  plan_layer_dir(spec, caller, plan);                      // parent: --overlay-dir's layer
   append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
   plan.steps.push_back({op::Release{},
                         "let the box go on with its own setup, now that the runner's part is "
@@ -175,6 +205,8 @@ std::string_view action_label(Action action) {
       return "join the box's cgroup";
     case Action::DelegateCgroup:
       return "delegate the box's cgroup";
+    case Action::PrepareLayerDir:
+      return "prepare the overlay's layer";
     case Action::PlugVeth:
       return "plug the veth";
     case Action::EmptyNetwork:

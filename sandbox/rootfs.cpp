@@ -250,13 +250,30 @@ op::MountRootfsTmpfs embedded_rootfs() {
 op::BindRootfsDir rootfs_dir(const Spec& spec) {
   std::string lower = std::string(kStagingDir) + "/lower";
   std::string empty = std::string(kStagingDir) + "/empty";
-  return {.dir = *spec.rootfs_dir,
-          .staging = staging_mount(),
-          .lower = {"/proc/self/fd/FD", lower, "", MS_BIND | MS_REC, ""},
-          .overlay = {"nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID,
-                      fmt::format("lowerdir={}:{}", lower, empty)},
-          .tmp = {"nslab-tmp", std::string(kNewRoot) + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-                  "mode=1777,size=64m"}};
+  op::BindRootfsDir step{
+      .dir = *spec.rootfs_dir,
+      .staging = staging_mount(),
+      .lower = {"/proc/self/fd/FD", lower, "", MS_BIND | MS_REC, ""},
+      .overlay = {"nslab-rootfs", kNewRoot, "overlay", MS_RDONLY | MS_NOSUID,
+                  fmt::format("lowerdir={}:{}", lower, empty)},
+      .tmp = {"nslab-tmp", std::string(kNewRoot) + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+              "mode=1777,size=64m"}};
+  if (!spec.overlay) return step;
+  // With a layer to write to: one lower layer, the upper and work directories side by side on
+  // the layer's filesystem (overlayfs needs both on the same one).
+  std::string layer = std::string(kStagingDir) + "/layer";
+  if (spec.overlay_dir) {
+    step.layer = sys::MountCall{"/proc/self/fd/LAYER_FD", layer, "", MS_BIND | MS_REC, ""};
+    step.layer_dir = *spec.overlay_dir;
+  } else {
+    step.layer = sys::MountCall{"nslab-layer", layer, "tmpfs", MS_NOSUID | MS_NODEV,
+                                "mode=0755,size=256m"};
+  }
+  step.layer_dirs = {layer + "/upper", layer + "/work"};
+  step.overlay = {"nslab-rootfs", kNewRoot, "overlay", MS_NOSUID,
+                  fmt::format("lowerdir={},upperdir={},workdir={}", lower, step.layer_dirs[0],
+                              step.layer_dirs[1])};
+  return step;
 }
 
 op::MountDev minimal_dev(const Spec& spec) {
@@ -304,12 +321,22 @@ Status plan_rootfs(const Spec& spec, const Caller&, Plan& plan) {
     case RootfsKind::Directory:
       plan.steps.push_back(
           {rootfs_dir(spec),
-           fmt::format("use the directory as the box's root through an overlay with no layer to "
-                       "write to: even root in the box cannot remount it writable, and mounts "
-                       "under the directory stay on the host; FD is {}, opened again in the "
-                       "box's mount namespace; its /dev, /proc and /tmp must be real "
-                       "directories, never symlinks",
-                       *spec.rootfs_dir)});
+           spec.overlay
+               ? fmt::format(
+                     "use the directory as the lower layer of an overlay, under a layer the box "
+                     "writes to ({}): a file it changes is copied up there first, a file it "
+                     "deletes leaves a whiteout there, and the directory itself never changes; "
+                     "FD is {}, opened again in the box's mount namespace",
+                     spec.overlay_dir ? "LAYER_FD is " + *spec.overlay_dir + ", kept"
+                                      : std::string("a tmpfs, gone with the box"),
+                     *spec.rootfs_dir)
+               : fmt::format(
+                     "use the directory as the box's root through an overlay with no layer to "
+                     "write to: even root in the box cannot remount it writable, and mounts "
+                     "under the directory stay on the host; FD is {}, opened again in the "
+                     "box's mount namespace; its /dev, /proc and /tmp must be real "
+                     "directories, never symlinks",
+                     *spec.rootfs_dir)});
       if (spec.user && single_ids(spec))
         plan.notes.push_back(
             "a distribution's root has users and groups besides root (apt's _apt, daemon, "
@@ -360,12 +387,20 @@ Status bind_rootfs_dir(BoxSetup& box, const op::BindRootfsDir& step) {
   sys::MountCall lower = step.lower;
   lower.source = fd_path(box.rootfs_dir.get());
   SANDBOX_TRY(about(sys::mount(lower)));
+  SANDBOX_TRY(mount_layer(box, step));
   Status overlay = sys::mount(step.overlay);
   if (!overlay) {
     Error e = about_rootfs(box.plan, overlay.error(), Side::Box);
-    e.hint = "the box's root is a read-only overlay of the directory: overlayfs must be there "
-             "(sudo modprobe overlay), in a user namespace only since Linux 5.11, and the "
-             "directory on a filesystem overlayfs reads (ext4, xfs, btrfs, tmpfs; not NFS)";
+    e.hint = step.layer
+                 ? "the box's root is an overlay of the directory under a layer it writes to: "
+                   "overlayfs must be there (sudo modprobe overlay), in a user namespace only "
+                   "since Linux 5.11; the directory on a filesystem overlayfs reads (ext4, xfs, "
+                   "btrfs, tmpfs; not NFS); --overlay-dir on one it writes, owned by the box's "
+                   "root outside (with --map-range, use --overlay: the layer in memory)"
+                 : "the box's root is a read-only overlay of the directory: overlayfs must be "
+                   "there (sudo modprobe overlay), in a user namespace only since Linux 5.11, and "
+                   "the directory on a filesystem overlayfs reads (ext4, xfs, btrfs, tmpfs; not "
+                   "NFS)";
     return e;
   }
   // tinysh for the box comes from outside the rootfs: exec_command() runs a sealed copy in

@@ -53,6 +53,11 @@ struct Spec {
   bool pivot = false;
   std::optional<std::string> rootfs_dir;  // absolute; implies pivot
   std::string rootfs_as_given;            // --rootfs as the user typed it, for messages
+  // --overlay: the rootfs directory becomes the lower layer of an overlay with a layer the box
+  // writes to, in memory (gone with the box) or, with --overlay-dir, in DIR/upper (kept).
+  bool overlay = false;
+  std::optional<std::string> overlay_dir;  // absolute; implies overlay
+  std::string overlay_dir_as_given;
   bool pid = false;
   bool proc = false;
   bool ipc = false;

@@ -80,23 +80,6 @@ Result<Pty> with_modes_of(Fd master, int like) {
   return pty;
 }
 
-// Root inside a box with a user namespace may be another host user than nslab's, who owns a new
-// pty: under sudo with --map-root (SUDO_UID), or with --map-uid 0:100000:65536. A process opens
-// a file by name only if its owner is mapped in the process's user namespace (capabilities
-// there count for nothing else), so the slave goes to root inside, or the box could not open
-// its /dev/console. The gid stays (-1) when gid 0 inside maps to none.
-std::optional<std::pair<uid_t, gid_t>> terminal_owner(const IdMap& uids, const IdMap& gids,
-                                                      const Caller& caller) {
-  auto uid = outside_id(uids, 0);
-  if (!uid || *uid == caller.uid) return std::nullopt;
-  // Only root may give a file away (CAP_CHOWN). A user's range map (newuidmap) leaves the
-  // terminal the user's: the box uses it through the descriptors it is handed, and only a
-  // reopening of /dev/pts/N by name would be refused.
-  if (!caller.privileged) return std::nullopt;
-  auto gid = outside_id(gids, 0);
-  return std::pair{static_cast<uid_t>(*uid),
-                   gid ? static_cast<gid_t>(*gid) : static_cast<gid_t>(-1)};
-}
 
 }  // namespace
 
@@ -130,7 +113,9 @@ Result<std::vector<Step>> plan_terminal(const Spec& spec, const Caller& caller) 
   bool own_root = spec.rootfs() != RootfsKind::Host;
   if (caller.on_terminal()) {
     auto [uids, gids] = id_maps_for(spec, caller);
-    auto owner = terminal_owner(uids, gids, caller);
+    // A process opens a pty by name only if its owner is mapped in its user namespace: the
+    // slave goes to root inside, or the box could not open its /dev/console.
+    auto owner = root_inside_owner(uids, gids, caller);
     steps.push_back(
         {op::OpenTerminal{.owner = owner},
          fmt::format("a terminal for the box alone, on the host's /dev/ptmx, with the modes and "

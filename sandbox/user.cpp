@@ -272,4 +272,14 @@ Status become_root_inside(const BoxSetup& box, const op::BecomeRootInside& step)
   return ok();
 }
 
+std::optional<std::pair<uid_t, gid_t>> root_inside_owner(const IdMap& uids, const IdMap& gids,
+                                                         const Caller& caller) {
+  auto uid = outside_id(uids, 0);
+  if (!uid || *uid == caller.uid) return std::nullopt;
+  if (!caller.privileged) return std::nullopt;  // only root may give a file away (CAP_CHOWN)
+  auto gid = outside_id(gids, 0);
+  return std::pair{static_cast<uid_t>(*uid),
+                   gid ? static_cast<gid_t>(*gid) : static_cast<gid_t>(-1)};
+}
+
 }  // namespace sandbox

@@ -39,6 +39,14 @@ void add_mount_flags(CLI::App& app, BoxFlags& f) {
                  "debootstrap tree")
       ->type_name("DIR")
       ->group(mnt);
+  const char* layers = "Lesson 8 - layers (overlayfs)";
+  app.add_flag("--overlay", f.overlay,
+               "with --rootfs: a layer the box writes to over DIR, in memory; DIR never changes")
+      ->group(layers);
+  app.add_option("--overlay-dir", f.overlay_dir,
+                 "the same, with the layer kept in LAYER/upper (implies --overlay)")
+      ->type_name("LAYER")
+      ->group(layers);
 }
 
 void add_pid_flags(CLI::App& app, BoxFlags& f) {
@@ -144,6 +152,7 @@ sandbox::Status refuse_empty_values(const BoxFlags& f) {
   const Single singles[] = {
       {f.hostname, "--hostname", "give a name, e.g. --hostname tinyhost"},
       {f.rootfs, "--rootfs", "give a directory"},
+      {f.overlay_dir, "--overlay-dir", "give a directory for the layer, or use --overlay"},
       {f.pids, "--pids", "give a number of tasks, e.g. --pids 10"},
       {f.memory, "--memory", "give a size, e.g. --memory 32M"},
       {f.cpus, "--cpus", "give a number of CPUs, e.g. --cpus 0.5"},
@@ -226,6 +235,18 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
     if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", *f.rootfs, ec.message()));
     spec.rootfs_dir = absolute.lexically_normal().string();
     spec.rootfs_as_given = *f.rootfs;
+  }
+  spec.overlay = f.overlay;
+  if (f.overlay_dir) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(*f.overlay_dir, ec);
+    if (ec)
+      return sandbox::plain_error(
+          fmt::format("--overlay-dir {}: {}", *f.overlay_dir, ec.message()));
+    std::string dir = absolute.lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "layer/" names "layer"
+    spec.overlay_dir = dir;
+    spec.overlay_dir_as_given = *f.overlay_dir;
   }
   if (f.commands && !f.program.empty())
     return sandbox::plain_error("-c and -- PROGRAM both say what to run", "give one of them");

@@ -22,6 +22,8 @@ struct BoxFlags {
   bool mount = false;
   bool pivot = false;
   std::optional<std::string> rootfs;
+  bool overlay = false;
+  std::optional<std::string> overlay_dir;
   bool pid = false;
   bool proc = false;
   bool user = false;

@@ -62,7 +62,9 @@ std::vector<Planned> planned(const sandbox::Plan& plan) {
 std::string difference(const std::vector<Planned>& plan, const std::vector<std::string>& record) {
   size_t next = 0;
   for (const auto& p : plan) {
-    const std::string& want = p.call.text;
+    // The plan names the layer's fd LAYER_FD, the rootfs directory's FD: both are numbers here.
+    std::string want = std::regex_replace(p.call.text, std::regex("/proc/self/fd/LAYER_FD"),
+                                          "/proc/self/fd/FD");
     bool match = false;
     if (next < record.size()) {
       std::string made = normalized(record[next]);
@@ -187,4 +189,24 @@ TEST_CASE("explain says the calls of a box on a rootfs directory, through its fd
   bool overlay = false;
   for (const auto& call : record) overlay = overlay || call.find("\"overlay\"") != std::string::npos;
   CHECK(overlay);
+}
+
+TEST_CASE("explain says the calls of a box on a rootfs directory under a layer it writes to") {
+  if (!have_root()) return;
+  TempDir rootfs, layer;
+  for (const char* dir : {"dev", "proc", "tmp"})
+    std::filesystem::create_directories(rootfs.path() + "/" + dir);
+  for (bool kept : {false, true}) {
+    CAPTURE(kept);
+    sandbox::Spec spec = all_flags();
+    spec.pivot = false;
+    spec.rootfs_dir = rootfs.path();
+    spec.overlay = true;
+    if (kept) spec.overlay_dir = layer.path();
+    auto [plan, record] = run_recorded(spec);
+    CHECK(difference(planned(plan), record) == "");
+    bool upper = false;
+    for (const auto& call : record) upper = upper || call.find("upperdir=") != std::string::npos;
+    CHECK(upper);
+  }
 }

@@ -2,6 +2,7 @@
 // the flag that fixes them). Pure: no root, no system call.
 #include <doctest/doctest.h>
 #include <sched.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <string>
@@ -734,4 +735,72 @@ TEST_CASE("without --pid a keeper starts before the clone and the sweep runs bef
   CHECK_FALSE(std::ranges::any_of(with_pid.notes, [](const std::string& note) {
     return note.find("setsid()") != std::string::npos;
   }));
+}
+
+TEST_CASE("--overlay needs --rootfs, and --overlay-dir may not overlap it") {
+  Spec s = spec_with_tinysh();
+  s.mount = true;
+  s.overlay = true;
+  CHECK(must_refuse(s).message().find("add --rootfs DIR") != std::string::npos);
+  s.rootfs_dir = "/srv/root";
+  s.overlay_dir = "/srv/root/layer";
+  s.overlay_dir_as_given = "/srv/root/layer";
+  CHECK(must_refuse(s).message().find("overlap") != std::string::npos);
+  s.overlay_dir = "/srv";
+  CHECK(must_refuse(s).message().find("overlap") != std::string::npos);
+  // Control: beside it, the plan is made (even a name that only begins like it).
+  s.overlay_dir = "/srv/root-layer";
+  CHECK(plan(s, root_caller()).ok());
+}
+
+TEST_CASE("--overlay mounts a writable overlay over a tmpfs layer; without it the root is read-only") {
+  Spec s = spec_with_tinysh();
+  s.mount = true;
+  s.rootfs_dir = "/srv/root";
+  const auto* ro = step_of(must_plan(s), Action::BindRootfsDir).as<op::BindRootfsDir>();
+  REQUIRE(ro);
+  CHECK((ro->overlay.flags & MS_RDONLY) != 0);
+  CHECK_FALSE(ro->layer);
+  s.overlay = true;
+  Plan p = must_plan(s);
+  const auto* rw = step_of(p, Action::BindRootfsDir).as<op::BindRootfsDir>();
+  REQUIRE(rw);
+  CHECK((rw->overlay.flags & MS_RDONLY) == 0);
+  REQUIRE(rw->layer);
+  CHECK(rw->layer->fstype == "tmpfs");
+  CHECK(rw->overlay.data ==
+        "lowerdir=/tmp/lower,upperdir=/tmp/layer/upper,workdir=/tmp/layer/work");
+  CHECK_FALSE(p.has(Action::PrepareLayerDir));  // nothing on the host
+  CHECK(step_of(p, Action::BindRootfsDir).calls().find("mount(\"nslab-layer\", \"/tmp/layer\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("--overlay-dir prepares the kept layer on the host, for the box's root outside") {
+  Spec s = spec_with_tinysh();
+  s.mount = true;
+  s.rootfs_dir = "/srv/root";
+  s.overlay_dir = "/srv/layer";
+  Plan p = must_plan(s);
+  const auto* prepare = step_of(p, Action::PrepareLayerDir).as<op::PrepareLayerDir>();
+  REQUIRE(prepare);
+  CHECK(prepare->subdirs == std::vector<std::string>{"/srv/layer/upper", "/srv/layer/work"});
+  CHECK_FALSE(prepare->owner);  // root's box without --user is root
+  const auto* bind = step_of(p, Action::BindRootfsDir).as<op::BindRootfsDir>();
+  REQUIRE(bind);
+  REQUIRE(bind->layer);
+  CHECK(bind->layer->source == "/proc/self/fd/LAYER_FD");
+  CHECK(bind->layer_dir == "/srv/layer");
+  // Before the box is released, so the layer is there when it mounts it.
+  auto at = [&](Action a) {
+    for (std::size_t i = 0; i < p.steps.size(); ++i)
+      if (p.steps[i].action() == a) return i;
+    return p.steps.size();
+  };
+  CHECK(at(Action::PrepareLayerDir) < at(Action::Release));
+  // Root's --user --map-root maps the box's root to nobody, who writes the layer.
+  s.user = s.map_root = true;
+  const auto* owned = step_of(must_plan(s), Action::PrepareLayerDir).as<op::PrepareLayerDir>();
+  REQUIRE(owned);
+  REQUIRE(owned->owner);
+  CHECK(owned->owner->first == 65534u);
 }
