@@ -86,8 +86,11 @@ std::optional<std::pair<uid_t, gid_t>> root_inside_owner(const IdMap& uids, cons
 // overlay.cpp — --overlay: a layer the box writes to, over its --rootfs directory (overlayfs(5)).
 void plan_layer_dir(const Spec& spec, const Caller& caller, Plan& plan);
 Status prepare_layer_dir(const Plan& plan, const op::PrepareLayerDir& step);
+// --overlay-dir, opened again in the box's mount namespace (before /tmp is covered), as the
+// rootfs directory is; no fd for a layer in memory.
+Result<Fd> open_layer_dir(const BoxSetup& box, const op::BindRootfsDir& step);
 // Mounts the layer's filesystem at /tmp/layer and makes its upper and work directories.
-Status mount_layer(BoxSetup& box, const op::BindRootfsDir& step);
+Status mount_layer(const op::BindRootfsDir& step, const Fd& layer_dir);
 Status write_uid_map(pid_t pid, const op::WriteUidMap& step);
 Status deny_setgroups(pid_t pid);
 Status write_gid_map(pid_t pid, const op::WriteGidMap& step);

@@ -161,12 +161,12 @@ Calls render(const op::MountRootfsTmpfs& o) {
   return calls;
 }
 Calls render(const op::BindRootfsDir& o) {
-  Calls calls = {{fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → FD", o.dir)},
-                 mount_call(o.staging),
-                 mount_call(o.lower)};
+  Calls calls = {{fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → FD", o.dir)}};
+  if (o.layer && !o.layer_dir.empty())
+    calls.push_back({fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → LAYER_FD", o.layer_dir)});
+  calls.push_back(mount_call(o.staging));
+  calls.push_back(mount_call(o.lower));
   if (o.layer) {
-    if (!o.layer_dir.empty())
-      calls.push_back({fmt::format("open(\"{}\", O_PATH|O_DIRECTORY) → LAYER_FD", o.layer_dir)});
     calls.push_back(mount_call(*o.layer));
     for (const auto& dir : o.layer_dirs)
       calls.push_back({fmt::format("mkdir(\"{}\", 0755)", dir), false, "if missing"});

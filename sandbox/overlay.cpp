@@ -51,22 +51,22 @@ Status prepare_layer_dir(const Plan& plan, const op::PrepareLayerDir& step) {
   return ok();
 }
 
-Status mount_layer(BoxSetup& box, const op::BindRootfsDir& step) {
+Result<Fd> open_layer_dir(const BoxSetup& box, const op::BindRootfsDir& step) {
+  if (step.layer_dir.empty()) return Fd();
+  auto opened = sys::open(step.layer_dir, O_PATH | O_DIRECTORY);
+  if (!opened) {
+    Error e = opened.error();
+    e.call = fmt::format("--overlay-dir {}: {}", box.plan.spec.overlay_dir_as_given, e.call);
+    return e;
+  }
+  return std::move(*opened);
+}
+
+Status mount_layer(const op::BindRootfsDir& step, const Fd& layer_dir) {
   if (!step.layer) return ok();
   sys::MountCall layer = *step.layer;
   SANDBOX_TRY(sys::make_dir(layer.target, 0755));
-  Fd layer_dir;
-  if (!step.layer_dir.empty()) {
-    // Opened again here, in the box's mount namespace, as the rootfs directory is.
-    auto opened = sys::open(step.layer_dir, O_PATH | O_DIRECTORY);
-    if (!opened) {
-      Error e = opened.error();
-      e.call = fmt::format("--overlay-dir {}: {}", box.plan.spec.overlay_dir_as_given, e.call);
-      return e;
-    }
-    layer_dir = std::move(*opened);
-    layer.source = fmt::format("/proc/self/fd/{}", layer_dir.get());
-  }
+  if (layer_dir) layer.source = fmt::format("/proc/self/fd/{}", layer_dir.get());
   SANDBOX_TRY(sys::mount(layer));
   // Made by the runner for --overlay-dir (they exist); in the fresh tmpfs, by the box's root.
   for (const auto& dir : step.layer_dirs)

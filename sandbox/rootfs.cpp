@@ -380,6 +380,8 @@ Status bind_rootfs_dir(BoxSetup& box, const op::BindRootfsDir& step) {
     return about_rootfs(box.plan, status.error(), Side::Box);
   };
   SANDBOX_TRY(about(reopen_here(box.rootfs_dir, step.dir, O_DIRECTORY)));
+  auto layer_dir = open_layer_dir(box, step);
+  if (!layer_dir) return layer_dir.error();
   SANDBOX_TRY(mount_staging(step.staging, step.overlay.target));
   std::string empty = std::string(kStagingDir) + "/empty";
   SANDBOX_TRY(sys::make_dir(step.lower.target, 0755));
@@ -387,7 +389,7 @@ Status bind_rootfs_dir(BoxSetup& box, const op::BindRootfsDir& step) {
   sys::MountCall lower = step.lower;
   lower.source = fd_path(box.rootfs_dir.get());
   SANDBOX_TRY(about(sys::mount(lower)));
-  SANDBOX_TRY(mount_layer(box, step));
+  SANDBOX_TRY(mount_layer(step, *layer_dir));
   Status overlay = sys::mount(step.overlay);
   if (!overlay) {
     Error e = about_rootfs(box.plan, overlay.error(), Side::Box);

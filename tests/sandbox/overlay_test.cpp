@@ -26,13 +26,18 @@ std::string read_all(const std::string& path) {
   return text.str();
 }
 
-// A small root: the directories a box mounts on, and two files in /etc.
-void make_lower(const std::string& root) {
+// A small root: the directories a box mounts on, and two files in /etc, all owned by `owner`.
+// In a user namespace the box's root may change only what belongs to an id its map names: a
+// copy-up keeps the file's owner, and a lower file of an unmapped owner is refused (EACCES).
+void make_lower(const std::string& root, uid_t owner = 0) {
   for (const char* sub : {"/bin", "/proc", "/dev", "/tmp", "/etc"})
     fs::create_directories(root + sub);
   std::ofstream(root + "/etc/motd") << "from the lower layer\n";
   std::ofstream(root + "/etc/gone") << "deleted in the box\n";
   ::chmod(root.c_str(), 0755);
+  if (owner != 0)
+    for (const auto& path : {root + "/etc", root + "/etc/motd", root + "/etc/gone"})
+      REQUIRE(::chown(path.c_str(), owner, owner) == 0);
 }
 
 const std::string kChange = "echo changed > /etc/motd; rm /etc/gone; echo new > /etc/new; "
@@ -79,8 +84,8 @@ TEST_CASE("--overlay keeps the layer in memory: the box writes, the host keeps n
   TempDir lower;
   make_lower(lower.path());
   std::string before = mount_table();
-  auto r = nslab_run({"--mount", "--rootfs", lower.path(), "--overlay", "-c",
-                      kChange + "; grep ' / ' /proc/self/mountinfo"});
+  auto r = nslab_run({"--mount", "--pid", "--proc", "--rootfs", lower.path(), "--overlay", "-c",
+                      kChange + "; cat /proc/self/mountinfo"});
   REQUIRE_MESSAGE(r.status() == 0, r.err);
   CHECK(r.out.find("changed\n") != std::string::npos);
   CHECK(r.out.find("overlay") != std::string::npos);
@@ -109,24 +114,35 @@ TEST_CASE("two boxes share one lower layer, each with a layer of its own") {
 TEST_CASE("in a user namespace the layer belongs to the box's root outside") {
   if (!have_root()) return;
   TempDir lower, layer;
-  make_lower(lower.path());
+  make_lower(lower.path(), 65534);
   ::chmod(layer.path().c_str(), 0755);
   // Root's --map-root maps the box's root to nobody: the upper and work directories go to it.
   auto r = nslab_run({"--user", "--map-root", "--mount", "--rootfs", lower.path(),
-                      "--overlay-dir", layer.path(), "-c", "echo mine > /etc/motd; id"});
+                      "--overlay-dir", layer.path(), "-c", "echo mine > /etc/motd"});
   REQUIRE_MESSAGE(r.status() == 0, r.err);
+  CHECK(read_all(layer.path() + "/upper/etc/motd") == "mine\n");
   struct stat st {};
   REQUIRE(::stat((layer.path() + "/upper/etc/motd").c_str(), &st) == 0);
   CHECK(st.st_uid == 65534u);
   REQUIRE(::stat((layer.path() + "/upper").c_str(), &st) == 0);
   CHECK(st.st_uid == 65534u);
 
+  // Negative control: a lower file of the host's root is not the box's to change.
+  TempDir root_lower, root_layer;
+  make_lower(root_lower.path());
+  ::chmod(root_layer.path().c_str(), 0755);
+  auto refused = nslab_run({"--user", "--map-root", "--mount", "--rootfs", root_lower.path(),
+                            "--overlay-dir", root_layer.path(), "-c", "echo mine > /etc/motd"});
+  CHECK(refused.err.find("/etc/motd: Permission denied") != std::string::npos);
+  CHECK_FALSE(fs::exists(root_layer.path() + "/upper/etc/motd"));
+
   // A normal user's box: its root is the user, who owns the layer it made.
   TempUser user;
   REQUIRE(user.ok());
-  TempDir user_layer;
+  TempDir user_lower, user_layer;
+  make_lower(user_lower.path(), user.uid());
   ::chown(user_layer.path().c_str(), user.uid(), user.gid());
-  auto rootless = nslab_run({"--user", "--map-root", "--mount", "--rootfs", lower.path(),
+  auto rootless = nslab_run({"--user", "--map-root", "--mount", "--rootfs", user_lower.path(),
                              "--overlay-dir", user_layer.path(), "-c",
                              "echo user > /etc/motd; cat /etc/motd"},
                             user.prefix(), {}, user.nslab());
@@ -134,5 +150,5 @@ TEST_CASE("in a user namespace the layer belongs to the box's root outside") {
   CHECK(rootless.out == "user\n");
   REQUIRE(::stat((user_layer.path() + "/upper/etc/motd").c_str(), &st) == 0);
   CHECK(st.st_uid == user.uid());
-  CHECK(read_all(lower.path() + "/etc/motd") == "from the lower layer\n");
+  CHECK(read_all(user_lower.path() + "/etc/motd") == "from the lower layer\n");
 }
