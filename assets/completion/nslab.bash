@@ -2,7 +2,7 @@
 _nslab() {
   local cur prev words cword
   _init_completion || return
-  local commands="lesson lessons check doctor run explain ps enter help"
+  local commands="lesson lessons check doctor run explain ps enter rootfs help"
   if ((cword == 1)); then
     COMPREPLY=($(compgen -W "$commands --version --help" -- "$cur"))
     return
@@ -30,6 +30,16 @@ _nslab() {
       ;;
     doctor)
       COMPREPLY=($(compgen -W "--color --help" -- "$cur"))
+      ;;
+    rootfs)
+      [[ $prev == --busybox ]] && { _filedir; return; }
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--busybox --help" -- "$cur"))
+      elif ((cword == 2)); then
+        COMPREPLY=($(compgen -W "busybox" -- "$cur"))
+      else
+        _filedir -d
+      fi
       ;;
   esac
 }

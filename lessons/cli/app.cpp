@@ -13,6 +13,7 @@
 #include "lesson_cmd.h"
 #include "lessons_cmd.h"
 #include "ps.h"
+#include "rootfs_cmd.h"
 #include "run.h"
 
 namespace nslab::cli {
@@ -63,6 +64,8 @@ int nslab_main(int argc, char** argv) {
   CLI::App* lessons_cmd = setup_lessons(app, lessons);
   LessonOptions lesson;
   CLI::App* lesson_cmd = setup_lesson(app, lesson);
+  RootfsOptions rootfs;
+  CLI::App* rootfs_cmd = setup_rootfs(app, rootfs);
   app.set_version_flag("--version", std::string("nslab ") + NSLAB_VERSION);
   std::string help_topic;
   CLI::App* help_cmd = app.add_subcommand("help", "what each command does: nslab help COMMAND");
@@ -100,6 +103,7 @@ int nslab_main(int argc, char** argv) {
   if (check_cmd->parsed()) return run_check(check);
   if (lessons_cmd->parsed()) return run_lessons(lessons);
   if (lesson_cmd->parsed()) return run_lesson_command(lesson);
+  if (rootfs_cmd->parsed()) return run_rootfs(rootfs);
   return run_landing();
 }
 
