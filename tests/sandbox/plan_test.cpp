@@ -753,7 +753,7 @@ TEST_CASE("--overlay needs --rootfs, and --overlay-dir may not overlap it") {
   CHECK(plan(s, root_caller()).ok());
 }
 
-TEST_CASE("--overlay mounts a writable overlay over a tmpfs layer; without it the root is read-only") {
+TEST_CASE("--overlay mounts a writable overlay over a tmpfs layer, without it the root is read-only") {
   Spec s = spec_with_tinysh();
   s.mount = true;
   s.rootfs_dir = "/srv/root";
