@@ -245,7 +245,8 @@ TEST_CASE("--rootfs implies --pivot and binds the directory instead of the embed
   // Negative control: the embedded root runs its own /bin/tinysh, no copy.
   s.rootfs_dir.reset();
   s.pivot = true;
-  const auto* embedded = step_of(must_plan(s), Action::Exec).as<op::Exec>();
+  Plan embedded_plan = must_plan(s);
+  const auto* embedded = step_of(embedded_plan, Action::Exec).as<op::Exec>();
   REQUIRE(embedded);
   CHECK(embedded->from == op::Exec::From::File);
   CHECK(embedded->file == "/bin/tinysh");
@@ -757,7 +758,8 @@ TEST_CASE("--overlay mounts a writable overlay over a tmpfs layer, without it th
   Spec s = spec_with_tinysh();
   s.mount = true;
   s.rootfs_dir = "/srv/root";
-  const auto* ro = step_of(must_plan(s), Action::BindRootfsDir).as<op::BindRootfsDir>();
+  Plan read_only = must_plan(s);
+  const auto* ro = step_of(read_only, Action::BindRootfsDir).as<op::BindRootfsDir>();
   REQUIRE(ro);
   CHECK((ro->overlay.flags & MS_RDONLY) != 0);
   CHECK_FALSE(ro->layer);
@@ -799,7 +801,8 @@ TEST_CASE("--overlay-dir prepares the kept layer on the host, for the box's root
   CHECK(at(Action::PrepareLayerDir) < at(Action::Release));
   // Root's --user --map-root maps the box's root to nobody, who writes the layer.
   s.user = s.map_root = true;
-  const auto* owned = step_of(must_plan(s), Action::PrepareLayerDir).as<op::PrepareLayerDir>();
+  Plan mapped = must_plan(s);
+  const auto* owned = step_of(mapped, Action::PrepareLayerDir).as<op::PrepareLayerDir>();
   REQUIRE(owned);
   REQUIRE(owned->owner);
   CHECK(owned->owner->first == 65534u);
