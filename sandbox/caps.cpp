@@ -41,10 +41,13 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 
-#include <span>
+#include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
+#include "builtins/caps_status.h"
+#include "common/text.h"
 #include "isolation.h"
 #include "sys.h"
 
@@ -52,67 +55,97 @@ namespace sandbox {
 
 namespace {
 
-struct Dropped {
-  int cap;
-  const char* name;
-};
+constexpr int kWithoutBoot[] = {CAP_SYS_BOOT};
+constexpr int kWithoutNet[] = {CAP_NET_ADMIN, CAP_NET_RAW};
 
-constexpr Dropped kWithoutBoot[] = {{CAP_SYS_BOOT, "CAP_SYS_BOOT"}};
-constexpr Dropped kWithoutNet[] = {{CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {CAP_NET_RAW, "CAP_NET_RAW"}};
-
-constexpr Dropped kHostWide[] = {
-    {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
-    {CAP_SYS_MODULE, "CAP_SYS_MODULE"},
-    {CAP_SYS_RAWIO, "CAP_SYS_RAWIO"},
-    {CAP_MKNOD, "CAP_MKNOD"},
-    {CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH"},
-    {CAP_SYS_PTRACE, "CAP_SYS_PTRACE"},
-    {CAP_SYS_TIME, "CAP_SYS_TIME"},
-    {CAP_SYSLOG, "CAP_SYSLOG"},
-    {CAP_BPF, "CAP_BPF"},
-    {CAP_PERFMON, "CAP_PERFMON"},
-    {CAP_SYS_PACCT, "CAP_SYS_PACCT"},
-    {CAP_MAC_ADMIN, "CAP_MAC_ADMIN"},
-    {CAP_MAC_OVERRIDE, "CAP_MAC_OVERRIDE"},
-    {CAP_AUDIT_CONTROL, "CAP_AUDIT_CONTROL"},
-    {CAP_LINUX_IMMUTABLE, "CAP_LINUX_IMMUTABLE"},
-    {CAP_WAKE_ALARM, "CAP_WAKE_ALARM"},
-    {CAP_BLOCK_SUSPEND, "CAP_BLOCK_SUSPEND"},
-    {CAP_SYS_TTY_CONFIG, "CAP_SYS_TTY_CONFIG"},
-    {CAP_CHECKPOINT_RESTORE, "CAP_CHECKPOINT_RESTORE"},
+constexpr int kHostWide[] = {
+    CAP_SYS_ADMIN,
+    CAP_SYS_MODULE,
+    CAP_SYS_RAWIO,
+    CAP_MKNOD,
+    CAP_DAC_READ_SEARCH,
+    CAP_SYS_PTRACE,
+    CAP_SYS_TIME,
+    CAP_SYSLOG,
+    CAP_BPF,
+    CAP_PERFMON,
+    CAP_SYS_PACCT,
+    CAP_MAC_ADMIN,
+    CAP_MAC_OVERRIDE,
+    CAP_AUDIT_CONTROL,
+    CAP_LINUX_IMMUTABLE,
+    CAP_WAKE_ALARM,
+    CAP_BLOCK_SUSPEND,
+    CAP_SYS_TTY_CONFIG,
+    CAP_CHECKPOINT_RESTORE,
 };
 
 }  // namespace
 
 std::vector<int> host_wide_capabilities(const Spec& spec) {
   std::vector<int> caps;
-  for (const Dropped& d : kHostWide) caps.push_back(d.cap);
+  for (int cap : kHostWide) caps.push_back(cap);
   if (!spec.pid)
-    for (const Dropped& d : kWithoutBoot) caps.push_back(d.cap);
+    for (int cap : kWithoutBoot) caps.push_back(cap);
   if (!spec.net)
-    for (const Dropped& d : kWithoutNet) caps.push_back(d.cap);
+    for (int cap : kWithoutNet) caps.push_back(cap);
   return caps;
 }
 
 std::string capability_names(const std::vector<int>& caps) {
   std::string text;
   for (int cap : caps) {
-    std::string name = fmt::format("capability {}", cap);
-    for (std::span<const Dropped> table : {std::span<const Dropped>(kHostWide),
-                                           std::span<const Dropped>(kWithoutBoot),
-                                           std::span<const Dropped>(kWithoutNet)})
-      for (const Dropped& d : table)
-        if (d.cap == cap) name = d.name;
+    std::string name = tinysh::capability_name(cap);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     text += (text.empty() ? "" : "|") + name;
   }
   return text;
 }
 
+Result<std::vector<int>> parse_capabilities(std::string_view list) {
+  std::vector<int> caps;
+  auto add = [&](int cap) {
+    if (std::find(caps.begin(), caps.end(), cap) == caps.end()) caps.push_back(cap);
+  };
+  for (auto word : common::split(list, ',')) {
+    std::string name(common::trim(word));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "all") {
+      for (int cap = 0; cap < tinysh::kNamedCapabilities; ++cap) add(cap);
+      continue;
+    }
+    if (!name.starts_with("cap_")) name = "cap_" + name;
+    int found = -1;
+    for (int cap = 0; cap < tinysh::kNamedCapabilities; ++cap)
+      if (tinysh::capability_name(cap) == name) found = cap;
+    if (found < 0)
+      return plain_error(fmt::format("--cap-drop: no capability is called '{}'", common::trim(word)),
+                         "give names as capabilities(7) spells them, with or without CAP_ "
+                         "(net_raw, sys_admin, chown), separated by commas, or all");
+    add(found);
+  }
+  if (caps.empty())
+    return plain_error("--cap-drop: no capability named", "e.g. --cap-drop net_raw,sys_admin");
+  return caps;
+}
+
 Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
   // With --user the box's capabilities are its own user namespace's; with no namespace at all
-  // (lesson 0) it is not a box yet, and nslab changes nothing of the caller's.
-  if (!caller.privileged || spec.user || plan.clone_flags == 0) return ok();
-  auto caps = host_wide_capabilities(spec);
+  // (lesson 0) it is not a box yet, and nslab changes nothing of the caller's. --cap-drop takes
+  // what it names away in every case.
+  std::vector<int> caps;
+  bool host_wide = caller.privileged && !spec.user && plan.clone_flags != 0;
+  if (host_wide) caps = host_wide_capabilities(spec);
+  for (int cap : spec.cap_drop)
+    if (std::find(caps.begin(), caps.end(), cap) == caps.end()) caps.push_back(cap);
+  if (caps.empty()) return ok();
+  if (!host_wide) {
+    plan.steps.push_back(
+        {op::DropCapabilities{.caps = caps},
+         "--cap-drop: out of the bounding set, so no program the box runs can gain them again "
+         "(not even a setuid one), and out of the box's own sets"});
+    return ok();
+  }
   plan.steps.push_back(
       {op::DropCapabilities{.caps = caps},
        "without --user the box's root is the host's root to the kernel: take away the "
@@ -127,6 +160,19 @@ Status plan_capabilities(const Spec& spec, const Caller& caller, Plan& plan) {
       ". It has no CAP_SYS_ADMIN, so `mount` and `hostname` typed inside are refused; "
       "--user --map-root gives a root that may do both and is root only inside");
   return ok();
+}
+
+void plan_no_new_privs(const Spec& spec, Plan& plan) {
+  if (!spec.no_new_privs && !spec.seccomp) return;
+  plan.steps.push_back(
+      {op::SetNoNewPrivs{},
+       std::string("no program the box runs gains privileges by execve(): setuid bits and file "
+                   "capabilities are ignored from here on, for good") +
+           (spec.seccomp ? "; a seccomp filter needs it (or CAP_SYS_ADMIN)" : "")});
+}
+
+Status set_no_new_privs(const op::SetNoNewPrivs&) {
+  return sys::set_no_new_privs();
 }
 
 Status drop_capabilities(const op::DropCapabilities& step) {

@@ -24,6 +24,7 @@
 #include "supervise.h"
 #include "sys.h"
 #include "terminal.h"
+#include "builtins/caps_status.h"
 #include "builtins/cgroup_fs.h"
 #include "common/files.h"
 
@@ -89,7 +90,27 @@ struct Opened {
   std::vector<Fd> cgroup_procs;  // opened for writing
   bool own_root = false;         // the box's root is not ours: give it a box's environment
   bool user_namespace = false;   // we join the box's user namespace
+  // What the box's first process was left (its /proc/PID/status): the shell that enters gets
+  // no more: the same bounding set, no_new_privs, and nslab's seccomp filter if it has one.
+  tinysh::ProcessPowers powers;
 };
+
+// Takes away from this process what the box's first process lacks: the capabilities its
+// bounding set lacks, then no_new_privs, then (last: it filters what follows) nslab's filter.
+Status lose_what_the_box_lost(const tinysh::ProcessPowers& box) {
+  if (box.bounding) {
+    std::vector<int> missing;
+    for (int cap = 0; cap < tinysh::kNamedCapabilities; ++cap)
+      if (!((*box.bounding >> cap) & 1)) missing.push_back(cap);
+    if (!missing.empty())
+      SANDBOX_TRY(drop_capabilities(op::DropCapabilities{.caps = missing}));
+  }
+  bool filtered = box.seccomp_mode == 2;
+  if (box.no_new_privs == 1 || filtered) SANDBOX_TRY(sys::set_no_new_privs());
+  if (!filtered) return ok();
+  // A box's filter can only be nslab's (--seccomp): the same list, in the same order.
+  return install_seccomp(nslab_filter());
+}
 
 Result<std::map<std::string, std::string>> namespace_links(pid_t pid) {
   std::map<std::string, std::string> links;
@@ -123,6 +144,9 @@ Result<Opened> open_box(const EnterRequest& request) {
   }
   auto root = sys::open(fmt::format("/proc/{}/root", pid), O_RDONLY | O_DIRECTORY);
   if (!root) return box_open_error(root.error(), pid);
+  auto status = sys::read_file(fmt::format("/proc/{}/status", pid));
+  if (!status) return box_open_error(status.error(), pid);
+  opened.powers = tinysh::parse_process_powers(*status);
   opened.root = std::move(*root);
   struct stat box_root {
   }, host_root{};
@@ -231,6 +255,7 @@ Error become_box_process(const EnterRequest& request, const Opened& opened, int 
   // (TIOCSTI), and on a terminal the shell has a pty of its own (terminal.cpp).
   if (auto s = start_session(terminal, stdio_terminals); !s) return s.error();
   if (auto s = sys::cloexec_from(3); !s) return s.error();
+  if (auto s = lose_what_the_box_lost(opened.powers); !s) return s.error();
 
   // The exec of `nslab run`, with the copy made above.
   op::Exec exec{.argv = box_argv(request.command), .host_environment = !opened.own_root};

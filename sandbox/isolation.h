@@ -172,6 +172,18 @@ Status drop_capabilities(const op::DropCapabilities& step);
 // names joined with "|".
 std::vector<int> host_wide_capabilities(const Spec& spec);
 std::string capability_names(const std::vector<int>& caps);
+// --no-new-privs (and --seccomp): prctl(PR_SET_NO_NEW_PRIVS) just before exec.
+void plan_no_new_privs(const Spec& spec, Plan& plan);
+Status set_no_new_privs(const op::SetNoNewPrivs& step);
+
+// seccomp.cpp — --seccomp: a filter of the system calls no box needs (seccomp(2)).
+void plan_seccomp(const Spec& spec, Plan& plan);
+// The one filter nslab installs: its list of denied calls.
+op::InstallSeccomp nslab_filter();
+Status install_seccomp(const op::InstallSeccomp& step);
+// The BPF program for `denied`, and the calls' names ("mount umount2 ...").
+std::vector<sock_filter> seccomp_program(const std::vector<int>& denied);
+std::string syscall_names(const std::vector<int>& nrs);
 // terminal.cpp — the box's own session, and its own pty on a terminal (setsid(2), pty(7)):
 // the runner's step before the clone (open the pty) and while the box runs (relay it), the
 // box's steps in /dev (bind /dev/console) and just before exec (setsid, TIOCSCTTY).

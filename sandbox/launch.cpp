@@ -64,6 +64,8 @@ struct BoxStep {
   Status operator()(const op::PivotRoot& s) { return pivot_into(s); }
   Status operator()(const op::EnterTimeNamespace& s) { return enter_time_namespace(s); }
   Status operator()(const op::DropCapabilities& s) { return drop_capabilities(s); }
+  Status operator()(const op::SetNoNewPrivs& s) { return set_no_new_privs(s); }
+  Status operator()(const op::InstallSeccomp& s) { return install_seccomp(s); }
   Status operator()(const op::NewSession& s) { return take_box_session(box, s); }
   Status operator()(const op::Exec& s) { return exec_command(box, s); }
   // The runner's steps: box_main() skips them.

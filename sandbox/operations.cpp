@@ -217,6 +217,14 @@ Calls render(const op::EnterTimeNamespace& o) {
           {fmt::format("FD = open(\"{}\")", kTimeForChildren)},
           {"setns(FD, CLONE_NEWTIME)"}};
 }
+Calls render(const op::SetNoNewPrivs&) { return {{"prctl(PR_SET_NO_NEW_PRIVS, 1)"}}; }
+Calls render(const op::InstallSeccomp& o) {
+  return {{fmt::format("seccomp(SECCOMP_SET_MODE_FILTER, 0, {} instructions)",
+                       seccomp_program(o.denied).size()),
+           false,
+           fmt::format("another architecture: kill; EPERM for {}; allow the rest",
+                       syscall_names(o.denied))}};
+}
 Calls render(const op::DropCapabilities& o) {
   return {{fmt::format("prctl(PR_CAPBSET_DROP, {})", capability_names(o.caps))},
           {"capset(the same out of every set)"}};

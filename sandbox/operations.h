@@ -61,6 +61,8 @@ enum class Action {
   EnterTimeNamespace,
   DropCapabilities,  // a root box without --user: the host-wide capabilities go
   NewSession,  // setsid(); on a terminal, the pty becomes the controlling terminal and stdio
+  SetNoNewPrivs,   // --no-new-privs: prctl(PR_SET_NO_NEW_PRIVS)
+  InstallSeccomp,  // --seccomp: a filter of the system calls no box needs
   Exec,
   RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
   SweepBox,       // runner, without --pid, after the box's first process ended: its session
@@ -281,6 +283,17 @@ struct NewSession {
 // The box's program in place of the setup code: a program looked up on the box's PATH, the
 // embedded root's /bin/tinysh, or a sealed copy in memory of the tinysh nslab opened (the box's
 // /proc/1/exe is then no file of the host's).
+struct SetNoNewPrivs {
+  static constexpr Action action = Action::SetNoNewPrivs;
+  static constexpr Side side = Side::Box;
+};
+// The filter: system calls of another architecture kill the process, and each of `denied`
+// (numbers of this one) fails with EPERM; everything else is allowed.
+struct InstallSeccomp {
+  static constexpr Action action = Action::InstallSeccomp;
+  static constexpr Side side = Side::Box;
+  std::vector<int> denied{};
+};
 struct Exec {
   static constexpr Action action = Action::Exec;
   static constexpr Side side = Side::Box;
@@ -314,7 +327,8 @@ using Operation =
                  op::SetHostname, op::MakeMountsPrivate, op::MountRootfsTmpfs, op::BindRootfsDir,
                  op::MountDev, op::BindConsole, op::MountProc, op::ProtectProc,
                  op::MountCgroupView, op::PivotRoot, op::EnterTimeNamespace,
-                 op::DropCapabilities, op::NewSession, op::Exec, op::RelayTerminal, op::SweepBox,
+                 op::DropCapabilities, op::NewSession, op::SetNoNewPrivs,
+                 op::InstallSeccomp, op::Exec, op::RelayTerminal, op::SweepBox,
                  op::RemoveCgroup>;
 
 namespace detail {

@@ -176,6 +176,8 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_pivot(spec, plan));                        // pivot_root, detach the old root
   SANDBOX_TRY(plan_capabilities(spec, caller, plan));         // root without --user: drop some
   append(plan, *terminal_steps, Action::NewSession);          // setsid, the pty as stdio
+  plan_no_new_privs(spec, plan);                              // prctl(PR_SET_NO_NEW_PRIVS)
+  plan_seccomp(spec, plan);                                   // the filter, last before exec
   SANDBOX_TRY(plan_exec(spec, plan));                         // execve
   append(plan, *terminal_steps, Action::RelayTerminal);       // while the box runs
   plan_sweep(spec, plan);                                     // without --pid: what is left
@@ -255,6 +257,10 @@ std::string_view action_label(Action action) {
       return "pivot_root";
     case Action::EnterTimeNamespace:
       return "time namespace";
+    case Action::SetNoNewPrivs:
+      return "no new privileges";
+    case Action::InstallSeccomp:
+      return "install the seccomp filter";
     case Action::DropCapabilities:
       return "drop capabilities";
     case Action::Exec:

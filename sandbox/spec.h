@@ -74,6 +74,11 @@ struct Spec {
   cgroup::Limits limits;                 // --pids, --memory, --cpus
   bool net = false;
   bool veth = false;  // implies net
+  // Lesson 10, what real runtimes take away (caps.cpp, seccomp.cpp): capabilities out of every
+  // set and the bounding set, no_new_privs, and a seccomp filter of system calls no box needs.
+  std::vector<int> cap_drop;
+  bool no_new_privs = false;
+  bool seccomp = false;  // implies no_new_privs
   Command command;
   std::string tinysh_path;  // the host's tinysh binary (next to nslab, or $NSLAB_TINYSH)
 
@@ -124,6 +129,10 @@ struct Caller {
 
 // The ids and the pid of this process, and nothing that needs a file read.
 Caller this_process();
+
+// --cap-drop's value: names as capabilities(7) has them, with or without CAP_, any case, separated
+// by commas; "all" for every one (caps.cpp).
+Result<std::vector<int>> parse_capabilities(std::string_view list);
 
 // Reads getuid(), getgid(), geteuid(), SUDO_UID/SUDO_GID/SUDO_USER, /etc/passwd, and isatty(3)
 // of fds 0-2.

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -512,6 +513,18 @@ Result<Fd> sealed_copy(int from, const char* name) {
   if (::fcntl(owner.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
     return make_error(fmt::format("fcntl(memfd:{}, F_ADD_SEALS, {})", name, kSeals), errno);
   return owner;
+}
+
+Status set_no_new_privs() {
+  return checked("prctl(PR_SET_NO_NEW_PRIVS, 1)",
+                 [] { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); });
+}
+
+Status install_seccomp_filter(const std::vector<sock_filter>& program) {
+  sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                   const_cast<sock_filter*>(program.data())};
+  return checked(fmt::format("seccomp(SECCOMP_SET_MODE_FILTER, 0, {} instructions)", program.size()),
+                 [&] { return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog); });
 }
 
 Status drop_bounding_capability(int cap) {

@@ -7,6 +7,8 @@
 // copy of the runner, so a fault set before launch() fires inside the box's setup too.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <sys/ioctl.h>
 #include <sys/types.h>
 #include <termios.h>
@@ -61,6 +63,11 @@ Status drop_bounding_capability(int cap);
 // capset(2): `caps` out of the effective, permitted and inheritable sets (capget(2) first), and
 // the ambient set cleared.
 Status drop_capabilities(const std::vector<int>& caps);
+// prctl(PR_SET_NO_NEW_PRIVS, 1): execve() no longer grants setuid or file capabilities.
+Status set_no_new_privs();
+// seccomp(SECCOMP_SET_MODE_FILTER, 0, program): the BPF program decides each system call from now
+// on, for this thread's process and all it starts (needs no_new_privs or CAP_SYS_ADMIN).
+Status install_seccomp_filter(const std::vector<sock_filter>& program);
 // Marks every fd from `first` up close-on-exec (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)).
 Status cloexec_from(unsigned first);
 

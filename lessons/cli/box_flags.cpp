@@ -26,6 +26,22 @@ void add_uts_flags(CLI::App& app, BoxFlags& f) {
       ->group(uts);
 }
 
+void add_lockdown_flags(CLI::App& app, BoxFlags& f) {
+  const char* lockdown = "Lesson 10 - what real runtimes take away (capabilities, seccomp)";
+  app.add_option("--cap-drop", f.cap_drop,
+                 "take capabilities away for good (net_raw,sys_admin,... or all): out of the "
+                 "bounding set, which no setuid program can raise again")
+      ->type_name("CAPS")
+      ->group(lockdown);
+  app.add_flag("--no-new-privs", f.no_new_privs,
+               "execve() grants nothing more: setuid bits and file capabilities are ignored")
+      ->group(lockdown);
+  app.add_flag("--seccomp", f.seccomp,
+               "a filter: mount, unshare, setns, reboot, modules, bpf, ptrace, keyctl and more fail "
+               "with EPERM (implies --no-new-privs)")
+      ->group(lockdown);
+}
+
 void add_mount_flags(CLI::App& app, BoxFlags& f) {
   const char* mnt = "Lesson 2 - mount table and root (mount namespace, pivot_root)";
   app.add_flag("--mount", f.mount, "own mount table; mounts made inside never reach the host")
@@ -131,6 +147,7 @@ void add_box_flags(CLI::App& app, BoxFlags& f) {
   add_limit_flags(app, f);
   add_network_flags(app, f);
   add_more_namespace_flags(app, f);
+  add_lockdown_flags(app, f);
   add_program_flags(app, f);
 }
 
@@ -153,6 +170,7 @@ sandbox::Status refuse_empty_values(const BoxFlags& f) {
       {f.hostname, "--hostname", "give a name, e.g. --hostname tinyhost"},
       {f.rootfs, "--rootfs", "give a directory"},
       {f.overlay_dir, "--overlay-dir", "give a directory for the layer, or use --overlay"},
+      {f.cap_drop, "--cap-drop", "give capabilities, e.g. --cap-drop net_raw,sys_admin"},
       {f.pids, "--pids", "give a number of tasks, e.g. --pids 10"},
       {f.memory, "--memory", "give a size, e.g. --memory 32M"},
       {f.cpus, "--cpus", "give a number of CPUs, e.g. --cpus 0.5"},
@@ -237,6 +255,13 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
     spec.rootfs_as_given = *f.rootfs;
   }
   spec.overlay = f.overlay;
+  if (f.cap_drop) {
+    auto caps = sandbox::parse_capabilities(*f.cap_drop);
+    if (!caps) return caps.error();
+    spec.cap_drop = *caps;
+  }
+  spec.no_new_privs = f.no_new_privs;
+  spec.seccomp = f.seccomp;
   if (f.overlay_dir) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(*f.overlay_dir, ec);

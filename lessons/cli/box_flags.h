@@ -37,6 +37,9 @@ struct BoxFlags {
   bool cgroup = false;
   bool time = false;
   bool all = false;
+  std::optional<std::string> cap_drop;
+  bool no_new_privs = false;
+  bool seccomp = false;
   std::optional<std::string> commands;  // -c
   std::vector<std::string> program;     // -- PROGRAM ARGS
 };

@@ -2,12 +2,14 @@
 // the flag that fixes them). Pure: no root, no system call.
 #include <doctest/doctest.h>
 #include <sched.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
 
 #include <algorithm>
 #include <string>
 
 #include "plan.h"
+#include "isolation.h"
 
 using namespace sandbox;
 
@@ -806,4 +808,62 @@ TEST_CASE("--overlay-dir prepares the kept layer on the host, for the box's root
   REQUIRE(owned);
   REQUIRE(owned->owner);
   CHECK(owned->owner->first == 65534u);
+}
+
+TEST_CASE("--cap-drop takes names with or without CAP_, in any case, and all") {
+  auto caps = parse_capabilities("net_raw, CAP_SYS_ADMIN,chown,net_raw");
+  REQUIRE(caps.ok());
+  CHECK(*caps == std::vector<int>{13, 21, 0});
+  auto all = parse_capabilities("all");
+  REQUIRE(all.ok());
+  CHECK(all->size() == 41u);
+  auto bogus = parse_capabilities("net_raw,sys_admn");
+  REQUIRE_FALSE(bogus.ok());
+  CHECK(bogus.error().message().find("'sys_admn'") != std::string::npos);
+  CHECK_FALSE(parse_capabilities(",").ok());
+}
+
+TEST_CASE("--cap-drop in a user-namespace box, and --seccomp after no_new_privs, last before exec") {
+  Spec s = spec_with_tinysh();
+  s.user = s.map_root = s.mount = true;
+  Plan plain = must_plan(s);
+  CHECK_FALSE(plain.has(Action::DropCapabilities));  // control: a --user box keeps its own
+  CHECK_FALSE(plain.has(Action::InstallSeccomp));
+  s.cap_drop = {13};
+  s.seccomp = true;
+  Plan p = must_plan(s);
+  const auto* drop = step_of(p, Action::DropCapabilities).as<op::DropCapabilities>();
+  REQUIRE(drop);
+  CHECK(drop->caps == std::vector<int>{13});
+  CHECK(step_of(p, Action::DropCapabilities).calls().find("CAP_NET_RAW") != std::string::npos);
+  auto at = [&](Action a) {
+    for (std::size_t i = 0; i < p.steps.size(); ++i)
+      if (p.steps[i].action() == a) return i;
+    return p.steps.size();
+  };
+  CHECK(at(Action::NewSession) < at(Action::SetNoNewPrivs));
+  CHECK(at(Action::SetNoNewPrivs) < at(Action::InstallSeccomp));
+  CHECK(at(Action::InstallSeccomp) + 1 == at(Action::Exec));
+  std::string calls = step_of(p, Action::InstallSeccomp).calls();
+  CHECK(calls.find("EPERM for mount umount2") != std::string::npos);
+  CHECK(calls.find("unshare setns") != std::string::npos);
+}
+
+TEST_CASE("the seccomp program checks the architecture first, then one comparison per call") {
+  auto filter = nslab_filter();
+  auto program = seccomp_program(filter.denied);
+  REQUIRE(program.size() > 6);
+  CHECK(program[0].code == (BPF_LD | BPF_W | BPF_ABS));
+  CHECK(program[0].k == offsetof(seccomp_data, arch));
+  CHECK(program[2].k == SECCOMP_RET_KILL_PROCESS);
+  CHECK(program.back().k == SECCOMP_RET_ALLOW);
+  std::size_t eperm = 0;
+  for (const auto& insn : program)
+    if (insn.code == (BPF_RET | BPF_K) && insn.k == (SECCOMP_RET_ERRNO | EPERM)) ++eperm;
+  // One for each denied call, and on x86-64 one for its x32 numbers.
+#if defined(__x86_64__)
+  CHECK(eperm == filter.denied.size() + 1);
+#else
+  CHECK(eperm == filter.denied.size());
+#endif
 }
