@@ -42,17 +42,19 @@ int run_run(const RunOptions& options) {
   // What the flags need of this host, from the same facts as `nslab doctor`: a box this host
   // cannot give is refused here, with the reason and the fix, not halfway through its setup.
   auto needs = sandbox::box_needs(*spec);
-  auto facts = sandbox::probe_host("/", sandbox::current_caller(), needs);
+  sandbox::Caller caller = sandbox::current_caller(
+      std::find(needs.begin(), needs.end(), sandbox::Need::IdRanges) != needs.end());
+  auto facts = sandbox::probe_host("/", caller, needs);
   if (auto met = sandbox::precheck(facts, needs); !met) {
     fmt::print(stderr, "nslab: {}\n", met.error().message());
     return 2;
   }
-  sandbox::Caller caller = sandbox::current_caller(
-      std::find(needs.begin(), needs.end(), sandbox::Need::IdRanges) != needs.end());
-  if (auto found = sandbox::cgroup::find_cgroups(spec->limits, caller); !found) {
-    fmt::print(stderr, "nslab: {}\n", found.error().message());
-    return 2;
-  }
+  // The host's cgroups matter to a box with limits, or with a view of its cgroup (--cgroup).
+  if (!spec->limits.empty() || spec->cgroup)
+    if (auto found = sandbox::cgroup::find_cgroups(spec->limits, caller); !found) {
+      fmt::print(stderr, "nslab: {}\n", found.error().message());
+      return 2;
+    }
   auto plan = sandbox::plan(*spec, caller);
   if (!plan) {
     fmt::print(stderr, "nslab: {}\n", plan.error().message());
