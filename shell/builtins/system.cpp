@@ -25,6 +25,7 @@
 #include <cerrno>
 
 #include "../builtin.h"
+#include "common/text.h"
 #include "caps_status.h"
 #include "file_io.h"
 #include "mount_options.h"
@@ -50,10 +51,6 @@ bool has_sys_admin() {
   return (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) != 0;
 }
 
-bool root_without_sys_admin() {
-  return ::geteuid() == 0 && !has_sys_admin();
-}
-
 // A process that holds CAP_SYS_ADMIN and is still refused a new proc or sysfs: outside the host's
 // user namespace, the kernel mounts one only while a full one of the same kind is visible in the
 // mount namespace (it must reveal nothing the box could not already see); after a pivot_root the
@@ -74,8 +71,33 @@ constexpr std::string_view kNoAdminHint =
     "this root has no CAP_SYS_ADMIN: nslab takes it from a box without --user, whose root is "
     "the host's root to the kernel; give the box its own root with --user --map-root";
 
+constexpr std::string_view kDroppedAdminHint =
+    "this root has no CAP_SYS_ADMIN: it is out of the box's bounding set (nslab run --cap-drop), "
+    "and nothing the box runs can get it back";
+
+// A seccomp filter answers before any capability is checked: EPERM with CAP_SYS_ADMIN held.
+constexpr std::string_view kSeccompHint =
+    "a seccomp filter refused the call before any capability was checked (Seccomp 2 in "
+    "`caps`: nslab run --seccomp); being root does not help";
+
+// This process's user namespace is not the host's: its uid_map maps less than every id.
+bool in_user_namespace() {
+  FileText map = read_whole_file("/proc/self/uid_map");
+  if (map.error) return false;
+  auto words = common::words(map.text);
+  return !(words.size() == 3 && words[0] == "0" && words[1] == "0" && words[2] == "4294967295");
+}
+
 std::string_view eperm_hint(int err, std::string_view usual) {
-  return err == EPERM && root_without_sys_admin() ? kNoAdminHint : usual;
+  if (err != EPERM) return usual;
+  if (has_sys_admin()) {
+    FileText status = read_whole_file("/proc/self/status");
+    if (!status.error && tinysh::parse_process_powers(status.text).seccomp_mode == 2)
+      return kSeccompHint;
+    return usual;
+  }
+  if (::geteuid() != 0) return usual;
+  return in_user_namespace() ? kDroppedAdminHint : kNoAdminHint;
 }
 
 constexpr std::string_view kMountProcHint =
