@@ -46,7 +46,12 @@ Status prepare_layer_dir(const Plan& plan, const op::PrepareLayerDir& step) {
   for (const auto& sub : step.subdirs) {
     if (sys::access(sub, F_OK)) continue;
     SANDBOX_TRY(about(sys::make_dir(sub, 0755)));
-    if (step.owner) SANDBOX_TRY(about(sys::chown(sub, step.owner->first, step.owner->second)));
+    if (!step.owner) continue;
+    // Given away through the directory just made, never by name: DIR may be writable by others,
+    // and a name swapped for a symlink meanwhile would hand them the file it points to.
+    auto made = sys::open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!made) return about(made.error());
+    SANDBOX_TRY(about(sys::fchown(made->get(), step.owner->first, step.owner->second)));
   }
   return ok();
 }
