@@ -84,7 +84,7 @@ constexpr std::string_view kSeccompHint =
 bool in_user_namespace() {
   FileText map = read_whole_file("/proc/self/uid_map");
   if (map.error) return false;
-  auto words = common::words(map.text);
+  auto words = common::words(common::trim(map.text));  // one line, and its newline
   return !(words.size() == 3 && words[0] == "0" && words[1] == "0" && words[2] == "4294967295");
 }
 
