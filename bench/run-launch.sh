@@ -445,9 +445,13 @@ fi
 marker=NSLAB_BENCH_RUN=$$-$RANDOM
 leftover_processes() {
   local p comm
-  # -ef compares device and inode: a box's root is a bind mount of the rootfs directory.
+  # The bare program's box: its root is a bind mount of the rootfs directory (-ef compares
+  # device and inode). nslab's: its root is an overlay of that directory, which is another
+  # filesystem; its mount table says so (the root mount's source is nslab-rootfs).
   for p in /proc/[0-9]*; do
-    if [ "$p/root" -ef "$root" ]; then
+    if [ "$p/root" -ef "$root" ] ||
+      awk '$5 == "/" && / - overlay nslab-rootfs / { found = 1 } END { exit !found }' \
+        "$p/mountinfo" 2>/dev/null; then
       read -r comm 2>/dev/null <"$p/comm" && echo "${p#/proc/} $comm"
     fi
   done
