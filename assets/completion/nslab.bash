@@ -20,10 +20,11 @@ _nslab() {
       fi
       ;;
     run | explain)
-      [[ $prev == --rootfs ]] && { _filedir -d; return; }
-      COMPREPLY=($(compgen -W "--uts --hostname --mount --pivot --rootfs --pid --proc --user
-        --map-root --map-range --map-uid --map-gid --ipc --cgroup --time --net --veth --pids
-        --memory --cpus --all -c --help" -- "$cur"))
+      [[ $prev == --rootfs || $prev == --overlay-dir ]] && { _filedir -d; return; }
+      COMPREPLY=($(compgen -W "--uts --hostname --mount --pivot --rootfs --overlay --overlay-dir
+        --pid --proc --user --map-root --map-range --map-uid --map-gid --ipc --cgroup --time
+        --net --veth --pids --memory --cpus --cap-drop --no-new-privs --seccomp --all -c
+        --help" -- "$cur"))
       ;;
     help)
       COMPREPLY=($(compgen -W "$commands" -- "$cur"))
