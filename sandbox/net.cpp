@@ -146,6 +146,10 @@ Result<BoxSubnet> decode_subnet(std::string_view text) {
 
 // ---- plan ----
 
+std::string host_end_sysctl(std::string_view link, std::string_view setting) {
+  return fmt::format(fmt::runtime(setting), link);
+}
+
 std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet) {
   std::string host_link = subnet ? subnet->host_link_name() : "nslab-N";
   std::string host_address =
@@ -153,6 +157,8 @@ std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet)
   return {fmt::format("RTM_NEWLINK(kind veth, name \"{}\", peer {{name \"{}\", IFLA_NET_NS_PID "
                       "box}}, NLM_F_CREATE|NLM_F_EXCL)",
                       host_link, kBoxLinkName),
+          fmt::format("write(\"{}\", \"0\")", host_end_sysctl(host_link, kNoForwarding)),
+          fmt::format("write(\"{}\", \"1\")", host_end_sysctl(host_link, kNoIpv6)),
           fmt::format("RTM_NEWADDR(dev \"{}\", {})", host_link, host_address),
           fmt::format("RTM_NEWLINK(name \"{}\", IFF_UP)", host_link)};
 }
@@ -190,7 +196,9 @@ Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
       {op::PlugVeth{.subnet = index},
        "a veth pair is a cable with two ends: the host end stays here with the first address of "
        "the box's own /30 (the first free one in 10.213.0.0/16; the link's name claims it), the "
-       "box end is born inside the box's network namespace, named by its first process"});
+       "box end is born inside the box's network namespace, named by its first process; the "
+       "host end forwards nothing it receives and has no IPv6, so even a default route the "
+       "box's root adds leads nowhere beyond the host"});
   steps.push_back(
       {op::ConfigureBoxNetwork{.subnet = index},
        "from inside its own namespace the box brings up lo and its end of the cable; with no "
@@ -253,6 +261,14 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
     }
     if (!created) return created.error();
     HalfMadeLink undo(*socket, name);
+    // Nothing the box sends is routed on, even if its root adds a default route through the
+    // host end and the host forwards for others (a Docker host has ip_forward=1): IPv4 decides
+    // forwarding by the interface a packet came in on, and this one says no. IPv6 is off on it
+    // altogether, so no link-local address or router solicitation leaves the cable either.
+    SANDBOX_TRY(sys::write_file(host_end_sysctl(name, kNoForwarding), "0"));
+    // A kernel without IPv6 (ipv6.disable=1) has no such file, and nothing to turn off.
+    if (Status v6 = sys::write_file(host_end_sysctl(name, kNoIpv6), "1"); !v6 && v6.error().err != ENOENT)
+      return v6.error();
     // The host end's address; the kernel adds the route to the /30 through nslab-N.
     SANDBOX_TRY(socket->add_address(name, subnet->host_prefix()));
     // Up: the link carries traffic as soon as the box brings its end up too.

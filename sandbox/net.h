@@ -111,6 +111,11 @@ inline constexpr std::string_view kVethNeedsNetAdminFix =
 // who is not privileged.
 Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
                                        const std::optional<BoxSubnet>& subnet = {});
+// The host end's settings, /proc/sys/net/.../conf/LINK/...: no IPv4 forwarding of what comes in
+// on it, no IPv6 on it at all.
+inline constexpr std::string_view kNoForwarding = "/proc/sys/net/ipv4/conf/{}/forwarding";
+inline constexpr std::string_view kNoIpv6 = "/proc/sys/net/ipv6/conf/{}/disable_ipv6";
+std::string host_end_sysctl(std::string_view link, std::string_view setting);
 // The netlink messages of each veth step, as text (operations.cpp renders the steps with them).
 std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet);
 std::vector<std::string> box_end_calls(const std::optional<BoxSubnet>& subnet);

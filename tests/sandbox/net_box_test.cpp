@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -306,6 +307,13 @@ TEST_CASE("a veth joins a box to the host: the host end has its address while th
   CHECK(contains(link, "<BROADCAST,MULTICAST,UP,LOWER_UP>"));
   std::string addr = ip({"-4", "addr", "show", "dev", name});
   CHECK(contains(addr, "inet " + netlink::format_prefix(subnet->host_prefix())));
+  // Nothing the box sends is forwarded on from the host end, whatever the host does for others;
+  // no IPv6 on it. The control: lo, an interface nslab did not make, forwards as the host says.
+  CHECK(testing::read_file(host_end_sysctl(name, kNoForwarding)) == "0\n");
+  if (std::filesystem::exists("/proc/sys/net/ipv6/conf/" + name))
+    CHECK(testing::read_file(host_end_sysctl(name, kNoIpv6)) == "1\n");
+  CHECK(testing::read_file("/proc/sys/net/ipv4/conf/all/forwarding") ==
+        testing::read_file("/proc/sys/net/ipv4/conf/lo/forwarding"));
 
   // The box's namespace, seen from the host through /proc/PID/net: lo and eth0, no default route.
   std::string devices = testing::read_file(fmt::format("/proc/{}/net/dev", box.pid()));
