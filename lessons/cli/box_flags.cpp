@@ -161,6 +161,17 @@ namespace {
 // Every value the flags were given, checked before any is read: an empty one is a mistake (most
 // often an unset shell variable), and reading it as "not given" would make a different box than
 // the one asked for: `--rootfs "$DIR"` with DIR unset would run on the host's own root.
+// A directory flag's value as an absolute path, normalised, without a trailing slash ("layer/"
+// names "layer"; "/" stays "/").
+sandbox::Result<std::string> absolute_dir(std::string_view flag, const std::string& given) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(given, ec);
+  if (ec) return sandbox::plain_error(fmt::format("{} {}: {}", flag, given, ec.message()));
+  std::string dir = absolute.lexically_normal().string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
 sandbox::Status refuse_empty_values(const BoxFlags& f) {
   struct Single {
     const std::optional<std::string>& value;
@@ -248,13 +259,18 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   if (!spec.uid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.uid_map, "--map-uid"));
   if (!spec.gid_map.empty()) SANDBOX_TRY(sandbox::validate_id_map(spec.gid_map, "--map-gid"));
   if (f.rootfs) {
-    std::error_code ec;
-    auto absolute = std::filesystem::absolute(*f.rootfs, ec);
-    if (ec) return sandbox::plain_error(fmt::format("--rootfs {}: {}", *f.rootfs, ec.message()));
-    spec.rootfs_dir = absolute.lexically_normal().string();
+    auto dir = absolute_dir("--rootfs", *f.rootfs);
+    if (!dir) return dir.error();
+    spec.rootfs_dir = *dir;
     spec.rootfs_as_given = *f.rootfs;
   }
   spec.overlay = f.overlay;
+  if (f.overlay_dir) {
+    auto dir = absolute_dir("--overlay-dir", *f.overlay_dir);
+    if (!dir) return dir.error();
+    spec.overlay_dir = *dir;
+    spec.overlay_dir_as_given = *f.overlay_dir;
+  }
   if (f.cap_drop) {
     auto caps = sandbox::parse_capabilities(*f.cap_drop);
     if (!caps) return caps.error();
@@ -262,17 +278,6 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   }
   spec.no_new_privs = f.no_new_privs;
   spec.seccomp = f.seccomp;
-  if (f.overlay_dir) {
-    std::error_code ec;
-    auto absolute = std::filesystem::absolute(*f.overlay_dir, ec);
-    if (ec)
-      return sandbox::plain_error(
-          fmt::format("--overlay-dir {}: {}", *f.overlay_dir, ec.message()));
-    std::string dir = absolute.lexically_normal().string();
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "layer/" names "layer"
-    spec.overlay_dir = dir;
-    spec.overlay_dir_as_given = *f.overlay_dir;
-  }
   if (f.commands && !f.program.empty())
     return sandbox::plain_error("-c and -- PROGRAM both say what to run", "give one of them");
   if (f.commands) {

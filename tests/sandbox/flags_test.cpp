@@ -137,6 +137,15 @@ TEST_CASE("--rootfs is made absolute") {
   CHECK(s.rootfs_dir->ends_with("/some/rootfs"));
 }
 
+TEST_CASE("--rootfs and --overlay-dir are made absolute the same way, without a trailing slash") {
+  auto s = spec_of({"--mount", "--rootfs", "image/", "--overlay-dir", "layer/./"});
+  REQUIRE(s.rootfs_dir);
+  REQUIRE(s.overlay_dir);
+  CHECK(s.rootfs_dir->ends_with("/image"));
+  CHECK(s.overlay_dir->ends_with("/layer"));
+  CHECK(s.overlay_dir_as_given == "layer/./");  // messages name it as typed
+}
+
 TEST_CASE(
     "an empty value is refused with the flag's name and what to give, never read as not given") {
   const std::string unset = ": empty value (is the variable you passed unset?); ";
