@@ -156,7 +156,9 @@ constexpr Hint kHints[] = {
      "creating or changing a link needs CAP_NET_ADMIN in the user namespace that owns the "
      "network namespace: run as root, or use --net for an empty network namespace"},
     {"RTM_NEWLINK", EEXIST, "a link of that name already exists in this network namespace"},
-    {"RTM_NEWLINK", EOPNOTSUPP, "this kernel has no veth driver (CONFIG_VETH, module veth)"},
+    {"RTM_NEWLINK", EOPNOTSUPP,
+     "this kernel has no driver for that kind of link: veth (CONFIG_VETH, module veth) or bridge "
+     "(CONFIG_BRIDGE, module bridge)"},
     {"RTM_NEWLINK", ESRCH, "the box's first process is gone: its network namespace went with it"},
     {"RTM_NEWADDR", EPERM, "adding an address needs CAP_NET_ADMIN in this network namespace"},
     {"RTM_NEWADDR", EEXIST, "the link already has this address"},

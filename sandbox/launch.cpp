@@ -7,12 +7,13 @@
 //   open tinysh (to copy it), pipes
 //   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
 //   join the cgroup, write uid_map,           read(sync)  … waits …
-//   setgroups, gid_map, plug the veth
+//   setgroups, gid_map, plug the veth (or
+//   join the bridge)
 //   write(sync, "g") ─────────────────────▶  its setup steps, in order (the network: read its
-//                                            subnet, lo and eth0 up), then setsid()
+//                                            address, lo and eth0 up), then setsid()
 //   read(report) … waits …                   execve(): the report pipe (close-on-exec) closes
 //   EOF: the box runs its command            — or it writes its Error to the report pipe
-//   … after the box ended: ~Box reaps, then removes the cgroup
+//   … after the box ended: ~Box reaps, then removes the cgroup and leaves the bridge
 #include "launch.h"
 
 #include <fcntl.h>
@@ -94,8 +95,9 @@ struct RunnerSide {
   const Plan& plan;
   pid_t runner_pid = 0;
   std::optional<cgroup::BoxCgroup> cgroup;
-  Fd network_out;  // --veth: write end of the pipe that tells the box its subnet
-  std::optional<BoxSubnet> subnet;
+  Fd network_out;  // --veth, --bridge: write end of the pipe that tells the box its address
+  std::optional<BoxLink> link;
+  std::optional<BridgeSeat> seat;  // --bridge: left when the runner is done with the box
   std::vector<std::string> notes;
   std::optional<Pty> pty;  // on a terminal: the box's
   std::optional<Keeper> keeper;  // without --pid
@@ -151,8 +153,17 @@ struct RunnerStep {
   Status operator()(const op::PlugVeth&) {
     auto subnet = plug_veth(pid, runner.runner_pid);
     if (!subnet) return subnet.error();
-    runner.subnet = *subnet;
-    SANDBOX_TRY(send_subnet(runner.network_out.get(), *subnet));
+    return send_address(link_of(*subnet));
+  }
+  Status operator()(const op::JoinBridge& s) {
+    auto link = join_bridge(pid, s.bridge);
+    if (!link) return link.error();
+    runner.seat.emplace(*link);
+    return send_address(*link);
+  }
+  Status send_address(const BoxLink& link) {
+    runner.link = link;
+    SANDBOX_TRY(send_box_address(runner.network_out.get(), link.box));
     runner.network_out.reset();
     return ok();
   }
@@ -165,6 +176,7 @@ struct RunnerStep {
   Status operator()(const op::RelayTerminal&) { return ok(); }
   Status operator()(const op::SweepBox&) { return ok(); }
   Status operator()(const op::RemoveCgroup&) { return ok(); }
+  Status operator()(const op::LeaveBridge&) { return ok(); }  // ~BridgeSeat, after the box
   // The box's steps: the runner skips them.
   template <typename Op>
     requires(Op::side == Side::Box)
@@ -196,7 +208,8 @@ Box::~Box() {
 Box::Box(Box&& other) noexcept
     : child_(std::move(other.child_)),
       cgroup_(std::move(other.cgroup_)),
-      subnet_(std::move(other.subnet_)),
+      link_(std::move(other.link_)),
+      seat_(std::move(other.seat_)),
       notes_(std::move(other.notes_)),
       terminal_(std::move(other.terminal_)),
       keeper_(std::move(other.keeper_)),
@@ -339,7 +352,7 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (clone_step == plan.steps.end()) return plain_error("the plan has no clone step");
   // The runner's steps before the clone. Whatever they made is undone by RAII on any error
   // below: the cgroup is declared before the Box, so a box is killed before its cgroup goes.
-  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}};
+  RunnerSide runner{plan, ::getpid(), {}, {}, {}, {}, {}, {}, {}};
   SANDBOX_TRY(run_runner_steps(plan, plan.steps.begin(), clone_step, RunnerStep{runner}));
   auto tinysh = open_tinysh(plan.spec);
   if (!tinysh) return tinysh.error();
@@ -352,9 +365,10 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
   if (::pipe2(report_pipe, O_CLOEXEC) < 0) return make_error("pipe2(report_pipe)", errno);
   Fd report_read(report_pipe[0]), report_write(report_pipe[1]);
 
-  // --veth: the runner picks the box's subnet only after the clone, so it sends it over a pipe.
+  // --veth, --bridge: the runner picks the box's address only after the clone, so it sends it
+  // over a pipe.
   Fd network_in;
-  if (plan.has(Action::PlugVeth)) {
+  if (plan.has(Action::PlugVeth) || plan.has(Action::JoinBridge)) {
     auto handoff = NetworkHandoff::open();
     if (!handoff) return handoff.error();
     network_in = std::move(handoff->box_end);
@@ -413,7 +427,9 @@ Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask) {
     return read_reported_error(*report);
   }
   if (runner.cgroup) box.cgroup_.emplace(std::move(*runner.cgroup));
-  box.subnet_ = runner.subnet;
+  box.link_ = runner.link;
+  if (runner.seat) box.seat_.emplace(std::move(*runner.seat));
+  runner.seat.reset();
   box.notes_ = std::move(runner.notes);
   if (runner.pty) box.terminal_ = std::move(runner.pty->master);
   return box;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge.h"
 #include "cgroup.h"
 #include "child.h"
 #include "fd.h"
@@ -23,8 +24,9 @@ namespace sandbox {
 // The box's first process, as the host sees it. Owns it: unless it has been waited for or
 // released, the destructor kills it with SIGKILL and reaps it, so no error path leaves a box
 // running. It also owns what the runner made for the box: its cgroup, removed after the process
-// is gone (killing whatever the box left inside), the subnet of its veth, which the kernel
-// deletes with the box's network namespace, and the master of its pty.
+// is gone (killing whatever the box left inside), the address of its veth, which the kernel
+// deletes with the box's network namespace, its seat on a bridge, left after the process is gone,
+// and the master of its pty.
 class Box {
  public:
   explicit Box(pid_t pid) : child_(pid) {}
@@ -43,8 +45,8 @@ class Box {
 
   // The box's cgroup, with --pids/--memory/--cpus (its OOM count is read before the Box goes).
   const cgroup::BoxCgroup* cgroup() const { return cgroup_ ? &*cgroup_ : nullptr; }
-  // With --veth: the box's /30, its host link and the two addresses.
-  const std::optional<BoxSubnet>& subnet() const { return subnet_; }
+  // With --veth or --bridge: the host's link, the box's address and the host's.
+  const std::optional<BoxLink>& link() const { return link_; }
   // Things the runner met on the way that are not errors (a stale cgroup it had to leave).
   const std::vector<std::string>& notes() const { return notes_; }
   // On a terminal: the master of the box's pty (-1 otherwise), and taking it over for the relay.
@@ -57,7 +59,8 @@ class Box {
   friend Result<Box> launch(const Plan& plan, const sigset_t& box_signal_mask);
   Child child_;
   std::optional<cgroup::BoxCgroup> cgroup_;
-  std::optional<BoxSubnet> subnet_;
+  std::optional<BoxLink> link_;
+  std::optional<BridgeSeat> seat_;  // after child_: the port goes once the box is reaped
   std::vector<std::string> notes_;
   Fd terminal_;
   std::optional<Keeper> keeper_;

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "bridge.h"
 #include "host_probe.h"
 #include "isolation.h"
 
@@ -90,11 +91,6 @@ std::string BoxSubnet::host_link_name() const {
   return fmt::format("{}{}", kHostLinkPrefix, index);
 }
 
-std::string BoxSubnet::summary() const {
-  return fmt::format("box {}, host {}", netlink::format_ipv4(box_address()),
-                     netlink::format_ipv4(host_address()));
-}
-
 std::optional<BoxSubnet> subnet_of_link(std::string_view link_name) {
   if (!link_name.starts_with(kHostLinkPrefix)) return std::nullopt;
   std::string_view digits = link_name.substr(kHostLinkPrefix.size());
@@ -127,21 +123,36 @@ std::optional<BoxSubnet> choose_subnet(pid_t runner_pid, const std::vector<Ipv4P
   return std::nullopt;
 }
 
-std::string encode_subnet(const BoxSubnet& subnet) {
-  return fmt::format("subnet {}\n", netlink::format_prefix({subnet.network(), kBoxPrefixLen}));
+std::string BoxLink::summary() const {
+  std::string text = fmt::format("box {}, host {}", netlink::format_ipv4(box.address),
+                                 netlink::format_ipv4(host_address));
+  if (!bridge.empty()) text += fmt::format(", bridge {}", bridge);
+  return text;
 }
 
-Result<BoxSubnet> decode_subnet(std::string_view text) {
+BoxLink link_of(const BoxSubnet& subnet) {
+  return {subnet.host_link_name(), subnet.box_prefix(), subnet.host_address(), {}};
+}
+
+std::string encode_box_address(const Ipv4Prefix& box) {
+  return fmt::format("address {}\n", netlink::format_prefix(box));
+}
+
+Result<Ipv4Prefix> decode_box_address(std::string_view text) {
   auto malformed = [&] {
-    return plain_error(fmt::format("the runner sent a malformed subnet: \"{}\"", text));
+    return plain_error(fmt::format("the runner sent a malformed address: \"{}\"", text));
   };
-  if (!text.starts_with("subnet ") || !text.ends_with('\n')) return malformed();
-  auto prefix = parse_prefix(text.substr(7, text.size() - 8));
-  if (!prefix || prefix->prefix_len != kBoxPrefixLen) return malformed();
-  std::uint32_t offset = prefix->address - kNslabRange.address;
-  if ((prefix->address & mask_of(kNslabRange.prefix_len)) != kNslabRange.address || offset % 4)
+  constexpr std::string_view tag = "address ";
+  if (!text.starts_with(tag) || !text.ends_with('\n')) return malformed();
+  auto prefix = parse_prefix(text.substr(tag.size(), text.size() - tag.size() - 1));
+  if (!prefix || (prefix->prefix_len != kBoxPrefixLen && prefix->prefix_len != 24))
     return malformed();
-  return BoxSubnet{offset / 4};
+  if ((prefix->address & mask_of(kNslabRange.prefix_len)) != kNslabRange.address)
+    return malformed();
+  // Neither the subnet's own address nor its broadcast: those are no host's.
+  std::uint32_t host_part = prefix->address & ~mask_of(prefix->prefix_len);
+  if (host_part == 0 || host_part == ~mask_of(prefix->prefix_len)) return malformed();
+  return *prefix;
 }
 
 // ---- plan ----
@@ -163,16 +174,20 @@ std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet)
           fmt::format("RTM_NEWLINK(name \"{}\", IFF_UP)", host_link)};
 }
 
-std::vector<std::string> box_end_calls(const std::optional<BoxSubnet>& subnet) {
+std::vector<std::string> box_end_calls(const std::optional<Ipv4Prefix>& box,
+                                       unsigned prefix_len) {
   std::string box_address =
-      subnet ? netlink::format_prefix(subnet->box_prefix()) : "10.213.x.y+1/30";
+      box ? netlink::format_prefix(*box)
+          : fmt::format("{}/{}", prefix_len == kBoxPrefixLen ? "10.213.x.y+1" : "10.213.x.K",
+                        prefix_len);
   return {"RTM_NEWLINK(name \"lo\", IFF_UP)",
           fmt::format("RTM_NEWADDR(dev \"{}\", {})", kBoxLinkName, box_address),
           fmt::format("RTM_NEWLINK(name \"{}\", IFF_UP)", kBoxLinkName)};
 }
 
 Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
-                                       const std::optional<BoxSubnet>& subnet) {
+                                       const std::optional<BoxSubnet>& subnet,
+                                       const std::string& bridge) {
   std::vector<Step> steps;
   switch (mode) {
     case NetworkMode::Host:
@@ -183,12 +198,31 @@ Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
                        "route, no port shared with the host, so the box reaches nothing"});
       return steps;
     case NetworkMode::Veth:
+    case NetworkMode::Bridge:
       break;
   }
   if (!caller.privileged) {
     Error e = plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
     e.step = "plan";
     return e;
+  }
+  if (mode == NetworkMode::Bridge) {
+    steps.push_back(
+        {op::JoinBridge{.bridge = bridge},
+         "a bridge is a switch on the host: made at the first box with the first address of a "
+         "free /24 in 10.213.0.0/16 (forwarding nothing beyond the host, no IPv6), it takes each "
+         "box's veth as a port; the box end is born in the box's namespace with the next free "
+         "address of the /24 (the port's name claims it), all under a lock on /sys/class/net"});
+    steps.push_back(
+        {op::ConfigureBoxNetwork{.subnet = {}, .prefix_len = 24},
+         "from inside its own namespace the box brings up lo and its end of the cable, with an "
+         "address on the bridge's /24: every box on the bridge, and the host at the bridge's "
+         "address, is one hop away; nothing beyond is"});
+    steps.push_back(
+        {op::LeaveBridge{.bridge = bridge},
+         "after the box: delete its port, and the bridge with it when it was the last (a box "
+         "whose runner was SIGKILLed leaves an empty bridge, which the next bridged box removes)"});
+    return steps;
   }
   std::optional<unsigned> index;
   if (subnet) index = subnet->index;
@@ -208,7 +242,17 @@ Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
 }
 
 Result<std::vector<Step>> plan_box_network(const Spec& spec, const Caller& caller) {
-  return plan_network(spec.network(), caller);
+  std::string bridge;
+  if (spec.bridge) {
+    auto name = bridge_link_name(*spec.bridge);
+    if (!name) {
+      Error e = name.error();
+      e.step = "plan";
+      return e;
+    }
+    bridge = *name;
+  }
+  return plan_network(spec.network(), caller, {}, bridge);
 }
 
 // ---- runner ----
@@ -289,8 +333,8 @@ Result<NetworkHandoff> NetworkHandoff::open() {
   return NetworkHandoff{Fd(fds[0]), Fd(fds[1])};
 }
 
-Status send_subnet(int fd, const BoxSubnet& subnet) {
-  std::string text = encode_subnet(subnet);
+Status send_box_address(int fd, const Ipv4Prefix& box) {
+  std::string text = encode_box_address(box);
   ssize_t n;
   do n = ::write(fd, text.data(), text.size());
   while (n < 0 && errno == EINTR);
@@ -299,7 +343,7 @@ Status send_subnet(int fd, const BoxSubnet& subnet) {
   return ok();
 }
 
-Result<BoxSubnet> receive_subnet(int fd) {
+Result<Ipv4Prefix> receive_box_address(int fd) {
   std::string text;
   char buf[64];
   while (text.size() < 64 && !text.ends_with('\n')) {
@@ -309,26 +353,26 @@ Result<BoxSubnet> receive_subnet(int fd) {
     if (n == 0) break;  // the runner closed it without a word: decode says so
     text.append(buf, static_cast<size_t>(n));
   }
-  return decode_subnet(text);
+  return decode_box_address(text);
 }
 
 // ---- box ----
 
-Status configure_box_network(const BoxSubnet& subnet) {
+Status configure_box_network(const Ipv4Prefix& box) {
   // This socket is opened inside the box, so it talks to the box's namespace.
   auto socket = netlink::Socket::connect();
   if (!socket) return socket.error();
   SANDBOX_TRY(socket->bring_up("lo"));
-  SANDBOX_TRY(socket->add_address(kBoxLinkName, subnet.box_prefix()));
+  SANDBOX_TRY(socket->add_address(kBoxLinkName, box));
   SANDBOX_TRY(socket->bring_up(kBoxLinkName));
   return ok();
 }
 
 Status configure_network(const BoxSetup& box) {
-  // The runner wrote the subnet before it released the box, so this read does not wait.
-  auto subnet = receive_subnet(box.network_fd);
-  if (!subnet) return subnet.error();
-  return configure_box_network(*subnet);
+  // The runner wrote the address before it released the box, so this read does not wait.
+  auto address = receive_box_address(box.network_fd);
+  if (!address) return address.error();
+  return configure_box_network(*address);
 }
 
 }  // namespace sandbox

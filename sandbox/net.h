@@ -29,7 +29,7 @@
 //   runner, before the clone   refuse without CAP_NET_ADMIN (nothing is created)
 //   clone3                     CLONE_NEWNET: the box's empty namespace
 //   runner, before release     plug_veth(): the pair, the host end's address, host end up;
-//                              send_subnet() tells the box which /30 is its own
+//                              send_box_address() tells the box its address in the /30
 //   box, after release         configure_box_network(): lo up, eth0's address, eth0 up
 //   box exits                  the kernel deletes the pair with the namespace
 #pragma once
@@ -51,7 +51,7 @@
 
 namespace sandbox {
 
-// NetworkMode (Host, Empty, Veth) is in spec.h: a Spec says which one the box gets.
+// NetworkMode (Host, Empty, Veth, Bridge) is in spec.h: a Spec says which one the box gets.
 
 // 10.213.0.0/16: the private range nslab takes its boxes' subnets from.
 inline constexpr netlink::Ipv4Prefix kNslabRange{0x0ad50000, 16};
@@ -74,7 +74,6 @@ struct BoxSubnet {
   netlink::Ipv4Prefix host_prefix() const { return {host_address(), kBoxPrefixLen}; }
   netlink::Ipv4Prefix box_prefix() const { return {box_address(), kBoxPrefixLen}; }
   std::string host_link_name() const;  // "nslab-1037"
-  std::string summary() const;         // "box 10.213.4.2, host 10.213.4.1"
   bool operator==(const BoxSubnet&) const = default;
 };
 
@@ -93,9 +92,24 @@ std::optional<BoxSubnet> choose_subnet(pid_t runner_pid,
                                        const std::vector<netlink::Ipv4Prefix>& assigned,
                                        const std::set<unsigned>& taken = {});
 
-// What the runner tells the box: "subnet 10.213.4.4/30\n".
-std::string encode_subnet(const BoxSubnet& subnet);
-Result<BoxSubnet> decode_subnet(std::string_view text);
+// Where a box's cable ends, as the runner made it: the host's link (nslab-N, or the port
+// nslab-pK on a bridge), the box's address with its prefix, the address the box reaches the host
+// at (the host end's, or the bridge's), and the bridge ("" for a /30 of the box's own).
+struct BoxLink {
+  std::string host_link;
+  netlink::Ipv4Prefix box;
+  std::uint32_t host_address = 0;
+  std::string bridge;
+  // "box 10.213.4.6, host 10.213.4.5", and ", bridge nslab-br-lab" on a bridge.
+  std::string summary() const;
+  bool operator==(const BoxLink&) const = default;
+};
+BoxLink link_of(const BoxSubnet& subnet);
+
+// What the runner tells the box, its address: "address 10.213.4.6/30\n". Decoding accepts only
+// an address of nslab's range with a box's prefix (/30 of its own, /24 on a bridge).
+std::string encode_box_address(const netlink::Ipv4Prefix& box);
+Result<netlink::Ipv4Prefix> decode_box_address(std::string_view text);
 
 // ---- plan ----
 
@@ -105,12 +119,14 @@ inline constexpr std::string_view kVethNeedsNetAdmin =
 inline constexpr std::string_view kVethNeedsNetAdminFix =
     "run as root, or use --net for an empty network namespace";
 
-// The steps of a box's network (op::EmptyNetwork, op::PlugVeth, op::ConfigureBoxNetwork), for
-// plan() and `nslab explain`. `subnet`, when known (after plug_veth), puts the real names and
-// addresses in the text; otherwise they read nslab-N and 10.213.x.y. Refuses --veth for a caller
-// who is not privileged.
+// The steps of a box's network (op::EmptyNetwork, op::PlugVeth or op::JoinBridge,
+// op::ConfigureBoxNetwork, op::LeaveBridge), for plan() and `nslab explain`. `subnet`, when known
+// (after plug_veth), puts the real names and addresses in the text; otherwise they read nslab-N
+// and 10.213.x.y. `bridge` is the bridge's link name for NetworkMode::Bridge. Refuses --veth and
+// --bridge for a caller who is not privileged.
 Result<std::vector<Step>> plan_network(NetworkMode mode, const Caller& caller,
-                                       const std::optional<BoxSubnet>& subnet = {});
+                                       const std::optional<BoxSubnet>& subnet = {},
+                                       const std::string& bridge = {});
 // The host end's settings, /proc/sys/net/.../conf/LINK/...: no IPv4 forwarding of what comes in
 // on it, no IPv6 on it at all.
 inline constexpr std::string_view kNoForwarding = "/proc/sys/net/ipv4/conf/{}/forwarding";
@@ -118,7 +134,9 @@ inline constexpr std::string_view kNoIpv6 = "/proc/sys/net/ipv6/conf/{}/disable_
 std::string host_end_sysctl(std::string_view link, std::string_view setting);
 // The netlink messages of each veth step, as text (operations.cpp renders the steps with them).
 std::vector<std::string> plug_veth_calls(const std::optional<BoxSubnet>& subnet);
-std::vector<std::string> box_end_calls(const std::optional<BoxSubnet>& subnet);
+// `box` is the box's address with its prefix, when known.
+std::vector<std::string> box_end_calls(const std::optional<netlink::Ipv4Prefix>& box,
+                                       unsigned prefix_len);
 
 // ---- runner ----
 
@@ -134,7 +152,7 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid);
 Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
                             const std::vector<netlink::Ipv4Prefix>& assigned);
 
-// The pipe that carries the box's subnet from the runner to the box across the clone. Opened
+// The pipe that carries the box's address from the runner to the box across the clone. Opened
 // before the clone (close-on-exec); after it the runner closes box_end and the box runner_end.
 struct NetworkHandoff {
   Fd box_end;     // read by the box
@@ -142,12 +160,12 @@ struct NetworkHandoff {
 
   static Result<NetworkHandoff> open();
 };
-Status send_subnet(int fd, const BoxSubnet& subnet);
-Result<BoxSubnet> receive_subnet(int fd);
+Status send_box_address(int fd, const netlink::Ipv4Prefix& box);
+Result<netlink::Ipv4Prefix> receive_box_address(int fd);
 
 // ---- box ----
 
 // In the box, in its own network namespace: lo up, eth0 gets the box's address, eth0 up.
-Status configure_box_network(const BoxSubnet& subnet);
+Status configure_box_network(const netlink::Ipv4Prefix& box);
 
 }  // namespace sandbox

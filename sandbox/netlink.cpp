@@ -120,7 +120,7 @@ Error Socket::failure(std::string call, int nl_code) {
   return plain_error(fmt::format("{}: {}", call, nl_geterror(nl_code)));
 }
 
-Result<std::vector<Ipv4Prefix>> Socket::ipv4_addresses() {
+Result<std::vector<Ipv4Prefix>> Socket::ipv4_addresses(int link_index) {
   std::string call = "RTM_GETADDR(dump, AF_INET)";
   if (int err = injected("RTM_GETADDR")) return message_error(call, err);
   nl_cache* raw = nullptr;
@@ -132,6 +132,7 @@ Result<std::vector<Ipv4Prefix>> Socket::ipv4_addresses() {
        object = nl_cache_get_next(object)) {
     auto* addr = reinterpret_cast<rtnl_addr*>(object);
     if (rtnl_addr_get_family(addr) != AF_INET) continue;
+    if (link_index != 0 && rtnl_addr_get_ifindex(addr) != link_index) continue;
     nl_addr* local = rtnl_addr_get_local(addr);
     if (!local || nl_addr_get_len(local) != 4) continue;
     std::uint32_t network_order;
@@ -140,6 +141,57 @@ Result<std::vector<Ipv4Prefix>> Socket::ipv4_addresses() {
         {ntohl(network_order), static_cast<unsigned>(rtnl_addr_get_prefixlen(addr))});
   }
   return addresses;
+}
+
+Result<std::vector<LinkFacts>> Socket::links() {
+  std::string call = "RTM_GETLINK(dump)";
+  if (int err = injected("RTM_GETLINK")) return message_error(call, err);
+  nl_cache* raw = nullptr;
+  *kernel_errno_ = 0;
+  if (int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &raw); err < 0) return failure(call, err);
+  CachePtr cache(raw);
+  std::vector<LinkFacts> links;
+  for (nl_object* object = nl_cache_get_first(cache.get()); object;
+       object = nl_cache_get_next(object)) {
+    auto* link = reinterpret_cast<rtnl_link*>(object);
+    const char* name = rtnl_link_get_name(link);
+    const char* kind = rtnl_link_get_type(link);
+    links.push_back({name ? name : "", rtnl_link_get_ifindex(link), rtnl_link_get_master(link),
+                     kind ? kind : ""});
+  }
+  return links;
+}
+
+Status Socket::create_bridge(const std::string& name) {
+  std::string call =
+      fmt::format("RTM_NEWLINK(kind bridge, name \"{}\", NLM_F_CREATE|NLM_F_EXCL)", name);
+  if (int err = injected("RTM_NEWLINK")) return message_error(call, err);
+  LinkPtr link(rtnl_link_alloc());
+  if (!link) return make_error(call, ENOMEM);
+  rtnl_link_set_name(link.get(), name.c_str());
+  if (int err = rtnl_link_set_type(link.get(), "bridge"); err < 0) return failure(call, err);
+  *kernel_errno_ = 0;
+  if (int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+    return failure(call, err);
+  return ok();
+}
+
+Status Socket::set_master(const std::string& link_name, const std::string& bridge_name) {
+  std::string call =
+      fmt::format("RTM_NEWLINK(name \"{}\", IFLA_MASTER \"{}\")", link_name, bridge_name);
+  auto port = link_index(link_name);
+  if (!port) return port.error();
+  auto bridge = link_index(bridge_name);
+  if (!bridge) return bridge.error();
+  if (int err = injected("RTM_NEWLINK")) return message_error(call, err);
+  LinkPtr change(rtnl_link_alloc());
+  if (!change) return make_error(call, ENOMEM);
+  rtnl_link_set_ifindex(change.get(), *port);
+  rtnl_link_set_master(change.get(), *bridge);
+  *kernel_errno_ = 0;
+  if (int err = rtnl_link_change(sock_, change.get(), change.get(), 0); err < 0)
+    return failure(call, err);
+  return ok();
 }
 
 Status Socket::create_veth(const std::string& name, const std::string& peer_name, pid_t peer_pid) {

@@ -1,5 +1,6 @@
 // A thin layer over libnl-route-3 for the few rtnetlink messages a box's network needs: list the
-// IPv4 addresses, create a veth pair, add an address, bring a link up, delete a link.
+// links and the IPv4 addresses, create a veth pair or a bridge, put a link on a bridge, add an
+// address, bring a link up, delete a link.
 //
 // rtnetlink (rtnetlink(7), netlink(7)) is how the kernel's network configuration is read and
 // changed: a request message (RTM_NEWLINK, RTM_NEWADDR, ...) goes down a NETLINK_ROUTE socket and
@@ -37,6 +38,14 @@ struct Ipv4Prefix {
   bool operator==(const Ipv4Prefix&) const = default;
 };
 
+// One link of a namespace, as an RTM_GETLINK dump lists it.
+struct LinkFacts {
+  std::string name;
+  int index = 0;
+  int master = 0;    // the index of the bridge it is a port of; 0 for none
+  std::string kind;  // IFLA_INFO_KIND: "veth", "bridge", ...; "" for a physical link or lo
+};
+
 // A NETLINK_ROUTE socket in the network namespace of the process that connects it. Closes itself.
 class Socket {
  public:
@@ -46,12 +55,20 @@ class Socket {
   Socket& operator=(Socket&&) = delete;
   Socket(const Socket&) = delete;
 
-  // Every IPv4 address of every link in this namespace (RTM_GETADDR dump).
-  Result<std::vector<Ipv4Prefix>> ipv4_addresses();
+  // Every IPv4 address of every link in this namespace (RTM_GETADDR dump), or of the link with
+  // index `link_index` only.
+  Result<std::vector<Ipv4Prefix>> ipv4_addresses(int link_index = 0);
+  // Every link in this namespace (RTM_GETLINK dump).
+  Result<std::vector<LinkFacts>> links();
   // RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL: a veth pair whose first end, `name`, stays in this
   // namespace and whose peer, `peer_name`, is created in the network namespace of `peer_pid`
   // (IFLA_NET_NS_PID inside VETH_INFO_PEER). EEXIST when `name` is taken here.
   Status create_veth(const std::string& name, const std::string& peer_name, pid_t peer_pid);
+  // RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL: a bridge (IFLA_INFO_KIND "bridge") called `name`, with
+  // the kernel's defaults: no STP, so a port forwards as soon as it is up. EEXIST when taken.
+  Status create_bridge(const std::string& name);
+  // RTM_NEWLINK with IFLA_MASTER: `link_name` becomes a port of the bridge `bridge_name`.
+  Status set_master(const std::string& link_name, const std::string& bridge_name);
   // The interface index of the link called `name` (RTM_GETLINK).
   Result<int> link_index(const std::string& name);
   // RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL: `address` on the link. The kernel adds the route to the

@@ -8,6 +8,7 @@
 
 #include "cgroup.h"
 #include "isolation.h"
+#include "bridge.h"
 #include "net.h"
 #include "namespaces.h"
 
@@ -142,9 +143,14 @@ Calls render(const op::BecomeRootInside& o) {
 Calls render(const op::EmptyNetwork&) {
   return {{"none: CLONE_NEWNET in clone3 already made the network namespace"}};
 }
+Calls render(const op::JoinBridge& o) { return texts(join_bridge_calls(o.bridge, {})); }
 Calls render(const op::ConfigureBoxNetwork& o) {
-  return texts(box_end_calls(subnet_at(o.subnet)));
+  auto subnet = subnet_at(o.subnet);
+  std::optional<netlink::Ipv4Prefix> box;
+  if (subnet) box = subnet->box_prefix();
+  return texts(box_end_calls(box, o.prefix_len));
 }
+Calls render(const op::LeaveBridge& o) { return texts(leave_bridge_calls(o.bridge, {})); }
 Calls render(const op::EnterCgroupNamespace&) { return {{sys::unshare_text(CLONE_NEWCGROUP)}}; }
 Calls render(const op::SetHostname& o) { return {{sys::sethostname_text(o.name)}}; }
 Calls render(const op::MakeMountsPrivate& o) { return {mount_call(o.mount)}; }

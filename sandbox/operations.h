@@ -43,6 +43,7 @@ enum class Action {
   DelegateCgroup,       // parent, --user --cgroup as root: the box's cgroup to the box's root
   PrepareLayerDir,      // parent, --overlay-dir: DIR/upper and DIR/work, for the box's root
   PlugVeth,             // parent: the veth pair, the host end's address, up
+  JoinBridge,           // parent, --bridge: the bridge if missing, the veth pair, a port of it
   Release,              // parent: write() on the sync pipe
   BecomeRootInside,     // setresgid/setresuid(0) once the maps exist
   EmptyNetwork,         // --net: nothing to do, the clone made the namespace
@@ -67,6 +68,7 @@ enum class Action {
   RelayTerminal,  // runner, on a terminal, while the box runs: raw mode, bytes both ways
   SweepBox,       // runner, without --pid, after the box's first process ended: its session
   RemoveCgroup,   // runner, after the box ended: kill what is left, rmdir
+  LeaveBridge,    // runner, --bridge, after the box ended: its port, and an empty bridge
 };
 
 // One mount of a step, with what must exist at its target first and when it is made at all.
@@ -169,6 +171,13 @@ struct PlugVeth {
   static constexpr Side side = Side::Runner;
   std::optional<unsigned> subnet{};  // BoxSubnet::index
 };
+// --bridge: the box's veth becomes a port of the bridge (bridge.h); its address is the first
+// free one of the bridge's /24 when the box starts.
+struct JoinBridge {
+  static constexpr Action action = Action::JoinBridge;
+  static constexpr Side side = Side::Runner;
+  std::string bridge{};  // nslab-br-NAME
+};
 struct Release {
   static constexpr Action action = Action::Release;
   static constexpr Side side = Side::Runner;
@@ -190,6 +199,7 @@ struct ConfigureBoxNetwork {
   static constexpr Action action = Action::ConfigureBoxNetwork;
   static constexpr Side side = Side::Box;
   std::optional<unsigned> subnet{};  // BoxSubnet::index
+  unsigned prefix_len = 30;          // a /30 of its own; 24 on a bridge
 };
 struct EnterCgroupNamespace {
   static constexpr Action action = Action::EnterCgroupNamespace;
@@ -315,6 +325,11 @@ struct RemoveCgroup {
   static constexpr Side side = Side::Runner;
   cgroup::Layout layout{};
 };
+struct LeaveBridge {
+  static constexpr Action action = Action::LeaveBridge;
+  static constexpr Side side = Side::Runner;
+  std::string bridge{};  // nslab-br-NAME
+};
 
 }  // namespace op
 
@@ -322,14 +337,14 @@ using Operation =
     std::variant<op::SweepStaleCgroups, op::CreateCgroup, op::OpenTerminal, op::StartKeeper,
                  op::Clone, op::DieWithRunner, op::CloseInheritedFds, op::WaitForRelease,
                  op::JoinCgroup, op::WriteUidMap, op::DenySetgroups, op::WriteGidMap,
-                 op::DelegateCgroup, op::PrepareLayerDir, op::PlugVeth, op::Release, op::BecomeRootInside,
+                 op::DelegateCgroup, op::PrepareLayerDir, op::PlugVeth, op::JoinBridge, op::Release, op::BecomeRootInside,
                  op::EmptyNetwork, op::ConfigureBoxNetwork, op::EnterCgroupNamespace,
                  op::SetHostname, op::MakeMountsPrivate, op::MountRootfsTmpfs, op::BindRootfsDir,
                  op::MountDev, op::BindConsole, op::MountProc, op::ProtectProc,
                  op::MountCgroupView, op::PivotRoot, op::EnterTimeNamespace,
                  op::DropCapabilities, op::NewSession, op::SetNoNewPrivs,
                  op::InstallSeccomp, op::Exec, op::RelayTerminal, op::SweepBox,
-                 op::RemoveCgroup>;
+                 op::RemoveCgroup, op::LeaveBridge>;
 
 namespace detail {
 template <std::size_t... I>
@@ -338,7 +353,7 @@ constexpr bool actions_match_alternatives(std::index_sequence<I...>) {
 }
 }  // namespace detail
 // Action names the alternatives of Operation, in the same order: Step::action() is the index.
-static_assert(std::variant_size_v<Operation> == static_cast<std::size_t>(Action::RemoveCgroup) + 1);
+static_assert(std::variant_size_v<Operation> == static_cast<std::size_t>(Action::LeaveBridge) + 1);
 static_assert(
     detail::actions_match_alternatives(std::make_index_sequence<std::variant_size_v<Operation>>{}));
 

@@ -154,6 +154,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   SANDBOX_TRY(plan_cgroup_delegation(spec, caller, plan)); // parent: chown to the box's root
   plan_layer_dir(spec, caller, plan);                      // parent: --overlay-dir's layer
   append(plan, *network_steps, Action::PlugVeth);          // parent: the veth pair
+  append(plan, *network_steps, Action::JoinBridge);        // parent: or a port of a bridge
   plan.steps.push_back({op::Release{},
                         "let the box go on with its own setup, now that the runner's part is "
                         "done"});
@@ -182,6 +183,7 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   append(plan, *terminal_steps, Action::RelayTerminal);       // while the box runs
   plan_sweep(spec, plan);                                     // without --pid: what is left
   append(plan, *cgroup_steps, Action::RemoveCgroup);          // after the box's end
+  append(plan, *network_steps, Action::LeaveBridge);          // its port, an empty bridge
   return plan;
 }
 
@@ -211,6 +213,10 @@ std::string_view action_label(Action action) {
       return "prepare the overlay's layer";
     case Action::PlugVeth:
       return "plug the veth";
+    case Action::JoinBridge:
+      return "join the bridge";
+    case Action::LeaveBridge:
+      return "leave the bridge";
     case Action::EmptyNetwork:
       return "empty network namespace";
     case Action::ConfigureBoxNetwork:

@@ -44,6 +44,7 @@ enum class NetworkMode {
   Host,   // no network namespace: the box shares the host's interfaces
   Empty,  // --net: a new network namespace, lo only, down
   Veth,   // --veth: a new network namespace joined to the host by a veth pair
+  Bridge,  // --bridge NAME: the same, with the host end a port of a bridge other boxes share
 };
 
 struct Spec {
@@ -74,6 +75,7 @@ struct Spec {
   cgroup::Limits limits;                 // --pids, --memory, --cpus
   bool net = false;
   bool veth = false;  // implies net
+  std::optional<std::string> bridge;  // --bridge NAME, as given (bridge.h); implies veth
   // Lesson 9, what real runtimes take away (caps.cpp, seccomp.cpp): capabilities out of every
   // set and the bounding set, no_new_privs, and a seccomp filter of system calls no box needs.
   std::vector<int> cap_drop;
@@ -93,6 +95,7 @@ struct Spec {
     return rootfs_dir.value_or(std::string());
   }
   NetworkMode network() const {
+    if (bridge) return NetworkMode::Bridge;
     if (veth) return NetworkMode::Veth;
     return net ? NetworkMode::Empty : NetworkMode::Host;
   }

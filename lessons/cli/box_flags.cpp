@@ -109,9 +109,14 @@ void add_limit_flags(CLI::App& app, BoxFlags& f) {
 }
 
 void add_network_flags(CLI::App& app, BoxFlags& f) {
-  const char* net = "Lesson 6 - network (network namespace, veth)";
+  const char* net = "Lessons 6 and 9 - network (network namespace, veth, bridge)";
   app.add_flag("--net", f.net, "a new network namespace: only lo, and it is down")->group(net);
   app.add_flag("--veth", f.veth, "--net plus a veth pair to the host, addresses set (root)")
+      ->group(net);
+  app.add_option("--bridge", f.bridge,
+                 "--veth into the host bridge nslab-br-NAME, shared with the other boxes on it: "
+                 "made with the first box, gone with the last (root)")
+      ->type_name("NAME")
       ->group(net);
 }
 
@@ -179,6 +184,7 @@ sandbox::Status refuse_empty_values(const BoxFlags& f) {
   };
   const Single singles[] = {
       {f.hostname, "--hostname", "give a name, e.g. --hostname tinyhost"},
+      {f.bridge, "--bridge", "give the bridge a name, e.g. --bridge lab"},
       {f.rootfs, "--rootfs", "give a directory"},
       {f.overlay_dir, "--overlay-dir", "give a directory for the layer, or use --overlay"},
       {f.cap_drop, "--cap-drop", "give capabilities, e.g. --cap-drop net_raw,sys_admin"},
@@ -217,8 +223,9 @@ sandbox::Result<sandbox::Spec> to_spec(const BoxFlags& f, const std::string& tin
   spec.ipc = f.ipc;
   spec.cgroup = f.cgroup;
   spec.time = f.time;
-  spec.net = f.net || f.veth;
-  spec.veth = f.veth;
+  spec.net = f.net || f.veth || f.bridge;
+  spec.veth = f.veth || f.bridge;
+  spec.bridge = f.bridge;
   if (f.pids) {
     auto pids = sandbox::cgroup::parse_pids_limit(*f.pids);
     if (!pids) return pids.error();

@@ -33,6 +33,7 @@ struct BoxFlags {
   std::optional<std::string> pids, memory, cpus;  // cgroup limits, parsed in to_spec()
   bool net = false;
   bool veth = false;
+  std::optional<std::string> bridge;
   bool ipc = false;
   bool cgroup = false;
   bool time = false;

@@ -67,9 +67,8 @@ int run_run(const RunOptions& options) {
       fmt::print(stderr, "nslab: note: {}\n", note);
   auto exit = sandbox::run_box(*plan, [](const sandbox::Box& box) {
     for (const auto& note : box.notes()) fmt::print(stderr, "nslab: note: {}\n", note);
-    if (box.subnet())
-      fmt::print(stderr, "nslab: veth {}: {}\n", box.subnet()->host_link_name(),
-                 box.subnet()->summary());
+    if (box.link())
+      fmt::print(stderr, "nslab: veth {}: {}\n", box.link()->host_link, box.link()->summary());
   });
   if (!exit) {
     fmt::print(stderr, "nslab: {}\n", exit.error().message());

@@ -91,21 +91,27 @@ std::optional<VethLine> find_veth_line(std::string_view raw) {
     size_t end = raw.find_first_of("\r\n", at);
     if (end == std::string_view::npos) return std::nullopt;  // not finished yet
     std::string_view line = raw.substr(at + tag.size(), end - at - tag.size());
-    // LINK: box A, host B
+    // LINK: box A, host B[, bridge C]
     size_t colon = line.find(": box ");
     size_t comma = line.find(", host ");
     if (colon == std::string_view::npos || comma == std::string_view::npos || comma < colon)
       continue;
+    std::string_view host = line.substr(comma + 7), bridge;
+    if (size_t more = host.find(", bridge "); more != std::string_view::npos) {
+      bridge = host.substr(more + 9);
+      host = host.substr(0, more);
+    }
     VethLine veth{std::string(line.substr(0, colon)),
-                  std::string(line.substr(colon + 6, comma - colon - 6)),
-                  std::string(line.substr(comma + 7)), end};
+                  std::string(line.substr(colon + 6, comma - colon - 6)), std::string(host),
+                  std::string(bridge), end};
     while (veth.end < raw.size() && (raw[veth.end] == '\r' || raw[veth.end] == '\n')) ++veth.end;
     // Only what the runner prints: they are typed into the shell and put into host scripts.
     auto made_of = [](const std::string& text, std::string_view allowed) {
       return !text.empty() && text.find_first_not_of(allowed) == std::string::npos;
     };
     if (!made_of(veth.host_link, "abcdefghijklmnopqrstuvwxyz0123456789-") ||
-        !made_of(veth.box_address, "0123456789.") || !made_of(veth.host_address, "0123456789."))
+        !made_of(veth.box_address, "0123456789.") || !made_of(veth.host_address, "0123456789.") ||
+        (!veth.bridge.empty() && !made_of(veth.bridge, "abcdefghijklmnopqrstuvwxyz0123456789-")))
       continue;
     return veth;
   }
@@ -192,7 +198,8 @@ sandbox::Result<BoxSession> BoxSession::start(const std::string& nslab,
   }
   // The runner prints the veth line once the box runs: just before the shell's first answer, or
   // just after it. Wait for it, and count it as read so that no command's output holds it.
-  if (std::find(flags.begin(), flags.end(), "--veth") != flags.end()) {
+  if (std::find(flags.begin(), flags.end(), "--veth") != flags.end() ||
+      std::find(flags.begin(), flags.end(), "--bridge") != flags.end()) {
     session.read_until(
         [&] {
           session.veth_ = find_veth_line(session.raw_);

@@ -38,7 +38,8 @@ struct Typed {
 struct VethLine {
   std::string host_link;     // "nslab-1037", in the host's network namespace
   std::string box_address;   // eth0's address inside the box
-  std::string host_address;  // the host end's address
+  std::string host_address;  // the host end's address (the bridge's, on a bridge)
+  std::string bridge;        // with --bridge: "nslab-br-NAME"; "" otherwise
   size_t end = 0;            // just after the line and its line break, in the text searched
 };
 

@@ -149,6 +149,7 @@ std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& con
   env.push_back("BOX_ADDR=" + veth.box_address);
   env.push_back("HOST_ADDR=" + veth.host_address);
   env.push_back("HOST_VETH=" + veth.host_link);
+  env.push_back("BRIDGE=" + veth.bridge);
   return env;
 }
 

@@ -65,7 +65,7 @@ class StepObserver {
 };
 
 // The environment of a host block: BOX_PID, RUNNER_PID, TINYSH, NSLAB, and with --veth
-// BOX_ADDR, HOST_ADDR and HOST_VETH (lessons/README.md).
+// BOX_ADDR, HOST_ADDR and HOST_VETH, with --bridge BRIDGE too (lessons/README.md).
 std::vector<std::string> host_env(const BoxSession* box, const DriverConfig& config);
 
 // Runs the whole lesson; every miss is collected, and a step whose box cannot be started or

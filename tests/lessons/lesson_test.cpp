@@ -384,6 +384,20 @@ TEST_CASE("the runner's veth line gives host blocks the box's addresses") {
   CHECK(after_prompt->box_address == "10.213.0.30");
   CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2, host 10.21"));  // unfinished
   CHECK_FALSE(find_veth_line("nslab: veth nslab-1: box 10.213.0.2;x, host 10.213.0.1\n"));
+  CHECK(find_veth_line("nslab: veth nslab-1: box 10.213.0.2, host 10.213.0.1\n")->bridge.empty());
+}
+
+TEST_CASE("a box on a bridge: the veth line names the bridge, and the host is the bridge's address") {
+  auto veth = find_veth_line(
+      "nslab: veth nslab-p65282: box 10.213.255.2, host 10.213.255.1, bridge nslab-br-lab\r\n");
+  REQUIRE(veth);
+  CHECK(veth->host_link == "nslab-p65282");
+  CHECK(veth->box_address == "10.213.255.2");
+  CHECK(veth->host_address == "10.213.255.1");
+  CHECK(veth->bridge == "nslab-br-lab");
+  // Only a link name's characters: the name is put into host scripts.
+  CHECK_FALSE(find_veth_line(
+      "nslab: veth nslab-p2: box 10.213.255.2, host 10.213.255.1, bridge x;rm\r\n"));
 }
 
 TEST_CASE("lesson files are found by their NN- prefix, in number order") {

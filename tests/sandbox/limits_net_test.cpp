@@ -426,3 +426,118 @@ TEST_CASE("in a pivoted box hog 200M under --memory 32M reads the OOM count from
   CHECK(contains(r.out, "hog: killed by the OOM killer: memory limit 32 MiB reached"));
   CHECK_FALSE(contains(r.out, "killed by signal"));
 }
+
+namespace {
+
+// The line of a box on a bridge: "nslab: veth nslab-pK: box A, host B, bridge nslab-br-NAME".
+struct Seat {
+  std::string port, box_address, host_address, bridge;
+};
+std::optional<Seat> seat_of(const std::string& output) {
+  std::smatch m;
+  if (!std::regex_search(output, m,
+                         std::regex("nslab: veth (nslab-p\\d+): box ([0-9.]+), host ([0-9.]+), "
+                                    "bridge (nslab-br-[a-z0-9-]+)")))
+    return std::nullopt;
+  return Seat{m[1], m[2], m[3], m[4]};
+}
+
+// A bridge name of this test's own ("t" and a number from its pid), so that nothing else's
+// bridge is ever touched; `n` tells a test's bridges apart.
+std::string own_bridge_name(int n) {
+  return fmt::format("t{}{}", ::getpid() % 10000, n);
+}
+
+std::string prefix24(const std::string& address) {
+  return address.substr(0, address.rfind('.'));
+}
+
+}  // namespace
+
+TEST_CASE("nslab run --bridge: two boxes on one bridge reach each other; it goes with the last") {
+  if (!have_root()) return;
+  std::string name = own_bridge_name(1);
+  PipedBox a({"--pid", "--bridge", name});
+  REQUIRE_MESSAGE(a.wait_for("nslab: veth "), a.output());
+  PipedBox b({"--pid", "--bridge", name});
+  REQUIRE_MESSAGE(b.wait_for("nslab: veth "), b.output());
+  auto seat_a = seat_of(a.output()), seat_b = seat_of(b.output());
+  REQUIRE_MESSAGE(seat_a, a.output());
+  REQUIRE_MESSAGE(seat_b, b.output());
+  std::string bridge = "nslab-br-" + name;
+  CHECK(seat_a->bridge == bridge);
+  // One /24: the bridge holds its first address, the boxes two others, each its own.
+  CHECK(prefix24(seat_a->box_address) == prefix24(seat_b->box_address));
+  CHECK(seat_a->host_address == seat_b->host_address);
+  CHECK(seat_a->host_address == prefix24(seat_a->box_address) + ".1");
+  CHECK(seat_a->box_address != seat_b->box_address);
+  // The host sees both boxes' ports on the bridge, and the bridge forwards nothing at the IP
+  // level and has no IPv6; the control: a port is no bridge, so it has no brif directory.
+  CHECK(link_on_host(bridge + "/brif/" + seat_a->port));
+  CHECK(link_on_host(bridge + "/brif/" + seat_b->port));
+  CHECK_FALSE(link_on_host(seat_a->port + "/brif"));
+  CHECK(testing::read_file(sandbox::host_end_sysctl(bridge, sandbox::kNoForwarding)) == "0\n");
+  if (exists("/proc/sys/net/ipv6/conf/" + bridge))
+    CHECK(testing::read_file(sandbox::host_end_sysctl(bridge, sandbox::kNoIpv6)) == "1\n");
+
+  // B pings A; A listens and B calls it; the host reaches A at the bridge's address.
+  b.send("ping -c 1 " + seat_a->box_address);
+  REQUIRE_MESSAGE(b.wait_for("1 sent, 1 received"), b.output());
+  a.send(fmt::format("tcp listen -t 15 5002 {}", seat_a->box_address));
+  REQUIRE_MESSAGE(a.wait_for("tcp: listening on"), a.output());
+  b.send(fmt::format("tcp connect {} 5002 hello-a", seat_a->box_address));
+  REQUIRE_MESSAGE(a.wait_for("tcp: received: hello-a"), a.output());
+  CHECK(contains(a.output(), "tcp: connection from " + seat_b->box_address));
+  REQUIRE_MESSAGE(b.wait_for("tcp: reply:"), b.output());
+  auto from_host = testing::run({testing::bin("tinysh"), "-c", "ping -c 1 " + seat_b->box_address});
+  CHECK_MESSAGE(contains(from_host.out, "1 sent, 1 received"), from_host.out << from_host.err);
+
+  // B's runner unplugs B before it exits: the port is gone at once, the bridge stays for A.
+  CHECK(b.finish() == 0);
+  CHECK_FALSE(link_on_host(seat_b->port));
+  CHECK(link_on_host(bridge));
+  // A was the last: the bridge goes with it.
+  CHECK(a.finish() == 0);
+  CHECK_FALSE(link_on_host(seat_a->port));
+  CHECK_FALSE(link_on_host(bridge));
+}
+
+TEST_CASE("a bridge a SIGKILLed runner left is swept by the next bridged box; a stranger is not used") {
+  if (!have_root()) return;
+  std::string left = own_bridge_name(2), next = own_bridge_name(3), stranger = own_bridge_name(4);
+  PipedBox a({"--pid", "--bridge", left});
+  REQUIRE_MESSAGE(a.wait_for("nslab: veth "), a.output());
+  auto seat = seat_of(a.output());
+  REQUIRE(seat);
+  pid_t pid1 = a.box_pid();
+  ::kill(a.runner(), SIGKILL);
+  CHECK(a.wait_exit() == 128 + SIGKILL);
+  CHECK(testing::wait_until([&] { return testing::zombie_or_gone(pid1); }, 10s));
+  // The kernel deletes the pair with the box's namespace; the bridge stays, empty (the control).
+  CHECK(testing::wait_until([&] { return !link_on_host(seat->port); }, 5s));
+  CHECK(link_on_host(seat->bridge));
+
+  auto run = nslab_run({"--bridge", next, "-c", "true"});
+  CHECK_MESSAGE(run.status() == 0, run.err);
+  CHECK_FALSE(link_on_host(seat->bridge));
+  CHECK_FALSE(link_on_host("nslab-br-" + next));
+
+  // A link called nslab-br-NAME that nslab did not make (a bridge without nslab's address) is
+  // refused by name, and left alone.
+  std::string link = "nslab-br-" + stranger;
+  REQUIRE(testing::run({"ip", "link", "add", link, "type", "bridge"}).status() == 0);
+  auto refused = nslab_run({"--bridge", stranger, "-c", "echo inside"});
+  CHECK(refused.status() != 0);
+  CHECK(contains(refused.err, "not one of nslab's bridges"));
+  CHECK_FALSE(contains(refused.out, "inside"));
+  CHECK(link_on_host(link));
+  testing::run({"ip", "link", "del", link});
+}
+
+TEST_CASE("nslab run --bridge with a name no link can have is refused before anything is made") {
+  auto r = nslab_run({"--bridge", "much-too-long", "-c", "echo inside"});
+  CHECK(r.status() == 2);
+  CHECK(contains(r.err, "--bridge much-too-long: the link would be nslab-br-much-too-long"));
+  CHECK_FALSE(contains(r.out, "inside"));
+  CHECK_FALSE(link_on_host("nslab-br-much-too-long"));
+}

@@ -164,11 +164,11 @@ class FakeBox {
       if (::getppid() != parent) ::_exit(1);
       if (::unshare(CLONE_NEWNET) != 0) ::_exit(2);
       if (::write(ready[1], "r", 1) != 1) ::_exit(3);
-      // The runner's part is done when the subnet arrives; EOF without one means "no veth".
+      // The runner's part is done when the address arrives; EOF without one means "no veth".
       std::string report = "no veth\n";
-      auto subnet = receive_subnet(handoff->box_end.get());
-      if (subnet) {
-        Status configured = configure_box_network(*subnet);
+      auto address = receive_box_address(handoff->box_end.get());
+      if (address) {
+        Status configured = configure_box_network(*address);
         report = configured ? "configured\n" : configured.error().message() + "\n";
       }
       [[maybe_unused]] ssize_t n = ::write(status[1], report.data(), report.size());
@@ -220,7 +220,7 @@ class FakeBox {
   }
   // Sends the subnet and waits for the box to say how its side went.
   std::string release(const std::optional<BoxSubnet>& subnet) {
-    if (subnet) REQUIRE(send_subnet(handoff_.get(), *subnet).ok());
+    if (subnet) REQUIRE(send_box_address(handoff_.get(), subnet->box_prefix()).ok());
     handoff_.reset();
     std::string report;
     read_until(status_, report, "\n");
@@ -299,7 +299,7 @@ TEST_CASE("a veth joins a box to the host: the host end has its address while th
   REQUIRE_MESSAGE(subnet.ok(), subnet.error().message());
   CHECK(box.release(*subnet) == "configured\n");
   std::string name = subnet->host_link_name();
-  MESSAGE(subnet->summary());
+  MESSAGE(link_of(*subnet).summary());
 
   // The host end, seen from the host.
   CHECK(link_exists(name));

@@ -46,7 +46,8 @@ TEST_CASE("a box's /30 gives the host end its first address and the box its seco
   CHECK(netlink::format_prefix(first.host_prefix()) == "10.213.0.1/30");
   CHECK(netlink::format_prefix(first.box_prefix()) == "10.213.0.2/30");
   BoxSubnet some{257};  // 257 * 4 = 1028 = 4 * 256 + 4
-  CHECK(some.summary() == "box 10.213.4.6, host 10.213.4.5");
+  CHECK(link_of(some).summary() == "box 10.213.4.6, host 10.213.4.5");
+  CHECK(link_of(some).host_link == "nslab-257");
   BoxSubnet last{kSubnetCount - 1};
   CHECK(netlink::format_prefix(last.box_prefix()) == "10.213.255.254/30");
   CHECK(kSubnetCount == 16384);
@@ -127,46 +128,52 @@ TEST_CASE("no subnet is chosen when the whole range is in use") {
   CHECK(choose_subnet(5, {}, all)->index == 9000);
 }
 
-TEST_CASE("the subnet crosses from the runner to the box and back unchanged") {
+TEST_CASE("the box's address crosses from the runner to the box and back unchanged") {
   for (unsigned index : {0u, 1u, 1037u, kSubnetCount - 1}) {
     BoxSubnet subnet{index};
     CAPTURE(index);
-    std::string text = encode_subnet(subnet);
-    auto back = decode_subnet(text);
+    std::string text = encode_box_address(subnet.box_prefix());
+    auto back = decode_box_address(text);
     REQUIRE(back.ok());
-    CHECK(*back == subnet);
+    CHECK(*back == subnet.box_prefix());
   }
-  CHECK(encode_subnet(BoxSubnet{1}) == "subnet 10.213.0.4/30\n");
+  CHECK(encode_box_address(BoxSubnet{1}.box_prefix()) == "address 10.213.0.6/30\n");
+  // A seat on a bridge: a /24.
+  auto bridged = decode_box_address("address 10.213.255.7/24\n");
+  REQUIRE(bridged.ok());
+  CHECK(*bridged == netlink::Ipv4Prefix{0x0ad5ff07, 24});
 }
 
-TEST_CASE("a malformed subnet message is refused, not guessed") {
+TEST_CASE("a malformed address message is refused, not guessed") {
   for (const char* text :
-       {"", "subnet \n", "subnet 10.213.0.4/30", "subnet 10.213.0.5/30\n", "subnet 10.214.0.4/30\n",
-        "subnet 10.213.0.4/29\n", "subnet 10.213.0.4\n", "subnet 10.213.0/30\n",
-        "subnet 10.213.0.4.1/30\n", "subnet 10.213.256.4/30\n", "net 10.213.0.4/30\n",
-        "subnet 10.213.0.4/30 \n", "subnet 10..0.4/30\n"}) {
+       {"", "address \n", "address 10.213.0.6/30", "address 10.213.0.4/30\n",
+        "address 10.213.0.7/30\n", "address 10.214.0.6/30\n", "address 10.213.0.6/29\n",
+        "address 10.213.0.6\n", "address 10.213.0/30\n", "address 10.213.0.4.1/30\n",
+        "address 10.213.256.6/30\n", "addr 10.213.0.6/30\n", "address 10.213.0.6/30 \n",
+        "address 10..0.6/30\n", "address 10.213.7.0/24\n", "address 10.213.7.255/24\n",
+        "address 192.168.1.2/24\n"}) {
     CAPTURE(text);
-    auto decoded = decode_subnet(text);
+    auto decoded = decode_box_address(text);
     REQUIRE_FALSE(decoded.ok());
-    CHECK(decoded.error().call.find("malformed subnet") != std::string::npos);
+    CHECK(decoded.error().call.find("malformed address") != std::string::npos);
   }
 }
 
-TEST_CASE("the subnet goes through the handoff pipe") {
+TEST_CASE("the box's address goes through the handoff pipe") {
   auto handoff = NetworkHandoff::open();
   REQUIRE(handoff.ok());
-  REQUIRE(send_subnet(handoff->runner_end.get(), BoxSubnet{4242}).ok());
+  REQUIRE(send_box_address(handoff->runner_end.get(), BoxSubnet{4242}.box_prefix()).ok());
   handoff->runner_end.reset();
-  auto received = receive_subnet(handoff->box_end.get());
+  auto received = receive_box_address(handoff->box_end.get());
   REQUIRE(received.ok());
-  CHECK(received->index == 4242);
+  CHECK(*received == BoxSubnet{4242}.box_prefix());
 }
 
 TEST_CASE("a runner that closes the handoff pipe without a word leaves the box with an error") {
   auto handoff = NetworkHandoff::open();
   REQUIRE(handoff.ok());
   handoff->runner_end.reset();
-  CHECK_FALSE(receive_subnet(handoff->box_end.get()).ok());
+  CHECK_FALSE(receive_box_address(handoff->box_end.get()).ok());
 }
 
 TEST_CASE("no network namespace plans no network step") {
