@@ -36,6 +36,7 @@ struct Builtin {
 std::span<const Builtin> core_builtins();    // core.cpp: cd pwd echo env export unset exit help true false sleep kill
 std::span<const Builtin> file_builtins();    // files.cpp: ls cat mkdir touch rm
 std::span<const Builtin> system_builtins();  // system.cpp: hostname uname id caps ps mount umount ns
+std::span<const Builtin> init_builtins();    // reboot.cpp: reboot
 std::span<const Builtin> limit_builtins();   // limits.cpp: cgroup spawn hog burn
 std::span<const Builtin> net_builtins();     // net.cpp: ifaces tcp ping
 

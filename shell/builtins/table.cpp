@@ -10,8 +10,8 @@ namespace tinysh {
 
 std::vector<const Builtin*> all_builtins() {
   std::vector<const Builtin*> all;
-  for (auto group : {core_builtins(), file_builtins(), system_builtins(), limit_builtins(),
-                     net_builtins()})
+  for (auto group : {core_builtins(), file_builtins(), system_builtins(), init_builtins(),
+                     limit_builtins(), net_builtins()})
     for (const Builtin& b : group) all.push_back(&b);
   return all;
 }
