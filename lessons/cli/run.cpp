@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,13 @@ int run_run(const RunOptions& options) {
     fmt::print(stderr, "nslab: the box's {} was killed by SIG{}\n",
                plan->clone_flags & CLONE_NEWPID ? "PID 1" : "first process",
                name ? name : std::to_string(exit->signal).c_str());
+    // reboot(2) called in a PID namespace other than the host's ends that namespace, not the
+    // machine: the kernel kills its PID 1, which dies of SIGHUP for a restart, SIGINT for a halt
+    // or power-off (reboot(2), pid_namespaces(7)).
+    if ((plan->clone_flags & CLONE_NEWPID) && (exit->signal == SIGHUP || exit->signal == SIGINT))
+      fmt::print(stderr,
+                 "nslab: that is also how a box ends when reboot(2) is called in it: the kernel "
+                 "ends its PID namespace, not the machine\n");
   }
   return exit->status();
 }
