@@ -116,6 +116,78 @@ Result<BoxInfo> choose_box(const std::vector<BoxInfo>& boxes,
                      "nslab ps lists the boxes: give their id (box-N) or PID");
 }
 
+namespace {
+
+// "10.213.0.2" as a number, so that addresses sort as addresses; nullopt for anything else.
+std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
+  std::uint32_t address = 0;
+  const char* at = text.data();
+  const char* end = text.data() + text.size();
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (at == end || *at != '.') return std::nullopt;
+      ++at;
+    }
+    unsigned value = 0;
+    auto [next, err] = std::from_chars(at, end, value);
+    if (err != std::errc() || next == at || value > 255) return std::nullopt;
+    address = address << 8 | value;
+    at = next;
+  }
+  if (at != end) return std::nullopt;
+  return address;
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t start = line.find_first_not_of(' ', i);
+    if (start == std::string_view::npos) break;
+    size_t stop = line.find(' ', start);
+    if (stop == std::string_view::npos) stop = line.size();
+    out.push_back(line.substr(start, stop - start));
+    i = stop;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> local_ipv4_addresses(std::string_view fib_trie) {
+  // The trie as the kernel prints it (net/ipv4/fib_trie.c, fib_trie_seq_show): "+-- PREFIX/LEN"
+  // for an inner node, "|-- ADDRESS" for a leaf, then one line per route to that leaf:
+  // "/LEN SCOPE TYPE" (with " tos=N" when a route has one).
+  std::vector<std::uint32_t> found;
+  std::optional<std::uint32_t> leaf;
+  size_t start = 0;
+  while (start < fib_trie.size()) {
+    size_t stop = fib_trie.find('\n', start);
+    if (stop == std::string_view::npos) stop = fib_trie.size();
+    auto line = words(fib_trie.substr(start, stop - start));
+    start = stop + 1;
+    if (line.empty()) continue;
+    if (line[0] == "|--" && line.size() == 2) {
+      leaf = parse_ipv4(line[1]);
+    } else if (line[0].starts_with('/')) {
+      // The route to one address only, delivered to this host: the address is this
+      // namespace's own. 127.0.0.0/8 is every namespace's loopback.
+      if (leaf && line.size() >= 3 && line[0] == "/32" && line[1] == "host" && line[2] == "LOCAL" &&
+          (*leaf >> 24) != 127)
+        found.push_back(*leaf);
+    } else {
+      leaf.reset();  // an inner node or a table's name ("Main:", "Local:")
+    }
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::vector<std::string> addresses;
+  for (auto a : found)
+    addresses.push_back(
+        fmt::format("{}.{}.{}.{}", a >> 24, a >> 16 & 0xFF, a >> 8 & 0xFF, a & 0xFF));
+  return addresses;
+}
+
 // --- Reading /proc --------------------------------------------------------------------------
 
 namespace {
@@ -211,6 +283,16 @@ double seconds_since_boot() {
 long clock_ticks_per_second() {
   long hz = ::sysconf(_SC_CLK_TCK);
   return hz > 0 ? hz : 100;
+}
+
+std::optional<std::vector<std::string>> box_ipv4_addresses(const BoxInfo& box) {
+  bool own_network = box.namespaces_known && std::find(box.namespaces.begin(), box.namespaces.end(),
+                                                       "net") != box.namespaces.end();
+  if (!own_network) return std::nullopt;
+  // /proc/BOX/net is the box's network namespace seen from here: no setns(2) needed.
+  auto fib_trie = slurp(fmt::format("/proc/{}/net/fib_trie", box.pid));
+  if (!fib_trie) return std::nullopt;
+  return local_ipv4_addresses(*fib_trie);
 }
 
 std::string user_name(uid_t uid) {

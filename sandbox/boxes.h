@@ -20,6 +20,13 @@
 //
 // Reading /proc is impure (read_processes); picking the boxes out of what was read, and choosing
 // the one `nslab enter` meant, is pure and unit-tested on made-up process lists.
+//
+// A box's IPv4 addresses come from /proc too, once the box is found. /proc/PID/net is not the
+// network of whoever reads it but that of process PID's network namespace (proc(5)), so
+// /proc/BOX/net/fib_trie is the box's routing trie as its kernel keeps it. Every address the box
+// owns is a leaf there followed by a "/32 host LOCAL" line: the route that delivers packets for
+// it to the box itself (the local table, ip-route(8)). Reading it is box_ipv4_addresses (impure);
+// picking the addresses out of the text is local_ipv4_addresses (pure, tested on captured text).
 #pragma once
 
 #include <sys/types.h>
@@ -56,6 +63,11 @@ struct BoxInfo {
   bool namespaces_known = true;      // false when /proc/BOX/ns/* or the runner's could not be read
   std::vector<std::string> command;  // the box's first process's argv
   std::uint64_t start_ticks = 0;
+  // Its IPv4 addresses, 127.0.0.0/8 left out, when it has a network namespace of its own ("net"
+  // among `namespaces`); an empty list when it has none but loopback. find_boxes reads no files
+  // and leaves this unset; box_ipv4_addresses reads it. nullopt when not read: the box shares its
+  // runner's network, its namespaces are unknown, or fib_trie could not be read.
+  std::optional<std::vector<std::string>> ipv4_addresses;
 };
 
 // Rule 1: a process running `nslab run`.
@@ -68,6 +80,13 @@ std::vector<BoxInfo> find_boxes(const std::vector<ProcessFacts>& processes);
 // ("which one? nslab enter BOX"), or that a pid is not a box.
 Result<BoxInfo> choose_box(const std::vector<BoxInfo>& boxes,
                            const std::optional<std::string>& which);
+
+// The addresses in a fib_trie text (/proc/PID/net/fib_trie) that are this network namespace's
+// own: every leaf ("|-- 10.213.0.2") with a "/32 host LOCAL" line under it, 127.0.0.0/8 left out.
+// The trie lists the local table's routes under both "Main:" and "Local:" while no policy rule
+// splits them, so each address is given once, in numeric order. Nothing here depends on the
+// prefix of the box's subnet.
+std::vector<std::string> local_ipv4_addresses(std::string_view fib_trie);
 
 // --- Reading /proc --------------------------------------------------------------------------
 
@@ -87,6 +106,11 @@ long clock_ticks_per_second();
 // box's UTS namespace with setns(2) (after its user namespace when the caller is not root), calls
 // uname(2) and reports back over a pipe. nullopt when this caller may not join it.
 std::optional<std::string> box_hostname(const BoxInfo& box);
+
+// The box's IPv4 addresses from /proc/BOX/net/fib_trie when it has a network namespace of its
+// own; nullopt when it has none (it uses its runner's network), when its namespaces are unknown,
+// or when the file cannot be read.
+std::optional<std::vector<std::string>> box_ipv4_addresses(const BoxInfo& box);
 
 // The user name for a uid from the host's /etc/passwd, or the number.
 std::string user_name(uid_t uid);

@@ -38,6 +38,28 @@ std::string fit(std::string_view text, size_t width) {
   return std::string(text.substr(0, i)) + std::string("...").substr(0, std::min<size_t>(3, width));
 }
 
+// Wide enough for one whole IPv4 address and the count of the others: "10.213.188.134,+2".
+constexpr size_t kAddressWidth = 18;
+
+// An address list ("a,b,c") in at most `width` columns, cut between addresses: as many whole ones
+// as fit and how many more there are ("10.213.1.9,+2"), so that no address is shown half.
+std::string fit_addresses(std::string_view list, size_t width) {
+  if (columns(list) <= width) return std::string(list);
+  std::vector<std::string_view> addresses;
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    addresses.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  for (size_t shown = addresses.size() - 1; shown > 0; --shown) {
+    std::string text;
+    for (size_t i = 0; i < shown; ++i) text += std::string(addresses[i]) + ",";
+    text += fmt::format("+{}", addresses.size() - shown);
+    if (columns(text) <= width) return text;
+  }
+  return fit(list, width);
+}
+
 std::string pad(std::string_view text, size_t width) {
   std::string out(text);
   size_t used = columns(text);
@@ -79,6 +101,18 @@ std::string namespace_letters(const sandbox::BoxInfo& box) {
   return letters;
 }
 
+std::string address_text(const sandbox::BoxInfo& box) {
+  if (!box.namespaces_known) return "?";
+  bool own_network =
+      std::find(box.namespaces.begin(), box.namespaces.end(), "net") != box.namespaces.end();
+  if (!own_network) return "-";
+  if (!box.ipv4_addresses) return "?";
+  if (box.ipv4_addresses->empty()) return "none";
+  std::string text;
+  for (const auto& address : *box.ipv4_addresses) text += (text.empty() ? "" : ",") + address;
+  return text;
+}
+
 std::string format_uptime(double seconds) {
   auto s = static_cast<long long>(seconds < 0 ? 0 : seconds);
   if (s < 60) return fmt::format("{}s", s);
@@ -90,28 +124,45 @@ std::string format_uptime(double seconds) {
 std::string format_box_table(const std::vector<BoxRow>& rows) {
   if (rows.empty()) return "no boxes are running\n";
   struct Cells {
-    std::string id, pid, runner, user, ns, hostname, up, command;
+    std::string id, pid, runner, user, ns, hostname, address, up, command;
   };
   std::vector<Cells> cells;
   for (const auto& row : rows) {
     cells.push_back({row.box.id, std::to_string(row.box.pid), std::to_string(row.box.runner),
                      row.user, namespace_letters(row.box), row.hostname.value_or("?"),
-                     format_uptime(row.uptime_seconds), command_text(row.box.command)});
+                     address_text(row.box), format_uptime(row.uptime_seconds),
+                     command_text(row.box.command)});
   }
-  Cells header{"BOX", "PID", "RUNNER", "USER", "NS", "HOSTNAME", "UP", "COMMAND"};
+  Cells header{"BOX", "PID", "RUNNER", "USER", "NS", "HOSTNAME", "ADDRESS", "UP", "COMMAND"};
   auto width = [&](auto member, size_t cap) {
     size_t w = columns(header.*member);
     for (const auto& c : cells) w = std::max(w, columns(c.*member));
     return std::min(w, cap);
   };
-  // Ids and pids are never cut; names are, at a width that leaves the command some room.
+  // Ids, pids, NS and UP are never cut, nor is one whole address (ADDRESS is the box's own
+  // network, what the column is for). Names are: first at a width that shows a usual name, then,
+  // while the command would have less than kMinCommand columns, one column at a time from the
+  // wider of them, down to its heading's width.
+  constexpr size_t kRoomForWideGaps = 16, kMinCommand = 12;
   size_t w_id = width(&Cells::id, kWidth), w_pid = width(&Cells::pid, kWidth),
          w_runner = width(&Cells::runner, kWidth), w_user = width(&Cells::user, 10),
          w_ns = kLetters.size(), w_host = width(&Cells::hostname, 16),
-         w_up = width(&Cells::up, kWidth);
-  size_t fixed = w_id + w_pid + w_runner + w_user + w_ns + w_host + w_up;
-  size_t gap = fixed + 7 * 2 + 16 <= kWidth ? 2 : 1;
-  size_t used = fixed + 7 * gap;
+         w_address = width(&Cells::address, kAddressWidth), w_up = width(&Cells::up, kWidth);
+  constexpr size_t kGaps = 8;
+  auto fixed = [&] { return w_id + w_pid + w_runner + w_user + w_ns + w_host + w_address + w_up; };
+  size_t gap = fixed() + kGaps * 2 + kRoomForWideGaps <= kWidth ? 2 : 1;
+  const size_t least_host = columns(header.hostname), least_user = columns(header.user);
+  while (fixed() + kGaps * gap + kMinCommand > kWidth) {
+    if (w_host > least_host && w_host >= w_user)
+      --w_host;
+    else if (w_user > least_user)
+      --w_user;
+    else if (w_host > least_host)
+      --w_host;
+    else
+      break;
+  }
+  size_t used = fixed() + kGaps * gap;
   size_t w_command = used < kWidth ? kWidth - used : 0;
   std::string spaces(gap, ' ');
 
@@ -120,8 +171,9 @@ std::string format_box_table(const std::vector<BoxRow>& rows) {
                        pad(std::string(w_pid - columns(c.pid), ' ') + c.pid, w_pid) + spaces +
                        pad(std::string(w_runner - columns(c.runner), ' ') + c.runner, w_runner) +
                        spaces + pad(fit(c.user, w_user), w_user) + spaces + pad(c.ns, w_ns) +
-                       spaces + pad(fit(c.hostname, w_host), w_host) + spaces + pad(c.up, w_up) +
-                       spaces + fit(c.command, w_command);
+                       spaces + pad(fit(c.hostname, w_host), w_host) + spaces +
+                       pad(fit_addresses(c.address, w_address), w_address) + spaces +
+                       pad(c.up, w_up) + spaces + fit(c.command, w_command);
     while (!text.empty() && text.back() == ' ') text.pop_back();
     return text + "\n";
   };
@@ -139,6 +191,7 @@ std::vector<BoxRow> running_box_rows() {
     BoxRow row;
     row.user = box.uid ? sandbox::user_name(*box.uid) : "?";
     row.hostname = sandbox::box_hostname(box);
+    box.ipv4_addresses = sandbox::box_ipv4_addresses(box);
     row.uptime_seconds = now - static_cast<double>(box.start_ticks) / hz;
     row.box = std::move(box);
     rows.push_back(std::move(row));
@@ -152,8 +205,11 @@ CLI::App* setup_ps(CLI::App& app, PsOptions&) {
       "A box is the first process of an `nslab run`, found in /proc (nslab writes no\n"
       "state to disk). PID: its pid on the host (PID 1 inside with --pid). RUNNER: the\n"
       "nslab that started it. NS: the namespaces it does not share with its runner.\n"
-      "HOSTNAME is read in the box's own UTS namespace. `nslab enter BOX` opens a\n"
-      "second shell in a box.");
+      "HOSTNAME is read in the box's own UTS namespace. ADDRESS: the IPv4 addresses\n"
+      "of the box's own network namespace, from /proc/PID/net/fib_trie (loopback left\n"
+      "out); none: it has no other; -: it shares its runner's network (the host's);\n"
+      "?: you cannot tell (another user's box). `nslab enter BOX` opens a second\n"
+      "shell in a box.");
   return ps;
 }
 

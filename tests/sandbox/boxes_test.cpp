@@ -1,5 +1,6 @@
-// Finding boxes in made-up process lists, choosing the one `nslab enter` means, the `nslab ps`
-// table, and the pure parts of entering (which namespaces, which cgroups). No root needed.
+// Finding boxes in made-up process lists, choosing the one `nslab enter` means, a box's addresses
+// in captured fib_trie text, the `nslab ps` table, and the pure parts of entering (which
+// namespaces, which cgroups). No root needed.
 #include <doctest/doctest.h>
 
 #include <sched.h>
@@ -171,6 +172,173 @@ TEST_CASE("the NS column uses nsenter's letters in a fixed order") {
   CHECK(nslab::cli::namespace_letters(box(10, 11)) == "--------");
 }
 
+namespace {
+
+// /proc/BOX/net/fib_trie of a box started with `nslab run --veth` (as root, kernel 6.18): its end
+// of the pair is 10.213.182.166/30; .164 is the subnet, .167 its broadcast address, and the
+// host's end, .165, is in the host's trie, not here.
+constexpr const char* kVethBoxFibTrie = R"(Main:
+  +-- 0.0.0.0/1 2 0 2
+     +-- 10.213.182.164/30 2 0 1
+        |-- 10.213.182.164
+           /30 link UNICAST
+        |-- 10.213.182.166
+           /32 host LOCAL
+        |-- 10.213.182.167
+           /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+Local:
+  +-- 0.0.0.0/1 2 0 2
+     +-- 10.213.182.164/30 2 0 1
+        |-- 10.213.182.164
+           /30 link UNICAST
+        |-- 10.213.182.166
+           /32 host LOCAL
+        |-- 10.213.182.167
+           /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+)";
+
+// A network namespace with two addresses on a /24, as a box on a bridge would have
+// (10.213.1.37/24 and 10.213.1.9/24 on one link): the trie nests them under /26 and /28 nodes.
+constexpr const char* kSlash24FibTrie = R"(Main:
+  +-- 0.0.0.0/1 2 0 2
+     +-- 10.213.1.0/24 2 1 2
+        +-- 10.213.1.0/26 2 1 2
+           +-- 10.213.1.0/28 2 0 2
+              |-- 10.213.1.0
+                 /24 link UNICAST
+              |-- 10.213.1.9
+                 /32 host LOCAL
+           |-- 10.213.1.37
+              /32 host LOCAL
+        |-- 10.213.1.255
+           /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+Local:
+  +-- 0.0.0.0/1 2 0 2
+     +-- 10.213.1.0/24 2 1 2
+        +-- 10.213.1.0/26 2 1 2
+           +-- 10.213.1.0/28 2 0 2
+              |-- 10.213.1.0
+                 /24 link UNICAST
+              |-- 10.213.1.9
+                 /32 host LOCAL
+           |-- 10.213.1.37
+              /32 host LOCAL
+        |-- 10.213.1.255
+           /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+)";
+
+// A namespace whose only address is loopback's (lo up). With lo down too the file is empty.
+constexpr const char* kLoopbackOnlyFibTrie = R"(Main:
+  +-- 127.0.0.0/8 2 0 2
+     +-- 127.0.0.0/31 1 0 0
+        |-- 127.0.0.0
+           /8 host LOCAL
+        |-- 127.0.0.1
+           /32 host LOCAL
+     |-- 127.255.255.255
+        /32 link BROADCAST
+Local:
+  +-- 127.0.0.0/8 2 0 2
+     +-- 127.0.0.0/31 1 0 0
+        |-- 127.0.0.0
+           /8 host LOCAL
+        |-- 127.0.0.1
+           /32 host LOCAL
+     |-- 127.255.255.255
+        /32 link BROADCAST
+)";
+
+size_t occurrences(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a box's addresses are the fib_trie leaves with a /32 host LOCAL route, each once") {
+  CHECK(sandbox::local_ipv4_addresses(kVethBoxFibTrie) ==
+        std::vector<std::string>{"10.213.182.166"});
+  // Negative control: the trie lists the address twice (Main and Local), next to the subnet's
+  // and broadcast's leaves that are not the box's.
+  CHECK(occurrences(kVethBoxFibTrie, "|-- 10.213.182.166\n") == 2);
+  CHECK(occurrences(kVethBoxFibTrie, "|-- 10.213.182.167\n") == 2);
+}
+
+TEST_CASE("addresses on a /24 are found too, in numeric order") {
+  CHECK(sandbox::local_ipv4_addresses(kSlash24FibTrie) ==
+        std::vector<std::string>{"10.213.1.9", "10.213.1.37"});
+  // Negative control: as text, "10.213.1.37" sorts before "10.213.1.9".
+  CHECK(std::string("10.213.1.37") < std::string("10.213.1.9"));
+}
+
+TEST_CASE("loopback is no address of the box's, and an empty trie has none") {
+  CHECK(sandbox::local_ipv4_addresses(kLoopbackOnlyFibTrie).empty());
+  // Negative control: 127.0.0.1 is there with the same /32 host LOCAL route as any other.
+  CHECK(std::string_view(kLoopbackOnlyFibTrie).find("|-- 127.0.0.1\n           /32 host LOCAL") !=
+        std::string_view::npos);
+  CHECK(sandbox::local_ipv4_addresses("").empty());
+  // A route line under no leaf, or under one that is no address, is skipped.
+  CHECK(
+      sandbox::local_ipv4_addresses("Local:\n  /32 host LOCAL\n  |-- 10.1.2\n     /32 host LOCAL\n")
+          .empty());
+  CHECK(sandbox::local_ipv4_addresses("Local:\n  |-- 10.1.2.3\n     /32 host LOCAL tos=8\n") ==
+        std::vector<std::string>{"10.1.2.3"});
+}
+
+TEST_CASE("the ADDRESS column: the addresses, none, - for the runner's network, ? when unknown") {
+  BoxInfo veth = box(10, 11);
+  veth.namespaces = {"net"};
+  veth.ipv4_addresses = std::vector<std::string>{"10.213.1.9", "10.213.1.37"};
+  CHECK(nslab::cli::address_text(veth) == "10.213.1.9,10.213.1.37");
+  BoxInfo empty_net = veth;
+  empty_net.ipv4_addresses = std::vector<std::string>{};
+  CHECK(nslab::cli::address_text(empty_net) == "none");
+  BoxInfo unreadable = veth;
+  unreadable.ipv4_addresses = std::nullopt;
+  CHECK(nslab::cli::address_text(unreadable) == "?");
+  // The runner's network: even addresses that were read are not the box's own.
+  BoxInfo host_network = veth;
+  host_network.namespaces = {"uts"};
+  CHECK(nslab::cli::address_text(host_network) == "-");
+  BoxInfo unknown = veth;
+  unknown.namespaces.clear();
+  unknown.namespaces_known = false;
+  CHECK(nslab::cli::address_text(unknown) == "?");
+}
+
 TEST_CASE("uptime is shown in the two largest units") {
   CHECK(nslab::cli::format_uptime(0) == "0s");
   CHECK(nslab::cli::format_uptime(59.9) == "59s");
@@ -188,7 +356,8 @@ TEST_CASE("ps says so when no box runs") {
 TEST_CASE("the ps table has a row per box with every column, in at most 80 columns") {
   nslab::cli::BoxRow row;
   row.box = box(4242, 4243);
-  row.box.namespaces = {"mnt", "uts", "pid"};
+  row.box.namespaces = {"mnt", "uts", "pid", "net"};
+  row.box.ipv4_addresses = std::vector<std::string>{"10.213.0.2"};
   row.box.command = {"tinysh", "-c", "it's"};
   row.user = "root";
   row.hostname = "boxA";
@@ -199,17 +368,24 @@ TEST_CASE("the ps table has a row per box with every column, in at most 80 colum
   std::getline(lines, header);
   std::getline(lines, line);
   std::getline(lines, legend);
-  for (const char* column : {"BOX", "PID", "RUNNER", "USER", "NS", "HOSTNAME", "UP", "COMMAND"})
-    CHECK(header.find(column) != std::string::npos);
+  size_t at = 0;
+  for (const char* column :
+       {"BOX", "PID", "RUNNER", "USER", "NS", "HOSTNAME", "ADDRESS", "UP", "COMMAND"}) {
+    CAPTURE(column);
+    auto found = header.find(column, at);
+    CHECK(found != std::string::npos);
+    at = found;
+  }
   std::istringstream cells(line);
-  std::string id, pid, runner_pid, user, ns, hostname, up;
-  cells >> id >> pid >> runner_pid >> user >> ns >> hostname >> up;
+  std::string id, pid, runner_pid, user, ns, hostname, address, up;
+  cells >> id >> pid >> runner_pid >> user >> ns >> hostname >> address >> up;
   CHECK(id == "box-4242");
   CHECK(pid == "4243");
   CHECK(runner_pid == "4242");
   CHECK(user == "root");
-  CHECK(ns == "-mu-p---");
+  CHECK(ns == "-mu-pn--");
   CHECK(hostname == "boxA");
+  CHECK(address == "10.213.0.2");
   CHECK(up == "1m15s");
   // The command as it would be typed: quoted where a shell would need it.
   CHECK(line.ends_with("tinysh -c 'it'\\''s'"));
@@ -229,6 +405,8 @@ TEST_CASE("long names and commands are cut to fit 80 columns, and an unknown hos
   row.uptime_seconds = 3 * 86400;
   nslab::cli::BoxRow wide = row;
   wide.hostname = "ünïcödé-höstnämé-that-is-long";
+  wide.box.namespaces = {"net"};
+  wide.box.ipv4_addresses = std::vector<std::string>{"10.213.1.9", "10.213.1.37", "10.213.2.200"};
   auto table = nslab::cli::format_box_table({row, wide});
   std::istringstream lines(table);
   std::string line;
@@ -243,8 +421,40 @@ TEST_CASE("long names and commands are cut to fit 80 columns, and an unknown hos
   }
   CHECK(rows == 2);
   CHECK(table.find(" ? ") != std::string::npos);
+  // An address list is cut between addresses, saying how many more there are.
+  CHECK(table.find(" 10.213.1.9,+2 ") != std::string::npos);
+  CHECK(table.find("10.213.2.200") == std::string::npos);
   // Negative control: the width check measures columns, not bytes.
   CHECK(columns(wide.hostname.value()) < wide.hostname->size());
+}
+
+TEST_CASE("a box's address is shown whole, and names give way before it when room is short") {
+  nslab::cli::BoxRow row;
+  row.box = box(4194300, 4194301);
+  row.box.namespaces = {"net"};
+  row.box.ipv4_addresses = std::vector<std::string>{"10.213.188.134"};
+  row.box.command = {"tinysh", "-c", "sleep 30"};
+  row.user = "student";
+  row.hostname = "a-box-with-a-long-name";
+  row.uptime_seconds = 3;
+  auto table = nslab::cli::format_box_table({row});
+  std::istringstream lines(table);
+  std::string line;
+  while (std::getline(lines, line)) {
+    CAPTURE(line);
+    CHECK(columns(line) <= 80);
+  }
+  CHECK(table.find(" 10.213.188.134 ") != std::string::npos);
+  CHECK(table.find("a-box...") != std::string::npos);
+  // With the usual 5-digit pids the command keeps some room.
+  row.box.id = "box-12065";
+  row.box.pid = 12073;
+  row.box.runner = 12065;
+  row.hostname = "boxA";
+  auto usual = nslab::cli::format_box_table({row});
+  CHECK(usual.find(" 10.213.188.134 ") != std::string::npos);
+  CHECK(usual.find(" boxA ") != std::string::npos);
+  CHECK(usual.find(" tinysh -c") != std::string::npos);
 }
 
 TEST_CASE("enter joins only the namespaces that differ, the user namespace first") {
