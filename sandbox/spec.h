@@ -76,7 +76,7 @@ struct Spec {
   bool net = false;
   bool veth = false;  // implies net
   std::optional<std::string> bridge;  // --bridge NAME, as given (bridge.h); implies veth
-  // Lesson 9, what real runtimes take away (caps.cpp, seccomp.cpp): capabilities out of every
+  // Lesson 10, what real runtimes take away (caps.cpp, seccomp.cpp): capabilities out of every
   // set and the bounding set, no_new_privs, and a seccomp filter of system calls no box needs.
   std::vector<int> cap_drop;
   bool no_new_privs = false;

@@ -16,14 +16,14 @@ _nslab() {
         [[ $command == check ]] && flags+=" -v --verbose --timeout --dir"
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "0 1 2 3 4 5 6 7 8 9" -- "$cur"))
+        COMPREPLY=($(compgen -W "0 1 2 3 4 5 6 7 8 9 10" -- "$cur"))
       fi
       ;;
     run | explain)
       [[ $prev == --rootfs || $prev == --overlay-dir ]] && { _filedir -d; return; }
       COMPREPLY=($(compgen -W "--uts --hostname --mount --pivot --rootfs --overlay --overlay-dir
         --pid --proc --user --map-root --map-range --map-uid --map-gid --ipc --cgroup --time
-        --net --veth --pids --memory --cpus --cap-drop --no-new-privs --seccomp --all -c
+        --net --veth --bridge --pids --memory --cpus --cap-drop --no-new-privs --seccomp --all -c
         --help" -- "$cur"))
       ;;
     help)

@@ -27,7 +27,7 @@ void add_uts_flags(CLI::App& app, BoxFlags& f) {
 }
 
 void add_lockdown_flags(CLI::App& app, BoxFlags& f) {
-  const char* lockdown = "Lesson 9 - what real runtimes take away (capabilities, seccomp)";
+  const char* lockdown = "Lesson 10 - what real runtimes take away (capabilities, seccomp)";
   app.add_option("--cap-drop", f.cap_drop,
                  "take capabilities away for good (net_raw,sys_admin,... or all): out of the "
                  "bounding set, which no setuid program can raise again")

@@ -1,4 +1,4 @@
-// Lesson 9's flags on real boxes: --cap-drop, --no-new-privs and --seccomp, seen by tinysh's
+// Lesson 10's flags on real boxes: --cap-drop, --no-new-privs and --seccomp, seen by tinysh's
 // `caps` inside and by the calls they refuse, each against the same box without the flag; and
 // `nslab enter`, which must not bring back to a box what it lost.
 #include <doctest/doctest.h>
