@@ -146,16 +146,19 @@ void probe_root_mount(const std::vector<MountLine>& mounts, HostFacts& facts) {
   }
 }
 
-VethDriver probe_veth(const std::string& root, const std::string& release) {
-  if (exists(under(root, "/sys/module/veth"))) return VethDriver::Present;
-  if (release.empty()) return VethDriver::Unknown;
+// `module` is the driver's module name: "veth", "bridge".
+LinkDriver probe_link_driver(const std::string& root, const std::string& release,
+                             const std::string& module) {
+  if (exists(under(root, "/sys/module/" + module))) return LinkDriver::Present;
+  if (release.empty()) return LinkDriver::Unknown;
   std::string modules = under(root, "/lib/modules/" + release);
   auto builtin = common::read_file(modules + "/modules.builtin");
   auto dep = common::read_file(modules + "/modules.dep");
-  if (!builtin && !dep) return VethDriver::Unknown;
+  if (!builtin && !dep) return LinkDriver::Unknown;
   for (const auto* text : {&builtin, &dep})
-    if (*text && (*text)->find("/veth.ko") != std::string::npos) return VethDriver::Present;
-  return VethDriver::Absent;
+    if (*text && (*text)->find("/" + module + ".ko") != std::string::npos)
+      return LinkDriver::Present;
+  return LinkDriver::Absent;
 }
 
 void probe_caps(const std::string& root, HostFacts& facts) {
@@ -223,7 +226,8 @@ HostFacts probe_host(const std::string& root, const Caller& who) {
   auto mount_lines = parse_mountinfo(mountinfo);
   probe_root_mount(mount_lines, facts);
   probe_cgroups(root, mountinfo, mount_lines, facts);
-  facts.veth_driver = probe_veth(root, facts.kernel_release);
+  facts.veth_driver = probe_link_driver(root, facts.kernel_release, "veth");
+  facts.bridge_driver = probe_link_driver(root, facts.kernel_release, "bridge");
   probe_id_ranges(root, facts);
   return facts;
 }
@@ -259,7 +263,9 @@ HostFacts probe_host(const std::string& root, const Caller& who, const std::vect
     if (needed({Need::CpuLimit})) controllers.push_back("cpu");
     if (limits) probe_cgroups(root, mountinfo, mount_lines, facts, controllers);
   }
-  if (needed({Need::Veth})) facts.veth_driver = probe_veth(root, facts.kernel_release);
+  if (needed({Need::Veth})) facts.veth_driver = probe_link_driver(root, facts.kernel_release, "veth");
+  if (needed({Need::Bridge}))
+    facts.bridge_driver = probe_link_driver(root, facts.kernel_release, "bridge");
   if (needed({Need::IdRanges})) probe_id_ranges(root, facts);
   return facts;
 }

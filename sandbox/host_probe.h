@@ -13,7 +13,8 @@
 //     cgroup directory (cgroup v2 "delegation", Documentation/admin-guide/cgroup-v2.rst);
 //   - whether / is a shared mount: the "shared:N" optional field of mountinfo
 //     (mount_namespaces(7), "Shared subtrees");
-//   - whether the veth driver is there: /sys/module/veth, or the kernel's module lists.
+//   - whether the veth and bridge drivers are there: /sys/module/NAME, or the kernel's module
+//     lists.
 //
 // probe_host() reads those files under a root directory prefix, so tests point it at fake
 // /proc, /sys and cgroupfs trees made of plain files; what is not a file (the caller's ids) comes
@@ -50,7 +51,8 @@ enum class CgroupLayout {
 // Where a controller lives for this process.
 enum class ControllerHome { Missing, V1, V2 };
 
-enum class VethDriver { Unknown, Present, Absent };
+// A kind of link the kernel makes through a driver (veth, bridge): loaded, or among the modules.
+enum class LinkDriver { Unknown, Present, Absent };
 
 struct ControllerFacts {
   std::string name;  // "pids", "memory", "cpu"
@@ -91,7 +93,8 @@ struct HostFacts {
   std::string root_peer_group;  // N of shared:N
   std::string root_fstype;      // "rootfs" means the initramfs: pivot_root cannot leave it
 
-  VethDriver veth_driver = VethDriver::Unknown;
+  LinkDriver veth_driver = LinkDriver::Unknown;
+  LinkDriver bridge_driver = LinkDriver::Unknown;
 
   // A user's maps of more than its own id (subuid(5)): ranges of subordinate ids for the real
   // user in /etc/subuid and /etc/subgid, and newuidmap(1) and newgidmap(1) installed setuid root.
@@ -127,6 +130,7 @@ enum class Need {
   CpuLimit,
   NetNamespace,
   Veth,
+  Bridge,  // --bridge: a veth, and the bridge driver
   // Who makes the box, rather than a kernel feature: namespaces without a user namespace of the
   // box's own are made with the caller's CAP_SYS_ADMIN, and id maps of more than one id are
   // written by root (or newuidmap(1)): plan() refuses both for a normal user.

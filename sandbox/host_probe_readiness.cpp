@@ -31,6 +31,7 @@ std::string_view namespace_kind(Need need) {
       return "time";
     case Need::NetNamespace:
     case Need::Veth:
+    case Need::Bridge:
       return "net";
     case Need::PidsLimit:
     case Need::MemoryLimit:
@@ -185,10 +186,20 @@ Answer meet_veth(const HostFacts& facts) {
                             facts.who.euid != 0 ? "not root" : "root without CAP_NET_ADMIN"),
                 "run the veth part as root (sudo nslab ...); the empty network namespace works "
                 "without it");
-  if (facts.veth_driver == VethDriver::Absent)
+  if (facts.veth_driver == LinkDriver::Absent)
     return wont("the veth driver is neither loaded nor among this kernel's modules",
                 "sudo modprobe veth (package: the kernel's modules, e.g. linux-modules-extra)");
   return works();
+}
+
+// --bridge is --veth with the host end on a bridge: the bridge driver too.
+Answer meet_bridge(const HostFacts& facts) {
+  Answer veth = meet_veth(facts);
+  if (veth.verdict == Verdict::Wont) return veth;
+  if (facts.bridge_driver == LinkDriver::Absent)
+    return wont("the bridge driver is neither loaded nor among this kernel's modules",
+                "sudo modprobe bridge (package: the kernel's modules)");
+  return veth;
 }
 
 Answer meet_pivot_root(const HostFacts& facts) {
@@ -227,6 +238,8 @@ Answer meet(const HostFacts& facts, Need need) {
       return meet_controller(facts, "cpu");
     case Need::Veth:
       return meet_veth(facts);
+    case Need::Bridge:
+      return meet_bridge(facts);
     case Need::RootNamespaces:
       if (facts.privileged()) return works();
       return wont(fmt::format("namespaces made without --user need root (CAP_SYS_ADMIN), and "
@@ -275,6 +288,7 @@ std::vector<Need> box_needs(const Spec& spec) {
   add(spec.limits.cpu.has_value(), Need::CpuLimit);
   add(spec.net || spec.veth, Need::NetNamespace);
   add(spec.veth, Need::Veth);
+  add(spec.bridge.has_value(), Need::Bridge);
   add(spec.ipc, Need::IpcNamespace);
   add(spec.cgroup, Need::CgroupNamespace);
   add(spec.time, Need::TimeNamespace);
@@ -318,6 +332,8 @@ std::string_view need_flag(Need need) {
       return "--net";
     case Need::Veth:
       return "--veth";
+    case Need::Bridge:
+      return "--bridge";
     case Need::RootNamespaces:
       return "namespaces without --user";
     case Need::IdRanges:

@@ -165,15 +165,19 @@ std::string veth_fact(const HostFacts& f) {
                          ? "can be created: root with CAP_NET_ADMIN"
                          : "cannot be created: that needs CAP_NET_ADMIN in the host's network "
                            "namespace (root)";
-  switch (f.veth_driver) {
-    case sandbox::VethDriver::Present:
-      return text + "; driver present";
-    case sandbox::VethDriver::Absent:
-      return text + "; driver not found (modprobe veth)";
-    case sandbox::VethDriver::Unknown:
-      return text + "; driver built in or not listed";
-  }
-  return text;
+  auto driver = [](sandbox::LinkDriver d, std::string_view module) -> std::string {
+    switch (d) {
+      case sandbox::LinkDriver::Present:
+        return fmt::format("{} driver present", module);
+      case sandbox::LinkDriver::Absent:
+        return fmt::format("{} driver not found (modprobe {})", module, module);
+      case sandbox::LinkDriver::Unknown:
+        return fmt::format("{} driver built in or not listed", module);
+    }
+    return "";
+  };
+  return fmt::format("{}; {}; {}", text, driver(f.veth_driver, "veth"),
+                     driver(f.bridge_driver, "bridge"));
 }
 
 }  // namespace

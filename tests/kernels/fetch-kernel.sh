@@ -21,7 +21,10 @@ if [ -z "$package" ]; then
 fi
 [ -n "$package" ] || { echo "fetch-kernel.sh: apt knows no $meta (is Debian's archive in the sources?)" >&2; exit 1; }
 dir=$cache/$package
-if [ ! -f "$dir/ready" ]; then
+# What the lessons and tests load: veth pairs, bridges, overlay roots, and the socket-diag modules
+# behind ss(8). A cache made for another list is made again.
+wanted="veth bridge overlay dummy inet_diag tcp_diag udp_diag unix_diag netlink_diag"
+if [ ! -f "$dir/ready" ] || [ "$(cat "$dir/wanted" 2>/dev/null)" != "$wanted" ]; then
   mkdir -p "$cache"
   rm -rf "$dir" "$cache/$package.tmp"
   mkdir -p "$cache/$package.tmp"
@@ -34,8 +37,7 @@ if [ ! -f "$dir/ready" ]; then
   tree=$cache/$package.tmp/root/lib/modules/$version
   # The package ships no modules.dep; depmod makes one for the unpacked tree.
   depmod -b "$cache/$package.tmp/root" "$version"
-  # What the lessons and tests load: veth pairs, overlay roots, and the socket-diag modules
-  # behind ss(8). Each with what it depends on, in an order insmod accepts, decompressed
+  # Each module of $wanted with what it depends on, in an order insmod accepts, decompressed
   # (Debian's 6.12 ships .ko.xz, which busybox's insmod does not read).
   order=""
   add() {
@@ -52,8 +54,9 @@ if [ ! -f "$dir/ready" ]; then
     esac
     order="$order $1"
   }
-  for m in veth overlay dummy inet_diag tcp_diag udp_diag unix_diag netlink_diag; do add "$m"; done
+  for m in $wanted; do add "$m"; done
   echo "$order" > "$dir/modules/order"
+  echo "$wanted" > "$dir/wanted"
   echo "$version" > "$dir/version"
   rm -rf "$cache/$package.tmp"
   touch "$dir/ready"

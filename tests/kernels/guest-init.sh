@@ -234,13 +234,14 @@ alone() {  # WHO LESSONS...
 alone root 1 4 5
 alone student 1 4
 
-# Nothing left: no cgroup of nslab's, no veth, no mount, no tinysh. The kernel deletes a veth
+# Nothing left: no cgroup of nslab's, no veth, no bridge, no mount, no tinysh. The kernel deletes a veth
 # with its namespace a moment later, so that is polled for.
 : > /tmp/left
 i=0
 while [ $i -lt 50 ] && [ -n "$(ip -o link show type veth 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
 find $cg -name 'nslab*' >> /tmp/left
 ip -o link show type veth >> /tmp/left
+ip -o link show type bridge | grep nslab >> /tmp/left
 ps -e -o pid=,comm= | grep -w tinysh >> /tmp/left
 [ "$(wc -l < /proc/self/mountinfo)" = "$mounts_before" ] ||
   { echo "mounts: $mounts_before before, $(wc -l < /proc/self/mountinfo) after"; cat /proc/self/mountinfo; } >> /tmp/left

@@ -462,15 +462,26 @@ TEST_CASE("the veth driver is looked for in sysfs and in the kernel's module lis
   FakeHost host;
   host.kernel(true);
   hybrid(host);
-  CHECK(probe_host(host.root(), as_root()).veth_driver == VethDriver::Unknown);
+  CHECK(probe_host(host.root(), as_root()).veth_driver == LinkDriver::Unknown);
   host.file("/lib/modules/6.1.0-18-amd64/modules.dep", "kernel/drivers/net/dummy.ko:\n");
   auto absent = probe_host(host.root(), as_root());
-  CHECK(absent.veth_driver == VethDriver::Absent);
+  CHECK(absent.veth_driver == LinkDriver::Absent);
   CHECK(verdicts(absent)[6] == X);
   CHECK(has(row_text(absent, 6), "modprobe veth"));
   host.file("/lib/modules/6.1.0-18-amd64/modules.dep",
             "kernel/drivers/net/dummy.ko:\nkernel/drivers/net/veth.ko:\n");
-  CHECK(probe_host(host.root(), as_root()).veth_driver == VethDriver::Present);
+  auto present = probe_host(host.root(), as_root());
+  CHECK(present.veth_driver == LinkDriver::Present);
+  // The bridge driver, for lesson 9: missing from the lists, then loaded.
+  nslab::cli::LessonNeeds bridged{9, "Lesson 9", {Need::NetNamespace, Need::Veth, Need::Bridge}, ""};
+  CHECK(present.bridge_driver == LinkDriver::Absent);
+  Answer without = nslab::cli::judge(present, bridged);
+  CHECK(without.verdict == X);
+  CHECK(has(without.fix, "modprobe bridge"));
+  host.file("/sys/module/bridge/refcnt", "0\n");
+  auto loaded = probe_host(host.root(), as_root());
+  CHECK(loaded.bridge_driver == LinkDriver::Present);
+  CHECK(nslab::cli::judge(loaded, bridged).verdict != X);
 }
 
 // --- The report ---------------------------------------------------------------------------------
@@ -721,6 +732,7 @@ TEST_CASE("a box's flags map to what they need of the host, in the order of the 
                                             Need::TimeNamespace});
   CHECK(need_flag(Need::PidsLimit) == "--pids");
   CHECK(need_flag(Need::Veth) == "--veth");
+  CHECK(need_flag(Need::Bridge) == "--bridge");
   // Who may make it: a range map is root's; a map of one id is anyone's (control).
   Spec ranges;
   ranges.user = true;
@@ -868,6 +880,8 @@ TEST_CASE("a lesson's needs come from its own flags blocks, challenge included")
   CHECK(needs(real_lesson(all, 5), Need::CgroupNamespace));
   CHECK(needs(real_lesson(all, 5), Need::PidsLimit));
   CHECK(needs(real_lesson(all, 6), Need::Veth));
+  CHECK_FALSE(needs(real_lesson(all, 6), Need::Bridge));
+  CHECK(needs(real_lesson(all, 9), Need::Bridge));
   CHECK(needs(real_lesson(all, 7), Need::TimeNamespace));
 }
 
