@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -540,4 +541,67 @@ TEST_CASE("nslab run --bridge with a name no link can have is refused before any
   CHECK(contains(r.err, "--bridge much-too-long: the link would be nslab-br-much-too-long"));
   CHECK_FALSE(contains(r.out, "inside"));
   CHECK_FALSE(link_on_host("nslab-br-much-too-long"));
+}
+
+namespace {
+
+// `ip route get TO from FROM iif LINK`: what the host's kernel would do with a packet from FROM
+// to TO that came in on LINK. Nothing is sent.
+testing::RunResult route_get(const std::string& to, const std::string& from,
+                             const std::string& link) {
+  return testing::run({"ip", "route", "get", to, "from", from, "iif", link});
+}
+
+void write_sysctl(const std::string& path, const std::string& value) {
+  std::ofstream(path) << value;
+}
+
+// Sets a sysctl of a link for the life of the object, then puts the old value back.
+class SysctlFor {
+ public:
+  SysctlFor(std::string path, const std::string& value)
+      : path_(std::move(path)), old_(testing::read_file(path_)) {
+    write_sysctl(path_, value);
+  }
+  ~SysctlFor() { write_sysctl(path_, old_); }
+  SysctlFor(const SysctlFor&) = delete;
+  SysctlFor& operator=(const SysctlFor&) = delete;
+
+ private:
+  std::string path_, old_;
+};
+
+}  // namespace
+
+TEST_CASE("nothing from a box is forwarded beyond the host; the host's own addresses answer") {
+  if (!have_root()) return;
+  std::string name = own_bridge_name(5);
+  PipedBox a({"--pid", "--bridge", name});
+  REQUIRE_MESSAGE(a.wait_for("nslab: veth "), a.output());
+  PipedBox c({"--pid", "--veth"});
+  REQUIRE_MESSAGE(c.wait_for("nslab: veth "), c.output());
+  auto seat = seat_of(a.output());
+  auto veth = veth_of(c.output());
+  REQUIRE(seat);
+  REQUIRE(veth);
+
+  // From box A's bridge to box C: no route, in either direction (C's cable forwards nothing too).
+  auto to_c = route_get(veth->box_address, seat->box_address, seat->bridge);
+  CHECK(to_c.status() != 0);
+  CHECK_MESSAGE(contains(to_c.err, "No route to host"), to_c.out << to_c.err);
+  auto to_a = route_get(seat->box_address, veth->box_address, veth->host_link);
+  CHECK(to_a.status() != 0);
+  // The host's own address at the end of C's cable is the host's: delivered, not forwarded.
+  auto to_host = route_get(veth->host_address, seat->box_address, seat->bridge);
+  CHECK_MESSAGE(contains(to_host.out, "local " + veth->host_address), to_host.out << to_host.err);
+
+  // The control: with forwarding on for the bridge, the same packet would go out on C's cable.
+  {
+    SysctlFor forwarding(sandbox::host_end_sysctl(seat->bridge, sandbox::kNoForwarding), "1");
+    auto forwarded = route_get(veth->box_address, seat->box_address, seat->bridge);
+    CHECK_MESSAGE(contains(forwarded.out, "dev " + veth->host_link), forwarded.out << forwarded.err);
+  }
+  CHECK(testing::read_file(sandbox::host_end_sysctl(seat->bridge, sandbox::kNoForwarding)) == "0\n");
+  CHECK(c.finish() == 0);
+  CHECK(a.finish() == 0);
 }
