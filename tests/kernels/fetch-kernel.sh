@@ -22,8 +22,10 @@ fi
 [ -n "$package" ] || { echo "fetch-kernel.sh: apt knows no $meta (is Debian's archive in the sources?)" >&2; exit 1; }
 dir=$cache/$package
 # What the lessons and tests load: veth pairs, bridges, overlay roots, and the socket-diag modules
-# behind ss(8). A cache made for another list is made again.
-wanted="veth bridge overlay dummy inet_diag tcp_diag udp_diag unix_diag netlink_diag"
+# behind ss(8). A cache made for another list, or by an older version of this script (the number
+# after the list), is made again.
+modules="veth bridge overlay dummy inet_diag tcp_diag udp_diag unix_diag netlink_diag"
+wanted="$modules; 2"
 if [ ! -f "$dir/ready" ] || [ "$(cat "$dir/wanted" 2>/dev/null)" != "$wanted" ]; then
   mkdir -p "$cache"
   rm -rf "$dir" "$cache/$package.tmp"
@@ -37,7 +39,7 @@ if [ ! -f "$dir/ready" ] || [ "$(cat "$dir/wanted" 2>/dev/null)" != "$wanted" ];
   tree=$cache/$package.tmp/root/lib/modules/$version
   # The package ships no modules.dep; depmod makes one for the unpacked tree.
   depmod -b "$cache/$package.tmp/root" "$version"
-  # Each module of $wanted with what it depends on, in an order insmod accepts, decompressed
+  # Each of $modules with what it depends on, in an order insmod accepts, decompressed
   # (Debian's 6.12 ships .ko.xz, which busybox's insmod does not read).
   order=""
   add() {
@@ -47,6 +49,8 @@ if [ ! -f "$dir/ready" ] || [ "$(cat "$dir/wanted" 2>/dev/null)" != "$wanted" ];
     for dep in $(sed -n "s|^$path: *||p" "$tree/modules.dep"); do
       add "$(basename "$dep" | sed 's/\.ko.*//')"
     done
+    # sh has no local variables: the dependencies' calls changed $path, so find it again.
+    path=$(sed -n "s|^\([^:]*/$1\.ko[.a-z]*\):.*|\1|p" "$tree/modules.dep" | head -n 1)
     case "$path" in
       *.xz) xz -dc "$tree/$path" > "$dir/modules/$1.ko" ;;
       *.zst) zstd -qdc "$tree/$path" > "$dir/modules/$1.ko" ;;
@@ -54,7 +58,7 @@ if [ ! -f "$dir/ready" ] || [ "$(cat "$dir/wanted" 2>/dev/null)" != "$wanted" ];
     esac
     order="$order $1"
   }
-  for m in $wanted; do add "$m"; done
+  for m in $modules; do add "$m"; done
   echo "$order" > "$dir/modules/order"
   echo "$wanted" > "$dir/wanted"
   echo "$version" > "$dir/version"
