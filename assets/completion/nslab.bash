@@ -35,9 +35,9 @@ _nslab() {
     rootfs)
       [[ $prev == --busybox ]] && { _filedir; return; }
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--busybox --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--busybox --suite --help" -- "$cur"))
       elif ((cword == 2)); then
-        COMPREPLY=($(compgen -W "busybox" -- "$cur"))
+        COMPREPLY=($(compgen -W "busybox debian" -- "$cur"))
       else
         _filedir -d
       fi

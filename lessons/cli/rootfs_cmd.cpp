@@ -12,6 +12,8 @@
 #include <fmt/ranges.h>
 
 #include "cli_errors.h"
+#include "debian_rootfs.h"
+#include "isolation.h"
 #include "sys.h"
 
 namespace nslab::cli {
@@ -244,8 +246,10 @@ Status make_rootfs(const std::string& dir, const RootfsLayout& layout, int busyb
 
 CLI::App* setup_rootfs(CLI::App& app, RootfsOptions& options) {
   CLI::App* rootfs = app.add_subcommand(
-      "rootfs", "make a small root filesystem to boot with --rootfs: nslab rootfs busybox DIR");
-  rootfs->add_option("kind", options.kind, "what it is made of: busybox (the one kind so far)")
+      "rootfs",
+      "make a root filesystem to boot with --rootfs: nslab rootfs busybox|debian DIR");
+  rootfs->add_option("kind", options.kind,
+                     "what it is made of: busybox (a static busybox), or debian (mmdebstrap)")
       ->required()
       ->type_name("KIND");
   rootfs->add_option("directory", options.dir, "where: a new name, or an empty directory")
@@ -256,18 +260,65 @@ CLI::App* setup_rootfs(CLI::App& app, RootfsOptions& options) {
                    "the static busybox to copy (busybox-static's, by default)")
       ->type_name("PATH")
       ->capture_default_str();
+  rootfs->add_option("--suite", options.suite, "debian: the release (this host's own by default)")
+      ->type_name("SUITE");
   rootfs->footer(
-      "Makes DIR a root filesystem a box can boot: bin/busybox, a copy of the static\n"
+      "Makes DIR a root filesystem a box can boot. busybox: bin/busybox, a copy of the static\n"
       "busybox of Debian's busybox-static package (sudo apt-get install busybox-static),\n"
       "a symbolic link to it for every applet `busybox --list-full` names (bin/sh,\n"
       "usr/bin/awk, ...), dev, proc, sys, tmp, root, home, and etc/passwd, group,\n"
       "hostname, os-release and motd. Needs no root: it writes only files of its own,\n"
       "and installs nothing. If a step fails, it removes what it made. Then:\n"
       "  nslab run --rootfs DIR --user --map-root --mount --pid --proc -- /bin/sh\n"
+      "debian: mmdebstrap --variant=minbase makes a root of this host's release from\n"
+      "its own package sources (about 180 MB; sudo apt-get install mmdebstrap), owned by\n"
+      "the ids a box with --map-range maps (root: 100000 on; a user: the first range of\n"
+      "/etc/subuid), so that su, apt-get and dpkg work in:\n"
+      "  nslab run --user --map-range --mount --pid --proc --rootfs DIR --overlay -- /bin/bash\n"
       "Exit status: 0 made; 1 a step failed (nothing is left behind); 2 refused before\n"
       "anything was made (DIR not new or empty, no static busybox).");
   return rootfs;
 }
+
+namespace {
+
+// `nslab rootfs debian DIR`: the suite, whose ids own the tree, then mmdebstrap and the shift.
+int run_debian(const RootfsOptions& options, const std::string& dir, bool dir_existed) {
+  DebianRootfs root;
+  root.dir = dir;
+  root.as_root = ::geteuid() == 0;
+  root.suite = options.suite;
+  if (root.suite.empty()) {
+    auto os_release = sandbox::sys::read_file("/etc/os-release");
+    root.suite = os_release ? codename_of(*os_release) : "";
+  }
+  if (root.suite.empty()) {
+    fmt::print(stderr,
+               "nslab rootfs: this host's /etc/os-release names no VERSION_CODENAME — give the "
+               "release: nslab rootfs debian DIR --suite bookworm\n");
+    return 2;
+  }
+  if (root.as_root) {
+    // The range nslab's --map-range gives root's boxes: its outside start for 0 inside.
+    sandbox::Spec spec;
+    spec.user = spec.map_range = true;
+    sandbox::Caller caller = sandbox::this_process();
+    caller.privileged = true;
+    root.shift = sandbox::id_maps_for(spec, caller).first.front().outside;
+  }
+  Status made = make_debian_rootfs(root, dir_existed);
+  if (!made) {
+    std::fflush(stdout);
+    Error e = made.error();
+    e.step = fmt::format("make {}", dir);
+    fmt::print(stderr, "nslab rootfs: {}\n", e.message());
+    return 1;
+  }
+  fmt::print("{}", debian_summary(root));
+  return 0;
+}
+
+}  // namespace
 
 int run_rootfs(const RootfsOptions& options) {
   auto refuse = [](const Error& e) {
@@ -275,12 +326,12 @@ int run_rootfs(const RootfsOptions& options) {
     fmt::print(stderr, "nslab rootfs: {}\n", e.message());
     return 2;
   };
-  if (options.kind != "busybox") {
-    std::string guess = closest(options.kind, {"busybox"});
+  if (options.kind != "busybox" && options.kind != "debian") {
+    std::string guess = closest(options.kind, {"busybox", "debian"});
     return refuse(
         plain_error(fmt::format("there is no kind of root '{}'{}", options.kind,
                                 guess.empty() ? "" : fmt::format(" (did you mean {}?)", guess)),
-                    "nslab makes one kind so far: nslab rootfs busybox DIR"));
+                    "nslab makes two kinds: nslab rootfs busybox DIR, nslab rootfs debian DIR"));
   }
   if (options.dir.empty())
     return refuse(
@@ -294,6 +345,8 @@ int run_rootfs(const RootfsOptions& options) {
   auto state = dir_state(dir);
   if (!state) return refuse(state.error());
   if (Status allowed = check_target(options.dir, *state); !allowed) return refuse(allowed.error());
+
+  if (options.kind == "debian") return run_debian(options, dir, *state == DirState::Empty);
 
   unsigned old_mode = 0;
   if (*state == DirState::Empty)

@@ -18,9 +18,10 @@
 namespace nslab::cli {
 
 struct RootfsOptions {
-  std::string kind;                      // what the root is made of: "busybox"
+  std::string kind;                      // what the root is made of: "busybox" or "debian"
   std::string dir;                       // where: a new or an empty directory
   std::string busybox = "/bin/busybox";  // the static busybox to copy
+  std::string suite;                     // debian: the release; this host's own by default
 };
 
 CLI::App* setup_rootfs(CLI::App& app, RootfsOptions& options);

@@ -1,4 +1,5 @@
-// `nslab rootfs busybox DIR` without root: the ELF check, the applet list, the version, the
+// `nslab rootfs busybox DIR` without root (and `nslab rootfs debian`'s pure parts, and its shift
+// of owners, which needs root): the ELF check, the applet list, the version, the
 // layout and its files, DIR's refusals (pure), and the tree made in a temporary directory from
 // a fake busybox, with steps made to fail to prove that nothing is left behind.
 #include <doctest/doctest.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "busybox_rootfs.h"
+#include "debian_rootfs.h"
 #include "process.h"
 #include "rootfs_cmd.h"
 #include "sys.h"
@@ -452,4 +454,58 @@ TEST_CASE("nslab rootfs takes busybox, DIR and --busybox, and refuses another ki
   // run_rootfs refuses it before looking at DIR or busybox, with status 2.
   CHECK(run_rootfs(other) == 2);
   CHECK(sub->help().find("--busybox PATH") != std::string::npos);
+}
+
+// ---- nslab rootfs debian: the pure parts, and the shift of owners on a small tree ----
+
+TEST_CASE("a Debian root is made by mmdebstrap, minbase, in root's or a user's mode") {
+  DebianRootfs root{"/srv/deb", "bookworm", true, 100000};
+  CHECK(mmdebstrap_argv(root) == std::vector<std::string>{"mmdebstrap", "--variant=minbase",
+                                                          "--mode=root", "bookworm", "/srv/deb"});
+  root.as_root = false;
+  CHECK(mmdebstrap_argv(root)[2] == "--mode=unshare");
+  CHECK(codename_of("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_CODENAME=bookworm\n") ==
+        "bookworm");
+  CHECK(codename_of("NAME=\"Ubuntu\"\nVERSION_CODENAME=\"noble\"") == "noble");
+  CHECK(codename_of("ID=arch\n").empty());
+  CHECK(codename_of("X_VERSION_CODENAME=no\n").empty());
+  root.as_root = true;
+  std::string summary = debian_summary(root);
+  CHECK(summary.find("owned by 100000..165535 on the host") != std::string::npos);
+  CHECK(summary.find("--user --map-range") != std::string::npos);
+  CHECK(summary.find("--rootfs /srv/deb --overlay") != std::string::npos);
+}
+
+TEST_CASE("shifting a tree's owners keeps set-user-ID, shifts a hard link once, follows no link") {
+  if (::geteuid() != 0) {
+    testing::skip("chown to other owners needs root");
+    return;
+  }
+  testing::TempDir tmp;
+  std::string dir = tmp.path + "/tree";
+  fs::create_directories(dir + "/bin");
+  std::ofstream(dir + "/bin/su") << "x";
+  ::chmod((dir + "/bin/su").c_str(), 04755);
+  std::ofstream(dir + "/file") << "x";
+  ::chown((dir + "/file").c_str(), 42, 42);
+  fs::create_hard_link(dir + "/file", dir + "/bin/link");
+  // A link out of the tree: shifting must change the link, never what it points to.
+  std::string outside = tmp.path + "/outside";
+  std::ofstream(outside) << "x";
+  fs::create_symlink(outside, dir + "/away");
+
+  REQUIRE(shift_owners(dir, 100000).ok());
+  auto owner = [](const std::string& path) {
+    struct stat st {};
+    ::lstat(path.c_str(), &st);
+    return std::pair<unsigned, unsigned>{st.st_uid, st.st_gid};
+  };
+  CHECK(owner(dir) == std::pair<unsigned, unsigned>{100000, 100000});
+  CHECK(owner(dir + "/bin/su") == std::pair<unsigned, unsigned>{100000, 100000});
+  CHECK(owner(dir + "/file") == std::pair<unsigned, unsigned>{100042, 100042});  // not 200042
+  CHECK(owner(dir + "/away") == std::pair<unsigned, unsigned>{100000, 100000});
+  CHECK(owner(outside) == std::pair<unsigned, unsigned>{0, 0});
+  struct stat su {};
+  ::stat((dir + "/bin/su").c_str(), &su);
+  CHECK((su.st_mode & 07777) == 04755);
 }
