@@ -93,7 +93,7 @@ TEST_CASE("boxes take the bridge's addresses in order, from .2, skipping those t
   CHECK(choose_seat(9, all) == base + 200);
 }
 
-TEST_CASE("an empty bridge is one of nslab's with no port; the host's own are never touched") {
+TEST_CASE("an empty bridge is one of nslab's with no port, the host's own are never touched") {
   std::vector<netlink::LinkFacts> links = {
       {"lo", 1, 0, ""},
       {"docker0", 2, 0, "bridge"},          // the host's, empty: not nslab's

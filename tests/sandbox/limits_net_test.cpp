@@ -455,7 +455,7 @@ std::string prefix24(const std::string& address) {
 
 }  // namespace
 
-TEST_CASE("nslab run --bridge: two boxes on one bridge reach each other; it goes with the last") {
+TEST_CASE("nslab run --bridge: two boxes on one bridge reach each other, it goes with the last") {
   if (!have_root()) return;
   std::string name = own_bridge_name(1);
   PipedBox a({"--pid", "--bridge", name});
@@ -503,7 +503,7 @@ TEST_CASE("nslab run --bridge: two boxes on one bridge reach each other; it goes
   CHECK_FALSE(link_on_host(bridge));
 }
 
-TEST_CASE("a bridge a SIGKILLed runner left is swept by the next bridged box; a stranger is not used") {
+TEST_CASE("a bridge a SIGKILLed runner left is swept by the next bridged box, a stranger is not used") {
   if (!have_root()) return;
   std::string left = own_bridge_name(2), next = own_bridge_name(3), stranger = own_bridge_name(4);
   PipedBox a({"--pid", "--bridge", left});
@@ -573,7 +573,7 @@ class SysctlFor {
 
 }  // namespace
 
-TEST_CASE("nothing from a box is forwarded beyond the host; the host's own addresses answer") {
+TEST_CASE("nothing from a box is forwarded beyond the host, the host's own addresses answer") {
   if (!have_root()) return;
   std::string name = own_bridge_name(5);
   PipedBox a({"--pid", "--bridge", name});
