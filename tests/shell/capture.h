@@ -15,18 +15,20 @@ struct Captured {
   std::string out, err;
 };
 
+// What was written to the temporary file `f`, which it then closes.
+inline std::string slurp(FILE* f) {
+  std::string text;
+  ::fflush(f);
+  ::rewind(f);
+  char buf[4096];
+  size_t n;
+  while ((n = ::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  ::fclose(f);
+  return text;
+}
+
 template <typename F>
 Captured capture(F&& body) {
-  auto slurp = [](FILE* f) {
-    std::string text;
-    ::fflush(f);
-    ::rewind(f);
-    char buf[4096];
-    size_t n;
-    while ((n = ::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    ::fclose(f);
-    return text;
-  };
   FILE* out = ::tmpfile();
   FILE* err = ::tmpfile();
   int saved_out = ::dup(1), saved_err = ::dup(2);

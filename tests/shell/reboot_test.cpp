@@ -29,16 +29,6 @@ bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
 
-std::string slurp(FILE* f) {
-  std::string text;
-  ::rewind(f);
-  char buf[4096];
-  size_t n;
-  while ((n = ::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  ::fclose(f);
-  return text;
-}
-
 // Runs the builtin in a child process that holds no capability: a root test drops to uid 65534
 // first. Should the gate ever let this process through, the kernel refuses kill(1, SIGTERM) and
 // reboot(2) with EPERM, and the test fails on the message instead of acting on the machine.
@@ -63,8 +53,8 @@ testing::Captured run_reboot_powerless(std::vector<std::string> args) {
   REQUIRE(::waitpid(child, &wstatus, 0) == child);
   testing::Captured c;
   c.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  c.out = slurp(out);
-  c.err = slurp(err);
+  c.out = testing::slurp(out);
+  c.err = testing::slurp(err);
   return c;
 }
 
