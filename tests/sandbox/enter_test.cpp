@@ -142,7 +142,8 @@ TEST_CASE("nslab ps lists a running box with its host PID, runner, namespaces an
     CHECK(row[3] == "root");
     CHECK(row[4] == "-mu-p---");
     CHECK(row[5] == "boxA");
-    // The command, cut to what 80 columns leave once the pids have 7 digits (pid_max 4194304).
+    // The command, cut to what 80 columns leave: other boxes running meanwhile (a veth's address
+    // in ADDRESS, longer pids) narrow it.
     CHECK(ps.out.find("tinysh -c") != std::string::npos);
     std::istringstream lines(ps.out);
     for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 80);
