@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "namespaces.h"
 #include "spec.h"
 #include "sys.h"
@@ -138,20 +139,6 @@ std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
   return address;
 }
 
-std::vector<std::string_view> words(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    size_t start = line.find_first_not_of(' ', i);
-    if (start == std::string_view::npos) break;
-    size_t stop = line.find(' ', start);
-    if (stop == std::string_view::npos) stop = line.size();
-    out.push_back(line.substr(start, stop - start));
-    i = stop;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> local_ipv4_addresses(std::string_view fib_trie) {
@@ -164,7 +151,7 @@ std::vector<std::string> local_ipv4_addresses(std::string_view fib_trie) {
   while (start < fib_trie.size()) {
     size_t stop = fib_trie.find('\n', start);
     if (stop == std::string_view::npos) stop = fib_trie.size();
-    auto line = words(fib_trie.substr(start, stop - start));
+    auto line = common::words(fib_trie.substr(start, stop - start));
     start = stop + 1;
     if (line.empty()) continue;
     if (line[0] == "|--" && line.size() == 2) {
