@@ -60,14 +60,13 @@ Status close_host_link(const std::string& link, bool forwarding_too) {
   return ok();
 }
 
-// The bridge `name`, made if missing, with its /24. Returns the /24's index.
+// The bridge `name`, made if missing, with its /24. Returns the /24's index. `links` is this
+// namespace's, dumped under the lock.
 Result<unsigned> ensure_bridge(netlink::Socket& socket, const std::string& name,
-                               LinkUndo& undo) {
-  auto links = socket.links();
-  if (!links) return links.error();
-  auto found = std::find_if(links->begin(), links->end(),
+                               const std::vector<netlink::LinkFacts>& links, LinkUndo& undo) {
+  auto found = std::find_if(links.begin(), links.end(),
                             [&](const netlink::LinkFacts& l) { return l.name == name; });
-  if (found != links->end()) {
+  if (found != links.end()) {
     // Another box made it: use it only if it is a bridge with nslab's address.
     auto addresses = socket.ipv4_addresses(found->index);
     if (!addresses) return addresses.error();
@@ -98,10 +97,9 @@ Result<unsigned> ensure_bridge(netlink::Socket& socket, const std::string& name,
 
 // Deletes every bridge of nslab's with no port (left by a runner killed with SIGKILL), except
 // `keep`. Under the lock. Failures change nothing for the box that is starting.
-void sweep_empty_bridges(netlink::Socket& socket, const std::string& keep) {
-  auto links = socket.links();
-  if (!links) return;
-  for (const auto& name : empty_bridges(*links))
+void sweep_empty_bridges(netlink::Socket& socket, const std::vector<netlink::LinkFacts>& links,
+                         const std::string& keep) {
+  for (const auto& name : empty_bridges(links))
     if (name != keep) (void)socket.delete_link(name);
 }
 
@@ -240,9 +238,12 @@ Result<BoxLink> join_bridge(pid_t box_pid, const std::string& bridge) {
   if (!lock) return lock.error();
   auto socket = netlink::Socket::connect();
   if (!socket) return socket.error();
-  sweep_empty_bridges(*socket, bridge);
+  // One dump of the links serves the sweep and the search for the bridge.
+  auto links = socket->links();
+  if (!links) return links.error();
+  sweep_empty_bridges(*socket, *links, bridge);
   LinkUndo bridge_undo(*socket, bridge);
-  auto subnet = ensure_bridge(*socket, bridge, bridge_undo);
+  auto subnet = ensure_bridge(*socket, bridge, *links, bridge_undo);
   if (!subnet) return subnet.error();
 
   std::set<std::uint32_t> taken;

@@ -302,9 +302,7 @@ int run_debian(const RootfsOptions& options, const std::string& dir, bool dir_ex
     // The range nslab's --map-range gives root's boxes: its outside start for 0 inside.
     sandbox::Spec spec;
     spec.user = spec.map_range = true;
-    sandbox::Caller caller = sandbox::this_process();
-    caller.privileged = true;
-    root.shift = sandbox::id_maps_for(spec, caller).first.front().outside;
+    root.shift = sandbox::id_maps_for(spec, sandbox::this_process()).first.front().outside;
   }
   Status made = make_debian_rootfs(root, dir_existed);
   if (!made) {
