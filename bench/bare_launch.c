@@ -4,7 +4,7 @@
 // reported as a ratio to this one (bench/run-launch.sh).
 //
 //   bare_launch [--no-user] [--no-net] [--cgroup DIR]... [--pids N] [--memory BYTES] [--veth]
-//               ROOTFS PROGRAM [ARGS...]
+//               [--full-box] ROOTFS PROGRAM [ARGS...]
 //       runner: with --cgroup: mkdir DIR/nslab-bench-PID in each DIR, and in each the limit
 //               files it has: pids.max, memory.max or memory.limit_in_bytes, and no swap
 //               (memory.swap.max 0, memory.memsw.limit_in_bytes = the limit) when present
@@ -16,7 +16,10 @@
 //               then release
 //       box:    with --veth: lo up, eth0's address, eth0 up;
 //               make / private, bind ROOTFS onto itself, mount proc on ROOTFS/proc,
-//               pivot_root(".", "."), detach the old root, execve(PROGRAM)
+//               pivot_root(".", "."), detach the old root, execve(PROGRAM);
+//               with --full-box, the mounts of the box nslab builds instead (see full_box):
+//               ROOTFS under a read-only overlay in a private staging tmpfs, a tmpfs /tmp, a
+//               /dev of its own, proc; then the same pivot_root and execve
 //       runner: waitpid(), rmdir the cgroups (retried while the kernel still counts the last
 //               task), exit with the box's status; the kernel deletes the veth pair with the
 //               box's network namespace
@@ -249,7 +252,9 @@ static void configure_box_network(pid_t runner) {
 // ---- the box -------------------------------------------------------------------------------
 
 static int with_veth;
+static int with_full_box;
 static pid_t runner_pid;
+static void full_box(const char* rootfs);
 
 // The box's side: everything between the clone and the exec.
 static void box(int sync_fd, const char* rootfs, char** argv) {
@@ -258,21 +263,80 @@ static void box(int sync_fd, const char* rootfs, char** argv) {
   // and may not mount.
   if (read(sync_fd, &go, 1) != 1) _exit(125);
   if (with_veth) configure_box_network(runner_pid);
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount(/, MS_PRIVATE)");
-  // pivot_root needs the new root to be a mount point: a bind of the directory onto itself.
-  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("mount(ROOTFS, MS_BIND)");
-  // In a user namespace proc may be mounted only while a full proc is still visible in this
-  // mount namespace, that is, before the old root goes.
-  char proc[4096];
-  snprintf(proc, sizeof proc, "%s/proc", rootfs);
-  if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die("mount(proc)");
-  if (chdir(rootfs) < 0) die("chdir(ROOTFS)");
+  if (with_full_box) {
+    full_box(rootfs);
+  } else {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount(/, MS_PRIVATE)");
+    // pivot_root needs the new root to be a mount point: a bind of the directory onto itself.
+    if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("mount(ROOTFS, MS_BIND)");
+    // In a user namespace proc may be mounted only while a full proc is still visible in this
+    // mount namespace, that is, before the old root goes.
+    char proc[4096];
+    snprintf(proc, sizeof proc, "%s/proc", rootfs);
+    if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+      die("mount(proc)");
+    if (chdir(rootfs) < 0) die("chdir(ROOTFS)");
+  }
   // pivot_root(".", "."): the old root ends up stacked on the new one; detaching "." removes it.
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root");
   if (umount2(".", MNT_DETACH) < 0) die("umount2(old root)");
   if (chdir("/") < 0) die("chdir(/)");
   execve(argv[0], argv, environ);
   die("execve");
+}
+
+// --full-box: the same mounts as nslab's box, as bare calls, so that nslab's launch can be
+// held against the calls its box needs and not only the least any box needs. nslab keeps the
+// host's rootfs directory out of reach of the box's root (a read-only overlay on a staging
+// tmpfs that only the box's mount namespace sees) and gives it its own /tmp and /dev.
+static void full_box(const char* rootfs) {
+  static const char* const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+  static const char* const links[][2] = {{"pts/ptmx", "ptmx"},       {"/proc/self/fd", "fd"},
+                                         {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+                                         {"/proc/self/fd/2", "stderr"}};
+  char path[4096], source[64];
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount(/, MS_PRIVATE)");
+  int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) die("open(ROOTFS)");
+  if (mount("staging", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k") < 0)
+    die("mount(staging tmpfs)");
+  if (mkdir("/tmp/root", 0755) < 0 || mkdir("/tmp/lower", 0755) < 0 ||
+      mkdir("/tmp/empty", 0755) < 0)
+    die("mkdir(staging)");
+  snprintf(source, sizeof source, "/proc/self/fd/%d", root_fd);
+  if (mount(source, "/tmp/lower", NULL, MS_BIND | MS_REC, NULL) < 0) die("mount(lower, MS_BIND)");
+  if (mount("bare-rootfs", "/tmp/root", "overlay", MS_RDONLY | MS_NOSUID,
+            "lowerdir=/tmp/lower:/tmp/empty") < 0)
+    die("mount(overlay)");
+  if (mount("tmp", "/tmp/root/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+    die("mount(/tmp)");
+  if (mount("dev", "/tmp/root/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "mode=0755,size=64k") < 0)
+    die("mount(/dev)");
+  for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+    snprintf(path, sizeof path, "/tmp/root/dev/%s", devices[i]);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 || fchmod(fd, 0666) < 0) die("create a device node's mount point");
+    close(fd);
+    snprintf(source, sizeof source, "/dev/%s", devices[i]);
+    if (mount(source, path, NULL, MS_BIND, NULL) < 0) die("mount(device, MS_BIND)");
+  }
+  if (mkdir("/tmp/root/dev/pts", 0755) < 0) die("mkdir(/dev/pts)");
+  if (mount("devpts", "/tmp/root/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620") < 0)
+    die("mount(devpts)");
+  if (mkdir("/tmp/root/dev/shm", 01777) < 0 || chmod("/tmp/root/dev/shm", 01777) < 0)
+    die("mkdir(/dev/shm)");
+  if (mount("shm", "/tmp/root/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "mode=1777,size=16m") < 0)
+    die("mount(/dev/shm)");
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    snprintf(path, sizeof path, "/tmp/root/dev/%s", links[i][1]);
+    if (symlink(links[i][0], path) < 0) die("symlink(/dev)");
+  }
+  if (mount("proc", "/tmp/root/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    die("mount(proc)");
+  if (chdir("/tmp/root") < 0) die("chdir(new root)");
 }
 
 static int launch(int argc, char** argv) {
@@ -290,6 +354,8 @@ static int launch(int argc, char** argv) {
       flags &= ~CLONE_NEWNET;
     else if (strcmp(argv[i], "--veth") == 0)
       with_veth = 1;
+    else if (strcmp(argv[i], "--full-box") == 0)
+      with_full_box = 1;
     else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc && parent_count < kMaxCgroups)
       snprintf(parents[parent_count++], sizeof parents[0], "%s", argv[++i]);
     else if (strcmp(argv[i], "--pids") == 0 && i + 1 < argc)
@@ -302,7 +368,7 @@ static int launch(int argc, char** argv) {
   if (argc - i < 2 || (with_veth && !(flags & CLONE_NEWNET))) {
     fprintf(stderr,
             "usage: bare_launch [--no-user] [--no-net] [--cgroup DIR]... [--pids N] "
-            "[--memory BYTES] [--veth] ROOTFS PROGRAM [ARGS...]\n"
+            "[--memory BYTES] [--veth] [--full-box] ROOTFS PROGRAM [ARGS...]\n"
             "       bare_launch --time ROUNDS COMMAND_FILE\n");
     return 2;
   }
