@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "check.h"
 #include "cli_errors.h"
@@ -39,33 +41,41 @@ ParseContext context_of(CLI::App& app) {
   return context;
 }
 
-}  // namespace
+// The subcommands, in the order `nslab --help` lists them.
+constexpr std::string_view kCommands[] = {"run",     "explain", "ps",     "enter", "doctor",
+                                          "check",   "lessons", "lesson", "rootfs"};
 
-int nslab_main(int argc, char** argv) {
+// Builds the command line and runs the subcommand it names. With `only`, the options of that
+// subcommand alone are built: a CLI::Option costs a few microseconds and a few hundred bytes of
+// heap to make, and `nslab run` would otherwise build about 120 of them (run's, explain's, ...)
+// to use 40. Returns nullopt when that narrow parse fails: the caller parses again with every
+// subcommand, so the error names the closest command or flag as usual.
+std::optional<int> parse_and_run(int argc, char** argv, std::string_view only) {
   CLI::App app{
       "nslab shows what a container really is: a tiny shell runs as PID 1 in a box, and each "
       "flag turns on one kernel isolation feature.",
       "nslab"};
   // `nslab` alone is the landing: the lessons and how to start.
   app.require_subcommand(0, 1);
+  auto wanted = [&](std::string_view name) { return only.empty() || only == name; };
   RunOptions run;
   ExplainOptions explain;
-  CLI::App* run_cmd = setup_run(app, run);
-  CLI::App* explain_cmd = setup_explain(app, explain);
   PsOptions ps;
   EnterOptions enter;
-  CLI::App* ps_cmd = setup_ps(app, ps);
-  CLI::App* enter_cmd = setup_enter(app, enter);
   DoctorOptions doctor;
-  CLI::App* doctor_cmd = setup_doctor(app, doctor);
   CheckOptions check;
   LessonsOptions lessons;
-  CLI::App* check_cmd = setup_check(app, check);
-  CLI::App* lessons_cmd = setup_lessons(app, lessons);
   LessonOptions lesson;
-  CLI::App* lesson_cmd = setup_lesson(app, lesson);
   RootfsOptions rootfs;
-  CLI::App* rootfs_cmd = setup_rootfs(app, rootfs);
+  CLI::App* run_cmd = wanted("run") ? setup_run(app, run) : nullptr;
+  CLI::App* explain_cmd = wanted("explain") ? setup_explain(app, explain) : nullptr;
+  CLI::App* ps_cmd = wanted("ps") ? setup_ps(app, ps) : nullptr;
+  CLI::App* enter_cmd = wanted("enter") ? setup_enter(app, enter) : nullptr;
+  CLI::App* doctor_cmd = wanted("doctor") ? setup_doctor(app, doctor) : nullptr;
+  CLI::App* check_cmd = wanted("check") ? setup_check(app, check) : nullptr;
+  CLI::App* lessons_cmd = wanted("lessons") ? setup_lessons(app, lessons) : nullptr;
+  CLI::App* lesson_cmd = wanted("lesson") ? setup_lesson(app, lesson) : nullptr;
+  CLI::App* rootfs_cmd = wanted("rootfs") ? setup_rootfs(app, rootfs) : nullptr;
   app.set_version_flag("--version", std::string("nslab ") + NSLAB_VERSION);
   std::string help_topic;
   CLI::App* help_cmd = app.add_subcommand("help", "what each command does: nslab help COMMAND");
@@ -75,6 +85,7 @@ int nslab_main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
+    if (!only.empty()) return std::nullopt;
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", explain_parse_error(e.what(), context_of(app)));
     return 2;
@@ -95,16 +106,29 @@ int nslab_main(int argc, char** argv) {
                help_topic, guess.empty() ? "" : fmt::format(" (did you mean {}?)", guess));
     return 2;
   }
-  if (run_cmd->parsed()) return run_run(run);
-  if (explain_cmd->parsed()) return run_explain(explain);
-  if (ps_cmd->parsed()) return run_ps(ps);
-  if (enter_cmd->parsed()) return run_enter(enter);
-  if (doctor_cmd->parsed()) return run_doctor(doctor);
-  if (check_cmd->parsed()) return run_check(check);
-  if (lessons_cmd->parsed()) return run_lessons(lessons);
-  if (lesson_cmd->parsed()) return run_lesson_command(lesson);
-  if (rootfs_cmd->parsed()) return run_rootfs(rootfs);
+  auto parsed = [](const CLI::App* cmd) { return cmd && cmd->parsed(); };
+  if (parsed(run_cmd)) return run_run(run);
+  if (parsed(explain_cmd)) return run_explain(explain);
+  if (parsed(ps_cmd)) return run_ps(ps);
+  if (parsed(enter_cmd)) return run_enter(enter);
+  if (parsed(doctor_cmd)) return run_doctor(doctor);
+  if (parsed(check_cmd)) return run_check(check);
+  if (parsed(lessons_cmd)) return run_lessons(lessons);
+  if (parsed(lesson_cmd)) return run_lesson_command(lesson);
+  if (parsed(rootfs_cmd)) return run_rootfs(rootfs);
   return run_landing();
+}
+
+}  // namespace
+
+int nslab_main(int argc, char** argv) {
+  // `nslab COMMAND ...`: COMMAND's options alone; anything else (help, --version, a typo, a
+  // parse error) with every subcommand.
+  if (argc > 1)
+    for (std::string_view command : kCommands)
+      if (command == argv[1])
+        if (auto status = parse_and_run(argc, argv, command)) return *status;
+  return *parse_and_run(argc, argv, {});
 }
 
 }  // namespace nslab::cli

@@ -704,6 +704,26 @@ TEST_CASE("the challenge's check runs once, so a check that removes what it foun
   CHECK(r.out.find("The check:") == r.out.rfind("The check:"));
 }
 
+TEST_CASE("nslab COMMAND builds only that command's flags, and a mistake is still explained") {
+  // `nslab run` makes run's options alone; a command line that does not parse is parsed again
+  // with every command, so the message names the nearest flag as it always did.
+  auto typo = testing::run({testing::bin("nslab"), "run", "--utss"});
+  INFO(typo.out, typo.err);
+  CHECK(typo.status() == 2);
+  CHECK(typo.err.find("nslab run: there is no flag --utss") != std::string::npos);
+  CHECK(typo.err.find("did you mean --uts?") != std::string::npos);
+  auto run = testing::run({testing::bin("nslab"), "run", "-c", "echo built-alone"});
+  CHECK(run.status() == 0);
+  CHECK(run.out.find("built-alone") != std::string::npos);
+  auto explain = testing::run({testing::bin("nslab"), "explain", "--uts", "--hostname", "h1"});
+  CHECK(explain.status() == 0);
+  CHECK(explain.out.find("sethostname(\"h1\")") != std::string::npos);
+  // Control: another command's flag is still refused, with that command named.
+  auto wrong = testing::run({testing::bin("nslab"), "ps", "--uts"});
+  CHECK(wrong.status() == 2);
+  CHECK(wrong.err.find("nslab ps: there is no flag --uts") != std::string::npos);
+}
+
 TEST_CASE("nslab with no arguments lists the lessons and the command to start") {
   auto r = testing::run({testing::bin("nslab")}, {.timeout = 10s});
   INFO(r.out, r.err);
