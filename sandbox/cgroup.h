@@ -115,6 +115,9 @@ Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view
 // The same for this process, from the live /proc/self files. Needs no root.
 Result<Layout> detect_layout(const std::vector<Controller>& wanted,
                              const Caller& runner = this_process());
+// Every controller nslab limits that this host has, each placed on its own, so a host without
+// one of them still has the others; /proc/self/cgroup and mountinfo are read once.
+Layout layout_of_each(const Caller& runner);
 
 // Whether this process may make cgroups where `layout` puts them (root, or write access to the
 // directories: a delegated cgroup). The error says exactly what is missing and what would fix it.

@@ -212,18 +212,22 @@ Status check_access(const Layout& layout) {
   return ok();
 }
 
+Layout layout_of_each(const Caller& runner) {
+  auto cgroups = sys::read_file("/proc/self/cgroup");
+  auto mountinfo = sys::read_file("/proc/self/mountinfo");
+  Layout found;
+  if (cgroups && mountinfo)
+    for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+      if (auto one = decide_layout(*cgroups, *mountinfo, {c}, runner))
+        for (Placement& p : one->placements) found.placements.push_back(std::move(p));
+  return found;
+}
+
 Status find_cgroups(const Limits& limits, Caller& caller) {
   if (limits.empty()) {
     // No cgroup of the box's own: where the runner's cgroups are, for the view a --cgroup box
-    // mounts. Each controller on its own, so a host without one of them still has the others.
-    auto cgroups = sys::read_file("/proc/self/cgroup");
-    auto mountinfo = sys::read_file("/proc/self/mountinfo");
-    Layout found;
-    if (cgroups && mountinfo)
-      for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
-        if (auto one = decide_layout(*cgroups, *mountinfo, {c}, caller))
-          for (Placement& p : one->placements) found.placements.push_back(std::move(p));
-    caller.cgroup_layout = std::move(found);
+    // mounts.
+    caller.cgroup_layout = layout_of_each(caller);
     return ok();
   }
   auto layout = detect_layout(limits.controllers(), caller);

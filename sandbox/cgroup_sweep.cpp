@@ -107,12 +107,7 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
 }
 
 SweepReport sweep_stale_everywhere() {
-  Layout everywhere;
-  // One controller at a time: detect_layout() refuses a list with a controller the host lacks.
-  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
-    if (auto layout = detect_layout({c}))
-      for (Placement& p : layout->placements) everywhere.placements.push_back(std::move(p));
-  return sweep_stale(everywhere);
+  return sweep_stale(layout_of_each(this_process()));
 }
 
 std::vector<std::string> sweep_notes(const SweepReport& report) {
