@@ -21,6 +21,7 @@ packages=(
 # The Debian package is tested in a fresh Debian root that mmdebstrap makes (tests/package).
 if [ "${1:-start}" = test ]; then
   packages+=(clang)      # libFuzzer, for the parsers' fuzz tests
+  packages+=(lld)        # links nslab with the code that starts a box side by side (bench/)
   packages+=(asciinema)  # plays back what nslab lesson --record wrote (the recording tests)
   packages+=(qemu-system-x86 busybox-static kmod xz-utils zstd cpio dash mmdebstrap)
 fi
