@@ -12,7 +12,8 @@
 //       runner: write the child into each cgroup.procs; write uid_map and gid_map ("0 0 1":
 //               root inside is root outside); with --veth, over rtnetlink: a veth pair
 //               nsb-PID / eth0 with eth0 born in the box's namespace, the host end's address
-//               (10.214.0.0/16, a /30 per runner pid: apart from nslab's 10.213.0.0/16), up;
+//               (10.214.0.0/16, a /30 per runner pid: apart from nslab's 10.213.0.0/16), up
+//               (with --full-box, as nslab: no forwarding and no IPv6 on the host end);
 //               then release
 //       box:    with --veth: lo up, eth0's address, eth0 up;
 //               make / private, bind ROOTFS onto itself, mount proc on ROOTFS/proc,
@@ -204,6 +205,8 @@ static void add_address(int sock, int index, uint32_t address) {
   talk(sock, &r, "RTM_NEWADDR");
 }
 
+static int with_full_box;  // --full-box
+
 // 10.214.0.0/16 cut in /30s, one per runner pid: .1 the host end, .2 the box's.
 static uint32_t subnet_base(pid_t runner) {
   return (10u << 24 | 214u << 16) + ((unsigned)runner % 16384u) * 4u;
@@ -234,6 +237,14 @@ static void plug_veth(pid_t box_pid, pid_t runner) {
   talk(sock, &r, "RTM_NEWLINK(veth)");
   int index = (int)if_nametoindex(name);
   if (index == 0) die("if_nametoindex(host end)");
+  if (with_full_box) {
+    // As nslab: the host end forwards nothing the box sends, and carries no IPv6.
+    char path[128];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
+    write_file(path, "0");
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+    write_file(path, "1");
+  }
   add_address(sock, index, subnet_base(runner) + 1);
   link_up(sock, index);
   close(sock);
@@ -252,7 +263,6 @@ static void configure_box_network(pid_t runner) {
 // ---- the box -------------------------------------------------------------------------------
 
 static int with_veth;
-static int with_full_box;
 static pid_t runner_pid;
 static void full_box(const char* rootfs);
 

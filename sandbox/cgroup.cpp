@@ -139,6 +139,7 @@ Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, 
   std::string name = box_name(runner_pid);
   // A second runner may remove nslab's empty v2 parent between our mkdir of it and of the box
   // (it removes the parent when its own box ends): then the box's mkdir says ENOENT; start over.
+  bool swept = false;
   for (int attempt = 1;; ++attempt) {
     BoxCgroup box;
     box.dirs_ = box_dirs(layout, name);
@@ -177,6 +178,15 @@ Result<BoxCgroup> BoxCgroup::create(const Layout& layout, const Limits& limits, 
     }
     bool parent_vanished = failed.error().err == ENOENT && !box.v2_parents_.empty() &&
                            failed.error().call.starts_with("mkdir");
+    // A runner that had this pid before was SIGKILLed and left a cgroup of this name: the sweep
+    // comes only after the release (plan.cpp), so this one is swept here, where it is in the
+    // way; an empty one goes (live_runner() counts this pid as gone), a busy one stays an error.
+    bool namesake = failed.error().err == EEXIST && failed.error().call.starts_with("mkdir");
+    if (namesake && !swept) {
+      swept = true;
+      (void)sweep_stale(layout);
+      continue;
+    }
     if (!parent_vanished || attempt == 3) return failed.error();
     // ~BoxCgroup removes what this attempt made.
   }

@@ -20,10 +20,12 @@
 // when its hierarchy is mounted.
 //
 // The life of a box's cgroup, all in the runner:
-//   at start       sweep_stale()       remove nslab-box-<pid> left by runners that were SIGKILLed
-//   before clone   BoxCgroup::create() mkdir, enable controllers (v2), write the limits
+//   before clone   BoxCgroup::create() mkdir, enable controllers (v2), write the limits (a stale
+//                                      namesake of an earlier runner with this pid is swept)
 //   after clone    BoxCgroup::join()   write the child's pid into cgroup.procs while it waits on
 //                                      the sync pipe: it is counted before it runs anything
+//   after release  sweep_stale()       remove nslab-box-<pid> left by runners that were SIGKILLed,
+//                                      while the box sets itself up
 //   after the end  oom_report()        the OOM killer's own counter, never a guess from SIGKILL
 //                  ~BoxCgroup()        kill what is left, rmdir (on every exit path)
 // The box's cgroup sits under the runner's own cgroup (/proc/self/cgroup), so nslab touches no
@@ -301,7 +303,8 @@ SweepReport sweep_stale(const Layout& layout,
                         const std::function<bool(pid_t)>& runner_alive = live_runner);
 // The sweep over every controller this host has (each found on its own, so a host without one
 // of them is still swept): what `nslab run` does at every start and `nslab doctor` does too.
-SweepReport sweep_stale_everywhere();
+// A runner that sweeps once its own box's cgroup exists says its pid is alive (still_mine).
+SweepReport sweep_stale_everywhere(bool still_mine = false);
 // The lines a runner prints about a sweep: one per busy directory and per failure.
 std::vector<std::string> sweep_notes(const SweepReport& report);
 

@@ -106,8 +106,11 @@ SweepReport sweep_stale(const Layout& layout, const std::function<bool(pid_t)>& 
   return report;
 }
 
-SweepReport sweep_stale_everywhere() {
-  return sweep_stale(layout_of_each(this_process()));
+SweepReport sweep_stale_everywhere(bool still_mine) {
+  Layout everywhere = layout_of_each(this_process());
+  if (!still_mine) return sweep_stale(everywhere);
+  pid_t self = ::getpid();
+  return sweep_stale(everywhere, [self](pid_t pid) { return pid == self || live_runner(pid); });
 }
 
 std::vector<std::string> sweep_notes(const SweepReport& report) {

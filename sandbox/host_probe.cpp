@@ -114,9 +114,11 @@ std::optional<unsigned long long> effective_caps(std::string_view status) {
   return std::nullopt;
 }
 
-// The namespaces of `kinds` (all when empty), and the switches for user namespaces.
+// The namespaces of `kinds` (all when empty), and the switches for user namespaces (which
+// stop only a caller without privilege: with `switches` false they are not read).
 void probe_user_namespaces(const std::string& root, HostFacts& facts,
-                           const std::vector<std::string_view>& kinds = {}) {
+                           const std::vector<std::string_view>& kinds = {},
+                           bool switches = true) {
   for (auto kind : kNamespaceKinds) {
     if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;
     if (exists(under(root, fmt::format("/proc/self/ns/{}", kind))))
@@ -124,6 +126,7 @@ void probe_user_namespaces(const std::string& root, HostFacts& facts,
     if (auto max = read_long(under(root, fmt::format("/proc/sys/user/max_{}_namespaces", kind))))
       facts.max_namespaces[std::string(kind)] = *max;
   }
+  if (!switches) return;
   facts.unprivileged_userns_clone =
       read_long(under(root, "/proc/sys/kernel/unprivileged_userns_clone"));
   facts.apparmor_restrict_unprivileged_userns =
@@ -246,7 +249,7 @@ HostFacts probe_host(const std::string& root, const Caller& who, const std::vect
   for (Need need : needs)
     if (auto kind = namespace_kind(need); !kind.empty()) kinds.push_back(kind);
   if (!facts.privileged() && !kinds.empty()) kinds.push_back("user");
-  if (!kinds.empty()) probe_user_namespaces(root, facts, kinds);
+  if (!kinds.empty()) probe_user_namespaces(root, facts, kinds, !facts.privileged());
   bool limits = needed({Need::PidsLimit, Need::MemoryLimit, Need::CpuLimit});
   // The initramfs is a ramfs or tmpfs: any other / is not it, and needs no mountinfo.
   struct statfs root_fs {};

@@ -2,7 +2,7 @@
 //
 //   runner                                   box (first process)
 //   ──────                                   ───────────────────
-//   sweep stale cgroups, make the box's cgroup,
+//   make the box's cgroup,
 //   on a terminal the box's pty
 //   open tinysh (to copy it), pipes
 //   clone3(CLONE_NEW*) ───────────────────▶  prctl(PR_SET_PDEATHSIG); fds close-on-exec
@@ -10,7 +10,8 @@
 //   setgroups, gid_map, plug the veth (or
 //   join the bridge)
 //   write(sync, "g") ─────────────────────▶  its setup steps, in order (the network: read its
-//                                            address, lo and eth0 up), then setsid()
+//   sweep stale cgroups (the box's start      address, lo and eth0 up), then setsid()
+//   does not wait for it)
 //   read(report) … waits …                   execve(): the report pipe (close-on-exec) closes
 //   EOF: the box runs its command            — or it writes its Error to the report pipe
 //   … after the box ended: ~Box reaps, then removes the cgroup and leaves the bridge
@@ -120,8 +121,9 @@ struct RunnerStep {
 
   Status operator()(const op::SweepStaleCgroups&) {
     // Every controller's, not only this box's: a box with --pids alone also removes what a
-    // killed box with --memory left.
-    auto notes = cgroup::sweep_notes(cgroup::sweep_stale_everywhere());
+    // killed box with --memory left. It runs after the release, while the box sets itself up,
+    // so this box's cgroup (named after this runner) is alive, not stale.
+    auto notes = cgroup::sweep_notes(cgroup::sweep_stale_everywhere(/*still_mine=*/true));
     runner.notes.insert(runner.notes.end(), notes.begin(), notes.end());
     return ok();
   }

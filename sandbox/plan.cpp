@@ -144,7 +144,6 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   if (!terminal_steps) return terminal_steps.error();
 
   // The box's life, in order. Each call adds the steps of one kind of isolation.
-  append(plan, *cgroup_steps, Action::SweepStaleCgroups);  // rmdir what SIGKILLed runners left
   append(plan, *cgroup_steps, Action::CreateCgroup);       // mkdir, limits
   append(plan, *terminal_steps, Action::OpenTerminal);     // the box's pty, on a terminal
   plan_keeper(spec, plan);                                 // without --pid: the keeper
@@ -158,6 +157,8 @@ Result<Plan> plan(const Spec& input, const Caller& caller) {
   plan.steps.push_back({op::Release{},
                         "let the box go on with its own setup, now that the runner's part is "
                         "done"});
+  // While the box sets itself up: rmdir what SIGKILLed runners left (off the box's start).
+  append(plan, *cgroup_steps, Action::SweepStaleCgroups);
   if (plan.has(Action::WriteUidMap) || plan.has(Action::WriteGidMap))
     plan.steps.push_back(
         {become_root_step(plan),

@@ -4,12 +4,13 @@
 // fixes it, before anything touches the kernel.
 //
 // The order of a box's life (launch.cpp walks it):
-//   runner  — before the clone: sweep stale cgroups, make the box's cgroup with its limits, and
-//             on a terminal open the box's pty
+//   runner  — before the clone: make the box's cgroup with its limits, and on a terminal open
+//             the box's pty
 //   clone   — clone3() with the CLONE_NEW* flags; the child waits on the sync pipe
 //   child   — right away: die with the runner, mark inherited fds close-on-exec, wait
 //   parent  — between the clone and the release: join the child to the cgroup, write id maps,
 //             plug the veth into the box's network namespace
+//   runner  — after the release, while the box sets itself up: sweep stale cgroups
 //   child   — after the release: the setup of each kind of isolation, in order, then a session
 //             of its own, then exec (among them a read-only view of the box's own cgroup at
 //             /sys/fs/cgroup)

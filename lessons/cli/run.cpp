@@ -61,12 +61,14 @@ int run_run(const RunOptions& options) {
     fmt::print(stderr, "nslab: {}\n", plan.error().message());
     return 2;
   }
-  // Every start sweeps the cgroups that runners killed with SIGKILL left behind: as the plan's
-  // first step when the box has limits, here otherwise (only root may remove them).
-  if (!plan->has(sandbox::Action::SweepStaleCgroups) && caller.privileged)
-    for (const auto& note : sandbox::cgroup::sweep_notes(sandbox::cgroup::sweep_stale_everywhere()))
-      fmt::print(stderr, "nslab: note: {}\n", note);
-  auto exit = sandbox::run_box(*plan, [](const sandbox::Box& box) {
+  // Every start sweeps the cgroups that runners killed with SIGKILL left behind (only root may
+  // remove them): a step of the plan when the box has limits, here otherwise; both once the box
+  // is on its way, so its start does not wait for the sweep.
+  bool sweep_here = !plan->has(sandbox::Action::SweepStaleCgroups) && caller.privileged;
+  auto exit = sandbox::run_box(*plan, [sweep_here](const sandbox::Box& box) {
+    if (sweep_here)
+      for (const auto& note : sandbox::cgroup::sweep_notes(sandbox::cgroup::sweep_stale_everywhere()))
+        fmt::print(stderr, "nslab: note: {}\n", note);
     for (const auto& note : box.notes()) fmt::print(stderr, "nslab: note: {}\n", note);
     if (box.link())
       fmt::print(stderr, "nslab: veth {}: {}\n", box.link()->host_link, box.link()->summary());

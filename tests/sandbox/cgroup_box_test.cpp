@@ -405,6 +405,64 @@ TEST_CASE(
   if (exists(stale)) ::rmdir(stale.c_str());
 }
 
+TEST_CASE("a cgroup left under this runner's own name is swept when the box's is made") {
+  // The sweep runs after the release; a SIGKILLed runner that had this pid before left
+  // nslab-box-<pid>, which is in the way of the mkdir. create() sweeps it and makes the box's.
+  Limits limits;
+  limits.pids_max = 20;
+  std::string why;
+  auto layout = host_layout(limits, why);
+  SKIP_UNLESS(layout, why);
+  std::string namesake = layout->find(Controller::Pids)->parent_dir + "/" + box_name(::getpid());
+  REQUIRE(::mkdir(namesake.c_str(), 0755) == 0);
+  {
+    auto made = BoxCgroup::create(*layout, limits, ::getpid());
+    REQUIRE_MESSAGE(made.ok(), made.error().message());
+    CHECK(trimmed(testing::read_file(namesake + "/pids.max")) == "20");  // the new one
+  }
+  CHECK_FALSE(exists(namesake));
+
+  // Control: a namesake with a process in it is not swept, and the mkdir's error stays.
+  REQUIRE(::mkdir(namesake.c_str(), 0755) == 0);
+  GatedChild occupant(tinysh_argv("sleep 30"));
+  std::ofstream(namesake + "/cgroup.procs") << occupant.pid();
+  auto refused = BoxCgroup::create(*layout, limits, ::getpid());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().err == EEXIST);
+  CHECK(exists(namesake));
+  ::kill(occupant.pid(), SIGKILL);
+  occupant.finish(10000ms);
+  CHECK(testing::wait_until([&] { return ::rmdir(namesake.c_str()) == 0 || errno == ENOENT; },
+                            5000ms));
+}
+
+TEST_CASE("a runner that sweeps after making its box's cgroup leaves that cgroup alone") {
+  Limits limits;
+  limits.pids_max = 20;
+  std::string why;
+  auto layout = host_layout(limits, why);
+  SKIP_UNLESS(layout, why);
+  auto made = BoxCgroup::create(*layout, limits, ::getpid());
+  REQUIRE_MESSAGE(made.ok(), made.error().message());
+  std::string mine = layout->find(Controller::Pids)->parent_dir + "/" + box_name(::getpid());
+  GatedChild box(tinysh_argv("sleep 30"));
+  REQUIRE(made->join(box.pid()).ok());
+  SweepReport report = sweep_stale_everywhere(/*still_mine=*/true);
+  for (const auto& b : report.busy) CHECK_MESSAGE(!contains(b, mine), b);
+  for (const auto& r : report.removed) CHECK(r != mine);
+  CHECK(exists(mine));
+  // Control: a sweep that counts this pid as gone (as one before the box's cgroup is made does)
+  // reports the busy directory of that name. Every other runner counts as alive here, so this
+  // sweep removes nothing that other tests left on purpose.
+  pid_t self = ::getpid();
+  SweepReport before = sweep_stale(*layout, [self](pid_t pid) { return pid != self; });
+  bool reported = false;
+  for (const auto& b : before.busy) reported |= contains(b, mine);
+  CHECK(reported);
+  ::kill(box.pid(), SIGKILL);
+  box.finish(10000ms);
+}
+
 TEST_CASE("as a user without a delegated cgroup, limits are refused saying what would fix it") {
   Limits limits;
   limits.pids_max = 10;

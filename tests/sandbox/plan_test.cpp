@@ -561,13 +561,13 @@ TEST_CASE("limits and a veth put their steps around the clone and the release, i
   REQUIRE_MESSAGE(p.ok(), p.error().message());
   CHECK(p->clone_flags == (CLONE_NEWPID | CLONE_NEWNET));  // --veth implies --net
   CHECK(actions(*p) == std::vector<Action>{
-                           Action::SweepStaleCgroups, Action::CreateCgroup, Action::Clone,
-                           Action::DieWithRunner, Action::CloseInheritedFds, Action::WaitForRelease,
-                           Action::JoinCgroup, Action::PlugVeth, Action::Release,
+                           Action::CreateCgroup, Action::Clone, Action::DieWithRunner,
+                           Action::CloseInheritedFds, Action::WaitForRelease, Action::JoinCgroup,
+                           Action::PlugVeth, Action::Release, Action::SweepStaleCgroups,
                            Action::ConfigureBoxNetwork, Action::DropCapabilities, Action::NewSession,
                            Action::Exec,
                            Action::RemoveCgroup});
-  const Step& create = p->steps[1];
+  const Step& create = p->steps[0];
   CHECK(create.side() == Side::Runner);
   CHECK(create.calls().find("/sys/fs/cgroup/pids/nslab-box-RUNNER_PID/pids.max \"10\"") !=
         std::string::npos);
