@@ -123,6 +123,10 @@ std::vector<Mount> parse_cgroup_mounts(std::string_view mountinfo) {
   std::vector<Mount> mounts;
   for (std::string_view line : split(mountinfo, '\n')) {
     // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
+    // The kernel writes a blank inside a path as \040, so " - " is only ever the separator: a
+    // line without " - cgroup" is some other filesystem, and is not split into words at all (a
+    // desktop has a few hundred mounts, snaps and containers, and a handful of cgroup ones).
+    if (line.find(" - cgroup") == std::string_view::npos) continue;
     auto fields = common::words(line);
     auto dash = std::find(fields.begin(), fields.end(), std::string_view("-"));
     if (fields.size() < 6 || dash == fields.end() || dash - fields.begin() < 6 ||
