@@ -165,6 +165,7 @@ constexpr Hint kHints[] = {
     {"RTM_DELLINK", ENODEV,
      "the link is already gone (the kernel removes a veth with its namespace)"},
     {"RTM_GETLINK", ENODEV, "no link of that name in this network namespace"},
+    {"if_nametoindex", ENODEV, "no link of that name in this network namespace"},
 };
 
 }  // namespace

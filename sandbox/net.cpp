@@ -261,20 +261,11 @@ bool have_net_admin() {
   return effective_capability("/", CAP_NET_ADMIN).value_or(::geteuid() == 0);
 }
 
-Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid) {
-  if (!have_net_admin())
-    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
-  auto socket = netlink::Socket::connect();
-  if (!socket) return socket.error();
-  auto assigned = socket->ipv4_addresses();
-  if (!assigned) return assigned.error();
-  return plug_veth(box_pid, runner_pid, *assigned);
-}
+namespace {
 
-Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
-                            const std::vector<Ipv4Prefix>& assigned) {
-  if (!have_net_admin())
-    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+// The veth itself, over a socket of the runner's network namespace.
+Result<BoxSubnet> plug_veth_over(netlink::Socket& socket, pid_t box_pid, pid_t runner_pid,
+                                 const std::vector<Ipv4Prefix>& assigned) {
   // A box without a network namespace of its own would get "eth0" on the host: refuse.
   std::string box_namespace = net_namespace_of(std::to_string(box_pid));
   if (box_namespace.empty())
@@ -285,8 +276,6 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
                                    box_pid),
                        "clone the box with CLONE_NEWNET (--net)");
 
-  auto socket = netlink::Socket::connect();
-  if (!socket) return socket.error();
   std::set<unsigned> taken;
   Error last_clash = plain_error("no subnet tried");
   for (int attempt = 0; attempt < kMaxNameClashes; ++attempt) {
@@ -296,7 +285,7 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
                          "end some boxes, or remove the addresses in 10.213.0.0/16 that are "
                          "not nslab's");
     std::string name = subnet->host_link_name();
-    Status created = socket->create_veth(name, kBoxLinkName, box_pid);
+    Status created = socket.create_veth(name, kBoxLinkName, box_pid);
     if (!created && created.error().err == EEXIST) {
       // Another box holds this subnet (or its veth is still being reaped): take the next.
       taken.insert(subnet->index);
@@ -304,7 +293,7 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
       continue;
     }
     if (!created) return created.error();
-    HalfMadeLink undo(*socket, name);
+    HalfMadeLink undo(socket, name);
     // Nothing the box sends is routed on, even if its root adds a default route through the
     // host end and the host forwards for others (a Docker host has ip_forward=1): IPv4 decides
     // forwarding by the interface a packet came in on, and this one says no. IPv6 is off on it
@@ -314,9 +303,9 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
     if (Status v6 = sys::write_file(host_end_sysctl(name, kNoIpv6), "1"); !v6 && v6.error().err != ENOENT)
       return v6.error();
     // The host end's address; the kernel adds the route to the /30 through nslab-N.
-    SANDBOX_TRY(socket->add_address(name, subnet->host_prefix()));
+    SANDBOX_TRY(socket.add_address(name, subnet->host_prefix()));
     // Up: the link carries traffic as soon as the box brings its end up too.
-    SANDBOX_TRY(socket->bring_up(name));
+    SANDBOX_TRY(socket.bring_up(name));
     undo.finished();
     return *subnet;
   }
@@ -325,6 +314,27 @@ Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
       "links named nslab-N?",
       kMaxNameClashes);
   return last_clash;
+}
+
+}  // namespace
+
+Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid) {
+  if (!have_net_admin())
+    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+  auto socket = netlink::Socket::connect();
+  if (!socket) return socket.error();
+  auto assigned = socket->ipv4_addresses();
+  if (!assigned) return assigned.error();
+  return plug_veth_over(*socket, box_pid, runner_pid, *assigned);
+}
+
+Result<BoxSubnet> plug_veth(pid_t box_pid, pid_t runner_pid,
+                            const std::vector<Ipv4Prefix>& assigned) {
+  if (!have_net_admin())
+    return plain_error(std::string(kVethNeedsNetAdmin), std::string(kVethNeedsNetAdminFix));
+  auto socket = netlink::Socket::connect();
+  if (!socket) return socket.error();
+  return plug_veth_over(*socket, box_pid, runner_pid, assigned);
 }
 
 Result<NetworkHandoff> NetworkHandoff::open() {
