@@ -117,75 +117,101 @@ const Placement* Layout::find(Controller controller) const {
   return nullptr;
 }
 
-Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
-                             const std::vector<Controller>& wanted, const Caller& runner) {
-  auto memberships = fs::parse_proc_cgroup(proc_self_cgroup);
-  auto mounts = fs::parse_cgroup_mounts(mountinfo);
-  auto places = fs::locate(memberships, mounts);
-  const fs::Place* unified = nullptr;
-  for (const fs::Place& p : places)
-    if (p.version == fs::Version::V2) unified = &p;
-  // The controllers the unified hierarchy has at all: its root's cgroup.controllers.
-  std::vector<std::string> v2_controllers;
+namespace {
+
+// /proc/self/cgroup and mountinfo, parsed, and the controllers of the v2 root.
+struct Hierarchies {
+  std::vector<fs::Mount> mounts;
+  std::vector<fs::Place> places;
   std::string v2_root;
-  for (const fs::Mount& m : mounts) {
+  std::vector<std::string> v2_controllers;
+
+  // This process's cgroup on the unified hierarchy, if it has one.
+  const fs::Place* unified() const {
+    const fs::Place* found = nullptr;
+    for (const fs::Place& p : places)
+      if (p.version == fs::Version::V2) found = &p;
+    return found;
+  }
+};
+
+Hierarchies read_hierarchies(std::string_view proc_self_cgroup, std::string_view mountinfo) {
+  Hierarchies h;
+  h.mounts = fs::parse_cgroup_mounts(mountinfo);
+  h.places = fs::locate(fs::parse_proc_cgroup(proc_self_cgroup), h.mounts);
+  // The controllers the unified hierarchy has at all: its root's cgroup.controllers.
+  for (const fs::Mount& m : h.mounts) {
     if (m.version != fs::Version::V2) continue;
-    v2_root = m.mount_point;
-    v2_controllers = fs::read_v2_controllers(m.mount_point);
+    h.v2_root = m.mount_point;
+    h.v2_controllers = fs::read_v2_controllers(m.mount_point);
     break;
   }
+  return h;
+}
 
+// Where the box's cgroup for `controller` goes, or why it cannot.
+Result<Placement> place(Controller controller, const Hierarchies& h, const Caller& runner) {
+  std::string_view name = controller_name(controller);
+  Placement p;
+  p.controller = controller;
+  if (detail::contains(h.v2_controllers, name)) {
+    const fs::Place* unified = h.unified();
+    if (!unified || !unified->visible())
+      return plain_error(
+          fmt::format("the {} controller is on cgroup v2, but this process's v2 cgroup \"{}\" "
+                      "cannot be used: {}",
+                      name, unified ? unified->path : "?",
+                      unified ? unified->why_not_visible : "not in /proc/self/cgroup"),
+          "nslab makes a box's cgroup only under the runner's own cgroup");
+    p.version = Version::V2;
+    p.own_dir = unified->directory;
+    p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
+    p.hierarchy = fmt::format("cgroup v2 at {}", h.v2_root);
+    p.mount_point = unified->mount_point;
+    p.own_is_root = unified->directory == unified->mount_point;
+    SANDBOX_TRY(place_v2(p, unified->mount_point, runner));
+    return p;
+  }
+  const fs::Place* v1 = nullptr;
+  for (const fs::Place& candidate : h.places)
+    if (candidate.version == fs::Version::V1 && candidate.has(name)) v1 = &candidate;
+  bool v1_mounted = std::any_of(h.mounts.begin(), h.mounts.end(), [&](const fs::Mount& m) {
+    return m.version == fs::Version::V1 && detail::contains(m.options, name);
+  });
+  if (!v1 || !v1_mounted)
+    return plain_error(
+        fmt::format("no {} controller here: it is not on cgroup v2 ({}) and no cgroup v1 "
+                    "hierarchy has it",
+                    name,
+                    h.v2_root.empty() ? std::string("no cgroup2 mount")
+                                      : fmt::format("{}/cgroup.controllers: \"{}\"", h.v2_root,
+                                                    common::join(h.v2_controllers, " "))),
+        "the kernel may lack it (CONFIG_CGROUP_PIDS, CONFIG_MEMCG, CONFIG_CFS_BANDWIDTH), or "
+        "it is not mounted; `nslab doctor` shows the layout");
+  if (!v1->visible())
+    return plain_error(fmt::format("the {} cgroup \"{}\" (cgroup v1) cannot be used: {}", name,
+                                   v1->path, v1->why_not_visible),
+                       "nslab makes a box's cgroup only under the runner's own cgroup");
+  p.version = Version::V1;
+  p.own_dir = v1->directory;
+  p.parent_dir = v1->directory;
+  p.hierarchy =
+      fmt::format("cgroup v1 {} at {}", common::join(v1->controllers, ","), v1->mount_point);
+  p.mount_point = v1->mount_point;
+  p.mount_options = common::join(v1->controllers, ",");
+  return p;
+}
+
+}  // namespace
+
+Result<Layout> decide_layout(std::string_view proc_self_cgroup, std::string_view mountinfo,
+                             const std::vector<Controller>& wanted, const Caller& runner) {
+  Hierarchies h = read_hierarchies(proc_self_cgroup, mountinfo);
   Layout layout;
   for (Controller controller : wanted) {
-    std::string_view name = controller_name(controller);
-    Placement p;
-    p.controller = controller;
-    if (detail::contains(v2_controllers, name)) {
-      if (!unified || !unified->visible())
-        return plain_error(
-            fmt::format("the {} controller is on cgroup v2, but this process's v2 cgroup \"{}\" "
-                        "cannot be used: {}",
-                        name, unified ? unified->path : "?",
-                        unified ? unified->why_not_visible : "not in /proc/self/cgroup"),
-            "nslab makes a box's cgroup only under the runner's own cgroup");
-      p.version = Version::V2;
-      p.own_dir = unified->directory;
-      p.parent_dir = p.own_dir + "/" + std::string(kV2ParentName);
-      p.hierarchy = fmt::format("cgroup v2 at {}", v2_root);
-      p.mount_point = unified->mount_point;
-      p.own_is_root = unified->directory == unified->mount_point;
-      SANDBOX_TRY(place_v2(p, unified->mount_point, runner));
-      layout.placements.push_back(std::move(p));
-      continue;
-    }
-    const fs::Place* v1 = nullptr;
-    for (const fs::Place& place : places)
-      if (place.version == fs::Version::V1 && place.has(name)) v1 = &place;
-    bool v1_mounted = std::any_of(mounts.begin(), mounts.end(), [&](const fs::Mount& m) {
-      return m.version == fs::Version::V1 && detail::contains(m.options, name);
-    });
-    if (!v1 || !v1_mounted)
-      return plain_error(
-          fmt::format("no {} controller here: it is not on cgroup v2 ({}) and no cgroup v1 "
-                      "hierarchy has it",
-                      name,
-                      v2_root.empty() ? std::string("no cgroup2 mount")
-                                      : fmt::format("{}/cgroup.controllers: \"{}\"", v2_root,
-                                                    common::join(v2_controllers, " "))),
-          "the kernel may lack it (CONFIG_CGROUP_PIDS, CONFIG_MEMCG, CONFIG_CFS_BANDWIDTH), or "
-          "it is not mounted; `nslab doctor` shows the layout");
-    if (!v1->visible())
-      return plain_error(fmt::format("the {} cgroup \"{}\" (cgroup v1) cannot be used: {}", name,
-                                     v1->path, v1->why_not_visible),
-                         "nslab makes a box's cgroup only under the runner's own cgroup");
-    p.version = Version::V1;
-    p.own_dir = v1->directory;
-    p.parent_dir = v1->directory;
-    p.hierarchy =
-        fmt::format("cgroup v1 {} at {}", common::join(v1->controllers, ","), v1->mount_point);
-    p.mount_point = v1->mount_point;
-    p.mount_options = common::join(v1->controllers, ",");
-    layout.placements.push_back(std::move(p));
+    auto placed = place(controller, h, runner);
+    if (!placed) return placed.error();
+    layout.placements.push_back(std::move(*placed));
   }
   return layout;
 }
@@ -216,10 +242,10 @@ Layout layout_of_each(const Caller& runner) {
   auto cgroups = sys::read_file("/proc/self/cgroup");
   auto mountinfo = sys::read_file("/proc/self/mountinfo");
   Layout found;
-  if (cgroups && mountinfo)
-    for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
-      if (auto one = decide_layout(*cgroups, *mountinfo, {c}, runner))
-        for (Placement& p : one->placements) found.placements.push_back(std::move(p));
+  if (!cgroups || !mountinfo) return found;
+  Hierarchies h = read_hierarchies(*cgroups, *mountinfo);
+  for (Controller c : {Controller::Pids, Controller::Memory, Controller::Cpu})
+    if (auto one = place(c, h, runner)) found.placements.push_back(std::move(*one));
   return found;
 }
 
