@@ -92,7 +92,9 @@ std::optional<int> parse_and_run(int argc, char** argv, std::string_view only) {
   }
   if (help_cmd->parsed()) {
     if (help_topic.empty()) {
-      fmt::print("{}", app.help());
+      // app.help() shows the help of the subcommand that was parsed: `help` itself.
+      fmt::print("{}", app.get_formatter()->make_help(&app, app.get_name(),
+                                                      CLI::AppFormatMode::Normal));
       return 0;
     }
     for (CLI::App* sub : app.get_subcommands({}))

@@ -741,6 +741,12 @@ TEST_CASE("nslab with no arguments lists the lessons and the command to start") 
   auto typo = testing::run({testing::bin("nslab"), "lsson"});
   CHECK(typo.status() == 2);
   CHECK(typo.err.find("did you mean lesson?") != std::string::npos);
+  // `nslab help` alone lists the commands, not the help of `help`.
+  auto all = testing::run({testing::bin("nslab"), "help"});
+  CHECK(all.status() == 0);
+  CHECK(all.out.find("Usage: nslab [OPTIONS] [SUBCOMMAND]") != std::string::npos);
+  CHECK(all.out.find("  lesson ") != std::string::npos);
+  CHECK(all.out.find("Usage: nslab help") == std::string::npos);
   auto help = testing::run({testing::bin("nslab"), "help", "doctor"});
   CHECK(help.status() == 0);
   CHECK(help.out.find("--color") != std::string::npos);
