@@ -32,6 +32,9 @@ _nslab() {
     doctor)
       COMPREPLY=($(compgen -W "--color --help" -- "$cur"))
       ;;
+    ps)
+      COMPREPLY=($(compgen -W "-w --wide --help" -- "$cur"))
+      ;;
     rootfs)
       [[ $prev == --busybox ]] && { _filedir; return; }
       if [[ $cur == -* ]]; then

@@ -1,5 +1,8 @@
 #include "ps.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -121,8 +124,10 @@ std::string format_uptime(double seconds) {
   return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
 }
 
-std::string format_box_table(const std::vector<BoxRow>& rows) {
+std::string format_box_table(const std::vector<BoxRow>& rows, size_t line_width) {
   if (rows.empty()) return "no boxes are running\n";
+  // No limit: wide enough for every cell whole.
+  const size_t limit = line_width == 0 ? size_t{1} << 20 : std::max(line_width, kWidth);
   struct Cells {
     std::string id, pid, runner, user, ns, hostname, address, up, command;
   };
@@ -137,7 +142,7 @@ std::string format_box_table(const std::vector<BoxRow>& rows) {
   auto width = [&](auto member, size_t cap) {
     size_t w = columns(header.*member);
     for (const auto& c : cells) w = std::max(w, columns(c.*member));
-    return std::min(w, cap);
+    return line_width == 0 ? w : std::min(w, cap);
   };
   // Ids, pids, NS and UP are never cut, nor is one whole address (ADDRESS is the box's own
   // network, what the column is for). Names are: first at a width that shows a usual name, then,
@@ -150,9 +155,9 @@ std::string format_box_table(const std::vector<BoxRow>& rows) {
          w_address = width(&Cells::address, kAddressWidth), w_up = width(&Cells::up, kWidth);
   constexpr size_t kGaps = 8;
   auto fixed = [&] { return w_id + w_pid + w_runner + w_user + w_ns + w_host + w_address + w_up; };
-  size_t gap = fixed() + kGaps * 2 + kRoomForWideGaps <= kWidth ? 2 : 1;
+  size_t gap = fixed() + kGaps * 2 + kRoomForWideGaps <= limit ? 2 : 1;
   const size_t least_host = columns(header.hostname), least_user = columns(header.user);
-  while (fixed() + kGaps * gap + kMinCommand > kWidth) {
+  while (fixed() + kGaps * gap + kMinCommand > limit) {
     if (w_host > least_host && w_host >= w_user)
       --w_host;
     else if (w_user > least_user)
@@ -163,7 +168,7 @@ std::string format_box_table(const std::vector<BoxRow>& rows) {
       break;
   }
   size_t used = fixed() + kGaps * gap;
-  size_t w_command = used < kWidth ? kWidth - used : 0;
+  size_t w_command = used < limit ? limit - used : 0;
   std::string spaces(gap, ' ');
 
   auto line = [&](const Cells& c) {
@@ -199,8 +204,10 @@ std::vector<BoxRow> running_box_rows() {
   return rows;
 }
 
-CLI::App* setup_ps(CLI::App& app, PsOptions&) {
+CLI::App* setup_ps(CLI::App& app, PsOptions& options) {
   CLI::App* ps = app.add_subcommand("ps", "list the boxes running now (from /proc)");
+  ps->add_flag("-w,--wide", options.wide,
+               "cut nothing: whole commands, names and addresses, however long the lines get");
   ps->footer(
       "A box is the first process of an `nslab run`, found in /proc (nslab writes no\n"
       "state to disk). PID: its pid on the host (PID 1 inside with --pid). RUNNER: the\n"
@@ -209,12 +216,21 @@ CLI::App* setup_ps(CLI::App& app, PsOptions&) {
       "of the box's own network namespace, from /proc/PID/net/fib_trie (loopback left\n"
       "out); none: it has no other; -: it shares its runner's network (the host's);\n"
       "?: you cannot tell (another user's box). `nslab enter BOX` opens a second\n"
-      "shell in a box.");
+      "shell in a box. Lines fit the terminal (80 columns when the output is not one);\n"
+      "a cut ends in \"...\", and --wide cuts nothing.");
   return ps;
 }
 
-int run_ps(const PsOptions&) {
-  fmt::print("{}", format_box_table(running_box_rows()));
+// The columns of the terminal on stdout, or 80 when it is not one (a pipe, a file): as ps(1).
+size_t terminal_width() {
+  winsize size{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    return size.ws_col;
+  return kWidth;
+}
+
+int run_ps(const PsOptions& options) {
+  fmt::print("{}", format_box_table(running_box_rows(), options.wide ? 0 : terminal_width()));
   return 0;
 }
 

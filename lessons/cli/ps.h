@@ -25,7 +25,9 @@
 
 namespace nslab::cli {
 
-struct PsOptions {};
+struct PsOptions {
+  bool wide = false;  // -w, --wide: nothing is cut, whatever the width
+};
 
 CLI::App* setup_ps(CLI::App& app, PsOptions& options);
 int run_ps(const PsOptions& options);
@@ -45,9 +47,10 @@ std::string namespace_letters(const sandbox::BoxInfo& box);
 std::string address_text(const sandbox::BoxInfo& box);
 // "45s", "12m03s", "3h07m", "2d05h".
 std::string format_uptime(double seconds);
-// The table (header, rows, and the legend of the NS letters), every line at most 80 columns;
-// "no boxes are running\n" when there are none.
-std::string format_box_table(const std::vector<BoxRow>& rows);
+// The table (header, rows, and the legend of the NS letters), every line at most `width`
+// columns (at least 80 is used; 0: no limit, nothing is cut); "no boxes are running\n" when
+// there are none.
+std::string format_box_table(const std::vector<BoxRow>& rows, size_t width = 80);
 
 // What /proc says now: every box, with its addresses, user, hostname and age filled in.
 std::vector<BoxRow> running_box_rows();

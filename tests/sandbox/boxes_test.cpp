@@ -428,6 +428,42 @@ TEST_CASE("long names and commands are cut to fit 80 columns, and an unknown hos
   CHECK(columns(wide.hostname.value()) < wide.hostname->size());
 }
 
+TEST_CASE("a wider terminal gives the command the room, and no limit (--wide) cuts nothing") {
+  nslab::cli::BoxRow row;
+  row.box = box(4194300, 4194301);
+  row.box.command = {"tinysh", "-c", std::string(200, 'x')};
+  row.user = "a-very-long-user-name-from-ldap";
+  row.hostname = "a-box-with-a-long-name";
+  row.box.namespaces = {"net"};
+  row.box.ipv4_addresses = std::vector<std::string>{"10.213.1.9", "10.213.1.37", "10.213.2.200"};
+  row.uptime_seconds = 3;
+  auto longest_x_run = [](const std::string& text) {
+    size_t best = 0, run = 0;
+    for (char c : text) best = std::max(best, run = c == 'x' ? run + 1 : 0);
+    return best;
+  };
+  auto at80 = nslab::cli::format_box_table({row});
+  auto at200 = nslab::cli::format_box_table({row}, 200);
+  std::istringstream lines(at200);
+  std::string line;
+  while (std::getline(lines, line)) {
+    CAPTURE(line);
+    CHECK(columns(line) <= 200);
+  }
+  CHECK(longest_x_run(at80) < 12);  // 80 columns leave the command a dozen
+  CHECK(longest_x_run(at200) > 80);  // 200 give it the other 120, less the gaps
+  CHECK(at200.find("...") != std::string::npos);  // 200 x's still do not fit
+  // No limit: every cell whole.
+  auto whole = nslab::cli::format_box_table({row}, 0);
+  CHECK(longest_x_run(whole) == 200);
+  CHECK(whole.find(row.user) != std::string::npos);
+  CHECK(whole.find(" a-box-with-a-long-name ") != std::string::npos);
+  CHECK(whole.find("10.213.1.9,10.213.1.37,10.213.2.200") != std::string::npos);
+  CHECK(whole.find("...") == std::string::npos);
+  // A terminal narrower than 80 columns gets the 80-column table (lines wrap, nothing is lost).
+  CHECK(nslab::cli::format_box_table({row}, 40) == at80);
+}
+
 TEST_CASE("a box's address is shown whole, and names give way before it when room is short") {
   nslab::cli::BoxRow row;
   row.box = box(4194300, 4194301);
