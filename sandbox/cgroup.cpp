@@ -324,7 +324,10 @@ Status make_dir(const std::string& path, bool may_exist, bool& created) {
   Status made = sys::mkdir(path, 0755);
   created = made.ok();
   if (made || (made.error().err == EEXIST && may_exist)) return ok();
-  return cgroup_error(made.error(), "mkdir");
+  // The cgroup's own hint, in place of the one for any directory that make_error gave it.
+  Error e = made.error();
+  if (auto hint = hint_for("cgroup mkdir", e.err); !hint.empty()) e.hint = std::string(hint);
+  return e;
 }
 
 // The cgroups directly under `dir`, as paths ({} when it cannot be listed).

@@ -110,15 +110,20 @@ constexpr Hint kHints[] = {
      "a controlling terminal is taken by a session leader that has none yet, from a terminal "
      "that belongs to no other session and is open for reading"},
     // Cgroups: making the box's directory, handing controllers down, joining, the limit files.
-    {"mkdir", EACCES, kCgroupNeedsRoot},
-    {"mkdir", EPERM, kCgroupNeedsRoot},
-    {"mkdir", EROFS,
+    // A cgroup's directory ("cgroup mkdir": cgroup.cpp keys its own mkdir so); any other mkdir
+    // is a directory of the box's root or of a layer.
+    {"cgroup mkdir", EACCES, kCgroupNeedsRoot},
+    {"cgroup mkdir", EPERM, kCgroupNeedsRoot},
+    {"cgroup mkdir", EROFS,
      "the cgroup filesystem is mounted read-only here (inside a container?): limits need a "
      "writable, delegated cgroup"},
-    {"mkdir", EEXIST,
+    {"cgroup mkdir", EEXIST,
      "a cgroup with this box's name is still there: an earlier runner with the same pid left "
      "processes in it; kill them, then rmdir it"},
-    {"mkdir", ENOENT, "the parent cgroup is gone"},
+    {"cgroup mkdir", ENOENT, "the parent cgroup is gone"},
+    {"mkdir", EACCES, "this user may not write in the parent directory"},
+    {"mkdir", EROFS, "the directory is on a filesystem mounted read-only"},
+    {"mkdir", ENOENT, "a directory above it does not exist"},
     {"cgroup.subtree_control", EBUSY,
      "the no-internal-processes rule (cgroups(7)): a cgroup that has processes of its own "
      "cannot hand controllers to child cgroups; start nslab in a cgroup whose "

@@ -26,6 +26,17 @@ TEST_CASE("the hint table explains the classic pitfalls") {
   CHECK(hint_for("pivot_root", ENOSPC).empty());  // no advice invented for unknown pairs
 }
 
+TEST_CASE("a mkdir that fails is told about cgroups only when it made a cgroup") {
+  // A layer's directory the user may not write to (the error sys::make_dir makes): no word of
+  // cgroups or root.
+  Error layer = make_error("mkdir(\"/home/student/layer/upper\", 0755)", EACCES);
+  CHECK(layer.hint == "this user may not write in the parent directory");
+  CHECK(std::string(hint_for("mkdir", EACCES)).find("cgroup") == std::string::npos);
+  // The cgroup's mkdir keeps its own advice (cgroup.cpp keys it "cgroup mkdir").
+  CHECK(std::string(hint_for("cgroup mkdir", EACCES)).find("Delegate=yes") != std::string::npos);
+  CHECK(std::string(hint_for("cgroup mkdir", EEXIST)).find("same pid") != std::string::npos);
+}
+
 TEST_CASE("the hint key of a call is its name, or the file's name for a write") {
   CHECK(call_name("mount(\"proc\", \"/proc\", \"proc\", 0)") == "mount");
   CHECK(call_name("write /proc/42/gid_map") == "gid_map");
