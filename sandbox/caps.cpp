@@ -118,10 +118,17 @@ Result<std::vector<int>> parse_capabilities(std::string_view list) {
     int found = -1;
     for (int cap = 0; cap < tinysh::kNamedCapabilities; ++cap)
       if (tinysh::capability_name(cap) == name) found = cap;
-    if (found < 0)
-      return plain_error(fmt::format("--cap-drop: no capability is called '{}'", common::trim(word)),
+    if (found < 0) {
+      // A slip of a letter or two, or a missing underscore: the name it most likely meant.
+      std::vector<std::string> names;
+      for (int cap = 0; cap < tinysh::kNamedCapabilities; ++cap)
+        names.emplace_back(tinysh::capability_name(cap).substr(4));
+      std::string guess = common::closest(name.substr(4), names);
+      return plain_error(fmt::format("--cap-drop: no capability is called '{}'{}", common::trim(word),
+                                     guess.empty() ? "" : fmt::format(" (did you mean {}?)", guess)),
                          "give names as capabilities(7) spells them, with or without CAP_ "
                          "(net_raw, sys_admin, chown), separated by commas, or all");
+    }
     add(found);
   }
   if (caps.empty())

@@ -11,26 +11,6 @@ namespace nslab::cli {
 
 namespace {
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string_view without_dashes(std::string_view word) {
-  while (!word.empty() && word.front() == '-') word.remove_prefix(1);
-  return word;
-}
-
 // "0.100000" -> "0.1", "50.000000" -> "50"; other text unchanged.
 std::string short_number(const std::string& text) {
   char* end = nullptr;
@@ -52,21 +32,6 @@ std::string after_colon(std::string_view what) {
 }
 
 }  // namespace
-
-std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 3;  // at most 2 edits
-  for (const std::string& c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  // A slip changes a few letters of a word, not most of them ("--utss", not "--x" for "--ipc").
-  if (!best.empty() && best_distance * 2 >= without_dashes(word).size()) return {};
-  return best;
-}
 
 std::string explain_parse_error(std::string_view what, const ParseContext& context) {
   const std::string& cmd = context.command;

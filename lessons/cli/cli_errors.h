@@ -7,11 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
+
 namespace nslab::cli {
 
-// The candidate nearest to `word` by edit distance, if it is near enough to be a slip (at most
-// 2 edits, and fewer than half the word's letters); "" otherwise. Pure.
-std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+using common::closest;  // the "did you mean" of a command or a flag (common/text.h)
 
 // What was being parsed when the error came.
 struct ParseContext {

@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include <algorithm>
+
 namespace common {
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
@@ -58,7 +60,42 @@ size_t columns(std::string_view text) {
   return count;
 }
 
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view without_dashes(std::string_view word) {
+  while (!word.empty() && word.front() == '-') word.remove_prefix(1);
+  return word;
+}
+
 }  // namespace
+
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;  // at most 2 edits
+  for (const std::string& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  // A slip changes a few letters of a word, not most of them ("--utss", not "--x" for "--ipc").
+  if (!best.empty() && best_distance * 2 >= without_dashes(word).size()) return {};
+  return best;
+}
 
 std::string wrap_line(std::string_view text, size_t width, std::string_view indent) {
   size_t lead = text.find_first_not_of(' ');

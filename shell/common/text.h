@@ -23,5 +23,9 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
 // stays whole on a line of its own; runs of spaces inside a line (padding that aligns columns)
 // stay as they are. For builtins whose output must fit an 80-column projector.
 std::string wrap_line(std::string_view text, size_t width, std::string_view indent);
+// The candidate nearest to `word` by edit distance, if it is near enough to be a slip (at most
+// 2 edits, and fewer than half the word's letters, leading dashes not counted); "" otherwise:
+// the "did you mean" of a command, a flag, a capability's name.
+std::string closest(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace common

@@ -819,7 +819,14 @@ TEST_CASE("--cap-drop takes names with or without CAP_, in any case, and all") {
   CHECK(all->size() == 41u);
   auto bogus = parse_capabilities("net_raw,sys_admn");
   REQUIRE_FALSE(bogus.ok());
-  CHECK(bogus.error().message().find("'sys_admn'") != std::string::npos);
+  CHECK(bogus.error().message().find("'sys_admn' (did you mean sys_admin?)") != std::string::npos);
+  auto slip = parse_capabilities("CAP_NETRAW");
+  REQUIRE_FALSE(slip.ok());
+  CHECK(slip.error().message().find("(did you mean net_raw?)") != std::string::npos);
+  // Control: a word far from every name gets no guess.
+  auto far = parse_capabilities("frobnicate");
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.error().message().find("did you mean") == std::string::npos);
   CHECK_FALSE(parse_capabilities(",").ok());
 }
 
