@@ -48,11 +48,24 @@ run plain "${box[@]}" -- /bin/true
 run limits "${box[@]}" --pids 64 --memory 64M --veth -- /bin/true
 run tinysh --all -c true
 
-# Every function named in a profile, once, in the order the profiles name them.
+# Every function named in a profile, once. Profile by profile, in the order the boxes were
+# started (the benchmark's plain box first), the runner's before its child's, each adding the
+# functions not listed yet, sorted: the code of the plainest start lies first and together, and
+# the list changes only where the code did.
+functions() { sed -n 's/^fn=//p' "$@" | grep -v -e '^0x' -e ' ' | LC_ALL=C sort -u; }
+: >"$work/listed"
 {
   echo "# The functions nslab runs to start a box, placed together by the link: bench/hot-order.sh"
-  cat "$work"/plain.* "$work"/limits.* "$work"/tinysh.* | sed -n 's/^fn=//p' |
-    grep -v '^0x' | awk '!seen[$0]++'
+  for name in plain limits tinysh; do
+    runner=$(find "$work" -regex ".*/$name\.[0-9]+" ! -name "$name.1")
+    child=$(find "$work" -regex ".*/$name\.1\(\.[0-9]+\)?")
+    for files in "$runner" "$child"; do
+      # shellcheck disable=SC2086 # file names without blanks (mktemp's and ours)
+      functions $files | LC_ALL=C comm -23 - "$work/listed" | tee -a "$work/new"
+      LC_ALL=C sort -u "$work/listed" "$work/new" -o "$work/listed"
+      : >"$work/new"
+    done
+  done
 } >"$work/order"
 # The child is PID 1 of its PID namespace: its files are NAME.1 (and NAME.1.N, one per dump).
 children=$(find "$work" -regex '.*/[a-z]+\.1\(\.[0-9]+\)?' -exec cat {} + | grep -c '^fn=' || true)
