@@ -12,7 +12,7 @@
 # that runs placed together, the same work touches a few hundred kilobytes.
 #
 # The list comes from callgrind (valgrind), which names every function executed, in the runner
-# and in the box's child up to its execve; boxes of the benchmark's kinds are started once each.
+# and in the box's child up to its pivot_root; boxes of the benchmark's kinds are started once each.
 # A stale list is harmless: names that no longer exist are skipped, new functions land after the
 # listed ones. Run it as root after changes to the launch path, and commit the result:
 #   bench/hot-order.sh build/bin

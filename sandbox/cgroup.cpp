@@ -40,7 +40,8 @@ std::vector<std::string> words_of_file(const std::string& path) {
 // An Error for a failed cgroupfs call, with the advice hints.cpp has for the file (or call) named
 // `what` when the call's text did not already find it.
 Error cgroup_error(Error e, std::string_view what) {
-  if (e.hint.empty()) e.hint = std::string(hint_for(what, e.err));
+  // The cgroup's own hint, where the table has one, over the one make_error() gave the call.
+  if (auto hint = hint_for(what, e.err); !hint.empty()) e.hint = std::string(hint);
   return e;
 }
 
@@ -324,10 +325,7 @@ Status make_dir(const std::string& path, bool may_exist, bool& created) {
   Status made = sys::mkdir(path, 0755);
   created = made.ok();
   if (made || (made.error().err == EEXIST && may_exist)) return ok();
-  // The cgroup's own hint, in place of the one for any directory that make_error gave it.
-  Error e = made.error();
-  if (auto hint = hint_for("cgroup mkdir", e.err); !hint.empty()) e.hint = std::string(hint);
-  return e;
+  return cgroup_error(made.error(), "cgroup mkdir");
 }
 
 // The cgroups directly under `dir`, as paths ({} when it cannot be listed).

@@ -41,7 +41,8 @@ ParseContext context_of(CLI::App& app) {
   return context;
 }
 
-// The subcommands, in the order `nslab --help` lists them.
+// The subcommands whose options parse_and_run() can build alone (a subcommand missing here still
+// works: it is built with all the others).
 constexpr std::string_view kCommands[] = {"run",     "explain", "ps",     "enter", "doctor",
                                           "check",   "lessons", "lesson", "rootfs"};
 

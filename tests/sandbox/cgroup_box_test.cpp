@@ -429,6 +429,7 @@ TEST_CASE("a cgroup left under this runner's own name is swept when the box's is
   auto refused = BoxCgroup::create(*layout, limits, ::getpid());
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().err == EEXIST);
+  CHECK(contains(refused.error().hint, "an earlier runner with the same pid"));  // the cgroup's hint
   CHECK(exists(namesake));
   ::kill(occupant.pid(), SIGKILL);
   occupant.finish(10000ms);
